@@ -1,0 +1,37 @@
+# The README's commands. Each installs what it needs, so they work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app elearn
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup-dev-db bench-certificates clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup-dev-db: $(VENV)/.installed
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) courses sync
+	$(FLASK) demo seed
+
+## make run: install, migrate, load the courses, create demo accounts, serve on http://127.0.0.1:5000
+run: setup-dev-db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: install the test dependencies and run the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/elearn.db instance/mail

@@ -1,0 +1,125 @@
+"""The elearn application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response
+
+from config import CONFIGS
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_template_helpers(app)
+    from elearn.errors import register_error_handlers
+
+    register_error_handlers(app)
+    configure_logging(app)
+    return app
+
+
+def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None:
+    """Load a settings class by name, apply overrides, and refuse unsafe settings."""
+    try:
+        config = CONFIGS[config_name]()
+    except KeyError:
+        raise ValueError(f"unknown configuration {config_name!r}; choose one of {sorted(CONFIGS)}") from None
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    config.validate()
+    app.config.from_object(config)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions created once in elearn.extensions."""
+    from elearn import models  # noqa: F401 - every table registered before Alembic looks
+    from elearn.auth.service import load_user_from_session
+    from elearn.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every feature's blueprint, listed by hand."""
+    from elearn.auth.views import bp as auth_bp
+    from elearn.catalog.views import bp as catalog_bp
+    from elearn.learning.views import bp as learning_bp
+    from elearn.pages.views import bp as pages_bp
+
+    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    """Each feature's command group."""
+    from elearn.content.cli import courses_cli
+    from elearn.demo.cli import demo_cli
+
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters that show UTC times in Europe/London."""
+
+    @app.template_filter("london_date")
+    def london_date(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(LONDON) if isinstance(value, datetime) else value
+        return f"{local.day} {local:%B %Y}"
+
+    @app.template_filter("london_datetime")
+    def london_datetime(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(LONDON)
+        return f"{local.day} {local:%B %Y, %H:%M}"
+
+    @app.context_processor
+    def platform() -> dict[str, Any]:
+        return {"platform_name": app.config["PLATFORM_NAME"], "has_endpoint": app.view_functions.__contains__}
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        # Baseline headers; the full policy (CSP and friends) is hardened further in production settings.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        return response
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stdout once; the hosts keep no log files."""
+    root = logging.getLogger("elearn")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)

@@ -1,0 +1,65 @@
+"""Auth forms: they check shape only; the service checks the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from elearn.auth.passwords import MAX_LENGTH
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(
+        "Your full name, as it should appear on your certificates",
+        validators=[DataRequired("Enter your full name."), Length(max=120, message="Use at most 120 characters.")],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254),
+                    Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)],
+    )
+    password = PasswordField(
+        "Password",
+        description="At least 10 characters. A short sentence is easy to remember and hard to guess.",
+        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")],
+    )
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)])
+    submit = SubmitField("Log in")
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254),
+                    Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)],
+    )
+    submit = SubmitField("Send me a reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 10 characters.",
+        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")],
+    )
+    submit = SubmitField("Set new password")
+
+
+class ButtonForm(FlaskForm):
+    """A form with only a button: it carries the CSRF token for POST-only actions."""
+
+    submit = SubmitField("Continue")

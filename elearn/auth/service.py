@@ -1,0 +1,156 @@
+"""Accounts: registration, authentication, password reset."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from elearn.audit import record_event
+from elearn.auth.passwords import password_problem
+from elearn.db import now_utc
+from elearn.errors import InvalidInput
+from elearn.extensions import db
+from elearn.mail import send_email
+from elearn.models import PasswordResetToken, Role, User
+from elearn.security import burn_password_check, hash_password, verify_password
+
+log = logging.getLogger(__name__)
+
+RESET_INVALID = "This password reset link is invalid, has been used or has expired. Ask for a new one."
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared and stored lower-cased and trimmed."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login's loader: the session must name the user's current credentials version."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def check_new_password(password: str, *, email: str, name: str = "") -> None:
+    """Raise InvalidInput on the password field when the policy refuses the password."""
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise InvalidInput("password", problem)
+
+
+def register_user(display_name: str, email: str, password: str, *, role: Role = Role.LEARNER,
+                  organisation_id: int | None = None) -> User:
+    """Create an account; the email must not be registered already, in any letter case."""
+    email = normalise_email(email)
+    check_new_password(password, email=email, name=display_name)
+    if find_user_by_email(email) is not None:
+        raise InvalidInput("email", "An account with this email already exists. Log in, or reset your password.")
+    user = User(email=email, display_name=display_name.strip(), password_hash=hash_password(password), role=role,
+                organisation_id=organisation_id)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email registered at the same instant
+        db.session.rollback()
+        raise InvalidInput("email", "An account with this email already exists. Log in, or reset your password.") from None
+    record_event("account.registered", actor=user, subject=user)
+    db.session.commit()
+    log.info("user %s registered", user.id)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user for these credentials, or None; the cost is the same for unknown emails."""
+    user = find_user_by_email(email)
+    if user is None:
+        burn_password_check(password)
+        record_event("login.failed", actor=None, reason="unknown email")
+        db.session.commit()
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        record_event("login.failed", actor=None, subject=user)
+        db.session.commit()
+        log.warning("failed login for user %s", user.id)
+        return None
+    user.last_login_at = now_utc()
+    record_event("login.succeeded", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(email: str) -> None:
+    """Email a single-use reset link if the account exists; the caller answers the same either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        log.info("password reset asked for an unknown or inactive email")
+        return
+    token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
+    lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    db.session.add(PasswordResetToken(user=user, token_hash=_hash_token(token), expires_at=now_utc() + lifetime))
+    record_event("password.reset_requested", actor=None, subject=user)
+    db.session.commit()
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
+    send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
+
+
+def _reset_email_body(user: User, link: str, lifetime: timedelta) -> str:
+    hours = int(lifetime.total_seconds() // 3600)
+    return (
+        f"Hello {user.display_name},\n\n"
+        f"Someone asked to reset the password for your elearn account. To choose a new password, open:\n\n"
+        f"{link}\n\n"
+        f"The link works once and expires in {hours} hour{'s' if hours != 1 else ''}. "
+        "If you did not ask for this, you can ignore this email: your password has not changed.\n"
+    )
+
+
+def find_valid_reset_token(token: str) -> PasswordResetToken | None:
+    """The unexpired, unused token row for this token string, if there is one."""
+    if not token or len(token) > 128:
+        return None
+    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token)))
+    if row is None or row.used_at is not None or row.expires_at <= now_utc():
+        return None
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password with a reset token; the token and every other open token are spent."""
+    row = find_valid_reset_token(token)
+    if row is None:
+        raise InvalidInput("token", RESET_INVALID)
+    user = row.user
+    check_new_password(new_password, email=user.email, name=user.display_name)
+    # Spend the token with a conditional update, so two simultaneous uses cannot both succeed.
+    spent = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now_utc())
+    )
+    if spent.rowcount == 0:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise InvalidInput("token", RESET_INVALID)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # sign out every other session
+    record_event("password.reset", actor=user, subject=user)
+    db.session.commit()
+    log.info("password reset for user %s", user.id)
+    return user

@@ -1,0 +1,103 @@
+"""Register, log in, log out and reset a password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from elearn.auth import service
+from elearn.auth.forms import ButtonForm, LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from elearn.errors import InvalidInput
+from elearn.extensions import limiter
+from elearn.security import safe_next_url
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+LOGIN_FAILED = "The email address or password is not right. Check them and try again."
+
+
+def _login_email_key() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _start_session(user: service.User) -> None:
+    session.clear()  # a fresh session (and CSRF token) after login: no fixation
+    login_user(user)
+
+
+def _attach(form: RegisterForm | ResetPasswordForm, error: InvalidInput) -> None:
+    getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("learning.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register_user(form.display_name.data, form.email.data, form.password.data)
+        except InvalidInput as error:
+            _attach(form, error)
+        else:
+            _start_session(user)
+            flash("Welcome to elearn. Your account is ready.", "success")
+            return redirect(url_for("catalog.index"))
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("5 per minute", methods=["POST"], key_func=_login_email_key)
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("learning.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+        form.password.errors = [LOGIN_FAILED]
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    if ButtonForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You have logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def request_reset() -> ResponseReturnValue:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/reset_request.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    if service.find_valid_reset_token(token) is None:
+        return render_template("auth/reset_invalid.html", message=service.RESET_INVALID), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except InvalidInput as error:
+            if error.field == "token":
+                return render_template("auth/reset_invalid.html", message=error.message), 400
+            _attach(form, error)
+        else:
+            flash("Your password has been changed. Log in with your new password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), 200 if not form.errors else 422

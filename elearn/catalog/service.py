@@ -1,0 +1,74 @@
+"""The course catalogue and the course overview page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from elearn.extensions import db
+from elearn.learning import service as learning
+from elearn.models import Course, CourseVersion, Enrolment, User
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    course: Course
+    version: CourseVersion
+    progress: learning.Progress
+
+
+def list_published_courses(actor: User | None) -> list[CatalogEntry]:
+    """Every published course at its newest version, with the actor's progress; four queries at most."""
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Course, CourseVersion)
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .join(newest, (newest.c.course_id == CourseVersion.course_id) & (newest.c.number == CourseVersion.number))
+        .where(Course.is_published.is_(True))
+        .order_by(CourseVersion.title)
+    )
+    pairs = list(rows)
+    enrolments = _current_enrolments(actor) if actor is not None else {}
+    totals = learning.lesson_counts([e.version_id for e in enrolments.values()] + [v.id for _, v in pairs])
+    done = learning.done_counts([e.id for e in enrolments.values()])
+    entries = []
+    for course, version in pairs:
+        enrolment = enrolments.get(course.id)
+        counted = enrolment.version_id if enrolment else version.id
+        progress = learning.Progress(enrolment, done.get(enrolment.id, 0) if enrolment else 0, totals.get(counted, 0))
+        entries.append(CatalogEntry(course, version, progress))
+    return entries
+
+
+def _current_enrolments(actor: User) -> dict[int, Enrolment]:
+    latest: dict[int, Enrolment] = {}
+    for enrolment in db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.cycle.desc())
+    ):
+        latest.setdefault(enrolment.course_id, enrolment)
+    return latest
+
+
+@dataclass(frozen=True)
+class CourseOverview:
+    course: Course
+    version: CourseVersion  # the learner's version if enrolled, else the newest
+    progress: learning.Progress
+    lesson_titles: list[tuple[int, str, int]]  # position, title, minutes
+    resume_position: int | None
+
+
+def get_course_overview(slug: str, actor: User | None) -> CourseOverview:
+    """Everything the course page shows; NotFound for an unknown or unpublished slug."""
+    course = learning.get_published_course(slug)
+    enrolment = learning.find_current_enrolment(actor, course) if actor is not None else None
+    version = enrolment.version if enrolment else learning.latest_version(course)
+    progress = learning.progress_for(enrolment, version)
+    lessons = [(lesson.position, lesson.title, lesson.minutes) for lesson in version.lessons]
+    resume = learning.resume_lesson(enrolment).position if enrolment else None
+    return CourseOverview(course, version, progress, lessons, resume)

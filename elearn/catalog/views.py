@@ -1,0 +1,26 @@
+"""The course catalogue and course pages: public, with the learner's status when logged in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from elearn.catalog import service
+
+bp = Blueprint("catalog", __name__, template_folder="templates")
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.get("/")
+@bp.get("/courses")
+def index() -> ResponseReturnValue:
+    return render_template("catalog/index.html", entries=service.list_published_courses(_actor()))
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> ResponseReturnValue:
+    return render_template("catalog/course.html", overview=service.get_course_overview(slug, _actor()))

@@ -1,0 +1,417 @@
+"""Read courses/<slug>/ folders into frozen dataclasses, collecting file:line faults. No database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from elearn.content.markdown import check_markdown, render_markdown
+from elearn.content.yaml_lines import LineDict, LineList, load_yaml_with_lines
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LESSON_NAME_RE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
+QUESTION_KINDS = ("single", "multiple", "true_false")
+REVIEW_POLICIES = ("full", "hide-correct-on-fail")
+COURSE_KEYS_REQUIRED = (
+    "title", "summary", "topic", "audience", "cpd_hours", "questions_per_attempt",
+    "content_warning", "outcomes", "references",
+)  # fmt: skip
+COURSE_KEYS_OPTIONAL = ("pass_mark", "validity_months", "max_attempts_per_day", "review")
+QUESTION_KEYS = ("id", "outcome", "type", "stem", "options", "explanation", "partial_credit")
+OPTION_KEYS = ("text", "correct", "feedback")
+MAX_OUTCOMES = 8
+
+
+@dataclass(frozen=True)
+class Fault:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedOutcome:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ParsedLesson:
+    position: int
+    slug: str
+    title: str
+    minutes: int
+    body_markdown: str
+    body_html: str
+    word_count: int
+
+
+@dataclass(frozen=True)
+class ParsedOption:
+    text: str
+    is_correct: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    key: str
+    outcome: str | None
+    kind: str
+    stem: str
+    options: tuple[ParsedOption, ...]
+    explanation: str
+    partial_credit: bool
+
+
+@dataclass(frozen=True)
+class ParsedCourse:
+    slug: str
+    title: str
+    summary: str
+    topic: str
+    audience: str
+    cpd_hours: Decimal
+    pass_mark: int
+    questions_per_attempt: int
+    validity_months: int
+    max_attempts_per_day: int | None
+    review: str
+    content_warning: str
+    outcomes: tuple[ParsedOutcome, ...]
+    references: tuple[str, ...]
+    lessons: tuple[ParsedLesson, ...]
+    questions: tuple[ParsedQuestion, ...]
+    content_hash: str
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(lesson.minutes for lesson in self.lessons)
+
+
+@dataclass
+class _Collector:
+    """Gathers faults for one file."""
+
+    path: str
+    faults: list[Fault] = field(default_factory=list)
+
+    def add(self, line: int, message: str) -> None:
+        self.faults.append(Fault(self.path, line, message))
+
+
+def load_all(root: Path) -> tuple[list[ParsedCourse], list[Fault]]:
+    """Load every course folder under root; faults from all of them, in path order."""
+    courses: list[ParsedCourse] = []
+    faults: list[Fault] = []
+    if not root.is_dir():
+        return [], [Fault(str(root), 1, "courses folder not found")]
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        course, course_faults = load_course(folder)
+        faults += course_faults
+        if course is not None:
+            courses.append(course)
+    return courses, faults
+
+
+def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
+    """Load one course folder; the course is None when any fault was found."""
+    faults: list[Fault] = []
+    if not SLUG_RE.match(folder.name):
+        faults.append(Fault(str(folder), 1, "folder name must be a slug: lower-case letters, digits and hyphens"))
+    meta, meta_faults = _read_course_yaml(folder / "course.yaml")
+    faults += meta_faults
+    outcome_keys = {o.key for o in meta.get("outcomes", ())} if meta else set()
+    lessons, lesson_faults = _read_lessons(folder / "lessons")
+    faults += lesson_faults
+    questions, question_faults = _read_questions(folder / "questions.yaml", outcome_keys)
+    faults += question_faults
+    if meta and questions is not None and len(questions) < meta["questions_per_attempt"]:
+        faults.append(
+            Fault(
+                str(folder / "questions.yaml"),
+                1,
+                f"the bank has {len(questions)} questions but each attempt draws {meta['questions_per_attempt']}",
+            )
+        )
+    if faults or meta is None or questions is None:
+        return None, faults
+    return ParsedCourse(
+        slug=folder.name,
+        lessons=tuple(lessons),
+        questions=tuple(questions),
+        content_hash=content_hash(folder),
+        **meta,
+    ), []
+
+
+def content_hash(folder: Path) -> str:
+    """A hash of every file in the course folder: names and bytes, in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _parse_file(path: Path, collector: _Collector) -> Any:
+    try:
+        return load_yaml_with_lines(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        collector.add(1, "file is missing")
+    except UnicodeDecodeError:
+        collector.add(1, "file is not UTF-8 text")
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 1
+        collector.add(line, f"YAML syntax error: {error.problem}")
+    return None
+
+
+def _text(data: LineDict, key: str, c: _Collector, *, required: bool = True, limit: int = 5000) -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            c.add(data.line, f"'{key}' is required")
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        c.add(data.line_of(key), f"'{key}' must be non-empty text")
+        return ""
+    if len(value) > limit:
+        c.add(data.line_of(key), f"'{key}' is longer than {limit} characters")
+    return value.strip()
+
+
+def _int(data: LineDict, key: str, c: _Collector, default: int | None, low: int, high: int) -> int | None:
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        c.add(data.line_of(key), f"'{key}' must be a whole number from {low} to {high}")
+        return default
+    return value
+
+
+def _unknown_keys(data: LineDict, allowed: tuple[str, ...], c: _Collector) -> None:
+    for key in data:
+        if key not in allowed:
+            c.add(data.line_of(key), f"unknown key '{key}'")
+
+
+def _read_course_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Fault]]:
+    c = _Collector(str(path))
+    data = _parse_file(path, c)
+    if data is None:
+        return None, c.faults
+    if not isinstance(data, LineDict):
+        c.add(1, "course.yaml must be a mapping of keys to values")
+        return None, c.faults
+    _unknown_keys(data, COURSE_KEYS_REQUIRED + COURSE_KEYS_OPTIONAL, c)
+    review = data.get("review", "full")
+    if review not in REVIEW_POLICIES:
+        c.add(data.line_of("review"), f"'review' must be one of: {', '.join(REVIEW_POLICIES)}")
+    meta = {
+        "title": _text(data, "title", c, limit=200),
+        "summary": _text(data, "summary", c),
+        "topic": _text(data, "topic", c, limit=80),
+        "audience": _text(data, "audience", c),
+        "content_warning": _text(data, "content_warning", c),
+        "cpd_hours": _cpd_hours(data, c),
+        "pass_mark": _int(data, "pass_mark", c, 80, 1, 100),
+        "questions_per_attempt": _int(data, "questions_per_attempt", c, None, 1, 100),
+        "validity_months": _int(data, "validity_months", c, 12, 1, 60),
+        "max_attempts_per_day": _int(data, "max_attempts_per_day", c, None, 1, 100),
+        "review": review,
+        "outcomes": _outcomes(data, c),
+        "references": _references(data, c),
+    }
+    if "questions_per_attempt" not in data:
+        c.add(data.line, "'questions_per_attempt' is required")
+    return (None if c.faults else meta), c.faults
+
+
+def _cpd_hours(data: LineDict, c: _Collector) -> Decimal:
+    value = data.get("cpd_hours")
+    try:
+        hours = Decimal(str(value))
+    except InvalidOperation:
+        hours = Decimal(-1)
+    if value is None or isinstance(value, bool) or not Decimal("0.5") <= hours <= 100 or hours % Decimal("0.5"):
+        c.add(data.line_of("cpd_hours"), "'cpd_hours' must be a number of hours in halves, e.g. 1 or 1.5")
+    return hours
+
+
+def _outcomes(data: LineDict, c: _Collector) -> tuple[ParsedOutcome, ...]:
+    items = data.get("outcomes")
+    if not isinstance(items, LineList) or not 1 <= len(items) <= MAX_OUTCOMES:
+        c.add(data.line_of("outcomes"), f"'outcomes' must be a list of 1 to {MAX_OUTCOMES} learning outcomes")
+        return ()
+    outcomes, seen = [], set()
+    for index, item in enumerate(items):
+        line = items.line_of(index)
+        if not isinstance(item, LineDict) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
+            c.add(line, "each outcome needs an 'id' and a 'text'")
+            continue
+        if item["id"] in seen:
+            c.add(line, f"duplicate outcome id '{item['id']}'")
+        seen.add(item["id"])
+        outcomes.append(ParsedOutcome(item["id"], item["text"].strip()))
+    return tuple(outcomes)
+
+
+def _references(data: LineDict, c: _Collector) -> tuple[str, ...]:
+    items = data.get("references")
+    if not isinstance(items, LineList) or not items or not all(isinstance(i, str) and i.strip() for i in items):
+        c.add(data.line_of("references"), "'references' must be a non-empty list of texts")
+        return ()
+    return tuple(i.strip() for i in items)
+
+
+def _read_lessons(folder: Path) -> tuple[list[ParsedLesson], list[Fault]]:
+    if not folder.is_dir():
+        return [], [Fault(str(folder), 1, "lessons folder is missing")]
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".md")
+    if not files:
+        return [], [Fault(str(folder), 1, "a course needs at least one lesson")]
+    lessons, faults = [], []
+    for position, path in enumerate(files, start=1):
+        lesson, lesson_faults = _read_lesson(path, position)
+        faults += lesson_faults
+        if lesson:
+            lessons.append(lesson)
+    return lessons, faults
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Return (front matter, body, line where the body starts) or None without front matter."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    return None
+
+
+def _read_lesson(path: Path, position: int) -> tuple[ParsedLesson | None, list[Fault]]:
+    c = _Collector(str(path))
+    if not LESSON_NAME_RE.match(path.name):
+        c.add(1, "lesson file names look like 01-introduction.md")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        c.add(1, "file is not UTF-8 text")
+        return None, c.faults
+    parts = _split_front_matter(text)
+    if parts is None:
+        c.add(1, "lesson must start with front matter between --- lines (title, minutes)")
+        return None, c.faults
+    front_text, body, body_line = parts
+    try:
+        front = load_yaml_with_lines(front_text)
+    except yaml.MarkedYAMLError as error:
+        c.add((error.problem_mark.line + 2) if error.problem_mark else 1, f"YAML syntax error: {error.problem}")
+        return None, c.faults
+    if not isinstance(front, LineDict):
+        c.add(1, "front matter must hold 'title' and 'minutes'")
+        return None, c.faults
+    front.line, front.key_lines = 2, {k: v + 1 for k, v in front.key_lines.items()}
+    _unknown_keys(front, ("title", "minutes"), c)
+    title = _text(front, "title", c, limit=200)
+    minutes = _int(front, "minutes", c, None, 1, 120)
+    if "minutes" not in front:
+        c.add(1, "'minutes' is required")
+    if not body.strip():
+        c.add(body_line, "the lesson has no text")
+    for fault in check_markdown(body):
+        c.add(body_line + fault.line - 1, fault.message)
+    if c.faults or minutes is None:
+        return None, c.faults
+    words = len(re.findall(r"[A-Za-z0-9][\w'’-]*", body))
+    return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words), []
+
+
+def _read_questions(path: Path, outcome_keys: set[str]) -> tuple[list[ParsedQuestion] | None, list[Fault]]:
+    c = _Collector(str(path))
+    data = _parse_file(path, c)
+    if data is None:
+        return None, c.faults
+    items = data.get("questions") if isinstance(data, LineDict) else None
+    if not isinstance(items, LineList) or not items:
+        c.add(1, "questions.yaml must hold a non-empty 'questions' list")
+        return None, c.faults
+    questions, seen = [], set()
+    for index, item in enumerate(items):
+        if not isinstance(item, LineDict):
+            c.add(items.line_of(index), "each question must be a mapping")
+            continue
+        question = _read_question(item, outcome_keys, c)
+        if question and question.key in seen:
+            c.add(item.line_of("id"), f"duplicate question id '{question.key}'")
+        if question:
+            seen.add(question.key)
+            questions.append(question)
+    return (None if c.faults else questions), c.faults
+
+
+def _read_question(item: LineDict, outcome_keys: set[str], c: _Collector) -> ParsedQuestion | None:
+    before = len(c.faults)
+    _unknown_keys(item, QUESTION_KEYS, c)
+    key = _text(item, "id", c, limit=80)
+    if key and not SLUG_RE.match(key):
+        c.add(item.line_of("id"), "question id must use lower-case letters, digits and hyphens")
+    kind = item.get("type")
+    if kind not in QUESTION_KINDS:
+        c.add(item.line_of("type"), f"'type' must be one of: {', '.join(QUESTION_KINDS)}")
+    outcome = item.get("outcome")
+    if outcome is not None and outcome not in outcome_keys:
+        c.add(item.line_of("outcome"), f"outcome '{outcome}' is not one of the course's outcomes")
+    partial = item.get("partial_credit", False)
+    if not isinstance(partial, bool) or (partial and kind != "multiple"):
+        c.add(item.line_of("partial_credit"), "'partial_credit' is true or false, and only for multiple choice")
+    stem = _text(item, "stem", c)
+    explanation = _text(item, "explanation", c)
+    options = _read_options(item, str(kind), c)
+    if len(c.faults) > before:
+        return None
+    return ParsedQuestion(key, outcome, str(kind), stem, options, explanation, bool(partial))
+
+
+def _read_options(item: LineDict, kind: str, c: _Collector) -> tuple[ParsedOption, ...]:
+    raw = item.get("options")
+    if not isinstance(raw, LineList):
+        c.add(item.line_of("options"), "'options' must be a list")
+        return ()
+    options = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, LineDict):
+            c.add(raw.line_of(index), "each option needs 'text', 'correct' and 'feedback'")
+            continue
+        _unknown_keys(entry, OPTION_KEYS, c)
+        if not isinstance(entry.get("correct"), bool):
+            c.add(entry.line_of("correct"), "'correct' must be true or false")
+        options.append(ParsedOption(_text(entry, "text", c), entry.get("correct") is True, _text(entry, "feedback", c)))
+    _check_option_rules(kind, options, item.line_of("options"), c)
+    return tuple(options)
+
+
+def _check_option_rules(kind: str, options: list[ParsedOption], line: int, c: _Collector) -> None:
+    correct = sum(o.is_correct for o in options)
+    if correct == 0:
+        c.add(line, "at least one option must be correct")
+    if kind == "single" and (not 2 <= len(options) <= 6 or correct > 1):
+        c.add(line, "a single-choice question has 2 to 6 options and exactly one correct")
+    elif kind == "multiple" and not 2 <= len(options) <= 8:
+        c.add(line, "a multiple-choice question has 2 to 8 options")
+    elif kind == "true_false" and (sorted(o.text for o in options) != ["False", "True"] or correct != 1):
+        c.add(line, "a true/false question has exactly the options True and False, one of them correct")
+    if len({o.text for o in options}) != len(options):
+        c.add(line, "two options have the same text")

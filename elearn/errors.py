@@ -1,0 +1,88 @@
+"""Domain exceptions that services raise, and the app's error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ElearnError(Exception):
+    """Base of every rule the services enforce."""
+
+    status = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ElearnError):
+    status = 404
+
+
+class NotAllowed(ElearnError):
+    status = 403
+
+
+class Conflict(ElearnError):
+    status = 409
+
+
+class InvalidInput(ElearnError):
+    """Bad input for one field; the view shows the message beside that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+ERROR_TITLES = {
+    400: "Something in the request was wrong",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    409: "That has already been done",
+    413: "That upload is too large",
+    429: "Too many attempts",
+    500: "Sorry, something went wrong",
+    503: "The service is briefly unavailable",
+}
+
+
+def render_error(status: int, message: str = "") -> ResponseReturnValue:
+    """Render the accessible error page for a status code."""
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Turn domain errors, HTTP errors and database outages into calm pages."""
+    from elearn.extensions import db
+
+    @app.errorhandler(ElearnError)
+    def domain_error(error: ElearnError) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_error(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        status = error.code or 500
+        message = error.description if status in (400, 405, 413, 429) else ""
+        return render_error(status, message)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> ResponseReturnValue:
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        db.session.rollback()
+        return render_error(503, "Please try again in a minute. Nothing you submitted was half-saved.")
+
+    @app.errorhandler(500)
+    def internal_error(error: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_error(500)

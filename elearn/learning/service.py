@@ -1,0 +1,230 @@
+"""Enrolment, lesson progress and the resume point, per learner and per course version."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from elearn.db import now_utc
+from elearn.errors import NotFound
+from elearn.extensions import db
+from elearn.models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
+
+log = logging.getLogger(__name__)
+
+
+class LearningStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY_FOR_ASSESSMENT = "ready_for_assessment"
+    PASSED = "passed"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a learner is in one course."""
+
+    enrolment: Enrolment | None
+    lessons_done: int
+    lesson_count: int
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.lessons_done // self.lesson_count if self.lesson_count else 0
+
+    @property
+    def status(self) -> LearningStatus:
+        if self.enrolment is None:
+            return LearningStatus.NOT_STARTED
+        if self.enrolment.passed_at is not None:
+            return LearningStatus.PASSED
+        if self.enrolment.lessons_completed_at is not None:
+            return LearningStatus.READY_FOR_ASSESSMENT
+        return LearningStatus.IN_PROGRESS
+
+
+def get_published_course(slug: str) -> Course:
+    """The published course with this slug, or NotFound."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug, Course.is_published.is_(True)))
+    if course is None:
+        raise NotFound("There is no course at this address.")
+    return course
+
+
+def latest_version(course: Course) -> CourseVersion:
+    """The newest published version: new learners start on it."""
+    version = db.session.scalar(
+        select(CourseVersion).where(CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc()).limit(1)
+    )
+    if version is None:
+        raise NotFound("This course has no published version yet.")
+    return version
+
+
+def find_current_enrolment(user: User, course: Course) -> Enrolment | None:
+    """The learner's latest enrolment (cycle) on a course, if any."""
+    return db.session.scalar(
+        select(Enrolment)
+        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+        .order_by(Enrolment.cycle.desc())
+        .limit(1)
+    )
+
+
+def lesson_counts(version_ids: list[int]) -> dict[int, int]:
+    """Number of lessons per course version, in one query."""
+    rows = db.session.execute(
+        select(Lesson.version_id, func.count()).where(Lesson.version_id.in_(version_ids)).group_by(Lesson.version_id)
+    )
+    return {version_id: count for version_id, count in rows}
+
+
+def done_counts(enrolment_ids: list[int]) -> dict[int, int]:
+    """Number of completed lessons per enrolment, in one query."""
+    rows = db.session.execute(
+        select(LessonProgress.enrolment_id, func.count())
+        .where(LessonProgress.enrolment_id.in_(enrolment_ids))
+        .group_by(LessonProgress.enrolment_id)
+    )
+    return {enrolment_id: count for enrolment_id, count in rows}
+
+
+def progress_for(enrolment: Enrolment | None, version: CourseVersion) -> Progress:
+    """Progress on one course, counted from the database."""
+    counted_version = enrolment.version_id if enrolment else version.id
+    total = lesson_counts([counted_version]).get(counted_version, 0)
+    done = done_counts([enrolment.id]).get(enrolment.id, 0) if enrolment else 0
+    return Progress(enrolment, done, total)
+
+
+def enrol(user: User, course: Course) -> Enrolment:
+    """Start a course on its newest version; starting twice returns the same enrolment."""
+    existing = find_current_enrolment(user, course)
+    if existing is not None:
+        return existing
+    version = latest_version(course)
+    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=1,
+                          current_lesson_id=first.id if first else None)
+    db.session.add(enrolment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a double click: the first request created it
+        db.session.rollback()
+        return _required(find_current_enrolment(user, course))
+    log.info("user %s enrolled on course %s version %s", user.id, course.id, version.number)
+    return enrolment
+
+
+def _required(enrolment: Enrolment | None) -> Enrolment:
+    if enrolment is None:
+        raise NotFound("You are not enrolled on this course.")
+    return enrolment
+
+
+def get_enrolment(user: User, course: Course) -> Enrolment:
+    """The learner's current enrolment, or NotFound if they have not started the course."""
+    return _required(find_current_enrolment(user, course))
+
+
+def get_lesson(enrolment: Enrolment, position: int) -> Lesson:
+    """A lesson of the learner's own course version, by position."""
+    lesson = db.session.scalar(
+        select(Lesson).where(Lesson.version_id == enrolment.version_id, Lesson.position == position)
+    )
+    if lesson is None:
+        raise NotFound("There is no such lesson in this course.")
+    return lesson
+
+
+def list_lessons(enrolment: Enrolment) -> list[Lesson]:
+    return list(db.session.scalars(select(Lesson).where(Lesson.version_id == enrolment.version_id).order_by(Lesson.position)))
+
+
+def completed_lesson_ids(enrolment: Enrolment) -> set[int]:
+    return set(db.session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id)))
+
+
+def open_lesson(enrolment: Enrolment, lesson: Lesson) -> None:
+    """Remember the lesson the learner is reading, so they resume there."""
+    if enrolment.current_lesson_id != lesson.id:
+        enrolment.current_lesson_id = lesson.id
+        enrolment.last_active_at = now_utc()
+        db.session.commit()
+
+
+def record_lesson_complete(enrolment: Enrolment, lesson: Lesson) -> Lesson | None:
+    """Mark a lesson complete (once, however often it is clicked); return the next lesson, if any."""
+    if lesson.version_id != enrolment.version_id:
+        raise NotFound("There is no such lesson in this course.")
+    if lesson.id not in completed_lesson_ids(enrolment):
+        db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id))
+        try:
+            db.session.flush()
+        except IntegrityError:  # a second click raced the first: already recorded
+            db.session.rollback()
+    lessons = list_lessons(enrolment)
+    following = next((candidate for candidate in lessons if candidate.position > lesson.position), None)
+    enrolment.current_lesson_id = (following or lesson).id
+    enrolment.last_active_at = now_utc()
+    if enrolment.lessons_completed_at is None and len(completed_lesson_ids(enrolment)) == len(lessons):
+        enrolment.lessons_completed_at = now_utc()
+    db.session.commit()
+    return following
+
+
+def resume_lesson(enrolment: Enrolment) -> Lesson:
+    """Where to pick up: the lesson last opened, else the first not yet done."""
+    if enrolment.current_lesson_id is not None:
+        return db.session.get_one(Lesson, enrolment.current_lesson_id)
+    lessons = list_lessons(enrolment)
+    done = completed_lesson_ids(enrolment)
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
+
+
+@dataclass(frozen=True)
+class DashboardEntry:
+    course: Course
+    version: CourseVersion
+    progress: Progress
+    resume_position: int | None
+
+
+def list_my_learning(user: User) -> list[DashboardEntry]:
+    """The learner's courses, most recently active first; a fixed number of queries."""
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.user_id == user.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
+        )
+    )
+    latest: dict[int, Enrolment] = {}
+    for enrolment in enrolments:
+        latest.setdefault(enrolment.course_id, enrolment)
+    current = sorted(latest.values(), key=lambda e: e.last_active_at, reverse=True)
+    if not current:
+        return []
+    versions = {v.id: v for v in db.session.scalars(select(CourseVersion).where(CourseVersion.id.in_([e.version_id for e in current])))}
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_([e.course_id for e in current])))}
+    totals = lesson_counts(list(versions))
+    done = done_counts([e.id for e in current])
+    positions = _lesson_positions([e.current_lesson_id for e in current if e.current_lesson_id])
+    return [
+        DashboardEntry(
+            course=courses[e.course_id],
+            version=versions[e.version_id],
+            progress=Progress(e, done.get(e.id, 0), totals.get(e.version_id, 0)),
+            resume_position=positions.get(e.current_lesson_id) if e.current_lesson_id else 1,
+        )
+        for e in current
+    ]
+
+
+def _lesson_positions(lesson_ids: list[int]) -> dict[int, int]:
+    if not lesson_ids:
+        return {}
+    rows = db.session.execute(select(Lesson.id, Lesson.position).where(Lesson.id.in_(lesson_ids)))
+    return {lesson_id: position for lesson_id, position in rows}

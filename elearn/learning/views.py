@@ -1,0 +1,60 @@
+"""Start a course, read its lessons, mark them complete, and see my learning."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from elearn.auth.forms import ButtonForm
+from elearn.learning import service
+
+bp = Blueprint("learning", __name__, template_folder="templates")
+
+
+@bp.get("/my-learning")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    return render_template("learning/dashboard.html", entries=service.list_my_learning(current_user))
+
+
+@bp.post("/courses/<slug>/start")
+@login_required
+def start(slug: str) -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form had expired. Please try again.")
+    enrolment = service.enrol(current_user, service.get_published_course(slug))
+    return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
+
+
+@bp.get("/courses/<slug>/continue")
+@login_required
+def resume(slug: str) -> ResponseReturnValue:
+    enrolment = service.get_enrolment(current_user, service.get_published_course(slug))
+    return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
+
+
+@bp.get("/courses/<slug>/lessons/<int:position>")
+@login_required
+def lesson(slug: str, position: int) -> ResponseReturnValue:
+    course = service.get_published_course(slug)
+    enrolment = service.get_enrolment(current_user, course)
+    current = service.get_lesson(enrolment, position)
+    service.open_lesson(enrolment, current)
+    return render_template(
+        "learning/lesson.html", course=course, enrolment=enrolment, lesson=current,
+        lessons=service.list_lessons(enrolment), done=service.completed_lesson_ids(enrolment),
+        progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(),
+    )
+
+
+@bp.post("/courses/<slug>/lessons/<int:position>/complete")
+@login_required
+def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form had expired. Please try again.")
+    enrolment = service.get_enrolment(current_user, service.get_published_course(slug))
+    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, position))
+    if following is not None:
+        return redirect(url_for("learning.lesson", slug=slug, position=following.position))
+    return redirect(url_for("catalog.course", slug=slug, _anchor="next-step"))

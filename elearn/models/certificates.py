@@ -1,0 +1,43 @@
+"""CPD certificates: snapshots taken at issue, so the PDF is the same every time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elearn.db import Base, UTCDateTime, now_utc
+from elearn.models.accounts import User
+from elearn.models.courses import Course
+
+
+class Certificate(Base):
+    """A certificate for one passed attempt; verifiable by its unguessable code."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # normalised: 16 symbols, no dashes
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    # One certificate per passing attempt, enforced by the database.
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), unique=True)
+    learner_name: Mapped[str] = mapped_column(String(120))
+    course_title: Mapped[str] = mapped_column(String(200))
+    course_version_number: Mapped[int] = mapped_column(Integer)
+    cpd_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    outcomes: Mapped[list[str]] = mapped_column(JSON)
+    score_percent: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)
+    reissued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()

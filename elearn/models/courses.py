@@ -1,0 +1,126 @@
+"""Courses and their immutable published versions: lessons, questions, options."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elearn.db import Base, UTCDateTime, now_utc
+
+
+class ReviewPolicy(StrEnum):
+    FULL = "full"
+    HIDE_CORRECT_ON_FAIL = "hide-correct-on-fail"
+
+
+class Course(Base):
+    """A course, known by its stable slug across all its versions."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    versions: Mapped[list[CourseVersion]] = relationship(
+        back_populates="course", order_by="CourseVersion.number"
+    )
+
+
+class CourseVersion(Base):
+    """One published state of a course's files; never altered once published."""
+
+    __tablename__ = "course_versions"
+    __table_args__ = (
+        UniqueConstraint("course_id", "number"),
+        UniqueConstraint("course_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(String(80))
+    audience: Mapped[str] = mapped_column(Text)
+    content_warning: Mapped[str] = mapped_column(Text)
+    cpd_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    pass_mark: Mapped[int] = mapped_column(Integer, default=80)
+    questions_per_attempt: Mapped[int] = mapped_column(Integer)
+    validity_months: Mapped[int] = mapped_column(Integer, default=12)
+    max_attempts_per_day: Mapped[int | None] = mapped_column(Integer)
+    review_policy: Mapped[ReviewPolicy] = mapped_column(String(30), default=ReviewPolicy.FULL)
+    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"id": "LO1", "text": "…"}]
+    references: Mapped[list[str]] = mapped_column(JSON)
+    total_minutes: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    course: Mapped[Course] = relationship(back_populates="versions")
+    lessons: Mapped[list[Lesson]] = relationship(back_populates="version", order_by="Lesson.position")
+    questions: Mapped[list[Question]] = relationship(back_populates="version", order_by="Question.position")
+
+
+class Lesson(Base):
+    """A lesson page; its HTML was rendered and sanitised when the course was synced."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    body_html: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[CourseVersion] = relationship(back_populates="lessons")
+
+
+class QuestionKind(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true_false"
+
+
+class Question(Base):
+    """A question in a version's bank; `key` is the author's stable id across versions."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[QuestionKind] = mapped_column(String(20))
+    partial_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    stem: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[CourseVersion] = relationship(back_populates="questions")
+    options: Mapped[list[Option]] = relationship(back_populates="question", order_by="Option.position")
+
+
+class Option(Base):
+    """An answer option; `is_correct` never leaves the server before submission."""
+
+    __tablename__ = "options"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(Boolean)
+    feedback: Mapped[str] = mapped_column(Text)
+
+    question: Mapped[Question] = relationship(back_populates="options")

@@ -1,0 +1,54 @@
+"""Public pages: worried about a child, accessibility, privacy; and the health check."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from elearn.content.markdown import render_markdown
+from elearn.extensions import db, limiter
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+CONTENT = Path(__file__).parent / "content"
+
+
+@cache
+def page_html(name: str) -> Markup:
+    """A page written in Markdown, rendered and sanitised once per process."""
+    return Markup(render_markdown((CONTENT / f"{name}.md").read_text(encoding="utf-8")))  # noqa: S704 - sanitised
+
+
+@bp.get("/worried-about-a-child")
+def worried() -> ResponseReturnValue:
+    return render_template("pages/page.html", title="Worried about a child?", body=page_html("worried-about-a-child"))
+
+
+@bp.get("/accessibility")
+def accessibility() -> ResponseReturnValue:
+    return render_template("pages/page.html", title="Accessibility statement", body=page_html("accessibility"))
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    return render_template("pages/page.html", title="Privacy notice", body=page_html("privacy"))
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.warning("health check: database unreachable (%s)", type(error).__name__)
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200

@@ -1,0 +1,81 @@
+"""Password hashing, safe redirects and role checks: one place for each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort, current_app
+from flask_login import current_user
+
+from elearn.models import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=current_app.config["ARGON2_TIME_COST"],
+        memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with Argon2id."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; an account with no password never matches."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH: dict[tuple[int, int], str] = {}
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the same time as a real check, so unknown emails cannot be told apart by timing."""
+    key = (current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"])
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = hash_password("not-a-real-password")
+    verify_password(_DUMMY_HASH[key], password)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return target only if it is a path on this site; anything else could be an open redirect."""
+    if not target or not isinstance(target, str):
+        return None
+    if any(ch in target for ch in ("\\", "\r", "\n", "\t")) or any(ord(ch) < 32 for ch in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Let only logged-in users with one of these roles through; others get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

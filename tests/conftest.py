@@ -1,0 +1,107 @@
+"""Shared fixtures: the app on a migrated database, a clean database per test, clients and makers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from elearn import create_app
+from elearn.extensions import db as _db
+from tests.makers import Makers
+
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def _reset_postgres_schema() -> None:
+    with _db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """The app with the schema built by the migrations: the only schema path."""
+    app = create_app("testing")
+    with app.app_context():
+        if ON_POSTGRES:
+            _reset_postgres_schema()
+        upgrade()
+        yield app
+
+
+@pytest.fixture(autouse=True)
+def db(app: Flask) -> Iterator[object]:
+    """The database; every table is emptied after each test, so real commits stay observable."""
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    with _db.engine.begin() as connection:
+        for table in reversed(_db.metadata.sorted_tables):
+            connection.execute(table.delete())
+    app.extensions["outbox"] = []
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app: Flask) -> list:
+    """Emails sent during the test."""
+    return app.extensions.setdefault("outbox", [])
+
+
+@pytest.fixture
+def make(app: Flask) -> Makers:
+    """Builders for committed test objects: make.user(), make.course(), make.enrolment() …"""
+    return Makers(app)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make: Makers):  # type: ignore[no-untyped-def]
+    """Log the test client in as a user through the real login form."""
+
+    def login(user):  # type: ignore[no-untyped-def]
+        response = client.post("/login", data={"email": user.email, "password": make.PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+    """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`."""
+
+    @contextmanager
+    def counting():  # type: ignore[no-untyped-def]
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", before)
+
+    return counting
