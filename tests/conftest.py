@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
@@ -19,16 +21,42 @@ from tests.makers import Makers
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as in production.
+
+    The tests hold an app context (to call services); Flask would reuse it for each request,
+    sharing `g`, the logged-in user and the database session between requests. Hiding it makes
+    every request start clean. Afterwards the test's own objects are expired, so they read what
+    the request committed.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            _db.session.expire_all()
+
+
 def _reset_postgres_schema() -> None:
     with _db.engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
 
 
+def _sqlite_file_url() -> str:
+    # A file, not :memory:, so each request gets its own connection and transactions behave as in production.
+    folder = tempfile.mkdtemp(prefix="elearn-test-db-")
+    return f"sqlite:///{folder}/test.db"
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     """The app with the schema built by the migrations: the only schema path."""
-    app = create_app("testing")
+    overrides = {} if os.environ.get("TEST_DATABASE_URL") else {"SQLALCHEMY_DATABASE_URI": _sqlite_file_url()}
+    app = create_app("testing", **overrides)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if ON_POSTGRES:
             _reset_postgres_schema()

@@ -7,7 +7,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -107,7 +107,7 @@ def request_password_reset(email: str) -> None:
     db.session.add(PasswordResetToken(user=user, token_hash=_hash_token(token), expires_at=now_utc() + lifetime))
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
+    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/reset-password/{token}"
     send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
 
 

@@ -130,12 +130,13 @@ def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
         faults.append(Fault(str(folder), 1, "folder name must be a slug: lower-case letters, digits and hyphens"))
     meta, meta_faults = _read_course_yaml(folder / "course.yaml")
     faults += meta_faults
-    outcome_keys = {o.key for o in meta.get("outcomes", ())} if meta else set()
+    # Without a readable outcomes list, outcome references cannot be judged: do not report noise.
+    outcome_keys = {o.key for o in meta["outcomes"]} if meta and meta["outcomes"] else None
     lessons, lesson_faults = _read_lessons(folder / "lessons")
     faults += lesson_faults
     questions, question_faults = _read_questions(folder / "questions.yaml", outcome_keys)
     faults += question_faults
-    if meta and questions is not None and len(questions) < meta["questions_per_attempt"]:
+    if meta and meta["questions_per_attempt"] and questions is not None and len(questions) < meta["questions_per_attempt"]:
         faults.append(
             Fault(
                 str(folder / "questions.yaml"),
@@ -235,7 +236,7 @@ def _read_course_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Fault]]:
     }
     if "questions_per_attempt" not in data:
         c.add(data.line, "'questions_per_attempt' is required")
-    return (None if c.faults else meta), c.faults
+    return meta, c.faults
 
 
 def _cpd_hours(data: LineDict, c: _Collector) -> Decimal:
@@ -339,7 +340,7 @@ def _read_lesson(path: Path, position: int) -> tuple[ParsedLesson | None, list[F
     return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words), []
 
 
-def _read_questions(path: Path, outcome_keys: set[str]) -> tuple[list[ParsedQuestion] | None, list[Fault]]:
+def _read_questions(path: Path, outcome_keys: set[str] | None) -> tuple[list[ParsedQuestion] | None, list[Fault]]:
     c = _Collector(str(path))
     data = _parse_file(path, c)
     if data is None:
@@ -362,7 +363,7 @@ def _read_questions(path: Path, outcome_keys: set[str]) -> tuple[list[ParsedQues
     return (None if c.faults else questions), c.faults
 
 
-def _read_question(item: LineDict, outcome_keys: set[str], c: _Collector) -> ParsedQuestion | None:
+def _read_question(item: LineDict, outcome_keys: set[str] | None, c: _Collector) -> ParsedQuestion | None:
     before = len(c.faults)
     _unknown_keys(item, QUESTION_KEYS, c)
     key = _text(item, "id", c, limit=80)
@@ -372,7 +373,7 @@ def _read_question(item: LineDict, outcome_keys: set[str], c: _Collector) -> Par
     if kind not in QUESTION_KINDS:
         c.add(item.line_of("type"), f"'type' must be one of: {', '.join(QUESTION_KINDS)}")
     outcome = item.get("outcome")
-    if outcome is not None and outcome not in outcome_keys:
+    if outcome is not None and outcome_keys is not None and outcome not in outcome_keys:
         c.add(item.line_of("outcome"), f"outcome '{outcome}' is not one of the course's outcomes")
     partial = item.get("partial_credit", False)
     if not isinstance(partial, bool) or (partial and kind != "multiple"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -99,6 +100,7 @@ def check_markdown(source: str) -> list[MarkdownFault]:
     faults = list(_heading_faults(tokens))
     faults += _inline_faults(tokens)
     faults += _block_name_faults(source)
+    faults += _link_scheme_faults(source)
     return faults
 
 
@@ -141,6 +143,19 @@ def is_allowed_link(href: str) -> bool:
     """Relative links and http(s)/mailto/tel links only."""
     scheme = urlsplit(href.strip()).scheme.lower()
     return scheme == "" or scheme in ALLOWED_LINK_SCHEMES
+
+
+_LINK_SCHEME_RE = re.compile(r"\]\(\s*<?([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def _link_scheme_faults(source: str) -> list[MarkdownFault]:
+    # The parser silently drops links it refuses (javascript:, data:), so look at the source as well.
+    faults = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        for scheme in _LINK_SCHEME_RE.findall(line):
+            if scheme.lower() not in ALLOWED_LINK_SCHEMES:
+                faults.append(MarkdownFault(number, f"link target not allowed: a {scheme}: link"))
+    return faults
 
 
 def _block_name_faults(source: str) -> list[MarkdownFault]:

@@ -1,0 +1,159 @@
+"""Registering, logging in and out, and resetting a password through the web pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from elearn import create_app
+from elearn.extensions import db
+from elearn.models import User
+from elearn.security import safe_next_url
+
+GOOD = {"display_name": "Jane Smith", "email": "jane@example.org", "password": "correct horse battery",
+        "confirm": "correct horse battery"}
+
+
+def test_register_creates_the_account_and_logs_in(client):
+    response = client.post("/register", data=GOOD)
+    assert response.status_code == 302
+    assert client.get("/my-learning").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"display_name": ""}, "Enter your full name."),
+        ({"display_name": "x" * 121}, "at most 120 characters"),
+        ({"email": "not-an-email"}, "Enter an email address like"),
+        ({"password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"password": "password123", "confirm": "password123"}, "too common"),
+        ({"confirm": "something else"}, "The passwords do not match."),
+    ],
+)
+def test_register_with_bad_input_shows_a_clear_message_and_creates_nothing(client, change, message):
+    response = client.post("/register", data={**GOOD, **change})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body
+    assert "There is a problem" in body
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_register_with_a_taken_email_in_another_case_says_so(client, make):
+    make.user(email="jane@example.org")
+    response = client.post("/register", data={**GOOD, "email": "JANE@Example.org"})
+    assert response.status_code == 422
+    assert "An account with this email already exists" in response.get_data(as_text=True)
+
+
+def test_register_ignores_extra_fields_such_as_role(client):
+    client.post("/register", data={**GOOD, "role": "admin", "organisation_id": "1", "is_admin": "1"})
+    user = db.session.scalar(select(User))
+    assert user.role == "learner" and user.organisation_id is None
+
+
+def test_register_escapes_a_hostile_name(client):
+    client.post("/register", data={**GOOD, "display_name": '"><script>alert(1)</script>'})
+    body = client.get("/my-learning").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+def test_login_failure_looks_the_same_for_an_unknown_email_and_a_wrong_password(client, make):
+    make.user(email="known@example.org")
+    unknown = client.post("/login", data={"email": "unknown@example.org", "password": "whatever password"})
+    wrong = client.post("/login", data={"email": "known@example.org", "password": "whatever password"})
+    assert unknown.status_code == wrong.status_code == 422
+    assert unknown.get_data(as_text=True).replace("unknown@", "known@") == wrong.get_data(as_text=True)
+    assert "The email address or password is not right" in wrong.get_data(as_text=True)
+
+
+def test_login_then_logout(client, make, login_as):
+    login_as(make.user())
+    assert client.get("/my-learning").status_code == 200
+    assert client.post("/logout").status_code == 302
+    response = client.get("/my-learning")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_logout_needs_post(client, make, login_as):
+    login_as(make.user())
+    assert client.get("/logout").status_code == 405
+    assert client.get("/my-learning").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/courses/sample-course", "/courses/sample-course"),
+        ("https://evil.example", "/my-learning"),
+        ("//evil.example", "/my-learning"),
+        ("/\\evil.example", "/my-learning"),
+        ("https:evil.example", "/my-learning"),
+        ("///evil.example", "/my-learning"),
+        ("javascript:alert(1)", "/my-learning"),
+        ("\t//evil.example", "/my-learning"),
+    ],
+)
+def test_login_redirects_only_to_local_paths(client, make, next_url, expected):
+    user = make.user()
+    response = client.post("/login", query_string={"next": next_url},
+                           data={"email": user.email, "password": make.PASSWORD})
+    assert response.status_code == 302
+    assert response.location == expected
+
+
+@pytest.mark.parametrize("target", ["%2F%2Fevil.example", "/ok\r\nSet-Cookie: x=1", None, ""])
+def test_safe_next_url_refuses_everything_but_a_plain_path(target):
+    assert safe_next_url(target) is None
+
+
+def test_a_session_from_before_a_password_reset_is_logged_out(client, make, login_as, outbox):
+    user = login_as(make.user())
+    other = client.application.test_client()
+    other.post("/reset-password", data={"email": user.email})
+    token = outbox[-1].get_content().split("/reset-password/")[1].split()[0]
+    other.post(f"/reset-password/{token}", data={"password": "a brand new passphrase",
+                                                 "confirm": "a brand new passphrase"})
+    assert client.get("/my-learning").status_code == 302
+
+
+def test_reset_request_answers_the_same_for_known_and_unknown_emails(client, make, outbox):
+    make.user(email="known@example.org")
+    known = client.post("/reset-password", data={"email": "known@example.org"}).get_data(as_text=True)
+    unknown = client.post("/reset-password", data={"email": "unknown@example.org"}).get_data(as_text=True)
+    assert known.replace("known@", "X@") == unknown.replace("unknown@", "X@")
+    assert len(outbox) == 1
+
+
+def test_the_reset_page_for_a_bad_token_explains_and_offers_a_new_link(client):
+    response = client.get("/reset-password/not-a-real-token")
+    assert response.status_code == 400
+    assert "Ask for a new reset link" in response.get_data(as_text=True)
+
+
+def test_the_full_reset_journey(client, make, outbox):
+    user = make.user(email="kim@example.org")
+    client.post("/reset-password", data={"email": "kim@example.org"})
+    path = "/reset-password/" + outbox[-1].get_content().split("/reset-password/")[1].split()[0]
+    assert client.get(path).status_code == 200
+    weak = client.post(path, data={"password": "password123", "confirm": "password123"})
+    assert weak.status_code == 422 and "too common" in weak.get_data(as_text=True)
+    done = client.post(path, data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    assert done.status_code == 302
+    assert client.get(path).status_code == 400  # used once
+    login = client.post("/login", data={"email": user.email, "password": "a brand new passphrase"})
+    assert login.status_code == 302
+
+
+def test_login_is_rate_limited_per_email(app):
+    limited = create_app("testing", RATELIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    client = limited.test_client()
+    statuses = [
+        client.post("/login", data={"email": "victim@example.org", "password": f"guess number {i}"},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+        for i in range(7)
+    ]
+    assert statuses[:5] == [422] * 5
+    assert statuses[5:] == [429, 429]

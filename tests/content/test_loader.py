@@ -1,0 +1,158 @@
+"""Course files: validation with file:line faults, the CLI, and syncing to immutable versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from elearn.content.loader import load_all, load_course
+from elearn.content.sync import sync_courses
+from elearn.extensions import db
+from elearn.models import CourseVersion, Lesson, Question
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_fixture_course_loads():
+    course, faults = load_course(FIXTURES / "sample-course")
+    assert faults == []
+    assert course.slug == "sample-course"
+    assert [lesson.title for lesson in course.lessons] == ["Welcome", "Categories of abuse", "What to do next"]
+    assert course.total_minutes == 15
+    assert len(course.questions) == 6
+    assert course.questions[4].kind == "true_false"
+
+
+def edit(folder: Path, relative: str, old: str, new: str) -> None:
+    path = folder / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+BROKEN = [
+    # (file, old text, new text, line, message)
+    ("course.yaml", "title: Sample safeguarding refresher\n", "", 1, "'title' is required"),
+    ("course.yaml", "pass_mark: 80", "pass_mark: 180", 6, "'pass_mark' must be a whole number from 1 to 100"),
+    ("course.yaml", "cpd_hours: 0.5", "cpd_hours: lots", 5, "'cpd_hours' must be a number"),
+    ("course.yaml", "review: full", "review: sometimes", 9, "'review' must be one of"),
+    ("course.yaml", "topic: Safeguarding", "topic: Safeguarding\ncolour: blue", 4, "unknown key 'colour'"),
+    ("course.yaml", "questions_per_attempt: 4", "questions_per_attempt: 7", 1, "the bank has 6 questions but each attempt draws 7"),
+    ("course.yaml", "title: Sample", "title: [Sample", 1, "YAML syntax error"),
+    ("lessons/01-welcome.md", "minutes: 5", "minutes: five", 3, "'minutes' must be a whole number"),
+    ("lessons/01-welcome.md", "---\ntitle: Welcome", "title: Welcome", 1, "must start with front matter"),
+    ("lessons/02-categories.md", "## The four categories", "#### The four categories", 6, "jumps from h1 to h4"),
+    ("lessons/03-next-steps.md", "(https://www.nspcc.org.uk/)", "(javascript:alert(1))", 8, "link target not allowed"),
+    ("questions.yaml", "id: q-2", "id: q-1", 17, "duplicate question id 'q-1'"),
+    ("questions.yaml", "outcome: LO2", "outcome: LO9", 18, "outcome 'LO9' is not one of the course's outcomes"),
+    ("questions.yaml", "type: single", "type: essay", 4, "'type' must be one of"),
+    ("questions.yaml", "  explanation: Explanation 1.\n", "", 2, "'explanation' is required"),
+]
+
+
+@pytest.mark.parametrize(("relative", "old", "new", "line", "message"), BROKEN)
+def test_a_malformed_course_file_is_reported_as_path_line_problem(make, relative, old, new, line, message):
+    folder = make.course_folder()
+    edit(folder, relative, old, new)
+    course, faults = load_course(folder)
+    assert course is None
+    rendered = [str(fault) for fault in faults]
+    expected_prefix = f"{folder / relative}:{line}: " if relative != "course.yaml" or line != 1 else f"{folder}"
+    assert any(message in text for text in rendered), rendered
+    assert any(text.startswith(expected_prefix) and message in text for text in rendered), rendered
+
+
+def test_a_single_choice_question_with_two_correct_options_is_refused(make):
+    folder = make.course_folder()
+    edit(folder, "questions.yaml", "correct: false\n    feedback: Not quite.", "correct: true\n    feedback: Not quite.")
+    _, faults = load_course(folder)
+    assert any("exactly one correct" in fault.message for fault in faults)
+
+
+def test_a_question_with_no_correct_option_is_refused(make):
+    folder = make.course_folder()
+    edit(folder, "questions.yaml", "correct: true\n    feedback: Well done.", "correct: false\n    feedback: Well done.")
+    _, faults = load_course(folder)
+    assert any("at least one option must be correct" in fault.message for fault in faults)
+
+
+def test_check_command_passes_on_good_courses(runner):
+    result = runner.invoke(args=["courses", "check", "--dir", str(FIXTURES)])
+    assert result.exit_code == 0
+    assert "ok  sample-course: 3 lessons, 15 min, 6 questions" in result.output
+
+
+def test_check_command_prints_each_fault_and_exits_non_zero(runner, make):
+    folder = make.course_folder()
+    edit(folder, "course.yaml", "pass_mark: 80", "pass_mark: 0")
+    edit(folder, "questions.yaml", "type: single", "type: essay")
+    result = runner.invoke(args=["courses", "check", "--dir", str(folder.parent)])
+    assert result.exit_code == 1
+    assert f"{folder}/course.yaml:6: 'pass_mark' must be a whole number from 1 to 100" in result.output
+    assert f"{folder}/questions.yaml:4: 'type' must be one of" in result.output
+
+
+def test_sync_refuses_to_load_anything_when_a_course_is_broken(runner, make):
+    good = make.course_folder(slug="good-course")
+    broken = make.course_folder(slug="broken-course")
+    broken.rename(good.parent / "broken-course")
+    edit(good.parent / "broken-course", "course.yaml", "pass_mark: 80", "pass_mark: 0")
+    result = runner.invoke(args=["courses", "sync", "--dir", str(good.parent)])
+    assert result.exit_code == 1
+    assert db.session.scalar(select(func.count()).select_from(CourseVersion)) == 0
+
+
+def version_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(CourseVersion))
+
+
+def test_sync_creates_a_version_only_when_the_content_changes(runner, make):
+    folder = make.course_folder()
+    first = runner.invoke(args=["courses", "sync", "--dir", str(folder.parent)])
+    assert "sample-course: version 1 (new version)" in first.output
+    again = runner.invoke(args=["courses", "sync", "--dir", str(folder.parent)])
+    assert "sample-course: version 1 (unchanged)" in again.output
+    assert version_count() == 1
+    edit(folder, "lessons/01-welcome.md", "Every member of staff", "Each member of staff")
+    changed = runner.invoke(args=["courses", "sync", "--dir", str(folder.parent)])
+    assert "sample-course: version 2 (new version)" in changed.output
+    assert version_count() == 2
+
+
+def test_a_published_version_is_never_altered(make):
+    folder = make.course_folder()
+    make.course(folder=folder)
+    edit(folder, "lessons/01-welcome.md", "Every member of staff", "Each member of staff")
+    edit(folder, "questions.yaml", "Question 1?", "Question one?")
+    make.course(folder=folder)
+    v1_lesson = db.session.scalar(select(Lesson).join(CourseVersion).where(CourseVersion.number == 1, Lesson.position == 1))
+    v2_lesson = db.session.scalar(select(Lesson).join(CourseVersion).where(CourseVersion.number == 2, Lesson.position == 1))
+    assert "Every member of staff" in v1_lesson.body_html
+    assert "Each member of staff" in v2_lesson.body_html
+    stems = db.session.scalars(select(Question.stem).where(Question.key == "q-1").order_by(Question.id)).all()
+    assert stems == ["Question 1?", "Question one?"]
+
+
+def test_lesson_html_is_sanitised_at_sync_time(make):
+    folder = make.course_folder()
+    edit(folder, "lessons/01-welcome.md", "Every member of staff has a part to play.",
+         "Every member <script>alert(1)</script> has a part.")
+    # The checker refuses raw HTML, so load the lesson straight through the renderer the sync uses.
+    _, faults = load_course(folder)
+    assert any("raw HTML" in f.message for f in faults)
+    from elearn.content.markdown import render_markdown
+
+    assert "<script>" not in render_markdown("Every member <script>alert(1)</script> has a part.")
+
+
+def test_load_all_reports_a_missing_folder():
+    courses, faults = load_all(Path("/nonexistent/courses"))
+    assert courses == [] and "courses folder not found" in faults[0].message
+
+
+def test_the_shipped_courses_pass_the_check():
+    courses, faults = load_all(Path(__file__).parents[2] / "courses")
+    assert faults == [], "\n".join(str(f) for f in faults)
+    assert courses
