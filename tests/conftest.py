@@ -77,6 +77,24 @@ def db(app: Flask) -> Iterator[object]:
 
 
 @pytest.fixture
+def make_app(app: Flask):  # type: ignore[no-untyped-def]
+    """Build another app on the test database with config overrides; its connections are closed afterwards."""
+    made: list[Flask] = []
+
+    def build(**overrides):  # type: ignore[no-untyped-def]
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", app.config["SQLALCHEMY_DATABASE_URI"])
+        other = create_app("testing", **overrides)
+        other.test_client_class = IsolatedClient
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

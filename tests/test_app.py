@@ -39,16 +39,18 @@ def test_healthz_is_ok_when_the_database_answers(client):
     assert response.json == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_unreachable():
-    # Port 9 (discard) is closed on loopback: the connection is refused at once.
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none")
+DEAD_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # port 9 is closed: refused at once
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI=DEAD_DATABASE)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
 
 
-def test_a_page_that_needs_the_database_answers_503_not_500_when_it_is_down():
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none")
+def test_a_page_that_needs_the_database_answers_503_not_500_when_it_is_down(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI=DEAD_DATABASE)
     response = app.test_client().get("/courses")
     assert response.status_code == 503
     assert "briefly unavailable" in response.get_data(as_text=True)
@@ -63,10 +65,10 @@ def test_unknown_page_gets_the_custom_404(client):
     assert 'lang="en-GB"' in body
 
 
-def test_forbidden_gets_the_custom_403():
+def test_forbidden_gets_the_custom_403(make_app):
     from flask import abort
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = make_app()
 
     @app.route("/_test_forbidden")
     def forbidden():  # pragma: no cover - exercised through the client
@@ -77,8 +79,8 @@ def test_forbidden_gets_the_custom_403():
     assert "You do not have access to this page" in response.get_data(as_text=True)
 
 
-def test_an_unexpected_error_gets_the_custom_500_without_a_traceback():
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+def test_an_unexpected_error_gets_the_custom_500_without_a_traceback(make_app):
+    app = make_app()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.route("/_test_crash")

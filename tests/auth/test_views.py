@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from elearn import create_app
 from elearn.extensions import db
 from elearn.models import User
 from elearn.security import safe_next_url
@@ -147,9 +146,8 @@ def test_the_full_reset_journey(client, make, outbox):
     assert login.status_code == 302
 
 
-def test_login_is_rate_limited_per_email(app):
-    limited = create_app("testing", RATELIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
-    client = limited.test_client()
+def test_login_is_rate_limited_per_email(make_app):
+    client = make_app(RATELIMIT_ENABLED=True).test_client()
     statuses = [
         client.post("/login", data={"email": "victim@example.org", "password": f"guess number {i}"},
                     environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
