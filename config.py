@@ -38,6 +38,11 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
 
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # How many reverse proxies (nginx, a load balancer) sit in front of the app; 0 trusts no X-Forwarded-* header.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_PARTS = 500
     SESSION_COOKIE_HTTPONLY = True
@@ -51,6 +56,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'instance' / 'elearn.db'}"
     # Development only: a fresh key per start (sessions end on restart). Production refuses to start without one.
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
@@ -58,6 +64,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    LOG_FORMAT = "text"
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     MAIL_BACKEND = "memory"
@@ -69,6 +76,8 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    # __Host- cookies must be Secure, path=/ and have no Domain: no subdomain can set or read them.
+    SESSION_COOKIE_NAME = "__Host-elearn"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +23,21 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_cli(app)
     register_template_helpers(app)
     from elearn.errors import register_error_handlers
+    from elearn.ops.logging import configure_logging
 
     register_error_handlers(app)
     configure_logging(app)
+    trust_reverse_proxy(app)
     return app
+
+
+def trust_reverse_proxy(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers."""
+    hops = app.config["TRUSTED_PROXY_COUNT"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None:
@@ -65,10 +74,12 @@ def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
     from elearn.auth.views import bp as auth_bp
     from elearn.catalog.views import bp as catalog_bp
+    from elearn.certificates.views import bp as certificates_bp
+    from elearn.certificates.views import public_bp as certificates_public_bp
     from elearn.learning.views import bp as learning_bp
     from elearn.pages.views import bp as pages_bp
 
-    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp):
+    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, certificates_bp, certificates_public_bp):
         app.register_blueprint(blueprint)
 
 
@@ -76,9 +87,11 @@ def register_cli(app: Flask) -> None:
     """Each feature's command group."""
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
+    from elearn.ops.cli import backup_command
 
     app.cli.add_command(courses_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_command)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -112,14 +125,6 @@ def register_template_helpers(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
-
-
-def configure_logging(app: Flask) -> None:
-    """Log to stdout once; the hosts keep no log files."""
-    root = logging.getLogger("elearn")
-    if not root.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)

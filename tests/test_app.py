@@ -118,3 +118,99 @@ def test_every_public_page_has_a_title_a_language_and_labelled_fields(client, pa
         if 'type="hidden"' in tag or 'type="submit"' in tag:
             continue
         assert f'for="{field_id}"' in body, f"field {field_id} on {path} has no label"
+
+
+def test_readyz_is_ready_when_the_schema_is_at_the_migration_head(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["schema"] == "current"
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(make_app):
+    assert make_app(SQLALCHEMY_DATABASE_URI=DEAD_DATABASE).test_client().get("/readyz").status_code == 503
+
+
+def test_readyz_is_503_before_the_migrations_have_run(make_app, tmp_path):
+    empty = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/empty.db")
+    assert empty.test_client().get("/readyz").status_code == 503
+
+
+def test_each_request_is_logged_once_with_its_id_user_status_and_duration(client, caplog):
+    with caplog.at_level("INFO", logger="elearn.request"):
+        response = client.get("/courses", headers={"X-Request-ID": "proxy-id-12345"})
+    records = [r for r in caplog.records if r.name == "elearn.request"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.request_id, record.status, record.user_id) == ("proxy-id-12345", 200, None)
+    assert record.duration_ms >= 0
+    assert response.headers["X-Request-ID"] == "proxy-id-12345"
+
+
+def test_a_malformed_request_id_is_replaced(client, caplog):
+    response = client.get("/courses", headers={"X-Request-ID": "bad id\\r\\n"})
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_the_json_log_formatter_writes_one_object_per_line():
+    import json
+    import logging
+
+    from elearn.ops.logging import JsonFormatter
+
+    record = logging.LogRecord("elearn.request", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
+    record.request_id = "abc"
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert json.loads(line)["request_id"] == "abc" and json.loads(line)["message"] == "GET /x"
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(make_app):
+    app = make_app(TRUSTED_PROXY_COUNT=1)
+
+    @app.route("/_test_remote")
+    def remote():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/_test_remote", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "203.0.113.9"
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(make_app):
+    app = make_app()
+
+    @app.route("/_test_remote")
+    def remote():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/_test_remote", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_production_uses_a_host_only_secure_session_cookie():
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-elearn"
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_backup_writes_a_consistent_sqlite_copy(runner, make, tmp_path, app):
+    import sqlite3
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", "--output", str(tmp_path / "b.db")])
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    make.user(email="kept@example.org")
+    target = tmp_path / "copy.db"
+    result = runner.invoke(args=["backup", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT email FROM users").fetchall() == [("kept@example.org",)]
+    copy.close()
+    again = runner.invoke(args=["backup", "--output", str(target)])
+    assert again.exit_code == 1 and "already exists" in again.output

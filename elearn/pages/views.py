@@ -52,3 +52,26 @@ def healthz() -> ResponseReturnValue:
         db.session.rollback()
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}, 200
+
+
+@cache
+def migration_head() -> str | None:
+    """The newest migration shipped with this code (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(__file__).parents[2] / "migrations")).get_current_head()
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz() -> ResponseReturnValue:
+    """200 only when the database answers and its schema is at this code's migration head."""
+    try:
+        current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError as error:
+        log.warning("readiness: database not ready (%s)", type(error).__name__)
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    if current != migration_head():
+        return {"status": "unavailable", "database": "ok", "schema": "not at the migration head"}, 503
+    return {"status": "ready", "database": "ok", "schema": "current"}, 200
