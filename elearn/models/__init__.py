@@ -6,24 +6,48 @@ from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, QuestionKind, ReviewPolicy
 from elearn.models.learning import Enrolment, LessonProgress
+from elearn.models.organisations import (
+    Assignment,
+    AssignmentSource,
+    ContactRole,
+    ExternalTraining,
+    Group,
+    GroupMembership,
+    Invitation,
+    NewStarterRule,
+    OrganisationDomain,
+    ReminderLog,
+    SafeguardingContact,
+)
 
 __all__ = [
+    "Assignment",
+    "AssignmentSource",
     "Attempt",
     "AttemptAnswer",
     "AttemptQuestion",
     "AuditEvent",
     "Certificate",
+    "ContactRole",
     "Course",
     "CourseVersion",
     "Enrolment",
+    "ExternalTraining",
+    "Group",
+    "GroupMembership",
+    "Invitation",
     "Lesson",
     "LessonProgress",
+    "NewStarterRule",
     "Option",
     "Organisation",
+    "OrganisationDomain",
     "PasswordResetToken",
     "Question",
     "QuestionKind",
+    "ReminderLog",
     "ReviewPolicy",
     "Role",
+    "SafeguardingContact",
     "User",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
@@ -27,6 +27,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Self-registration with an address on one of the organisation's domains joins it.
+    allow_domain_signup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     members: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -43,6 +45,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20), default=Role.LEARNER)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # When they joined their current organisation: new-starter rules count their due dates from it.
+    joined_organisation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     # Bumped on password change or deactivation: older sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)

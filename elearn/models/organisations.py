@@ -1,0 +1,200 @@
+"""Organisations' groups, email domains, invitations, assignments, rules, contacts and reminders.
+
+Compliance is never stored here: it is derived from assignments, enrolments and certificates
+(see elearn/manage/compliance.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elearn.db import Base, UTCDateTime, now_utc
+from elearn.models.accounts import Organisation, User
+from elearn.models.courses import Course
+
+
+class Group(Base):
+    """A named set of an organisation's staff, e.g. "Teaching staff"; names are unique per organisation."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class GroupMembership(Base):
+    """A person in a group; a person may be in several groups of their organisation."""
+
+    __tablename__ = "group_memberships"
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    group: Mapped[Group] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class OrganisationDomain(Base):
+    """An email domain (e.g. school.sch.uk) whose self-registered users join the organisation."""
+
+    __tablename__ = "organisation_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    # Stored lower-cased without a leading "@"; one organisation per domain.
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Invitation(Base):
+    """An emailed, single-use, expiring invitation to join an organisation; only the token's hash is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_organisation_id_email", "organisation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(120))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # who accepted it
+
+    organisation: Mapped[Organisation] = relationship()
+    group: Mapped[Group | None] = relationship()
+
+
+class AssignmentSource(StrEnum):
+    MANUAL = "manual"
+    GROUP = "group"
+    EVERYONE = "everyone"
+    NEW_STARTER = "new_starter"
+
+
+class Assignment(Base):
+    """A course an organisation requires of a person by a due date; any version's certificate satisfies it.
+
+    One row per organisation, person and course: assigning again does not duplicate it.
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id", "course_id"),
+        Index("ix_assignments_organisation_id_course_id", "organisation_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    due_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[AssignmentSource] = mapped_column(String(20), default=AssignmentSource.MANUAL)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+
+
+class NewStarterRule(Base):
+    """Induction: assign a course to each new member, due a number of days after they join."""
+
+    __tablename__ = "new_starter_rules"
+    __table_args__ = (UniqueConstraint("organisation_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    due_in_days: Mapped[int] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    course: Mapped[Course] = relationship()
+
+
+class ContactRole(StrEnum):
+    DSL = "dsl"
+    DEPUTY = "deputy"
+    SOCIAL_CARE = "social_care"
+    POLICE = "police"
+    OTHER = "other"
+
+
+class SafeguardingContact(Base):
+    """Who staff should tell: the organisation's DSL, deputies and local services, in display order."""
+
+    __tablename__ = "safeguarding_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ContactRole] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    notes: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
+class ExternalTraining(Base):
+    """Training done elsewhere (or an imported elearn certificate), recorded by a manager for one person."""
+
+    __tablename__ = "external_training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The course of ours it counts for, if any.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course | None] = relationship()
+
+
+class ReminderLog(Base):
+    """A reminder sent, so re-running the reminder job in the same ISO week sends nothing twice."""
+
+    __tablename__ = "reminder_logs"
+    # Two partial unique indexes, because NULL course ids are distinct in a plain unique constraint.
+    __table_args__ = (
+        Index("uq_reminder_logs_user_kind_course_week", "user_id", "kind", "course_id", "week", unique=True,
+              sqlite_where=text("course_id IS NOT NULL"), postgresql_where=text("course_id IS NOT NULL")),
+        Index("uq_reminder_logs_user_kind_week", "user_id", "kind", "week", unique=True,
+              sqlite_where=text("course_id IS NULL"), postgresql_where=text("course_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))  # e.g. overdue, expiring, manager_digest
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO year-week, e.g. "2026-W48"
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
