@@ -118,11 +118,16 @@ def make(app: Flask) -> Makers:
 
 @pytest.fixture
 def login_as(client: FlaskClient, make: Makers):  # type: ignore[no-untyped-def]
-    """Log the test client in as a user through the real login form."""
+    """Log the test client in through the real forms; managers and admins get two-factor sign-in set up first."""
 
-    def login(user):  # type: ignore[no-untyped-def]
-        response = client.post("/login", data={"email": user.email, "password": make.PASSWORD})
+    def login(user, via=None):  # type: ignore[no-untyped-def]
+        browser = via or client
+        totp = make.two_factor(user) if user.needs_two_factor else None
+        response = browser.post("/login", data={"email": user.email, "password": make.PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)
+        if totp is not None:
+            response = browser.post("/login/two-factor", data={"code": make.next_totp_code(user, totp)})
+            assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
     return login

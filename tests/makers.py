@@ -7,12 +7,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pyotp
 from flask import Flask
 from sqlalchemy import select
 
+from elearn.auth import two_factor
 from elearn.auth.service import register_user
 from elearn.content.loader import load_course
 from elearn.content.sync import sync_courses
+from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.models import Course, Enrolment, Organisation, Role, User
@@ -38,6 +41,21 @@ class Makers:
              org: Organisation | None = None, password: str | None = None) -> User:
         return register_user(name, email or f"user{next(_serial)}@example.org", password or self.PASSWORD,
                              role=role, organisation_id=org.id if org else None)
+
+    def two_factor(self, user: User) -> pyotp.TOTP:
+        """Switch two-factor sign-in on for a user (once) and return their code generator."""
+        if not user.has_two_factor:
+            two_factor.start_setup(user)
+            totp = pyotp.TOTP(user.totp_secret)
+            two_factor.confirm_setup(user, totp.now())
+        return pyotp.TOTP(user.totp_secret)
+
+    @staticmethod
+    def next_totp_code(user: User, totp: pyotp.TOTP) -> str:
+        """A code for a time step not used yet, so consecutive logins in one test each succeed."""
+        db.session.refresh(user)
+        step = max(totp.timecode(now_utc()), (user.totp_last_step or 0) + 1)
+        return totp.generate_otp(step)
 
     def course_folder(self, *, slug: str = "sample-course", source: str = "sample-course") -> Path:
         """A writable copy of a fixture course, for tests that edit course files."""

@@ -63,3 +63,38 @@ class ButtonForm(FlaskForm):
     """A form with only a button: it carries the CSRF token for POST-only actions."""
 
     submit = SubmitField("Continue")
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        description="6 digits. Lost your phone? Enter one of your recovery codes instead.",
+        validators=[DataRequired("Enter the code."), Length(max=32)],
+    )
+    submit = SubmitField("Continue")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                     Length(max=MAX_LENGTH)])
+    password = PasswordField("New password", description="At least 10 characters.",
+                             validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH)])
+    confirm = PasswordField("Confirm new password",
+                            validators=[DataRequired("Type the new password again."),
+                                        EqualTo("password", "The passwords do not match.")])
+    submit = SubmitField("Change password")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField("New email address",
+                       validators=[DataRequired("Enter the new email address."), Length(max=254),
+                                   Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)])
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                     Length(max=MAX_LENGTH)])
+    submit = SubmitField("Change email address")
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                             Length(max=MAX_LENGTH)])
+    submit = SubmitField("Turn off two-factor sign-in")

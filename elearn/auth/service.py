@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from elearn.audit import record_event
 from elearn.auth.passwords import password_problem
 from elearn.db import now_utc
-from elearn.errors import InvalidInput
+from elearn.errors import ElearnError, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
@@ -73,23 +73,101 @@ def register_user(display_name: str, email: str, password: str, *, role: Role = 
     return user
 
 
+class AccountLocked(ElearnError):
+    """Too many failed sign-ins: the account pauses for a while (never for good)."""
+
+    status = 429
+
+
+LOCK_AFTER_FAILURES = 5
+MAX_LOCK = timedelta(minutes=15)
+
+
+def lock_duration(failures: int) -> timedelta:
+    """One minute after the fifth failure in a row, doubling with each further failure, at most 15 minutes."""
+    if failures < LOCK_AFTER_FAILURES:
+        return timedelta(0)
+    return min(timedelta(minutes=2 ** (failures - LOCK_AFTER_FAILURES)), MAX_LOCK)
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > now_utc()
+
+
+def record_failed_login(user: User, *, stage: str = "password") -> None:
+    """Count a failure and pause the account when there have been too many (flush only)."""
+    user.failed_logins += 1
+    pause = lock_duration(user.failed_logins)
+    if pause:
+        user.locked_until = now_utc() + pause
+    record_event("login.failed", actor=None, subject=user, stage=stage)
+    log.warning("failed %s sign-in for user %s (%s in a row)", stage, user.id, user.failed_logins)
+
+
+def record_successful_login(user: User, *, method: str = "password") -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now_utc()
+    record_event("login.succeeded", actor=user, subject=user, method=method)
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """Return the user for these credentials, or None; the cost is the same for unknown emails."""
+    """Check a password. Returns the user, or None; raises AccountLocked while the account is paused.
+
+    The cost is the same for unknown emails. A user who still owes a second factor is
+    returned too, but their sign-in is recorded only when that factor is checked.
+    """
     user = find_user_by_email(email)
     if user is None:
         burn_password_check(password)
         record_event("login.failed", actor=None, reason="unknown email")
         db.session.commit()
         return None
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        record_event("login.failed", actor=None, subject=user)
+    if is_locked(user):
+        burn_password_check(password)  # even the right password is refused while paused
+        record_event("login.refused_locked", actor=None, subject=user)
         db.session.commit()
-        log.warning("failed login for user %s", user.id)
+        raise AccountLocked("Too many sign-in attempts. Wait a few minutes, then try again.")
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        record_failed_login(user)
+        db.session.commit()
         return None
-    user.last_login_at = now_utc()
-    record_event("login.succeeded", actor=user, subject=user)
+    if not user.has_two_factor:
+        record_successful_login(user)
     db.session.commit()
     return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password after re-entering the current one; other sessions are signed out."""
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput("current_password", "Your current password is not right.")
+    check_new_password(new_password, email=user.email, name=user.display_name)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    record_event("password.changed", actor=user, subject=user)
+    db.session.commit()
+
+
+def change_email(user: User, current_password: str, new_email: str) -> None:
+    """Change the sign-in email after re-entering the password; the old address is told."""
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput("current_password", "Your current password is not right.")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise InvalidInput("email", "That is already your email address.")
+    if find_user_by_email(new_email) is not None:
+        raise InvalidInput("email", "Another account already uses that email address.")
+    old_email, user.email = user.email, new_email
+    record_event("email.changed", actor=user, subject=user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidInput("email", "Another account already uses that email address.") from None
+    send_email(old_email, "Your elearn email address was changed",
+               f"Hello {user.display_name},\n\nThe email address for your elearn account was changed to {new_email}. "
+               "If you did not do this, contact your organisation's elearn manager straight away.\n")
 
 
 def _hash_token(token: str) -> str:

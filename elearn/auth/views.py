@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from elearn.auth import service
-from elearn.auth.forms import ButtonForm, LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from elearn.auth import two_factor as two_factor_service
+from elearn.auth.forms import (
+    ButtonForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    TwoFactorForm,
+)
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.security import safe_next_url
@@ -15,6 +25,8 @@ from elearn.security import safe_next_url
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 LOGIN_FAILED = "The email address or password is not right. Check them and try again."
+PENDING_KEY = "two_factor_pending"
+PENDING_SECONDS = 300  # the password step is good for five minutes
 
 
 def _login_email_key() -> str:
@@ -57,11 +69,39 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
+        if user is not None and user.has_two_factor:
+            session.clear()
+            session[PENDING_KEY] = {"user": user.get_id(), "at": int(time.time())}
+            return redirect(url_for("auth.two_factor", next=safe_next_url(request.args.get("next"))))
         if user is not None:
             _start_session(user)
             return redirect(safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
         form.password.errors = [LOGIN_FAILED]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+def _pending_user() -> service.User | None:
+    """The user who passed the password step in the last few minutes and owes a second factor."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    return service.load_user_from_session(str(pending.get("user", "")))
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def two_factor() -> ResponseReturnValue:
+    user = _pending_user()
+    if user is None:
+        flash("Please log in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        if two_factor_service.verify_second_factor(user, form.code.data):
+            _start_session(user)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+        form.code.errors = [two_factor_service.WRONG_CODE]
+    return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
 
 
 @bp.post("/logout")

@@ -1,6 +1,6 @@
 """Every table; the one import Alembic's env.py needs."""
 
-from elearn.models.accounts import Organisation, PasswordResetToken, Role, User
+from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, User
 from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
@@ -44,6 +44,7 @@ __all__ = [
     "OrganisationDomain",
     "PasswordResetToken",
     "Question",
+    "RecoveryCode",
     "QuestionKind",
     "ReminderLog",
     "ReviewPolicy",

@@ -1,0 +1,120 @@
+"""Two-factor sign-in with TOTP (RFC 6238) and single-use recovery codes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+
+import pyotp
+import segno
+from sqlalchemy import select, update
+
+from elearn.audit import record_event
+from elearn.db import now_utc
+from elearn.errors import InvalidInput, NotAllowed
+from elearn.extensions import db
+from elearn.models import RecoveryCode, User
+from elearn.security import verify_password
+
+log = logging.getLogger(__name__)
+
+ISSUER = "elearn"
+RECOVERY_CODE_COUNT = 10
+WRONG_CODE = "That code is not right. Check your authenticator app and try again."
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").lower().encode()).hexdigest()
+
+
+def start_setup(user: User) -> str:
+    """Give the account a fresh, not yet active, TOTP secret and return it."""
+    if user.has_two_factor:
+        raise NotAllowed("Two-factor sign-in is already on.")
+    user.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_code_data_uri(user: User) -> str:
+    """The setup QR code as an SVG data URI, so the page needs no script and no external request."""
+    svg = segno.make(provisioning_uri(user), error="m").svg_inline(scale=5, dark="#1d2430")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _accept_totp(user: User, code: str) -> bool:
+    """Accept a current code once: the time step must be newer than the last one used."""
+    code = code.replace(" ", "")
+    if not user.totp_secret or not code.isdigit() or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = now_utc()
+    for drift in (-1, 0, 1):  # allow one 30-second step of clock difference either way
+        step = totp.timecode(now) + drift
+        if step > (user.totp_last_step or -1) and secrets.compare_digest(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_setup(user: User, code: str) -> list[str]:
+    """Switch two-factor sign-in on once the first code is right; return the recovery codes, shown once."""
+    if user.has_two_factor or not user.totp_secret:
+        raise NotAllowed("Start the two-factor set-up again.")
+    if not _accept_totp(user, code):
+        raise InvalidInput("code", WRONG_CODE)
+    user.totp_enabled_at = now_utc()
+    codes = _replace_recovery_codes(user)
+    record_event("two_factor.enabled", actor=user, subject=user)
+    db.session.commit()
+    log.info("two-factor sign-in enabled for user %s", user.id)
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    db.session.execute(update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+                       .values(used_at=now_utc()))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(code)) for code in codes)
+    return codes
+
+
+def _accept_recovery_code(user: User, code: str) -> bool:
+    row = db.session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None)))
+    if row is None:
+        return False
+    row.used_at = now_utc()
+    return True
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Check a sign-in code or a recovery code; each works once. Failures count towards the lockout."""
+    from elearn.auth.service import record_failed_login, record_successful_login
+
+    code = (code or "").strip()[:32]
+    accepted = _accept_totp(user, code) or (len(code) > 6 and _accept_recovery_code(user, code))
+    if accepted:
+        record_successful_login(user, method="two_factor")
+    else:
+        record_failed_login(user, stage="two_factor")
+    db.session.commit()
+    return accepted
+
+
+def disable(user: User, password: str) -> None:
+    """Learners may switch two-factor sign-in off with their password; managers and admins may not."""
+    if user.role != "learner":
+        raise NotAllowed("Managers and administrators must keep two-factor sign-in on.")
+    if not verify_password(user.password_hash, password):
+        raise InvalidInput("password", "Your current password is not right.")
+    user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
+    db.session.execute(update(RecoveryCode).where(RecoveryCode.user_id == user.id).values(used_at=now_utc()))
+    record_event("two_factor.disabled", actor=user, subject=user)
+    db.session.commit()

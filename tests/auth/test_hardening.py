@@ -1,0 +1,178 @@
+"""Lockout after repeated failures, two-factor sign-in, and re-authentication for account changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import func, select
+
+from elearn.auth import service, two_factor
+from elearn.db import now_utc
+from elearn.errors import InvalidInput, NotAllowed
+from elearn.extensions import db
+from elearn.models import RecoveryCode, Role
+
+
+@pytest.mark.parametrize(("failures", "minutes"), [(0, 0), (4, 0), (5, 1), (6, 2), (7, 4), (8, 8), (9, 15), (30, 15)])
+def test_the_pause_grows_with_each_failure_and_is_never_permanent(failures, minutes):
+    assert service.lock_duration(failures) == timedelta(minutes=minutes)
+
+
+def test_five_wrong_passwords_pause_the_account_even_for_the_right_password(make):
+    user = make.user()
+    for _ in range(5):
+        assert service.authenticate(user.email, "wrong password here") is None
+    with pytest.raises(service.AccountLocked):
+        service.authenticate(user.email, make.PASSWORD)
+
+
+def test_the_account_opens_again_after_the_pause(make):
+    user = make.user()
+    for _ in range(5):
+        service.authenticate(user.email, "wrong password here")
+    user.locked_until = now_utc() - timedelta(seconds=1)
+    db.session.commit()
+    assert service.authenticate(user.email, make.PASSWORD) == user
+    assert user.failed_logins == 0
+
+
+def test_a_paused_account_gets_the_same_429_page_as_the_rate_limiter(client, make):
+    user = make.user()
+    for _ in range(5):
+        client.post("/login", data={"email": user.email, "password": "wrong password here"})
+    response = client.post("/login", data={"email": user.email, "password": make.PASSWORD})
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.get_data(as_text=True)
+
+
+def enable_two_factor(user) -> tuple[pyotp.TOTP, list[str]]:  # type: ignore[no-untyped-def]
+    secret = two_factor.start_setup(user)
+    totp = pyotp.TOTP(secret)
+    codes = two_factor.confirm_setup(user, totp.now())
+    return totp, codes
+
+
+def test_setup_needs_a_right_code_before_it_is_switched_on(make):
+    user = make.user()
+    two_factor.start_setup(user)
+    with pytest.raises(InvalidInput):
+        two_factor.confirm_setup(user, "000000")
+    assert not user.has_two_factor
+
+
+def test_setup_gives_ten_single_use_recovery_codes_stored_as_hashes(make):
+    user = make.user()
+    _, codes = enable_two_factor(user)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
+    assert not set(codes) & set(stored)
+
+
+def test_a_sign_in_code_cannot_be_used_twice(make):
+    user = make.user()
+    totp, _ = enable_two_factor(user)
+    step = totp.timecode(now_utc()) + 1
+    code = totp.generate_otp(step)
+    assert two_factor.verify_second_factor(user, code)
+    assert not two_factor.verify_second_factor(user, code)
+
+
+def test_a_recovery_code_works_once(make):
+    user = make.user()
+    _, codes = enable_two_factor(user)
+    assert two_factor.verify_second_factor(user, codes[0].upper())
+    assert not two_factor.verify_second_factor(user, codes[0])
+
+
+def test_repeated_wrong_codes_pause_the_account(make):
+    user = make.user()
+    enable_two_factor(user)
+    for _ in range(5):
+        assert not two_factor.verify_second_factor(user, "123456")
+    assert service.is_locked(user)
+
+
+def test_with_two_factor_on_the_password_alone_does_not_log_in(client, make):
+    user = make.user()
+    totp, _ = enable_two_factor(user)
+    response = client.post("/login", data={"email": user.email, "password": make.PASSWORD})
+    assert response.location.startswith("/login/two-factor")
+    assert client.get("/my-learning").status_code == 302
+    wrong = client.post("/login/two-factor", data={"code": "000000"})
+    assert wrong.status_code == 422
+    right = client.post("/login/two-factor", data={"code": totp.generate_otp(totp.timecode(now_utc()) + 1)})
+    assert right.status_code == 302
+    assert client.get("/my-learning").status_code == 200
+
+
+def test_the_second_step_without_the_first_sends_you_back_to_log_in(client):
+    response = client.post("/login/two-factor", data={"code": "123456"})
+    assert response.status_code == 302 and response.location == "/login"
+
+
+def test_a_manager_must_set_up_two_factor_before_anything_else(client, make):
+    manager = make.user(role=Role.MANAGER, org=make.org())
+    client.post("/login", data={"email": manager.email, "password": make.PASSWORD})
+    response = client.get("/my-learning")
+    assert response.status_code == 302 and response.location == "/account/two-factor"
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert 'src="data:image/svg+xml;base64,' in page
+    secret = db.session.get(type(manager), manager.id).totp_secret
+    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and "Save these recovery codes now" in done.get_data(as_text=True)
+    assert client.get("/my-learning").status_code == 200
+
+
+def test_managers_cannot_switch_two_factor_off(make):
+    manager = make.user(role=Role.MANAGER, org=make.org())
+    enable_two_factor(manager)
+    with pytest.raises(NotAllowed):
+        two_factor.disable(manager, make.PASSWORD)
+
+
+def test_a_learner_can_switch_two_factor_off_with_their_password(make):
+    user = make.user()
+    enable_two_factor(user)
+    with pytest.raises(InvalidInput):
+        two_factor.disable(user, "not my password")
+    two_factor.disable(user, make.PASSWORD)
+    assert not user.has_two_factor
+    assert db.session.scalar(select(func.count()).select_from(RecoveryCode).where(RecoveryCode.used_at.is_(None))) == 0
+
+
+def test_changing_the_password_needs_the_current_one_and_signs_out_other_sessions(make):
+    user = make.user()
+    old_session = user.get_id()
+    with pytest.raises(InvalidInput) as error:
+        service.change_password(user, "not my password", "a brand new passphrase")
+    assert error.value.field == "current_password"
+    service.change_password(user, make.PASSWORD, "a brand new passphrase")
+    assert service.load_user_from_session(old_session) is None
+    assert service.authenticate(user.email, "a brand new passphrase") == user
+
+
+def test_changing_the_email_needs_the_password_and_tells_the_old_address(make, outbox):
+    user = make.user(email="old@example.org")
+    make.user(email="taken@example.org")
+    with pytest.raises(InvalidInput):
+        service.change_email(user, "not my password", "new@example.org")
+    with pytest.raises(InvalidInput):
+        service.change_email(user, make.PASSWORD, "TAKEN@example.org")
+    service.change_email(user, make.PASSWORD, "New@Example.org")
+    assert user.email == "new@example.org"
+    assert outbox[-1]["To"] == "old@example.org"
+
+
+def test_the_account_pages_work_through_the_browser_forms(client, make, login_as):
+    user = login_as(make.user())
+    assert client.get("/account").status_code == 200
+    bad = client.post("/account/password", data={"current_password": "wrong", "password": "a brand new passphrase",
+                                                 "confirm": "a brand new passphrase"})
+    assert bad.status_code == 422 and "Your current password is not right." in bad.get_data(as_text=True)
+    good = client.post("/account/password", data={"current_password": make.PASSWORD, "password": "a brand new passphrase",
+                                                  "confirm": "a brand new passphrase"})
+    assert good.status_code == 302 and good.location == "/login"
+    assert client.get("/my-learning").status_code == 302
+    assert service.authenticate(user.email, "a brand new passphrase") is not None
