@@ -33,6 +33,10 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Per client address: generous enough for a school behind one NAT address, tight enough to stop stuffing.
+    LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per minute")
+    LOGIN_RATE_LIMIT_PER_EMAIL = os.environ.get("LOGIN_RATE_LIMIT_PER_EMAIL", "5 per minute")
+    REGISTER_RATE_LIMIT_PER_IP = os.environ.get("REGISTER_RATE_LIMIT_PER_IP", "20 per hour")
     PASSWORD_RESET_HOURS = 1
     # Argon2id parameters (RFC 9106 second recommended option, 64 MiB).
     ARGON2_TIME_COST = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -43,7 +43,7 @@ def _attach(form: RegisterForm | ResetPasswordForm, error: InvalidInput) -> None
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_PER_IP"], methods=["POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
@@ -61,8 +61,8 @@ def register() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("5 per minute", methods=["POST"], key_func=_login_email_key)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_EMAIL"], methods=["POST"], key_func=_login_email_key)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))

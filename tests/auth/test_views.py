@@ -155,3 +155,11 @@ def test_login_is_rate_limited_per_email(make_app):
     ]
     assert statuses[:5] == [422] * 5
     assert statuses[5:] == [429, 429]
+
+
+def test_login_is_rate_limited_per_address_across_many_emails(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_PER_IP="10 per minute").test_client()
+    statuses = [client.post("/login", data={"email": f"person{i}@example.org", "password": "one guess each"}).status_code
+                for i in range(12)]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10:] == [429, 429]
