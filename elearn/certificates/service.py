@@ -1,18 +1,27 @@
-"""Certificates: issue on a pass, exactly once per passing attempt."""
+"""Certificates: issue on a pass (exactly once), download, public verification, name corrections, revocation."""
 
 from __future__ import annotations
 
 import calendar
 import logging
-from datetime import date
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from urllib.parse import quote
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import or_, select
 
 from elearn import LONDON
 from elearn.audit import record_event
-from elearn.certificates.codes import new_code
+from elearn.certificates.codes import format_code, new_code, normalise_code
+from elearn.certificates.pdf import CertificateDocument, render_certificate_pdf, uk_date
+from elearn.db import now_utc
+from elearn.errors import Conflict, InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import Attempt, Certificate
+from elearn.models import Attempt, Certificate, Enrolment, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +79,353 @@ def _unused_code() -> str:
         code = new_code()
         if db.session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
             return code
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+# The same window as the compliance rule: "expiring" is valid but ends within 30 days.
+EXPIRY_WARNING_DAYS = 30
+
+
+def london_today() -> date:
+    """Today's date in Europe/London, the calendar certificates are dated in."""
+    return now_utc().astimezone(LONDON).date()
+
+
+def certificate_status(certificate: Certificate, today: date) -> CertificateStatus:
+    """Revoked beats everything; a certificate is valid up to and including its expiry date."""
+    if certificate.revoked_at is not None:
+        return CertificateStatus.REVOKED
+    if today > certificate.expires_on:
+        return CertificateStatus.EXPIRED
+    if (certificate.expires_on - today).days <= EXPIRY_WARNING_DAYS:
+        return CertificateStatus.EXPIRING
+    return CertificateStatus.VALID
+
+
+def is_refresher_due(certificate: Certificate, today: date) -> bool:
+    """A refresher is offered when the certificate expires within 30 days or has expired."""
+    return certificate_status(certificate, today) in (CertificateStatus.EXPIRING, CertificateStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class CertificateEntry:
+    """A certificate with its status on a given day, for lists."""
+
+    certificate: Certificate
+    status: CertificateStatus
+
+
+def list_my_certificates(actor: User) -> list[CertificateEntry]:
+    """The actor's own certificates, newest first, old cycles included; one query."""
+    today = london_today()
+    certificates = db.session.scalars(
+        select(Certificate).where(Certificate.user_id == actor.id)
+        .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
+    )
+    return [CertificateEntry(certificate, certificate_status(certificate, today)) for certificate in certificates]
+
+
+@dataclass(frozen=True)
+class RefresherOffer:
+    """A course whose newest certificate is about to expire or has expired."""
+
+    course_id: int
+    status: CertificateStatus
+    expires_on: date
+
+
+def list_refreshers_due(actor: User) -> dict[int, RefresherOffer]:
+    """Refreshers to offer, by course id: the latest cycle is passed and its certificate ends soon; two queries."""
+    latest: dict[int, Enrolment] = {}
+    for enrolment in db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
+    ):
+        latest.setdefault(enrolment.course_id, enrolment)
+    passed = {e.id: e.course_id for e in latest.values() if e.passed_at is not None}
+    if not passed:
+        return {}
+    newest: dict[int, Certificate] = {}
+    for certificate in db.session.scalars(
+        select(Certificate).where(Certificate.enrolment_id.in_(passed)).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    ):
+        newest.setdefault(certificate.enrolment_id, certificate)
+    today = london_today()
+    return {
+        passed[enrolment_id]: RefresherOffer(passed[enrolment_id], certificate_status(c, today), c.expires_on)
+        for enrolment_id, c in newest.items()
+        if is_refresher_due(c, today)
+    }
+
+
+# --- access and download ------------------------------------------------------------------
+
+
+def can_download(actor: User, certificate: Certificate) -> bool:
+    """The learner, a manager of the learner's organisation, or an admin."""
+    if actor.role == Role.ADMIN or certificate.user_id == actor.id:
+        return True
+    learner = certificate.user
+    return (
+        actor.role == Role.MANAGER
+        and actor.organisation_id is not None
+        and learner is not None
+        and learner.organisation_id == actor.organisation_id
+    )
+
+
+def get_certificate(certificate_id: int, *, actor: User) -> Certificate:
+    """A certificate the actor may see, or NotFound (never 403: a 403 would confirm it exists)."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not can_download(actor, certificate):
+        raise NotFound("There is no certificate at this address.")
+    return certificate
+
+
+@dataclass(frozen=True)
+class CertificateFile:
+    """A rendered certificate ready to send."""
+
+    content: bytes
+    ascii_filename: str
+    filename: str
+
+    @property
+    def content_disposition(self) -> str:
+        return content_disposition(self.ascii_filename, self.filename)
+
+
+def download_certificate(certificate_id: int, *, actor: User) -> CertificateFile:
+    """Render a certificate the actor may see; a download by anyone but the learner is audited."""
+    certificate = get_certificate(certificate_id, actor=actor)
+    content = render_certificate_pdf(certificate_document(certificate))
+    ascii_name, name = certificate_filenames(certificate)
+    if certificate.user_id != actor.id:
+        record_event("certificate.downloaded", actor=actor, subject=certificate.user,
+                     target=f"certificate:{certificate.id}")
+        db.session.commit()
+        log.info("certificate %s downloaded by user %s", certificate.id, actor.id)
+    return CertificateFile(content, ascii_name, name)
+
+
+def verify_url(code: str) -> str:
+    """The absolute public address of a certificate's verification page (the QR code's target).
+
+    Built from PUBLIC_BASE_URL and the URL map, never from the request's Host header.
+    """
+    path = current_app.url_map.bind("localhost").build("certificates_public.verify_code", {"code": format_code(code)})
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def status_note(certificate: Certificate) -> str | None:
+    """The small note printed on a revoked or re-issued certificate."""
+    if certificate.revoked_at is not None:
+        return f"REVOKED on {uk_date(certificate.revoked_at.astimezone(LONDON).date())}: not valid"
+    if certificate.reissued_at is not None:
+        return f"Re-issued on {uk_date(certificate.reissued_at.astimezone(LONDON).date())} with a corrected name"
+    return None
+
+
+def certificate_document(certificate: Certificate) -> CertificateDocument:
+    """What the PDF prints, taken only from the row's snapshots (so a later course change cannot alter it)."""
+    return CertificateDocument(
+        code=certificate.code,
+        learner_name=certificate.learner_name,
+        course_title=certificate.course_title,
+        course_version=certificate.course_version_number,
+        cpd_hours=Decimal(certificate.cpd_hours),
+        outcomes=tuple(certificate.outcomes or ()),
+        score_percent=certificate.score_percent,
+        completed_on=certificate.completed_at.astimezone(LONDON).date(),
+        expires_on=certificate.expires_on,
+        verify_url=verify_url(certificate.code),
+        platform_name=current_app.config["PLATFORM_NAME"],
+        status_note=status_note(certificate),
+    )
+
+
+# --- file names -----------------------------------------------------------------------------
+
+_MAX_SLUG = 60
+
+
+def _slug(text: str, *, ascii_only: bool) -> str:
+    """Lower-case letters and digits joined by single dashes; no dots, slashes, quotes or controls."""
+    if ascii_only:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    else:
+        text = unicodedata.normalize("NFC", text)
+    words = "".join(ch if ch.isalnum() else " " for ch in text.casefold()).split()
+    slug = "-".join(words)[:_MAX_SLUG].strip("-")
+    return slug
+
+
+def certificate_filenames(certificate: Certificate) -> tuple[str, str]:
+    """`cpd-certificate-<course-slug>-<name-slug>.pdf`, as an ASCII fallback and in full Unicode."""
+    course = _slug(certificate.course.slug, ascii_only=True) or "course"
+    ascii_name = _slug(certificate.learner_name, ascii_only=True) or "learner"
+    name = _slug(certificate.learner_name, ascii_only=False) or ascii_name
+    return f"cpd-certificate-{course}-{ascii_name}.pdf", f"cpd-certificate-{course}-{name}.pdf"
+
+
+def content_disposition(ascii_filename: str, filename: str) -> str:
+    """An RFC 6266 attachment header: a plain ASCII name, plus `filename*` when the real name is not ASCII."""
+    header = f'attachment; filename="{ascii_filename}"'
+    if filename != ascii_filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
+# --- public verification ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicCertificate:
+    """Only what the public verification page may show: no email, organisation or score."""
+
+    code: str
+    status: CertificateStatus
+    learner_name: str
+    course_title: str
+    course_version: int
+    cpd_hours: Decimal
+    completed_at: datetime
+    expires_on: date
+    reissued_at: datetime | None
+    revoked_at: datetime | None
+
+
+# A value normalise_code can never return ("0" is not in the alphabet): a malformed code still
+# runs the same single indexed query, so timing does not tell malformed from unknown.
+_NEVER_A_CODE = "0" * 16
+
+
+def verify_certificate(raw_code: str) -> PublicCertificate | None:
+    """Look a typed code up (any case, dashes and spaces ignored); None when unknown or malformed. One query."""
+    code = normalise_code(raw_code) or _NEVER_A_CODE
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    if certificate is None:
+        return None
+    return PublicCertificate(
+        code=format_code(certificate.code),
+        status=certificate_status(certificate, london_today()),
+        learner_name=certificate.learner_name,
+        course_title=certificate.course_title,
+        course_version=certificate.course_version_number,
+        cpd_hours=Decimal(certificate.cpd_hours),
+        completed_at=certificate.completed_at,
+        expires_on=certificate.expires_on,
+        reissued_at=certificate.reissued_at,
+        revoked_at=certificate.revoked_at,
+    )
+
+
+# --- name corrections -------------------------------------------------------------------------
+
+MAX_NAME_LENGTH = 120  # users.display_name and certificates.learner_name
+
+
+def clean_name(raw: str) -> str:
+    """Collapse whitespace; refuse an empty, over-long or control-character name."""
+    name = " ".join((raw or "").split())
+    if not name:
+        raise InvalidInput("display_name", "Enter the name as it should appear on certificates.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput("display_name", f"Use at most {MAX_NAME_LENGTH} characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise InvalidInput("display_name", "The name contains characters that cannot be printed.")
+    return name
+
+
+def get_learner_for_name_change(user_id: int, *, actor: User) -> User:
+    """The actor, a learner of the manager's own organisation, or (for an admin) anyone; else NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None or not _may_rename(actor, user):
+        raise NotFound("There is no learner at this address.")
+    return user
+
+
+def _may_rename(actor: User, user: User) -> bool:
+    if actor.id == user.id or actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.role == Role.MANAGER
+        and actor.organisation_id is not None
+        and user.organisation_id == actor.organisation_id
+        and user.role == Role.LEARNER
+    )
+
+
+def correct_name(user: User, new_name: str, *, actor: User) -> list[Certificate]:
+    """Correct a learner's name and re-issue their unrevoked certificates under the same codes; audited."""
+    if not _may_rename(actor, user):
+        raise NotFound("There is no learner at this address.")
+    name = clean_name(new_name)
+    if name == user.display_name:
+        raise InvalidInput("display_name", "This is already the name on the account.")
+    old_name, user.display_name = user.display_name, name
+    now = now_utc()
+    reissued = list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id, Certificate.revoked_at.is_(None)).order_by(Certificate.id)
+    ))
+    for certificate in reissued:
+        certificate.learner_name = name
+        certificate.reissued_at = now
+    record_event("account.name_corrected", actor=actor, subject=user, target=f"user:{user.id}",
+                 old_name=old_name, new_name=name, certificate_ids=[c.id for c in reissued])
+    db.session.commit()
+    log.info("user %s name corrected by user %s; %s certificates re-issued", user.id, actor.id, len(reissued))
+    return reissued
+
+
+# --- administration ---------------------------------------------------------------------------
+
+MAX_REASON_LENGTH = 500
+
+
+def revoke_certificate(certificate_id: int, reason: str, *, actor: User) -> Certificate:
+    """Withdraw a certificate (admins only) with a stated reason; verification then says revoked; audited."""
+    if actor.role != Role.ADMIN:
+        raise NotFound("There is no certificate at this address.")
+    certificate = get_certificate(certificate_id, actor=actor)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("reason", "Give the reason for revoking this certificate.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput("reason", f"Use at most {MAX_REASON_LENGTH} characters.")
+    if certificate.revoked_at is not None:
+        raise Conflict("This certificate has already been revoked.")
+    certificate.revoked_at = now_utc()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = actor.id
+    record_event("certificate.revoked", actor=actor, subject=certificate.user, target=f"certificate:{certificate.id}",
+                 reason=reason)
+    db.session.commit()
+    log.warning("certificate %s revoked by user %s", certificate.id, actor.id)
+    return certificate
+
+
+ADMIN_PAGE_SIZE = 50
+
+
+def list_certificates(query: str, *, actor: User) -> list[CertificateEntry]:
+    """Admin search: an exact code (any format) or part of a learner's name; newest first, one page."""
+    if actor.role != Role.ADMIN:
+        raise NotFound()
+    statement = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(ADMIN_PAGE_SIZE)
+    query = " ".join((query or "").split())[:MAX_NAME_LENGTH]
+    if query:
+        code = normalise_code(query)
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches_name = Certificate.learner_name.ilike(pattern, escape="\\")
+        statement = statement.where(or_(Certificate.code == code, matches_name) if code else matches_name)
+    today = london_today()
+    return [CertificateEntry(c, certificate_status(c, today)) for c in db.session.scalars(statement)]

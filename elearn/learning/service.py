@@ -9,10 +9,11 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.certificates.service import is_refresher_due, london_today
 from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
+from elearn.models import Certificate, Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,33 @@ def enrol(user: User, course: Course) -> Enrolment:
         return _required(find_current_enrolment(user, course))
     log.info("user %s enrolled on course %s version %s", user.id, course.id, version.number)
     return enrolment
+
+
+def start_refresher(user: User, course: Course) -> Enrolment:
+    """Start a new cycle on the newest version once the last pass's certificate ends within 30 days or has ended.
+
+    Otherwise (not passed yet, certificate still good, refresher already started) return the
+    current enrolment: a double click cannot make two cycles (unique user, course, cycle).
+    """
+    current = _required(find_current_enrolment(user, course))
+    newest = db.session.scalar(
+        select(Certificate).where(Certificate.enrolment_id == current.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
+    )
+    if current.passed_at is None or newest is None or not is_refresher_due(newest, london_today()):
+        return current
+    version = latest_version(course)
+    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
+    refresher = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=current.cycle + 1,
+                          current_lesson_id=first.id if first else None)
+    db.session.add(refresher)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a double click: the first request started it
+        db.session.rollback()
+        return _required(find_current_enrolment(user, course))
+    log.info("user %s started refresher cycle %s on course %s", user.id, refresher.cycle, course.id)
+    return refresher
 
 
 def _required(enrolment: Enrolment | None) -> Enrolment:

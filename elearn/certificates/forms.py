@@ -1,0 +1,43 @@
+"""Certificate forms: they check shape only; the service checks the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Form, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from elearn.certificates.service import MAX_NAME_LENGTH, MAX_REASON_LENGTH
+
+
+class VerifyForm(Form):
+    """The public code lookup, sent by GET so that a link or a QR code can carry it (no CSRF: it changes nothing)."""
+
+    code = StringField(
+        "Certificate code",
+        description="16 letters and numbers, printed at the bottom of the certificate, for example 7KQM-2XPD-9HTA-4RWC.",
+        validators=[DataRequired("Enter the certificate code."), Length(max=64, message="That is not a certificate code.")],
+    )
+
+
+class NameForm(FlaskForm):
+    display_name = StringField(
+        "Full name, as it should appear on certificates",
+        description="Certificates already issued will be re-issued with this name, under the same codes.",
+        validators=[DataRequired("Enter the name as it should appear on certificates."),
+                    Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters.")],
+    )
+    submit = SubmitField("Save the name")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for revoking",
+        description="Recorded in the audit trail. The public verification page shows only that it was revoked, and when.",
+        validators=[DataRequired("Give the reason for revoking this certificate."),
+                    Length(max=MAX_REASON_LENGTH, message=f"Use at most {MAX_REASON_LENGTH} characters.")],
+    )
+    submit = SubmitField("Revoke certificate")
+
+
+class SearchForm(Form):
+    q = StringField("Code or learner name", validators=[Length(max=MAX_NAME_LENGTH)])

@@ -1,0 +1,136 @@
+"""My certificates and downloads, name corrections, refreshers, revocation; and the public verify page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from elearn.auth.forms import ButtonForm
+from elearn.certificates import service
+from elearn.certificates.codes import format_code
+from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
+from elearn.certificates.pdf import hours_text
+from elearn.errors import InvalidInput
+from elearn.extensions import limiter
+from elearn.learning import service as learning
+from elearn.models import Role, User
+from elearn.security import role_required
+
+bp = Blueprint("certificates", __name__, template_folder="templates")
+public_bp = Blueprint("certificates_public", __name__, template_folder="templates")
+
+# Per client address, shared by both lookup routes: enough for a person checking a pile of
+# certificates, far too few to walk a 78-bit code space.
+VERIFY_LIMIT = "30 per minute"
+
+
+def _attach(form: NameForm | RevokeForm, error: InvalidInput) -> None:
+    getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+
+
+bp.add_app_template_filter(format_code, "format_certificate_code")
+bp.add_app_template_filter(hours_text, "cpd_hours")
+
+
+@bp.app_template_global("refreshers_due")
+def refreshers_due() -> dict[int, service.RefresherOffer]:
+    """For the learning dashboard: the refreshers to offer the logged-in learner, by course id."""
+    return service.list_refreshers_due(current_user) if current_user.is_authenticated else {}
+
+
+@bp.get("/my-certificates")
+@login_required
+def mine() -> ResponseReturnValue:
+    return render_template("certificates/list.html", entries=service.list_my_certificates(current_user))
+
+
+@bp.get("/certificates/<int:certificate_id>/download")
+@login_required
+def download(certificate_id: int) -> ResponseReturnValue:
+    pdf = service.download_certificate(certificate_id, actor=current_user)
+    # no-store: a personal document must not linger in shared or browser caches (SECURITY-TESTS E5).
+    return Response(pdf.content, mimetype="application/pdf", headers={
+        "Content-Disposition": pdf.content_disposition, "Cache-Control": "private, no-store"})
+
+
+def _name_form(user: User, template: str) -> ResponseReturnValue:
+    form = NameForm(data={"display_name": user.display_name})
+    if form.validate_on_submit():
+        try:
+            reissued = service.correct_name(user, form.display_name.data, actor=current_user)
+        except InvalidInput as error:
+            _attach(form, error)
+        else:
+            flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.",
+                  "success")
+            return redirect(request.path)
+    return render_template(template, form=form, learner=user), 422 if form.errors else 200
+
+
+@bp.route("/account/name", methods=["GET", "POST"])
+@login_required
+def correct_own_name() -> ResponseReturnValue:
+    return _name_form(current_user, "certificates/name.html")
+
+
+@bp.route("/manage/learners/<int:user_id>/name", methods=["GET", "POST"])
+@role_required(Role.MANAGER, Role.ADMIN)
+def correct_learner_name(user_id: int) -> ResponseReturnValue:
+    return _name_form(service.get_learner_for_name_change(user_id, actor=current_user), "certificates/name.html")
+
+
+@bp.post("/courses/<slug>/refresher")
+@login_required
+def start_refresher(slug: str) -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form had expired. Please try again.")
+    enrolment = learning.start_refresher(current_user, learning.get_published_course(slug))
+    return redirect(url_for("learning.lesson", slug=slug, position=learning.resume_lesson(enrolment).position))
+
+
+@bp.get("/admin/certificates")
+@role_required(Role.ADMIN)
+def admin_list() -> ResponseReturnValue:
+    form = SearchForm(request.args)
+    query = form.q.data if form.validate() else ""
+    entries = service.list_certificates(query or "", actor=current_user)
+    return render_template("certificates/admin_list.html", form=form, entries=entries, query=query)
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def revoke(certificate_id: int) -> ResponseReturnValue:
+    certificate = service.get_certificate(certificate_id, actor=current_user)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            service.revoke_certificate(certificate.id, form.reason.data, actor=current_user)
+        except InvalidInput as error:
+            _attach(form, error)
+        else:
+            flash("The certificate has been revoked. Its verification page now says so.", "success")
+            return redirect(url_for("certificates.admin_list", q=certificate.code))
+    return render_template("certificates/revoke.html", form=form, certificate=certificate), 422 if form.errors else 200
+
+
+@public_bp.get("/verify")
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+def verify() -> ResponseReturnValue:
+    if "code" not in request.args:
+        return render_template("certificates/verify.html", form=VerifyForm(), searched=False, result=None)
+    return _verification_page(request.args.get("code", ""))
+
+
+@public_bp.get("/verify/<path:code>")
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+def verify_code(code: str) -> ResponseReturnValue:
+    return _verification_page(code)
+
+
+def _verification_page(code: str) -> ResponseReturnValue:
+    # Unknown and malformed codes get the same page and status: nothing tells them apart.
+    # The typed code is echoed (escaped, cut to the field's length) so that a typo can be fixed.
+    result = service.verify_certificate(code)
+    form = VerifyForm(data={"code": result.code if result else code[:64]})
+    return render_template("certificates/verify.html", form=form, searched=True, result=result), 200 if result else 404

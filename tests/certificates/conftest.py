@@ -1,0 +1,82 @@
+"""Personas in two organisations, and a sign-in that does not depend on the login form's steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+
+from elearn.db import now_utc
+from elearn.extensions import db, limiter
+from elearn.models import Role, User
+from tests.makers import Makers
+
+
+@dataclass
+class Personas:
+    learner_a1: User
+    learner_a2: User
+    learner_b1: User
+    manager_a: User
+    manager_b: User
+    admin: User
+
+    def get(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+def _as_if_two_factor_set_up(user: User) -> None:
+    # Managers and admins must set up two-factor sign-in before anything else (auth feature);
+    # these tests are about certificates, so their personas have done so.
+    if hasattr(User, "totp_enabled_at"):
+        user.totp_enabled_at = now_utc()
+
+
+@pytest.fixture
+def people(make: Makers) -> Personas:
+    """learner_a1, learner_a2 and manager_a in org A; learner_b1 and manager_b in org B; a platform admin."""
+    org_a, org_b = make.org(name="Org A"), make.org(name="Org B")
+    personas = Personas(
+        learner_a1=make.user(name="Alice Able", org=org_a),
+        learner_a2=make.user(name="Amir Ahmed", org=org_a),
+        learner_b1=make.user(name="Bea Brown", org=org_b),
+        manager_a=make.user(name="Manny A", role=Role.MANAGER, org=org_a),
+        manager_b=make.user(name="Manny B", role=Role.MANAGER, org=org_b),
+        admin=make.user(name="Ada Admin", role=Role.ADMIN),
+    )
+    for user in (personas.manager_a, personas.manager_b, personas.admin):
+        _as_if_two_factor_set_up(user)
+    db.session.commit()
+    return personas
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Put a user in the test client's session, as a completed login (password and any second factor) does."""
+
+    def sign_in(user: User) -> User:
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return sign_in
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_as_configured(app):  # type: ignore[no-untyped-def]
+    """Flask-Limiter keeps one process-wide on/off flag and store: an app built with limits on leaves them on.
+
+    Each test here starts and ends with the test setting (off) and empty counters.
+    """
+
+    def restore() -> None:
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
+        if limiter._storage is not None:  # None until some app has been built with limits on
+            limiter.reset()
+
+    restore()
+    yield
+    restore()
