@@ -1,0 +1,421 @@
+"""Render a CPD certificate as a one-page A4 landscape PDF; pure, same bytes every time.
+
+Layout is computed first (`layout_certificate`) as plain positioned text runs and a QR
+placement, then drawn; tests check the layout's boxes against the page.
+
+Fonts: DejaVu Sans and DejaVu Serif (Bitstream Vera licence, shipped in
+`elearn/static/fonts/`), embedded as subsets. They cover Latin with diacritics, Greek,
+Cyrillic; DejaVu Sans also covers Hebrew and Arabic letters. A text that the serif cannot
+draw falls back to the sans. Characters no shipped font has (CJK, most emoji) are drawn
+as the font's visible "missing glyph" box, one per character, so the gap is obvious and
+nothing moves out of place; they are lost from copy/paste. Rendering never fails on them.
+
+Limitation: right-to-left scripts are drawn in logical order without bidi reordering or
+Arabic joining (ReportLab's canvas does no shaping without the optional rlbidi and
+uharfbuzz packages), so Hebrew reads reversed and Arabic letters appear unjoined. The
+HTML verification page shows such names correctly.
+
+Text is never cut: the learner's name and the course title shrink, then wrap, to fit their
+boxes; only input far beyond any real name (hundreds of characters) ends in an ellipsis.
+Learning outcomes are shown "in brief": at most four, one line each, shortened with "…".
+"""
+
+import functools
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import segno
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from elearn.certificates.codes import format_code
+
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
+SANS, SANS_BOLD, SERIF = "ElearnSans", "ElearnSans-Bold", "ElearnSerif"
+_FONT_FILES = {SANS: "DejaVuSans.ttf", SANS_BOLD: "DejaVuSans-Bold.ttf", SERIF: "DejaVuSerif.ttf"}
+
+INK = HexColor("#1f2933")
+MUTED = HexColor("#5f6b7a")
+NAVY = HexColor("#1d3557")
+GOLD = HexColor("#a8864a")
+RULE = HexColor("#d5d9de")
+
+LEFT, RIGHT = 84.0, PAGE_WIDTH - 84.0
+CENTRE = PAGE_WIDTH / 2
+CONTENT_WIDTH = RIGHT - LEFT
+QR_SIZE = 74.0
+FACTS_LEFT, FACTS_RIGHT = LEFT + 40, RIGHT - 40
+MAX_OUTCOMES = 4
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class CertificateDocument:
+    """Everything printed on one certificate, already in display form (dates in Europe/London)."""
+
+    code: str
+    learner_name: str
+    course_title: str
+    course_version: int
+    cpd_hours: Decimal
+    outcomes: tuple[str, ...]
+    score_percent: int
+    completed_on: date
+    expires_on: date
+    verify_url: str
+    platform_name: str = "elearn"
+    status_note: str | None = None
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """One line of text placed on the page: left edge x, baseline y, width in points."""
+
+    text: str
+    font: str
+    size: float
+    x: float
+    y: float
+    width: float
+    colour: Color = INK
+    char_space: float = 0.0
+
+    @property
+    def top(self) -> float:
+        return self.y + pdfmetrics.getAscent(self.font, self.size)
+
+    @property
+    def bottom(self) -> float:
+        return self.y + pdfmetrics.getDescent(self.font, self.size)
+
+
+@dataclass(frozen=True)
+class QrPlacement:
+    """The QR symbol's module matrix (True = dark, quiet zone excluded) and where it goes."""
+
+    matrix: tuple[tuple[bool, ...], ...]
+    x: float
+    y: float
+    size: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every text run and the QR code, in page coordinates (points, origin bottom left)."""
+
+    runs: tuple[TextRun, ...]
+    qr: QrPlacement
+
+
+def render_certificate_pdf(doc: CertificateDocument) -> bytes:
+    """Return the certificate as PDF bytes; the same document always gives the same bytes."""
+    layout = layout_certificate(doc)
+    buffer = io.BytesIO()
+    # invariant=1 drops the random document id and the wall-clock timestamps.
+    # pageCompression=0: zlib on the three font subsets cost ~3 ms of ~9 ms per render,
+    # to save ~50 KiB (118 KiB instead of 66 KiB); see bench/certificates/RESULTS.md.
+    # initialFontName: otherwise ReportLab adds an unused, unembedded Helvetica resource.
+    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=0,
+                    initialFontName=SANS)
+    _set_metadata(canvas, doc)
+    _draw_border(canvas)
+    _draw_rules(canvas, layout)
+    _draw_text(canvas, layout.runs)
+    _draw_qr(canvas, layout.qr)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def layout_certificate(doc: CertificateDocument) -> Layout:
+    """Place every element of the certificate; pure, so tests can check the geometry."""
+    register_fonts()
+    runs: list[TextRun] = []
+    runs += _centred_fit(doc.platform_name.upper(), SANS_BOLD, 11, 516, GOLD, char_space=2.5)
+    runs += _centred_fit("Certificate of CPD", SERIF, 34, 472, NAVY)
+    runs += _centred_fit("This is to certify that", SANS, 11, 432, MUTED)
+    runs += _fit_block(doc.learner_name, _font_for(doc.learner_name, SERIF), 30, 374, 422, INK)
+    runs += _centred_fit("has successfully completed", SANS, 11, 354, MUTED)
+    runs += _title_block(doc.course_title, doc.course_version)
+    runs += _facts_row(doc)
+    runs += _outcomes(doc.outcomes)
+    runs += _footer_text(doc)
+    qr = QrPlacement(qr_matrix(doc.verify_url), LEFT, 54.0, QR_SIZE)
+    return Layout(tuple(runs), qr)
+
+
+@functools.cache
+def register_fonts() -> None:
+    """Register the shipped DejaVu fonts with ReportLab once per process."""
+    for name, filename in _FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+
+
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Return the QR module matrix drawn for a URL (quiet zone excluded)."""
+    # Not cached: every certificate has its own URL, so a cache would only grow.
+    qr = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(module) for module in row) for row in qr.matrix)
+
+
+def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+    """Return the dark modules as (row, first column, length) horizontal runs."""
+    runs = []
+    for row_index, row in enumerate(matrix):
+        start = None
+        for col, dark in enumerate((*row, False)):
+            if dark and start is None:
+                start = col
+            elif not dark and start is not None:
+                runs.append((row_index, start, col - start))
+                start = None
+    return runs
+
+
+def uk_date(day: date) -> str:
+    """Format a date the UK way, e.g. "23 November 2026", whatever the process locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def hours_text(hours: Decimal) -> str:
+    """Format CPD hours without trailing zeros: "1 hour", "1.5 hours", "12 hours"."""
+    shown = f"{hours.normalize():f}"
+    return f"{shown} hour" if hours == 1 else f"{shown} hours"
+
+
+# --- layout helpers ---------------------------------------------------------------------
+
+
+def _font_for(text: str, preferred: str) -> str:
+    """Use the preferred font if it has every glyph, else the sans, which covers more."""
+    if _has_glyphs(preferred, text):
+        return preferred
+    return SANS
+
+
+def _has_glyphs(font: str, text: str) -> bool:
+    char_to_glyph = pdfmetrics.getFont(font).face.charToGlyph
+    return all(ord(ch) in char_to_glyph for ch in text if not ch.isspace())
+
+
+def _width(text: str, font: str, size: float, char_space: float = 0.0) -> float:
+    return pdfmetrics.stringWidth(text, font, size) + char_space * max(len(text) - 1, 0)
+
+
+def _run(text: str, font: str, size: float, x: float, y: float, colour: Color,
+         char_space: float = 0.0, align: str = "left") -> TextRun:
+    width = _width(text, font, size, char_space)
+    left = {"left": x, "centre": x - width / 2, "right": x - width}[align]
+    return TextRun(text, font, size, left, y, width, colour, char_space)
+
+
+def _centred_fit(text: str, font: str, size: float, y: float, colour: Color,
+                 char_space: float = 0.0) -> list[TextRun]:
+    """One centred line, shrunk (spacing first, then size) if wider than the content."""
+    if _width(text, font, size, char_space) > CONTENT_WIDTH:
+        char_space = 0.0
+        size = max(6.0, min(size, size * CONTENT_WIDTH / _width(text, font, size)))
+        text = _ellipsise(text, font, size, CONTENT_WIDTH)
+    return [_run(text, font, size, CENTRE, y, colour, char_space, align="centre")]
+
+
+def _fit_block(text: str, font: str, max_size: float, bottom: float, top: float,
+               colour: Color, min_size: float = 8.0) -> list[TextRun]:
+    """Centre text in a box: the largest size, from max_size down, whose wrapped lines fit."""
+    text = " ".join(text.split())
+    size = max_size
+    while True:
+        leading = size * 1.18
+        lines = _wrap(text, font, size, CONTENT_WIDTH)
+        if len(lines) * leading <= top - bottom or size <= min_size:
+            break
+        size = max(min_size, size - 1.0 if size > 14 else size - 0.5)
+    max_lines = max(1, int((top - bottom) // leading))
+    if len(lines) > max_lines:  # only for absurd input: keep what fits, mark the cut
+        lines = lines[:max_lines]
+        lines[-1] = _ellipsise(lines[-1] + " …", font, size, CONTENT_WIDTH)
+    ascent = pdfmetrics.getAscent(font, size)
+    block_height = ascent + (len(lines) - 1) * leading
+    first_baseline = top - ((top - bottom) - block_height) / 2 - ascent
+    return [_run(line, font, size, CENTRE, first_baseline - i * leading, colour, align="centre")
+            for i, line in enumerate(lines)]
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap; a word wider than the line is broken between characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if _width(candidate, font, size) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while _width(current, font, size) > width:
+            cut = _longest_prefix(current, font, size, width)
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _longest_prefix(text: str, font: str, size: float, width: float) -> int:
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(text[:middle], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _ellipsise(text: str, font: str, size: float, width: float) -> str:
+    """Shorten text with a trailing "…" so that it fits the width."""
+    if _width(text, font, size) <= width:
+        return text
+    cut = _longest_prefix(text, font, size, width - _width("…", font, size))
+    return text[:cut].rstrip(" ,;:.") + "…"
+
+
+def _title_block(title: str, version: int) -> list[TextRun]:
+    """Course title in bold, shrunk and wrapped to its box, with "Version N" just below."""
+    runs = _fit_block(title, _font_for(title, SANS_BOLD), 19, 304, 344, NAVY)
+    version_y = min(runs[-1].bottom - 11, 291)
+    return runs + [_run(f"Version {version}", SANS, 8.5, CENTRE, version_y, MUTED, align="centre")]
+
+
+def _facts_row(doc: CertificateDocument) -> list[TextRun]:
+    """Four labelled facts in equal columns: hours, score, completion and expiry."""
+    facts = (("CPD HOURS", hours_text(doc.cpd_hours)), ("SCORE", f"{doc.score_percent}%"),
+             ("COMPLETED", uk_date(doc.completed_on)), ("VALID UNTIL", uk_date(doc.expires_on)))
+    column = (FACTS_RIGHT - FACTS_LEFT) / len(facts)
+    runs = []
+    for index, (label, value) in enumerate(facts):
+        middle = FACTS_LEFT + column * (index + 0.5)
+        runs.append(_run(label, SANS, 7, middle, 254, MUTED, char_space=1.2, align="centre"))
+        runs.append(_run(value, SANS_BOLD, 12.5, middle, 236, INK, align="centre"))
+    return runs
+
+
+def _outcomes(outcomes: tuple[str, ...]) -> list[TextRun]:
+    """Up to four outcomes, one shortened line each; the rest are counted, not listed."""
+    shown = [" ".join(o.split()) for o in outcomes if o.strip()]
+    if not shown:
+        return []
+    if len(shown) > MAX_OUTCOMES:
+        shown = shown[: MAX_OUTCOMES - 1] + [f"and {len(shown) - MAX_OUTCOMES + 1} more outcomes"]
+    lines = [_run(_ellipsise(o, _font_for(o, SANS), 9, CONTENT_WIDTH - 132), _font_for(o, SANS),
+                  9, 0, 0, INK) for o in shown]
+    # Centre the list as a block under its centred heading; bullets hang to its left.
+    block_left = CENTRE - (max(line.width for line in lines) + 12) / 2
+    runs = [_run("LEARNING OUTCOMES IN BRIEF", SANS, 7, CENTRE, 202, MUTED, 1.2, "centre")]
+    for index, line in enumerate(lines):
+        y = 187 - index * 12
+        runs.append(_run("•", SANS, 9, block_left, y, GOLD))
+        runs.append(_run(line.text, line.font, 9, block_left + 12, y, INK))
+    return runs
+
+
+def _footer_text(doc: CertificateDocument) -> list[TextRun]:
+    """Beside the QR code: where and how to check; on the right: issuer and any status note."""
+    text_left = LEFT + QR_SIZE + 14
+    url_width = CENTRE + 60 - text_left
+    url_size = min(9.0, 9.0 * url_width / max(_width(doc.verify_url, SANS, 9.0), 1))
+    runs = [
+        _run("Check this certificate at", SANS, 8, text_left, 112, MUTED),
+        _run(_ellipsise(doc.verify_url, SANS, url_size, url_width), SANS, url_size, text_left, 99, NAVY),
+        _run("CERTIFICATE CODE", SANS, 7, text_left, 77, MUTED, char_space=1.2),
+        _run(format_code(doc.code), SANS_BOLD, 12, text_left, 61, INK, char_space=0.8),
+    ]
+    issuer_width = RIGHT - (CENTRE + 90)
+    issuer_size = min(11.0, 11.0 * issuer_width / max(_width(doc.platform_name, SANS_BOLD, 11.0), 1))
+    runs.append(_run("Issued by", SANS, 8, RIGHT, 112, MUTED, align="right"))
+    runs.append(_run(doc.platform_name, SANS_BOLD, issuer_size, RIGHT, 98, NAVY, align="right"))
+    runs.append(_run(f"on {uk_date(doc.completed_on)}", SANS, 8.5, RIGHT, 85, INK, align="right"))
+    if doc.status_note:
+        note = _ellipsise(" ".join(doc.status_note.split()), SANS, 7.5, issuer_width)
+        runs.append(_run(note, SANS, 7.5, RIGHT, 61, MUTED, align="right"))
+    return runs
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+
+def _set_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
+    canvas.setTitle(f"Certificate of CPD – {doc.course_title}")
+    canvas.setAuthor(doc.platform_name)
+    canvas.setSubject(f"CPD certificate {format_code(doc.code)} for {doc.course_title}")
+    canvas.setCreator(doc.platform_name)
+    # A fixed creation date from the completion day keeps the bytes reproducible.
+    stamp = f"D:{doc.completed_on:%Y%m%d}000000+00'00'"
+    canvas.setDateFormatter(lambda *_: stamp)
+
+
+def _draw_border(canvas: Canvas) -> None:
+    """A heavy navy frame with a fine gold line inside it."""
+    canvas.setStrokeColor(NAVY)
+    canvas.setLineWidth(3)
+    canvas.rect(22, 22, PAGE_WIDTH - 44, PAGE_HEIGHT - 44, stroke=1, fill=0)
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(0.8)
+    canvas.rect(30, 30, PAGE_WIDTH - 60, PAGE_HEIGHT - 60, stroke=1, fill=0)
+
+
+def _draw_rules(canvas: Canvas, layout: Layout) -> None:
+    """A short gold rule under the heading and hairlines around the facts row."""
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(1)
+    canvas.line(CENTRE - 32, 456, CENTRE + 32, 456)
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.6)
+    canvas.line(FACTS_LEFT, 272, FACTS_RIGHT, 272)
+    canvas.line(FACTS_LEFT, 220, FACTS_RIGHT, 220)
+    canvas.line(LEFT, layout.qr.y + layout.qr.size + 12, RIGHT, layout.qr.y + layout.qr.size + 12)
+
+
+def _draw_text(canvas: Canvas, runs: Sequence[TextRun]) -> None:
+    """Draw all runs in one text object, setting font and colour only when they change."""
+    text = canvas.beginText()
+    font, colour, char_space = None, None, 0.0
+    for run in runs:
+        if (run.font, run.size) != font:
+            font = (run.font, run.size)
+            text.setFont(run.font, run.size)
+        if run.colour != colour:
+            colour = run.colour
+            text.setFillColor(run.colour)
+        if run.char_space != char_space:
+            char_space = run.char_space
+            text.setCharSpace(run.char_space)
+        text.setTextOrigin(run.x, run.y)
+        text.textOut(run.text)
+    canvas.drawText(text)
+
+
+def _draw_qr(canvas: Canvas, qr: QrPlacement) -> None:
+    """Draw dark modules as one filled path of merged horizontal runs, in module units.
+
+    Scaling the coordinate system to one module lets every rectangle be written with
+    small integers: formatting floats for ~300 rectangles was the slowest part of a render.
+    """
+    module = qr.size / len(qr.matrix)
+    canvas.saveState()
+    canvas.setFillColor(INK)
+    # Origin at the top-left module, y pointing down, so row r spans y = r .. r + 1.
+    canvas.transform(module, 0, 0, -module, qr.x, qr.y + qr.size)
+    rects = " ".join(f"{col} {row} {length} 1 re" for row, col, length in qr_runs(qr.matrix))
+    canvas.addLiteral(f"n {rects} f")
+    canvas.restoreState()
