@@ -127,8 +127,7 @@ def render_certificate_pdf(doc: CertificateDocument) -> bytes:
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=0,
                     initialFontName=SANS)
     _set_metadata(canvas, doc)
-    _draw_border(canvas)
-    _draw_rules(canvas, layout)
+    _draw_border_and_rules(canvas, layout)
     _draw_text(canvas, layout.runs)
     _draw_qr(canvas, layout.qr)
     canvas.showPage()
@@ -197,14 +196,8 @@ def hours_text(hours: Decimal) -> str:
 
 def _font_for(text: str, preferred: str) -> str:
     """Use the preferred font if it has every glyph, else the sans, which covers more."""
-    if _has_glyphs(preferred, text):
-        return preferred
-    return SANS
-
-
-def _has_glyphs(font: str, text: str) -> bool:
-    char_to_glyph = pdfmetrics.getFont(font).face.charToGlyph
-    return all(ord(ch) in char_to_glyph for ch in text if not ch.isspace())
+    char_to_glyph = pdfmetrics.getFont(preferred).face.charToGlyph
+    return preferred if all(ord(ch) in char_to_glyph for ch in text if not ch.isspace()) else SANS
 
 
 def _width(text: str, font: str, size: float, char_space: float = 0.0) -> float:
@@ -317,8 +310,7 @@ def _outcomes(outcomes: tuple[str, ...]) -> list[TextRun]:
         return []
     if len(shown) > MAX_OUTCOMES:
         shown = shown[: MAX_OUTCOMES - 1] + [f"and {len(shown) - MAX_OUTCOMES + 1} more outcomes"]
-    lines = [_run(_ellipsise(o, _font_for(o, SANS), 9, CONTENT_WIDTH - 132), _font_for(o, SANS),
-                  9, 0, 0, INK) for o in shown]
+    lines = [_outcome_line(outcome) for outcome in shown]
     # Centre the list as a block under its centred heading; bullets hang to its left.
     block_left = CENTRE - (max(line.width for line in lines) + 12) / 2
     runs = [_run("LEARNING OUTCOMES IN BRIEF", SANS, 7, CENTRE, 202, MUTED, 1.2, "centre")]
@@ -327,6 +319,11 @@ def _outcomes(outcomes: tuple[str, ...]) -> list[TextRun]:
         runs.append(_run("•", SANS, 9, block_left, y, GOLD))
         runs.append(_run(line.text, line.font, 9, block_left + 12, y, INK))
     return runs
+
+
+def _outcome_line(outcome: str) -> TextRun:
+    font = _font_for(outcome, SANS)
+    return _run(_ellipsise(outcome, font, 9, CONTENT_WIDTH - 132), font, 9, 0, 0, INK)
 
 
 def _footer_text(doc: CertificateDocument) -> list[TextRun]:
@@ -364,18 +361,14 @@ def _set_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
     canvas.setDateFormatter(lambda *_: stamp)
 
 
-def _draw_border(canvas: Canvas) -> None:
-    """A heavy navy frame with a fine gold line inside it."""
+def _draw_border_and_rules(canvas: Canvas, layout: Layout) -> None:
+    """A navy frame with a fine gold line inside; a gold rule under the heading; hairlines."""
     canvas.setStrokeColor(NAVY)
     canvas.setLineWidth(3)
     canvas.rect(22, 22, PAGE_WIDTH - 44, PAGE_HEIGHT - 44, stroke=1, fill=0)
     canvas.setStrokeColor(GOLD)
     canvas.setLineWidth(0.8)
     canvas.rect(30, 30, PAGE_WIDTH - 60, PAGE_HEIGHT - 60, stroke=1, fill=0)
-
-
-def _draw_rules(canvas: Canvas, layout: Layout) -> None:
-    """A short gold rule under the heading and hairlines around the facts row."""
     canvas.setStrokeColor(GOLD)
     canvas.setLineWidth(1)
     canvas.line(CENTRE - 32, 456, CENTRE + 32, 456)
