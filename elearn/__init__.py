@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
+    from elearn.assessment.views import bp as assessment_bp
     from elearn.auth.views import bp as auth_bp
     from elearn.catalog.views import bp as catalog_bp
     from elearn.certificates.views import bp as certificates_bp
@@ -79,7 +80,8 @@ def register_blueprints(app: Flask) -> None:
     from elearn.learning.views import bp as learning_bp
     from elearn.pages.views import bp as pages_bp
 
-    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, certificates_bp, certificates_public_bp):
+    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
+                      certificates_public_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,0 +1,488 @@
+"""Assessment attempts: draw, save answers, mark exactly once, review.
+
+This is the only code that reads `Option.is_correct`, `Option.feedback` and
+`Question.explanation`. Pages before submission receive `ShownQuestion` values, which hold
+option texts in the frozen order and nothing else; the review is built only for a submitted
+attempt, and hides what the course's review policy says to hide.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from elearn.assessment import marking
+from elearn.audit import record_event
+from elearn.certificates.service import issue_certificate
+from elearn.db import now_utc
+from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from elearn.extensions import db
+from elearn.learning import service as learning
+from elearn.models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptQuestion,
+    Course,
+    CourseVersion,
+    Enrolment,
+    Option,
+    Question,
+    QuestionKind,
+    ReviewPolicy,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_WINDOW = timedelta(hours=24)  # max_attempts_per_day counts attempts started in the last 24 hours
+
+
+class AttemptAlreadySubmitted(Conflict):
+    """The attempt was submitted already (double click, replay, another tab)."""
+
+    def __init__(self, attempt_id: int) -> None:
+        super().__init__("This attempt has already been submitted.")
+        self.attempt_id = attempt_id
+
+
+class AttemptStillOpen(Conflict):
+    """The attempt has no result yet: it has not been submitted."""
+
+    def __init__(self, attempt_id: int) -> None:
+        super().__init__("This attempt has not been submitted yet.")
+        self.attempt_id = attempt_id
+
+
+# --- what the pages show ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownOption:
+    """An option as the learner sees it: its number on the page (1, 2, …) and its text only."""
+
+    number: int
+    text: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A drawn question before submission: no correctness, feedback or explanation."""
+
+    position: int
+    stem: str
+    kind: str
+    partial_credit: bool
+    options: tuple[ShownOption, ...]
+    is_answered: bool
+
+    @property
+    def is_multiple(self) -> bool:
+        return self.kind == QuestionKind.MULTIPLE
+
+
+@dataclass(frozen=True)
+class AssessmentOverview:
+    """The assessment page of one course for one learner: rules, the open attempt and the history."""
+
+    course: Course
+    version: CourseVersion
+    enrolment: Enrolment | None
+    open_attempt: Attempt | None
+    attempts: list[Attempt]  # newest first
+    attempts_left_today: int | None  # None: unlimited
+    next_attempt_at: datetime | None  # when the daily limit frees an attempt
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self.enrolment is not None and self.enrolment.lessons_completed_at is not None
+
+    @property
+    def has_passed(self) -> bool:
+        return self.enrolment is not None and self.enrolment.passed_at is not None
+
+    @property
+    def can_start(self) -> bool:
+        return (self.is_unlocked and not self.has_passed and self.open_attempt is None
+                and self.attempts_left_today != 0)
+
+
+@dataclass(frozen=True)
+class ReviewOption:
+    text: str
+    selected: bool
+    correct: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
+class ReviewQuestion:
+    """One question of a submitted attempt; stem, options and explanation are None when hidden."""
+
+    position: int
+    verdict: str  # correct | partly | incorrect
+    outcome_text: str | None
+    stem: str | None
+    options: tuple[ReviewOption, ...] | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class Review:
+    """The result page of a submitted attempt."""
+
+    attempt: Attempt
+    score_percent: int  # rounded down, as on the certificate
+    passed: bool
+    pass_mark: int
+    is_full: bool  # False: correct answers hidden (hide-correct-on-fail, not yet passed)
+    questions: tuple[ReviewQuestion, ...]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
+    """The assessment page for the actor: whether it is open, the attempt to resume, and past attempts."""
+    enrolment = learning.find_current_enrolment(actor, course)
+    version = enrolment.version if enrolment else learning.latest_version(course)
+    attempts = list_attempts(enrolment) if enrolment else []
+    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
+    left, next_at = _daily_allowance(version, attempts)
+    return AssessmentOverview(course, version, enrolment, open_attempt, attempts, left, next_at)
+
+
+def list_attempts(enrolment: Enrolment) -> list[Attempt]:
+    """The attempts on one enrolment, newest first."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id).order_by(Attempt.number.desc())
+    ))
+
+
+def _daily_allowance(version: CourseVersion, attempts: Sequence[Attempt]) -> tuple[int | None, datetime | None]:
+    if version.max_attempts_per_day is None:
+        return None, None
+    recent = sorted(a.started_at for a in attempts if a.started_at > now_utc() - ATTEMPT_WINDOW)
+    left = max(version.max_attempts_per_day - len(recent), 0)
+    return left, (recent[0] + ATTEMPT_WINDOW if left == 0 else None)
+
+
+def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
+    """One of the actor's attempts, or NotFound."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != actor.id:
+        # 404, not 403: do not confirm that another learner's attempt exists
+        raise NotFound("There is no such attempt.")
+    return attempt
+
+
+def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:
+    """One of the actor's unsubmitted attempts; AttemptAlreadySubmitted once it has a result."""
+    attempt = get_own_attempt(attempt_id, actor=actor)
+    if attempt.submitted_at is not None:
+        raise AttemptAlreadySubmitted(attempt.id)
+    return attempt
+
+
+def list_shown_questions(attempt: Attempt) -> list[ShownQuestion]:
+    """Every drawn question, in order, as the one-page view shows it."""
+    return [_shown(row) for row in _load_drawn(attempt).values()]
+
+
+def get_shown_question(attempt: Attempt, position: int) -> ShownQuestion:
+    """One drawn question as its page shows it; NotFound for a position the attempt does not have."""
+    row = _load_drawn(attempt).get(position)
+    if row is None:
+        raise NotFound("There is no such question in this attempt.")
+    return _shown(row)
+
+
+def _shown(drawn: AttemptQuestion) -> ShownQuestion:
+    by_id = {option.id: option for option in drawn.question.options}
+    selected = {answer.option_id for answer in drawn.answers}
+    options = tuple(
+        ShownOption(number, by_id[option_id].text, option_id in selected)
+        for number, option_id in enumerate(drawn.option_order, start=1)
+    )
+    question = drawn.question
+    return ShownQuestion(drawn.position, question.stem, str(question.kind), question.partial_credit, options,
+                         drawn.answered_at is not None)
+
+
+def _load_drawn(attempt: Attempt) -> dict[int, AttemptQuestion]:
+    """The attempt's questions by position, with their questions, options and answers, in four queries."""
+    rows = db.session.scalars(
+        select(AttemptQuestion)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+        .options(
+            selectinload(AttemptQuestion.question).selectinload(Question.options),
+            selectinload(AttemptQuestion.answers),
+        )
+        .order_by(AttemptQuestion.position)
+    )
+    return {row.position: row for row in rows}
+
+
+def list_unanswered(attempt: Attempt) -> list[int]:
+    """Positions of the questions the learner has not answered yet."""
+    return list(db.session.scalars(
+        select(AttemptQuestion.position)
+        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.answered_at.is_(None))
+        .order_by(AttemptQuestion.position)
+    ))
+
+
+def resume_position(attempt: Attempt) -> int | None:
+    """The first unanswered question, or None when every question has an answer."""
+    unanswered = list_unanswered(attempt)
+    return unanswered[0] if unanswered else None
+
+
+def question_count(attempt: Attempt) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+    ) or 0
+
+
+# --- starting --------------------------------------------------------------------------------
+
+
+def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | None = None) -> Attempt:
+    """Start a fresh draw once every lesson is done; an open attempt is returned instead of a second one."""
+    if enrolment.user_id != actor.id:
+        raise NotFound("You are not enrolled on this course.")
+    if enrolment.lessons_completed_at is None:
+        raise NotAllowed("The assessment opens when you have completed every lesson of the course.")
+    open_attempt = _find_open_attempt(enrolment)
+    if open_attempt is not None:
+        return open_attempt
+    if enrolment.passed_at is not None:
+        raise Conflict("You have already passed this assessment.")
+    number = _next_number_within_limit(enrolment)
+    try:
+        attempt = Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number)
+        db.session.add(attempt)
+        db.session.flush()
+        _draw(attempt, rng or random.SystemRandom())
+        record_event("assessment.started", actor=actor, subject=actor, target=f"attempt:{attempt.id}")
+        db.session.commit()
+    except IntegrityError:
+        # Two tabs started at once: the one-open-attempt index (or the attempt number) let only one through.
+        db.session.rollback()
+        winner = _find_open_attempt(enrolment)
+        if winner is None:
+            raise Conflict("Another attempt was started at the same moment. Please try again.") from None
+        return winner
+    log.info("attempt %s started on enrolment %s", attempt.id, enrolment.id)
+    return attempt
+
+
+def _find_open_attempt(enrolment: Enrolment) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.submitted_at.is_(None))
+    )
+
+
+def _next_number_within_limit(enrolment: Enrolment) -> int:
+    """The next attempt number, or NotAllowed when the daily limit is reached.
+
+    The count and the highest number come from one statement, so from one snapshot: an attempt
+    started concurrently after it makes this number collide with the unique (enrolment, number)
+    constraint instead of slipping past the limit.
+    """
+    recent = case((Attempt.started_at > now_utc() - ATTEMPT_WINDOW, 1), else_=0)
+    started_today, highest = db.session.execute(
+        select(func.coalesce(func.sum(recent), 0), func.coalesce(func.max(Attempt.number), 0))
+        .where(Attempt.enrolment_id == enrolment.id)
+    ).one()
+    limit = enrolment.version.max_attempts_per_day
+    if limit is not None and started_today >= limit:
+        log.warning("attempt refused on enrolment %s: daily limit reached", enrolment.id)
+        raise NotAllowed(f"You have used all {limit} attempts allowed in 24 hours. "
+                         "The assessment page shows when you can try again.")
+    return int(highest) + 1
+
+
+def _draw(attempt: Attempt, rng: random.Random) -> None:
+    """Freeze the drawn questions and their option order; a new attempt avoids the last one's questions."""
+    version = attempt.version
+    bank = [marking.BankQuestion(qid, outcome) for qid, outcome in db.session.execute(
+        select(Question.id, Question.outcome).where(Question.version_id == version.id))]
+    last = db.session.scalar(
+        select(Attempt.id).where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.id != attempt.id)
+        .order_by(Attempt.number.desc()).limit(1)
+    )
+    exclude = set(db.session.scalars(select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == last)))
+    drawn = marking.draw_questions(bank, version.questions_per_attempt, rng, exclude=exclude)
+    options: dict[int, list[int]] = {qid: [] for qid in drawn}
+    for option_id, question_id in db.session.execute(
+        select(Option.id, Option.question_id).where(Option.question_id.in_(drawn)).order_by(Option.position)
+    ):
+        options[question_id].append(option_id)
+    for position, question_id in enumerate(drawn, start=1):
+        db.session.add(AttemptQuestion(attempt_id=attempt.id, question_id=question_id, position=position,
+                                       option_order=marking.shuffle_options(options[question_id], rng)))
+    db.session.flush()
+
+
+# --- answering -------------------------------------------------------------------------------
+
+
+def save_answers(attempt: Attempt, sheet: Mapping[int, Sequence[int]], *, actor: User) -> None:
+    """Replace the answers to the questions on one page, while the attempt is open.
+
+    `sheet` maps each question position on the page to the option numbers ticked, as shown
+    (1 = the first option on the page); an empty sequence clears that question's answer.
+
+    Raises:
+        InvalidInput: a position not in the attempt, an option number out of range, or more
+            than one option for a single-answer question. Nothing is saved.
+        AttemptAlreadySubmitted: the attempt has a result; answers can no longer change.
+    """
+    if attempt.user_id != actor.id:
+        raise NotFound("There is no such attempt.")
+    drawn = _load_drawn(attempt)
+    chosen = {position: _option_ids(drawn.get(position), numbers) for position, numbers in sheet.items()}
+    _lock_open(attempt)
+    now = now_utc()
+    ids = [drawn[position].id for position in chosen]
+    db.session.execute(delete(AttemptAnswer).where(AttemptAnswer.attempt_question_id.in_(ids)))
+    for position, option_ids in chosen.items():
+        row = drawn[position]
+        db.session.add_all(AttemptAnswer(attempt_question_id=row.id, option_id=o) for o in option_ids)
+        row.answered_at = now if option_ids else None
+    db.session.commit()
+    log.info("attempt %s: answers saved for %s question(s)", attempt.id, len(chosen))
+
+
+def _option_ids(drawn: AttemptQuestion | None, numbers: Sequence[int]) -> list[int]:
+    """Translate option numbers as shown into option ids, refusing anything the page could not send."""
+    if drawn is None:
+        raise InvalidInput("answers", "The answers named a question that is not part of this attempt.")
+    if len(set(numbers)) != len(numbers) or any(not 1 <= n <= len(drawn.option_order) for n in numbers):
+        raise InvalidInput("answers", "The answers named an option that is not part of the question.")
+    if drawn.question.kind != QuestionKind.MULTIPLE and len(numbers) > 1:
+        raise InvalidInput("answers", "Choose only one answer for this question.")
+    return [drawn.option_order[n - 1] for n in numbers]
+
+
+def _lock_open(attempt: Attempt) -> None:
+    """Take the attempt's row lock while it is open, or raise AttemptAlreadySubmitted.
+
+    A no-op UPDATE guarded by `submitted_at IS NULL`: on PostgreSQL it locks the row, so a
+    concurrent submit waits for these answers (or these answers wait and then see the
+    submission); on SQLite it takes the write lock. Either way no answer lands after marking.
+    """
+    claimed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=None).execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise AttemptAlreadySubmitted(attempt.id)
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
+    """Mark an attempt exactly once from its saved answers; a pass records it and issues the certificate.
+
+    The conditional UPDATE (`… WHERE submitted_at IS NULL`) is the guard: of two concurrent
+    submissions the database lets exactly one claim the attempt; the other gets
+    AttemptAlreadySubmitted and nothing changes.
+    """
+    if attempt.user_id != actor.id:
+        raise NotFound("There is no such attempt.")
+    now = now_utc()
+    claimed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=now).execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        log.warning("attempt %s: repeated submission refused", attempt.id)
+        raise AttemptAlreadySubmitted(attempt.id)
+    set_committed_value(attempt, "submitted_at", now)
+    result = _mark(attempt)
+    attempt.score_percent = _floor(result.score_percent, "0.01")
+    attempt.passed = result.passed
+    if result.passed:
+        enrolment = attempt.enrolment
+        enrolment.passed_at = enrolment.passed_at or now
+        db.session.flush()
+        issue_certificate(attempt)
+    record_event("assessment.submitted", actor=actor, subject=actor, target=f"attempt:{attempt.id}",
+                 score_percent=result.display_percent, passed=result.passed)
+    db.session.commit()
+    log.info("attempt %s submitted: passed=%s", attempt.id, result.passed)
+    return attempt
+
+
+def _mark(attempt: Attempt) -> marking.Result:
+    """Score the saved answers against the bank and store each question's mark (flush only)."""
+    drawn = list(_load_drawn(attempt).values())
+    keys = [_answer_key(row.question) for row in drawn]
+    selections = [frozenset(answer.option_id for answer in row.answers) for row in drawn]
+    result = marking.score(keys, selections, attempt.version.pass_mark)
+    for row, mark in zip(drawn, result.marks, strict=True):
+        row.mark = _floor(mark, "0.0001")
+    return result
+
+
+def _answer_key(question: Question) -> marking.AnswerKey:
+    return marking.AnswerKey(
+        kind=marking.QuestionKind(question.kind),
+        option_ids=frozenset(option.id for option in question.options),
+        correct_ids=frozenset(option.id for option in question.options if option.is_correct),
+        partial_credit=question.partial_credit,
+    )
+
+
+def _floor(value: Fraction, places: str) -> Decimal:
+    """Round down, so 79.999…% is stored as 79.99 and never shown as a pass mark it did not reach."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(places), rounding=ROUND_FLOOR)
+
+
+# --- reviewing -------------------------------------------------------------------------------
+
+
+def get_review(attempt: Attempt, *, actor: User) -> Review:
+    """The result of a submitted attempt; correct answers hidden after a fail when the course says so."""
+    if attempt.user_id != actor.id:
+        raise NotFound("There is no such attempt.")
+    if attempt.submitted_at is None or attempt.score_percent is None:
+        raise AttemptStillOpen(attempt.id)
+    version = attempt.version
+    is_full = (version.review_policy != ReviewPolicy.HIDE_CORRECT_ON_FAIL or bool(attempt.passed)
+               or attempt.enrolment.passed_at is not None)
+    outcomes = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
+    questions = tuple(_reviewed(row, outcomes, is_full) for row in _load_drawn(attempt).values())
+    return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, is_full, questions)
+
+
+def _reviewed(drawn: AttemptQuestion, outcomes: Mapping[str, str], is_full: bool) -> ReviewQuestion:
+    mark = drawn.mark or Decimal(0)
+    verdict = "correct" if mark >= 1 else ("partly" if mark > 0 else "incorrect")
+    question = drawn.question
+    outcome_text = outcomes.get(question.outcome) if question.outcome else None
+    if not is_full:
+        # Only the verdict and the outcome tested, so the next attempt is not a memory test.
+        return ReviewQuestion(drawn.position, verdict, outcome_text, None, None, None)
+    by_id = {option.id: option for option in question.options}
+    selected = {answer.option_id for answer in drawn.answers}
+    options = tuple(
+        ReviewOption(by_id[i].text, i in selected, by_id[i].is_correct, by_id[i].feedback) for i in drawn.option_order
+    )
+    return ReviewQuestion(drawn.position, verdict, outcome_text, question.stem, options, question.explanation)
