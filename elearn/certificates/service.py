@@ -263,8 +263,10 @@ def _slug(text: str, *, ascii_only: bool) -> str:
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     else:
         text = unicodedata.normalize("NFC", text)
-    words = "".join(ch if ch.isalnum() else " " for ch in text.casefold()).split()
-    slug = "-".join(words)[:_MAX_SLUG].strip("-")
+    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
+    if len(slug) > _MAX_SLUG:  # cut at a word boundary when there is one
+        slug = slug[:_MAX_SLUG]
+        slug = slug[: slug.rindex("-")] if "-" in slug else slug
     return slug
 
 
