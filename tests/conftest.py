@@ -16,6 +16,7 @@ from sqlalchemy import event, text
 
 from elearn import create_app
 from elearn.extensions import db as _db
+from elearn.extensions import limiter
 from tests.makers import Makers
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
@@ -74,6 +75,23 @@ def db(app: Flask) -> Iterator[object]:
         for table in reversed(_db.metadata.sorted_tables):
             connection.execute(table.delete())
     app.extensions["outbox"] = []
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_as_configured(app: Flask) -> Iterator[None]:
+    """Flask-Limiter keeps one process-wide on/off flag and store: an app built with limits on leaves them on.
+
+    Each test starts and ends with the test setting (off) and empty counters.
+    """
+
+    def restore() -> None:
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
+        if limiter._storage is not None:  # None until some app has been built with limits on
+            limiter.reset()
+
+    restore()
+    yield
+    restore()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from elearn.db import now_utc
-from elearn.extensions import db, limiter
+from elearn.extensions import db
 from elearn.models import Role, User
 from tests.makers import Makers
 
@@ -63,20 +63,3 @@ def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
         return user
 
     return sign_in
-
-
-@pytest.fixture(autouse=True)
-def rate_limits_as_configured(app):  # type: ignore[no-untyped-def]
-    """Flask-Limiter keeps one process-wide on/off flag and store: an app built with limits on leaves them on.
-
-    Each test here starts and ends with the test setting (off) and empty counters.
-    """
-
-    def restore() -> None:
-        limiter.enabled = app.config["RATELIMIT_ENABLED"]
-        if limiter._storage is not None:  # None until some app has been built with limits on
-            limiter.reset()
-
-    restore()
-    yield
-    restore()
