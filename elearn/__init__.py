@@ -78,10 +78,12 @@ def register_blueprints(app: Flask) -> None:
     from elearn.certificates.views import bp as certificates_bp
     from elearn.certificates.views import public_bp as certificates_public_bp
     from elearn.learning.views import bp as learning_bp
+    from elearn.manage.invite_views import bp as invitations_bp
+    from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
 
     for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
-                      certificates_public_bp):
+                      certificates_public_bp, manage_bp, invitations_bp):
         app.register_blueprint(blueprint)
 
 

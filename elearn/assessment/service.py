@@ -308,7 +308,7 @@ def _next_number_within_limit(enrolment: Enrolment) -> int:
     limit = enrolment.version.max_attempts_per_day
     if limit is not None and started_today >= limit:
         log.warning("attempt refused on enrolment %s: daily limit reached", enrolment.id)
-        raise NotAllowed(f"You have used all {limit} attempts allowed in 24 hours. "
+        raise NotAllowed(f"You have used your attempts for now: up to {limit} are allowed in any 24 hours. "
                          "The assessment page shows when you can try again.")
     return int(highest) + 1
 

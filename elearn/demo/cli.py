@@ -38,6 +38,11 @@ def seed_command() -> None:
         if find_user_by_email(email) is None:
             register_user(name, email, DEMO_PASSWORD, role=role,
                           organisation_id=None if role == Role.ADMIN else org.id)
+    manager = find_user_by_email("manager@demo.elearn.test")
+    if manager is not None:
+        from elearn.demo.staff import seed_staff
+
+        click.echo(f"Demo staff created: {seed_staff(org, manager, DEMO_PASSWORD)}")
     click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} {email}")

@@ -226,6 +226,8 @@ def run_together(app, workers: list[Callable[[], Any]]) -> list[Any]:  # type: i
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    db.session.remove()
+    db.engine.dispose()  # close the extra pooled connections the threads opened, before they are garbage
     return outcomes
 
 

@@ -1,0 +1,120 @@
+"""Manager forms: they check shape only; the services check the rules and the organisation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+
+from elearn.auth.passwords import MAX_LENGTH
+
+
+def _optional_int(value: object) -> int | None:
+    try:
+        return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+class InviteForm(FlaskForm):
+    display_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)])
+    email = EmailField("Email address", validators=[
+        DataRequired("Enter their email address."), Length(max=254),
+        Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)])
+    group_id = SelectField("Group (optional)", coerce=_optional_int, validate_choice=False)
+    submit = SubmitField("Send invitation")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", description="Columns: name, email, group. The first row names the columns.",
+                     validators=[FileRequired("Choose a CSV file to upload.")])
+    submit = SubmitField("Upload and invite")
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Group name", validators=[DataRequired("Enter a name for the group."), Length(max=80)])
+    submit = SubmitField("Add group")
+
+
+class MemberGroupsForm(FlaskForm):
+    group_ids = SelectMultipleField("Groups", coerce=int, validate_choice=False)
+    submit = SubmitField("Save groups")
+
+
+class AssignForm(FlaskForm):
+    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    audience = RadioField("Assign to", choices=[SelectChoice("everyone", "Everyone in the organisation"), SelectChoice("group", "A group")],
+                          default="everyone")
+    group_id = SelectField("Group", coerce=_optional_int, validate_choice=False)
+    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    submit = SubmitField("Assign course")
+
+
+class AssignOneForm(FlaskForm):
+    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    submit = SubmitField("Assign course")
+
+
+class NewStarterRuleForm(FlaskForm):
+    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    due_in_days = IntegerField("Due this many days after joining", default=30,
+                               validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
+    submit = SubmitField("Save rule")
+
+
+class DomainForm(FlaskForm):
+    domain = StringField("Email domain", description="For example school.sch.uk",
+                         validators=[DataRequired("Enter a domain."), Length(max=253)])
+    submit = SubmitField("Add domain")
+
+
+class DomainSignupForm(FlaskForm):
+    allow = BooleanField("Let people who register with an address on these domains join automatically")
+    submit = SubmitField("Save")
+
+
+class AcceptInvitationForm(FlaskForm):
+    display_name = StringField(
+        "Your full name, as it should appear on your certificates",
+        validators=[DataRequired("Enter your full name."), Length(max=120, message="Use at most 120 characters.")],
+    )
+    password = PasswordField(
+        "Password", description="At least 10 characters. A short sentence is easy to remember and hard to guess.",
+        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
+    )
+    confirm = PasswordField("Confirm password", validators=[
+        DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")])
+    submit = SubmitField("Create my account")
+
+
+class MatrixFilterForm(FlaskForm):
+    """Read from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
+    group = SelectField("Group", coerce=_optional_int, validate_choice=False)
+    course = SelectField("Course", coerce=_optional_int, validate_choice=False)
+    status = SelectField("Status", validate_choice=False)
+    sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),
+                                           SelectChoice("joined", "Date joined"),
+                                           SelectChoice("status", "Status (choose a course)")], validate_choice=False)
+    direction = SelectField("Order", choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")], validate_choice=False)

@@ -1,0 +1,378 @@
+"""Managing an organisation: scope, people, groups, assignments, new-starter rules and email domains.
+
+Every reader and writer is scoped to one organisation the actor may manage; an id from another
+organisation is NotFound (404), never NotAllowed: a 403 would confirm that the record exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from elearn.audit import record_event
+from elearn.certificates.service import london_today
+from elearn.db import now_utc
+from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from elearn.extensions import db
+from elearn.models import (
+    Assignment,
+    AssignmentSource,
+    Course,
+    Group,
+    GroupMembership,
+    NewStarterRule,
+    Organisation,
+    OrganisationDomain,
+    Role,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_DUE_DAYS = 366 * 3
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisation | None:
+    """The organisation the actor manages: a manager's own (another id is NotFound); for an admin the one
+    asked for, or None when an admin has not chosen one yet."""
+    if actor.role == Role.ADMIN:
+        if org_id is None:
+            return None
+        org = db.session.get(Organisation, org_id)
+        if org is None:
+            raise NotFound("There is no organisation at this address.")
+        return org
+    if actor.role != Role.MANAGER:
+        raise NotAllowed("Only managers can manage an organisation.")
+    if actor.organisation_id is None or (org_id is not None and org_id != actor.organisation_id):
+        raise NotFound("There is no organisation at this address.")
+    return db.session.get_one(Organisation, actor.organisation_id)
+
+
+def list_organisations(*, actor: User) -> list[Organisation]:
+    """Every organisation, for the admin's organisation switcher."""
+    if actor.role != Role.ADMIN:
+        raise NotFound()
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def get_member(org: Organisation, user_id: int) -> User:
+    """A person of this organisation (leavers included), or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != org.id:
+        raise NotFound("There is no one with this address in your organisation.")
+    return user
+
+
+def get_group(org: Organisation, group_id: int) -> Group:
+    """A group of this organisation, or NotFound."""
+    group = db.session.get(Group, group_id)
+    if group is None or group.organisation_id != org.id:
+        raise NotFound("There is no group with this address in your organisation.")
+    return group
+
+
+def get_published_course_by_id(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or not course.is_published:
+        raise NotFound("There is no such course.")
+    return course
+
+
+def course_titles() -> dict[int, str]:
+    """Published courses' titles (from their newest version), by id, in title order; one query."""
+    from sqlalchemy.orm import aliased
+
+    from elearn.models import CourseVersion
+
+    other = aliased(CourseVersion)
+    newest = select(func.max(other.number)).where(other.course_id == Course.id).correlate(Course).scalar_subquery()
+    rows = db.session.execute(
+        select(Course.id, CourseVersion.title)
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .where(Course.is_published.is_(True), CourseVersion.number == newest)
+        .order_by(CourseVersion.title)
+    )
+    return {course_id: title for course_id, title in rows}
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def join_organisation(user: User, org: Organisation, *, group: Group | None = None) -> None:
+    """Make the user a member (flush only): note when they joined, add the group and apply new-starter rules."""
+    user.organisation_id = org.id
+    user.joined_organisation_at = now_utc()
+    db.session.flush()
+    if group is not None:
+        add_to_group(user, group)
+    apply_new_starter_rules(user, org)
+
+
+def join_organisation_by_domain(user: User) -> Organisation | None:
+    """On self-registration: join the organisation that owns the email's domain and allows it (flush only)."""
+    if user.organisation_id is not None or user.role != Role.LEARNER:
+        return None
+    domain = user.email.rpartition("@")[2].lower()
+    org = db.session.scalar(
+        select(Organisation).join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
+        .where(OrganisationDomain.domain == domain, Organisation.allow_domain_signup.is_(True))
+    )
+    if org is None:
+        return None
+    db.session.flush()  # the new user needs an id
+    join_organisation(user, org)
+    record_event("organisation.joined_by_domain", actor=user, subject=user, organisation_id=org.id)
+    log.info("user %s joined organisation %s by email domain", user.id, org.id)
+    return org
+
+
+def add_to_group(user: User, group: Group) -> None:
+    """Add a member to a group once (flush only)."""
+    exists = db.session.scalar(
+        select(GroupMembership.id).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
+    )
+    if exists is None:
+        db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+        db.session.flush()
+
+
+def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) -> User:
+    """Deactivate a leaver (they can no longer log in; records and certificates stay) or reactivate them."""
+    user = get_member(org, user_id)
+    if user.id == actor.id:
+        raise Conflict("You cannot deactivate your own account.")
+    if actor.role != Role.ADMIN and user.role != Role.LEARNER:
+        raise NotAllowed("Only an administrator can deactivate a manager.")
+    if user.is_active_account == active:
+        return user
+    user.is_active_account = active
+    if not active:
+        user.session_version += 1  # end their sessions now
+    record_event("member.reactivated" if active else "member.deactivated", actor=actor, subject=user,
+                 organisation_id=org.id, target=f"user:{user.id}")
+    db.session.commit()
+    log.info("user %s %s by user %s", user.id, "reactivated" if active else "deactivated", actor.id)
+    return user
+
+
+def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> User:
+    """Replace a member's groups with these groups of the organisation."""
+    user = get_member(org, user_id)
+    groups = [get_group(org, group_id) for group_id in dict.fromkeys(group_ids)]
+    db.session.execute(delete(GroupMembership).where(
+        GroupMembership.user_id == user.id,
+        GroupMembership.group_id.in_(select(Group.id).where(Group.organisation_id == org.id)),
+    ))
+    for group in groups:
+        db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+    record_event("member.groups_changed", actor=actor, subject=user, organisation_id=org.id,
+                 target=f"user:{user.id}", group_ids=[g.id for g in groups])
+    db.session.commit()
+    return user
+
+
+def list_leavers(org: Organisation) -> list[User]:
+    """Deactivated members, by name: their records stay available."""
+    return list(db.session.scalars(select(User).where(
+        User.organisation_id == org.id, User.is_active_account.is_(False)).order_by(User.display_name, User.id)))
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def group_sizes(org: Organisation) -> list[tuple[Group, int]]:
+    """Each group with its number of active members; one query."""
+    rows = db.session.execute(
+        select(Group, func.count(User.id))
+        .outerjoin(GroupMembership, GroupMembership.group_id == Group.id)
+        .outerjoin(User, (User.id == GroupMembership.user_id) & User.is_active_account.is_(True))
+        .where(Group.organisation_id == org.id).group_by(Group.id).order_by(Group.name)
+    )
+    return [(group, count) for group, count in rows]
+
+
+def list_groups(org: Organisation) -> list[Group]:
+    return list(db.session.scalars(select(Group).where(Group.organisation_id == org.id).order_by(Group.name)))
+
+
+def clean_group_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise InvalidInput("name", "Enter a name for the group.")
+    if len(name) > 80:
+        raise InvalidInput("name", "Use at most 80 characters.")
+    return name
+
+
+def create_group(org: Organisation, name: str, *, actor: User) -> Group:
+    """Create a group; names are unique within the organisation, in any letter case."""
+    name = clean_group_name(name)
+    if find_group_by_name(org, name) is not None:
+        raise InvalidInput("name", "There is already a group with this name.")
+    group = Group(organisation_id=org.id, name=name)
+    db.session.add(group)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidInput("name", "There is already a group with this name.") from None
+    record_event("group.created", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
+    db.session.commit()
+    return group
+
+
+def find_group_by_name(org: Organisation, name: str) -> Group | None:
+    return db.session.scalar(
+        select(Group).where(Group.organisation_id == org.id, func.lower(Group.name) == name.strip().lower())
+    )
+
+
+def delete_group(org: Organisation, group_id: int, *, actor: User) -> None:
+    """Delete a group and its memberships; the people and their records stay."""
+    group = get_group(org, group_id)
+    db.session.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
+    db.session.delete(group)
+    record_event("group.deleted", actor=actor, organisation_id=org.id, target=f"group:{group_id}")
+    db.session.commit()
+
+
+# --- assignments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    """How many people were newly assigned the course, and how many had it already."""
+
+    created: int
+    already: int
+
+
+def check_due_on(due_on: date | None) -> date:
+    today = london_today()
+    if due_on is None:
+        raise InvalidInput("due_on", "Enter the date the training is due.")
+    if due_on < today:
+        raise InvalidInput("due_on", "The due date cannot be in the past.")
+    if due_on > today + timedelta(days=MAX_DUE_DAYS):
+        raise InvalidInput("due_on", "Choose a due date within three years.")
+    return due_on
+
+
+def assign_course(org: Organisation, course_id: int, due_on: date | None, *, actor: User,
+                  user_id: int | None = None, group_id: int | None = None) -> AssignResult:
+    """Assign a course to one member, a group's active members, or (neither given) every active member.
+
+    People who already have the course assigned keep their assignment and due date: no duplicates.
+    """
+    course = get_published_course_by_id(course_id)
+    due = check_due_on(due_on)
+    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    if user_id is not None:
+        source, target = AssignmentSource.MANUAL, f"user:{get_member(org, user_id).id}"
+        members = members.where(User.id == user_id)
+    elif group_id is not None:
+        group = get_group(org, group_id)
+        source, target = AssignmentSource.GROUP, f"group:{group.id}"
+        members = members.where(User.id.in_(select(GroupMembership.user_id).where(GroupMembership.group_id == group.id)))
+    else:
+        source, target = AssignmentSource.EVERYONE, f"organisation:{org.id}"
+    wanted = set(db.session.scalars(members))
+    have = set(db.session.scalars(select(Assignment.user_id).where(
+        Assignment.organisation_id == org.id, Assignment.course_id == course.id, Assignment.user_id.in_(members))))
+    new = sorted(wanted - have)
+    if new:
+        now = now_utc()
+        db.session.execute(insert(Assignment), [
+            {"organisation_id": org.id, "user_id": uid, "course_id": course.id, "assigned_by_id": actor.id,
+             "assigned_at": now, "due_on": due, "source": source.value} for uid in new
+        ])
+    record_event("assignment.created", actor=actor, organisation_id=org.id, target=target, course_id=course.id,
+                 due_on=due.isoformat(), created=len(new), already=len(wanted & have))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another manager assigned the same people at the same moment
+        db.session.rollback()
+        raise Conflict("Someone else assigned this course at the same moment. Check the list and try again.") from None
+    log.info("course %s assigned to %s people of organisation %s by user %s", course.id, len(new), org.id, actor.id)
+    return AssignResult(created=len(new), already=len(wanted & have))
+
+
+def get_assignment(org: Organisation, assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.organisation_id != org.id:
+        raise NotFound("There is no assignment with this address in your organisation.")
+    return assignment
+
+
+def remove_assignment(org: Organisation, assignment_id: int, *, actor: User) -> None:
+    """Withdraw an assignment; the person's progress and certificates stay."""
+    assignment = get_assignment(org, assignment_id)
+    record_event("assignment.removed", actor=actor, subject=assignment.user, organisation_id=org.id,
+                 target=f"assignment:{assignment.id}", course_id=assignment.course_id)
+    db.session.delete(assignment)
+    db.session.commit()
+
+
+# --- new-starter rules ---------------------------------------------------------------------
+
+
+def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
+    return list(db.session.scalars(
+        select(NewStarterRule).where(NewStarterRule.organisation_id == org.id).order_by(NewStarterRule.id)))
+
+
+def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User) -> NewStarterRule:
+    """Assign a course to every future member, due N days after they join (one rule per course; saving again updates it)."""
+    course = get_published_course_by_id(course_id)
+    if not 1 <= due_in_days <= MAX_DUE_DAYS:
+        raise InvalidInput("due_in_days", f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")
+    rule = db.session.scalar(select(NewStarterRule).where(
+        NewStarterRule.organisation_id == org.id, NewStarterRule.course_id == course.id))
+    if rule is None:
+        rule = NewStarterRule(organisation_id=org.id, course_id=course.id, created_by_id=actor.id)
+        db.session.add(rule)
+    rule.due_in_days, rule.is_active = due_in_days, True
+    db.session.flush()
+    record_event("new_starter_rule.saved", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}",
+                 course_id=course.id, due_in_days=due_in_days)
+    db.session.commit()
+    return rule
+
+
+def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
+    """Stop assigning a course to new members; assignments already made stay."""
+    rule = db.session.get(NewStarterRule, rule_id)
+    if rule is None or rule.organisation_id != org.id:
+        raise NotFound("There is no such rule in your organisation.")
+    record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def apply_new_starter_rules(user: User, org: Organisation) -> int:
+    """Assign the organisation's induction courses to a new member, due N days after joining (flush only)."""
+    joined = (user.joined_organisation_at or now_utc())
+    from elearn import LONDON
+
+    joined_on = joined.astimezone(LONDON).date()
+    rules = db.session.scalars(select(NewStarterRule).where(
+        NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True)))
+    have = set(db.session.scalars(select(Assignment.course_id).where(
+        Assignment.organisation_id == org.id, Assignment.user_id == user.id)))
+    made = 0
+    for rule in rules:
+        if rule.course_id in have:
+            continue
+        db.session.add(Assignment(organisation_id=org.id, user_id=user.id, course_id=rule.course_id,
+                                  due_on=joined_on + timedelta(days=rule.due_in_days), source=AssignmentSource.NEW_STARTER))
+        made += 1
+    db.session.flush()
+    return made

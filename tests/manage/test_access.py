@@ -1,0 +1,172 @@
+"""Who may reach the manager pages: personas × every route of the manage blueprint, read from app.url_map.
+
+A new route is covered automatically; one with a new URL argument fails until the argument is given
+an object of organisation A below.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from elearn.extensions import db
+from elearn.manage import service
+from elearn.manage.domains import add_domain
+from elearn.manage.invitations import invite_person
+from elearn.models import Assignment, Attempt, Group, GroupMembership, Invitation, User
+from tests.manage.helpers import assign, certify, days
+
+# Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
+ADMIN_ONLY = {"manage.add_domain", "manage.remove_domain"}
+PERSONAS = ("anonymous", "learner_a", "manager_a", "manager_b", "admin", "admin_of_b")
+
+
+@pytest.fixture
+def objects_a(cast, make):  # type: ignore[no-untyped-def]
+    """One object of each kind in organisation A, by URL argument name."""
+    org, actor = cast.org_a, cast.manager_a
+    group = service.create_group(org, "Teaching staff", actor=actor)
+    certificate = certify(make, cast.learner_a, cast.course, expires_on=days(200))
+    assignment = assign(org, cast.learner_a, cast.course, due_in_days=30)
+    invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=actor)
+    rule = service.save_new_starter_rule(org, cast.course.id, 30, actor=actor)
+    domain = add_domain(org, "alder.sch.uk", actor=cast.admin)
+    return {
+        "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
+        "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
+        "certificate_id": certificate.id,
+    }
+
+
+def manage_routes(app):  # type: ignore[no-untyped-def]
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("manage."):
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                routes.append((rule, method))
+    return routes
+
+
+def test_the_manage_blueprint_has_its_routes(app):
+    endpoints = {rule.endpoint for rule, _ in manage_routes(app)}
+    assert {"manage.dashboard", "manage.matrix", "manage.learner", "manage.assign_learner"} <= endpoints
+
+
+def _counts():  # type: ignore[no-untyped-def]
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Assignment, Group, GroupMembership, Invitation, User))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_access_matrix(persona, app, client, cast, objects_a, sign_in):
+    """anonymous → login; learner → 403; manager of A → allowed; manager of B and an admin looking at B → 404
+    for A's objects (their own lists are allowed); an admin → allowed once organisation A is chosen."""
+    user = {"anonymous": None, "learner_a": cast.learner_a, "manager_a": cast.manager_a, "manager_b": cast.manager_b,
+            "admin": cast.admin, "admin_of_b": cast.admin}[persona]
+    org_param = {"admin": cast.org_a.id, "admin_of_b": cast.org_b.id}.get(persona)
+    adapter = app.url_map.bind("localhost")
+    failures = []
+    for rule, method in manage_routes(app):
+        missing = set(rule.arguments) - set(objects_a)
+        assert not missing, f"{rule}: give the argument(s) {missing} an object of organisation A in objects_a"
+        url = adapter.build(rule.endpoint, {name: objects_a[name] for name in rule.arguments})
+        if org_param:
+            url += f"?org={org_param}"
+        sign_in(user)  # each request starts from the persona (a POST may have deactivated someone)
+        before = _counts()
+        response = client.open(url, method=method, data={})
+        status, location = response.status_code, response.headers.get("Location", "")
+        has_ids = bool(rule.arguments)
+        if persona == "anonymous":
+            ok = status == 302 and "/login" in location
+        elif persona == "learner_a":
+            ok = status == 403
+        elif persona in ("manager_b", "admin_of_b") and has_ids:
+            ok = status == 404 and _counts() == before
+        elif persona in ("manager_a", "manager_b") and rule.endpoint in ADMIN_ONLY:
+            ok = status == 403 and _counts() == before
+        else:
+            ok = status in (200, 302, 400, 409, 422) and "/login" not in location
+        if not ok:
+            failures.append(f"{method} {url} → {status} {location}")
+    assert not failures, "\n".join(failures)
+
+
+def test_an_admin_without_a_chosen_organisation_is_asked_to_choose(client, cast, sign_in):
+    sign_in(cast.admin)
+    page = client.get("/manage/")
+    assert page.status_code == 200
+    assert "Alder Primary" in page.get_data(as_text=True) and "Birch Academy" in page.get_data(as_text=True)
+    assert client.get("/manage/matrix").status_code == 302
+
+
+def test_a_manager_cannot_pick_another_organisation_with_the_org_parameter(client, cast, sign_in):
+    sign_in(cast.manager_b)
+    assert client.get(f"/manage/?org={cast.org_a.id}").status_code == 404
+    assert client.get(f"/manage/matrix?org={cast.org_a.id}").status_code == 404
+    assert client.get(f"/manage/?org={cast.org_b.id}").status_code == 200
+
+
+def test_a_manager_cannot_see_another_organisations_learner(client, cast, objects_a, sign_in):
+    sign_in(cast.manager_b)
+    assert client.get(f"/manage/people/{cast.learner_a.id}").status_code == 404
+    assert client.get(f"/manage/people/{cast.learner_a.id}/attempts/{objects_a['attempt_id']}").status_code == 404
+    # An attempt of A under B's own learner's address is not found either.
+    assert client.get(f"/manage/people/{cast.learner_b.id}/attempts/{objects_a['attempt_id']}").status_code == 404
+
+
+def test_a_manager_cannot_assign_to_another_organisations_group_by_editing_the_form(client, cast, objects_a, sign_in):
+    sign_in(cast.manager_b)
+    before = _counts()
+    response = client.post("/manage/assignments", data={
+        "course_id": cast.course.id, "audience": "group", "group_id": objects_a["group_id"],
+        "due_on": days(30).isoformat()})
+    assert response.status_code == 404
+    assert _counts() == before
+
+
+def test_a_manager_cannot_put_their_learner_in_another_organisations_group(client, cast, objects_a, sign_in):
+    sign_in(cast.manager_b)
+    before = _counts()
+    response = client.post(f"/manage/people/{cast.learner_b.id}/groups", data={"group_ids": [objects_a["group_id"]]})
+    assert response.status_code == 404
+    assert _counts() == before
+
+
+def test_a_manager_cannot_invite_into_another_organisations_group(client, cast, objects_a, sign_in, outbox):
+    sign_in(cast.manager_b)
+    sent = len(outbox)
+    response = client.post("/manage/people/invite", data={
+        "display_name": "Eve", "email": "eve@example.org", "group_id": objects_a["group_id"]})
+    assert response.status_code == 404
+    assert len(outbox) == sent
+
+
+def test_another_organisations_learner_detail_lists_no_certificate_of_theirs(client, cast, objects_a, sign_in):
+    sign_in(cast.manager_b)
+    page = client.get(f"/manage/people/{cast.learner_b.id}").get_data(as_text=True)
+    assert "Ann Learner" not in page
+
+
+def test_learners_never_reach_manager_pages(client, cast, sign_in):
+    sign_in(cast.learner_a)
+    for url in ("/manage/", "/manage/matrix", f"/manage/people/{cast.learner_a.id}"):
+        assert client.get(url).status_code == 403
+
+
+def test_the_manage_link_shows_only_to_managers_and_admins(client, cast, sign_in):
+    sign_in(cast.learner_a)
+    assert 'href="/manage/"' not in client.get("/my-learning").get_data(as_text=True)
+    sign_in(cast.manager_a)
+    assert 'href="/manage/"' in client.get("/my-learning").get_data(as_text=True)
+
+
+def test_an_attempt_page_shows_score_but_no_answers(client, cast, objects_a, sign_in):
+    sign_in(cast.manager_a)
+    page = client.get(f"/manage/people/{cast.learner_a.id}/attempts/{objects_a['attempt_id']}")
+    assert page.status_code == 200
+    assert "90%" in page.get_data(as_text=True)
+    attempt = db.session.get(Attempt, objects_a["attempt_id"])
+    assert attempt.score_percent == Decimal(90)
