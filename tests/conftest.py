@@ -63,6 +63,8 @@ def app() -> Iterator[Flask]:
             _reset_postgres_schema()
         upgrade()
         yield app
+        _db.session.remove()
+        _db.engine.dispose()  # close pooled connections before the interpreter warns about them
 
 
 @pytest.fixture(autouse=True)
