@@ -6,8 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from elearn.db import Base, UTCDateTime, now_utc
 
@@ -29,6 +29,10 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Self-registration with an address on one of the organisation's domains joins it.
     allow_domain_signup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Personal data (elearn/privacy): leavers' accounts are anonymised this long after deactivation, and
+    # certificates keep the learner's name after their account is deleted only when keep_certificate_names is on.
+    retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    keep_certificate_names: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     members: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -59,8 +63,21 @@ class User(UserMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Set whenever the account is deactivated (see _stamp_deactivation); leavers' retention counts from it.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once personal data has been removed (account deletion or a leaver past retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members")
+
+    @validates("is_active_account")
+    def _stamp_deactivation(self, key: str, active: bool) -> bool:
+        # Whoever deactivates (a manager, an admin, a script), the retention clock starts now.
+        if not active and self.is_active_account is not False:
+            self.deactivated_at = now_utc()
+        elif active:
+            self.deactivated_at = None
+        return active
 
     @property
     def has_two_factor(self) -> bool:
