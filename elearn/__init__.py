@@ -81,9 +81,12 @@ def register_blueprints(app: Flask) -> None:
     from elearn.manage.invite_views import bp as invitations_bp
     from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
+    from elearn.privacy.views import bp as privacy_bp
 
     for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, invitations_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (privacy_bp,):
         app.register_blueprint(blueprint)
 
 
