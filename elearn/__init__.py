@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
+    from elearn.admin.views import bp as admin_bp
     from elearn.assessment.views import bp as assessment_bp
     from elearn.auth.views import bp as auth_bp
     from elearn.catalog.views import bp as catalog_bp
@@ -86,12 +87,13 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, invitations_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (privacy_bp,):
+    for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:
     """Each feature's command group."""
+    from elearn.admin.cli import audit_cli, users_cli
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
     from elearn.ops.cli import backup_command
@@ -99,6 +101,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(users_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
