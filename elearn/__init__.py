@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
     from elearn.admin.views import bp as admin_bp
+    from elearn.auth.account_views import bp as account_bp
     from elearn.assessment.views import bp as assessment_bp
     from elearn.auth.views import bp as auth_bp
     from elearn.catalog.views import bp as catalog_bp
@@ -84,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.pages.views import bp as pages_bp
     from elearn.privacy.views import bp as privacy_bp
 
-    for blueprint in (pages_bp, auth_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
+    for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, invitations_bp):
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
