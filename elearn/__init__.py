@@ -90,6 +90,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
+    from elearn.evidence import views as evidence
+
+    for blueprint in (evidence.bp, evidence.manage_bp, evidence.admin_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

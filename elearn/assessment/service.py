@@ -45,6 +45,7 @@ from elearn.models import (
 log = logging.getLogger(__name__)
 
 ATTEMPT_WINDOW = timedelta(hours=24)  # max_attempts_per_day counts attempts started in the last 24 hours
+FINAL, PRECHECK = "final", "precheck"  # Attempt.kind: the assessment, or the unscored knowledge check (number 0)
 
 
 class AttemptAlreadySubmitted(Conflict):
@@ -163,9 +164,10 @@ def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
 
 
 def list_attempts(enrolment: Enrolment) -> list[Attempt]:
-    """The attempts on one enrolment, newest first."""
+    """The assessment attempts on one enrolment, newest first (not the unscored knowledge check)."""
     return list(db.session.scalars(
-        select(Attempt).where(Attempt.enrolment_id == enrolment.id).order_by(Attempt.number.desc())
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
+        .order_by(Attempt.number.desc())
     ))
 
 
@@ -270,6 +272,7 @@ def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | Non
         raise Conflict("You have already passed this assessment.")
     number = _next_number_within_limit(enrolment)
     try:
+        _close_open_precheck(enrolment)
         attempt = Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number)
         db.session.add(attempt)
         db.session.flush()
@@ -289,8 +292,21 @@ def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | Non
 
 def _find_open_attempt(enrolment: Enrolment) -> Attempt | None:
     return db.session.scalar(
-        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.submitted_at.is_(None))
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.submitted_at.is_(None),
+                              Attempt.kind == FINAL)
     )
+
+
+def _close_open_precheck(enrolment: Enrolment) -> None:
+    """Mark a knowledge check left open as it stands (flush only): one open attempt per enrolment."""
+    precheck = db.session.scalar(
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.submitted_at.is_(None),
+                              Attempt.kind == PRECHECK)
+    )
+    if precheck is not None:
+        precheck.submitted_at = now_utc()
+        precheck.score_percent = _floor(_mark(precheck).score_percent, "0.01")
+        db.session.flush()
 
 
 def _next_number_within_limit(enrolment: Enrolment) -> int:
@@ -303,7 +319,7 @@ def _next_number_within_limit(enrolment: Enrolment) -> int:
     recent = case((Attempt.started_at > now_utc() - ATTEMPT_WINDOW, 1), else_=0)
     started_today, highest = db.session.execute(
         select(func.coalesce(func.sum(recent), 0), func.coalesce(func.max(Attempt.number), 0))
-        .where(Attempt.enrolment_id == enrolment.id)
+        .where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
     ).one()
     limit = enrolment.version.max_attempts_per_day
     if limit is not None and started_today >= limit:
@@ -319,11 +335,21 @@ def _draw(attempt: Attempt, rng: random.Random) -> None:
     bank = [marking.BankQuestion(qid, outcome) for qid, outcome in db.session.execute(
         select(Question.id, Question.outcome).where(Question.version_id == version.id))]
     last = db.session.scalar(
-        select(Attempt.id).where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.id != attempt.id)
+        select(Attempt.id).where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.id != attempt.id,
+                                 Attempt.kind == attempt.kind)
         .order_by(Attempt.number.desc()).limit(1)
     )
     exclude = set(db.session.scalars(select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == last)))
-    drawn = marking.draw_questions(bank, version.questions_per_attempt, rng, exclude=exclude)
+    count = version.precheck_questions if attempt.kind == PRECHECK else version.questions_per_attempt
+    if attempt.kind == FINAL:
+        # The knowledge check's questions stay out of the assessment: always out of the first draw (the
+        # loader makes the bank big enough), out of later ones too while the bank has room for both.
+        precheck = set(db.session.scalars(
+            select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.kind == PRECHECK)))
+        if not exclude or len(bank) - len(exclude | precheck) >= count:
+            exclude |= precheck
+    drawn = marking.draw_questions(bank, count, rng, exclude=exclude)
     options: dict[int, list[int]] = {qid: [] for qid in drawn}
     for option_id, question_id in db.session.execute(
         select(Option.id, Option.question_id).where(Option.question_id.in_(drawn)).order_by(Option.position)
@@ -416,14 +442,15 @@ def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
     set_committed_value(attempt, "submitted_at", now)
     result = _mark(attempt)
     attempt.score_percent = _floor(result.score_percent, "0.01")
-    attempt.passed = result.passed
-    if result.passed:
+    # The knowledge check is unscored for pass purposes: no pass, no certificate, whatever the score.
+    attempt.passed = result.passed if attempt.kind == FINAL else None
+    if attempt.passed:
         enrolment = attempt.enrolment
         enrolment.passed_at = enrolment.passed_at or now
         db.session.flush()
         issue_certificate(attempt)
     record_event("assessment.submitted", actor=actor, subject=actor, target=f"attempt:{attempt.id}",
-                 score_percent=result.display_percent, passed=result.passed)
+                 score_percent=result.display_percent, passed=attempt.passed, kind=attempt.kind)
     db.session.commit()
     log.info("attempt %s submitted: passed=%s", attempt.id, result.passed)
     return attempt

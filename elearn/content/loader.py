@@ -22,7 +22,7 @@ COURSE_KEYS_REQUIRED = (
     "title", "summary", "topic", "audience", "cpd_hours", "questions_per_attempt",
     "content_warning", "outcomes", "references",
 )  # fmt: skip
-COURSE_KEYS_OPTIONAL = ("pass_mark", "validity_months", "max_attempts_per_day", "review")
+COURSE_KEYS_OPTIONAL = ("pass_mark", "validity_months", "max_attempts_per_day", "review", "precheck_questions")
 QUESTION_KEYS = ("id", "outcome", "type", "stem", "options", "explanation", "partial_credit")
 OPTION_KEYS = ("text", "correct", "feedback")
 MAX_OUTCOMES = 8
@@ -92,6 +92,7 @@ class ParsedCourse:
     lessons: tuple[ParsedLesson, ...]
     questions: tuple[ParsedQuestion, ...]
     content_hash: str
+    precheck_questions: int = 0  # the unscored knowledge check before the course; 0: none
 
     @property
     def total_minutes(self) -> int:
@@ -144,6 +145,13 @@ def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
                 f"the bank has {len(questions)} questions but each attempt draws {meta['questions_per_attempt']}",
             )
         )
+    precheck = (meta["precheck_questions"] or 0) if meta else 0
+    if meta and precheck and meta["questions_per_attempt"] and questions is not None \
+            and len(questions) < precheck + meta["questions_per_attempt"]:
+        # The first assessment draws none of the knowledge check's questions: the bank must hold both.
+        faults.append(Fault(str(folder / "questions.yaml"), 1,
+                            f"the bank has {len(questions)} questions but the knowledge check ({precheck}) and "
+                            f"an attempt ({meta['questions_per_attempt']}) need {precheck + meta['questions_per_attempt']}"))
     if faults or meta is None or questions is None:
         return None, faults
     return ParsedCourse(
@@ -230,6 +238,7 @@ def _read_course_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Fault]]:
         "questions_per_attempt": _int(data, "questions_per_attempt", c, None, 1, 100),
         "validity_months": _int(data, "validity_months", c, 12, 1, 60),
         "max_attempts_per_day": _int(data, "max_attempts_per_day", c, None, 1, 100),
+        "precheck_questions": _int(data, "precheck_questions", c, 0, 0, 50),
         "review": review,
         "outcomes": _outcomes(data, c),
         "references": _references(data, c),

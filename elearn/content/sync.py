@@ -62,6 +62,7 @@ def _new_version(course: Course, parsed: ParsedCourse, number: int) -> CourseVer
         questions_per_attempt=parsed.questions_per_attempt,
         validity_months=parsed.validity_months,
         max_attempts_per_day=parsed.max_attempts_per_day,
+        precheck_questions=parsed.precheck_questions,
         review_policy=parsed.review,
         outcomes=[{"id": o.key, "text": o.text} for o in parsed.outcomes],
         references=list(parsed.references),

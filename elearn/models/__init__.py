@@ -5,6 +5,7 @@ from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, QuestionKind, ReviewPolicy
+from elearn.models.evidence import ConfidenceRating, CourseEvaluation
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.organisations import (
     Assignment,
@@ -29,7 +30,9 @@ __all__ = [
     "AuditEvent",
     "Certificate",
     "ContactRole",
+    "ConfidenceRating",
     "Course",
+    "CourseEvaluation",
     "CourseVersion",
     "Enrolment",
     "ExternalTraining",

@@ -56,6 +56,7 @@ class CourseVersion(Base):
     questions_per_attempt: Mapped[int] = mapped_column(Integer)
     validity_months: Mapped[int] = mapped_column(Integer, default=12)
     max_attempts_per_day: Mapped[int | None] = mapped_column(Integer)
+    precheck_questions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: no knowledge check
     review_policy: Mapped[ReviewPolicy] = mapped_column(String(30), default=ReviewPolicy.FULL)
     outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"id": "LO1", "text": "…"}]
     references: Mapped[list[str]] = mapped_column(JSON)

@@ -1,0 +1,186 @@
+"""Evidence of learning: learners' knowledge check, confidence and evaluation; managers' learning gain;
+admins' question statistics and course feedback. Three blueprints, one per audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from elearn.auth.forms import ButtonForm
+from elearn.errors import InvalidInput
+from elearn.evidence import feedback, forms, gain, service, statistics
+from elearn.extensions import db
+from elearn.learning import service as learning
+from elearn.manage import service as manage
+from elearn.models import Attempt, Course, Role
+from elearn.security import role_required
+
+bp = Blueprint("evidence", __name__, template_folder="templates")
+manage_bp = Blueprint("evidence_manage", __name__, url_prefix="/manage/learning-gain", template_folder="templates")
+admin_bp = Blueprint("evidence_admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+@bp.app_context_processor
+def evidence_helpers() -> dict[str, Any]:
+    """For the course page's nudge and the result page's gain sentence, which other features render."""
+
+    def evidence_status(course: Course) -> service.EvidenceStatus | None:
+        return service.find_status(course, actor=current_user) if current_user.is_authenticated else None
+
+    def learner_gain(attempt: Attempt) -> service.LearnerGain | None:
+        return service.get_learner_gain(attempt, actor=current_user)
+
+    return {"evidence_status": evidence_status, "learner_gain": learner_gain}
+
+
+def _require_button() -> None:
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form had expired. Please try again.")
+
+
+# --- learners --------------------------------------------------------------------------------
+
+
+@bp.get("/courses/<slug>/before")
+@login_required
+def before(slug: str) -> ResponseReturnValue:
+    status = service.get_status(learning.get_published_course(slug), actor=current_user)
+    return render_template("evidence/before.html", status=status, course=status.enrolment.course,
+                           form=ButtonForm())
+
+
+@bp.post("/courses/<slug>/knowledge-check")
+@login_required
+def start_precheck(slug: str) -> ResponseReturnValue:
+    _require_button()
+    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    attempt = service.start_precheck(enrolment, actor=current_user)
+    return redirect(url_for("assessment.resume", attempt_id=attempt.id))
+
+
+@bp.route("/courses/<slug>/confidence/<stage>", methods=["GET", "POST"])
+@login_required
+def confidence(slug: str, stage: str) -> ResponseReturnValue:
+    if stage not in service.STAGES:
+        abort(404)
+    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    outcomes = service.list_outcome_confidence(enrolment, actor=current_user)
+    form, error = ButtonForm(), None
+    if form.validate_on_submit():
+        try:
+            service.record_confidence(enrolment, stage, forms.parse_ratings(request.form, [o.key for o in outcomes]),
+                                      actor=current_user)
+        except InvalidInput as problem:
+            db.session.rollback()
+            error = problem.message
+        else:
+            flash("Thank you: your confidence ratings are saved.", "success")
+            return redirect(_after_rating(slug, stage))
+    return render_template("evidence/confidence.html", course=enrolment.course, enrolment=enrolment, stage=stage,
+                           outcomes=outcomes, form=form, error=error), 400 if error else 200
+
+
+def _after_rating(slug: str, stage: str) -> str:
+    if stage == service.BEFORE:
+        return url_for("evidence.before", slug=slug)
+    return url_for("evidence.evaluation", slug=slug)
+
+
+@bp.route("/courses/<slug>/evaluation", methods=["GET", "POST"])
+@login_required
+def evaluation(slug: str) -> ResponseReturnValue:
+    status = service.get_status(learning.get_published_course(slug), actor=current_user)
+    form = forms.EvaluationForm()
+    if form.validate_on_submit():
+        try:
+            service.submit_evaluation(status.enrolment, int(form.relevance.data), int(form.clarity.data),
+                                      form.comment.data or "", actor=current_user)
+        except InvalidInput as problem:
+            db.session.rollback()
+            getattr(form, problem.field).errors = [problem.message]
+        else:
+            flash("Thank you for your feedback.", "success")
+            return redirect(url_for("catalog.course", slug=slug))
+    return render_template("evidence/evaluation.html", status=status, course=status.enrolment.course, form=form)
+
+
+# --- managers --------------------------------------------------------------------------------
+
+
+@manage_bp.before_request
+def require_manager() -> ResponseReturnValue | None:
+    """As the manage pages: managers and admins only; the organisation resolved the same way (another is a 404)."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+    if current_user.role not in (Role.MANAGER, Role.ADMIN):
+        abort(403)
+    g.manage_org = manage.find_managed_organisation(request.args.get("org", type=int), actor=current_user)
+    g.manage_org_param = g.manage_org.id if g.manage_org is not None and current_user.is_admin else None
+    if g.manage_org is None:
+        return redirect(url_for("manage.dashboard"))
+    return None
+
+
+@manage_bp.url_defaults
+def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
+    if g.get("manage_org_param") is not None:
+        values.setdefault("org", g.manage_org_param)
+
+
+@manage_bp.context_processor
+def manage_context() -> dict[str, Any]:
+    return {"org": g.get("manage_org")}
+
+
+@manage_bp.get("")
+def gain_courses() -> ResponseReturnValue:
+    return render_template("evidence/gain_courses.html", rows=gain.list_courses(g.manage_org))
+
+
+@manage_bp.get("/<int:course_id>")
+def gain_course(course_id: int) -> ResponseReturnValue:
+    course = manage.get_published_course_by_id(course_id)
+    return render_template("evidence/gain_course.html", gain=gain.course_gain(g.manage_org, course))
+
+
+@manage_bp.get("/<int:course_id>.csv")
+def gain_course_csv(course_id: int) -> ResponseReturnValue:
+    result = gain.course_gain(g.manage_org, manage.get_published_course_by_id(course_id))
+    filename = f"learning-gain-{result.course.slug}.csv"
+    return Response(gain.gain_csv(result), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- admins ----------------------------------------------------------------------------------
+
+
+@admin_bp.before_request
+@role_required(Role.ADMIN)
+def admins_only() -> None:
+    """Every route here: anonymous → login, anyone but an admin → 403."""
+
+
+@admin_bp.get("/question-statistics")
+def statistics_index() -> ResponseReturnValue:
+    return render_template("evidence/statistics_index.html", rows=statistics.list_versions(actor=current_user))
+
+
+@admin_bp.get("/question-statistics/<int:version_id>")
+def statistics_version(version_id: int) -> ResponseReturnValue:
+    version = statistics.get_version(version_id, actor=current_user)
+    return render_template("evidence/statistics.html", stats=statistics.version_statistics(version, actor=current_user),
+                           thresholds=statistics)
+
+
+@admin_bp.get("/course-feedback")
+def feedback_index() -> ResponseReturnValue:
+    return render_template("evidence/feedback_index.html", rows=feedback.list_summaries(actor=current_user))
+
+
+@admin_bp.get("/course-feedback/<int:course_id>")
+def feedback_course(course_id: int) -> ResponseReturnValue:
+    page = feedback.get_page(course_id, request.args.get("page", 1, type=int) or 1, actor=current_user)
+    return render_template("evidence/feedback.html", page=page)
