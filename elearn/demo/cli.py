@@ -43,6 +43,9 @@ def seed_command() -> None:
         from elearn.demo.staff import seed_staff
 
         click.echo(f"Demo staff created: {seed_staff(org, manager, DEMO_PASSWORD)}")
+        from elearn.demo.evidence import seed_learning_evidence
+
+        click.echo(f"Demo learners given knowledge checks, answers and ratings: {seed_learning_evidence(org)}")
     click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} {email}")
