@@ -32,6 +32,10 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "elearn <no-reply@elearn.invalid>")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # If the shared store (Redis) stops answering, each process keeps enforcing the same limits in its own
+    # memory (per process, so looser by the number of workers) instead of failing every limited request with
+    # a 500; Flask-Limiter goes back to Redis by itself once it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address: generous enough for a school behind one NAT address, tight enough to stop stuffing.
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per minute")

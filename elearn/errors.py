@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,15 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         message = error.description if status in (400, 405, 413, 429) else ""
         return render_error(status, message)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def value_out_of_range(error: Exception) -> ResponseReturnValue:
+        # A value the database cannot hold got past the forms: an id of 20 digits in a query string or a
+        # multi-select (SQLite: OverflowError; PostgreSQL: DataError), a NUL byte in text (PostgreSQL).
+        log.warning("request refused: a value out of the database's range (%s)", type(error).__name__)
+        db.session.rollback()
+        return render_error(400, "A value in the request was not valid.")
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> ResponseReturnValue:

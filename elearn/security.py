@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter, Map
 
 from elearn.models import Role
 
@@ -79,3 +80,18 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in URLs: a non-negative number that fits an INTEGER column (32-bit signed).
+
+    Werkzeug's own converter accepts any length of digits, and a 20-digit id made SQLite raise
+    OverflowError and PostgreSQL DataError (a 500); beyond the column's range it is simply not found.
+    """
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - werkzeug's names
+                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, min, DATABASE_INT_MAX if max is None else max, signed)
+
+
+DATABASE_INT_MAX = 2**31 - 1

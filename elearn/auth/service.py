@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from flask import current_app
@@ -37,7 +38,7 @@ def find_user_by_email(email: str) -> User | None:
 def load_user_from_session(session_id: str) -> User | None:
     """Flask-Login's loader: the session must name the user's current credentials version."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if not user_id.isdigit() or not version.isdigit() or len(user_id) > 9:  # beyond INTEGER ids: no such user
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version) or not user.is_active:
@@ -189,7 +190,12 @@ def request_password_reset(email: str) -> None:
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/reset-password/{token}"
-    send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
+    try:
+        send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
+    except (OSError, smtplib.SMTPException) as error:
+        # The page must read the same whether or not the email left (no account enumeration, no 500);
+        # the learner can ask again once the mail server is back.
+        log.error("password reset email for user %s not sent: %s", user.id, type(error).__name__)
 
 
 def _reset_email_body(user: User, link: str, lifetime: timedelta) -> str:

@@ -57,7 +57,7 @@ def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
 
 @bp.context_processor
 def manage_context() -> dict[str, Any]:
-    return {"org": g.get("manage_org"), "status_labels": LABELS, "button_form": ButtonForm()}
+    return {"org": g.get("manage_org"), "status_labels": LABELS, "button_form": ButtonForm(formdata=None)}
 
 
 def _org() -> Organisation:
