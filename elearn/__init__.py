@@ -19,6 +19,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -30,6 +31,13 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     configure_logging(app)
     trust_reverse_proxy(app)
     return app
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route is added: `<int:…>` ids beyond the INTEGER columns' range are simply not found."""
+    from elearn.security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_url_converters(app: Flask) -> None:
@@ -107,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Each feature's command group."""
     from elearn.admin.cli import audit_cli, users_cli
+    from elearn.certificates.cli import certificates_cli
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
     from elearn.ops.cli import backup_command
@@ -116,6 +125,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(certificates_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from elearn import LONDON
 from elearn.audit import record_event
@@ -71,6 +72,40 @@ def issue_certificate(attempt: Attempt) -> Certificate:
     record_event("certificate.issued", actor=attempt.user, subject=attempt.user, target=f"certificate:{certificate.id}")
     log.info("certificate %s issued for attempt %s", certificate.id, attempt.id)
     return certificate
+
+
+def repair_missing_certificates(*, user: User | None = None, dry_run: bool = False) -> list[Attempt]:
+    """Issue the one certificate each passed attempt is owed but lacks (all learners, or one); return those attempts.
+
+    submit_attempt issues the certificate in the pass's own transaction, so a crash leaves neither; this
+    repairs rows written any other way (an older release, a hand edit, a restore). One query when nothing
+    is missing. Each repair is its own transaction; a concurrent repair of the same attempt loses on the
+    unique attempt_id and is skipped, so every passed attempt ends with exactly one certificate.
+    """
+    statement = (
+        select(Attempt).outerjoin(Certificate, Certificate.attempt_id == Attempt.id)
+        .where(Attempt.passed.is_(True), Attempt.submitted_at.is_not(None), Attempt.score_percent.is_not(None),
+               Certificate.id.is_(None))
+        .order_by(Attempt.id)
+    )
+    if user is not None:
+        statement = statement.where(Attempt.user_id == user.id)
+    missing = list(db.session.scalars(statement))
+    if dry_run:
+        return missing
+    repaired = []
+    for attempt in missing:
+        enrolment = attempt.enrolment
+        enrolment.passed_at = enrolment.passed_at or attempt.submitted_at
+        try:
+            issue_certificate(attempt)
+            db.session.commit()
+        except IntegrityError:  # issued meanwhile by another request or process
+            db.session.rollback()
+            continue
+        log.warning("attempt %s had passed without a certificate: issued one", attempt.id)
+        repaired.append(attempt)
+    return repaired
 
 
 def _unused_code() -> str:

@@ -42,6 +42,7 @@ def refreshers_due() -> dict[int, service.RefresherOffer]:
 @bp.get("/my-certificates")
 @login_required
 def mine() -> ResponseReturnValue:
+    service.repair_missing_certificates(user=current_user)  # one query; issues any certificate a pass is owed
     return render_template("certificates/list.html", entries=service.list_my_certificates(current_user))
 
 
