@@ -19,7 +19,6 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
-    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -31,13 +30,6 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     configure_logging(app)
     trust_reverse_proxy(app)
     return app
-
-
-def register_url_converters(app: Flask) -> None:
-    """Before any route is added: `<int:…>` ids beyond the INTEGER columns' range are simply not found."""
-    from elearn.security import DatabaseIdConverter
-
-    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_url_converters(app: Flask) -> None:
