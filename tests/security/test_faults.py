@@ -154,6 +154,7 @@ def test_pooled_connections_killed_by_the_server_are_replaced_without_an_error(c
     """pool_pre_ping: after a database restart (every backend terminated) the next request just works."""
     make.course()
     assert client.get("/courses").status_code == 200  # leaves a connection in the pool
+    db.session.close()  # the test's own connection goes back to the pool too, as at the end of a request
     with db.engine.connect() as killer:
         killed = killer.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -1,0 +1,113 @@
+"""200 learners through the real journey: sign in, lessons, an assessment, a certificate download.
+
+Each simulated learner signs in once (GET the form, parse the CSRF token, POST), then takes the courses
+in turn: start, open and mark every lesson complete, start the assessment, answer every question on the
+one-page layout, submit, open My certificates and download the PDF. The answer key is read from the
+bench database (psycopg, BENCH_DSN), so most attempts pass. Then it starts the next course. `BarePage`
+is the ceiling: GET / of bench/load/bare_app.py, no think time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+import psycopg
+from locust import HttpUser, between, constant, task
+
+PASSWORD = "load-test-passphrase-2026"  # noqa: S105 - matches seed.py
+LEARNERS = int(os.environ.get("BENCH_LEARNERS", "200"))
+COURSES = os.environ.get("BENCH_COURSES", "safeguarding-essentials,fgm-awareness,child-sexual-exploitation,"
+                         "child-on-child-abuse").split(",")
+TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+ATTEMPT = re.compile(r"/attempts/(\d+)")
+DOWNLOAD = re.compile(r'href="(/certificates/\d+/download)"')
+_numbers = itertools.count()
+
+KEY_SQL = """
+SELECT aq.position, aq.option_order, array_agg(o.id) FILTER (WHERE o.is_correct)
+FROM attempt_questions aq JOIN options o ON o.question_id = aq.question_id
+WHERE aq.attempt_id = %s GROUP BY aq.id
+"""
+
+
+def answer_key(attempt_id: int) -> dict[str, list[str]]:
+    """The option numbers (1-based, in the frozen order) that are right, per question: the form a browser posts."""
+    with psycopg.connect(os.environ["BENCH_DSN"]) as connection:
+        rows = connection.execute(KEY_SQL, (attempt_id,)).fetchall()
+    return {f"answer-{position}": [str(n) for n, option_id in enumerate(order, start=1) if option_id in set(correct or [])]
+            for position, order, correct in rows}
+
+
+class Learner(HttpUser):
+    wait_time = between(0.5, 2.0)  # think time between steps
+
+    def on_start(self) -> None:
+        self.number = next(_numbers) % LEARNERS
+        self.courses = itertools.cycle(COURSES[self.number % len(COURSES):] + COURSES[: self.number % len(COURSES)])
+        self.token = ""
+        page = self.client.get("/login", name="/login [form]")
+        self.token = TOKEN.search(page.text).group(1)
+        with self.client.post("/login", name="/login", allow_redirects=False, catch_response=True, data={
+                "csrf_token": self.token, "email": f"learner{self.number:03d}@load.elearn.test",
+                "password": PASSWORD}) as response:
+            if response.status_code != 302:
+                response.failure(f"login answered {response.status_code}")
+                return
+        self.page("/my-learning", "/my-learning")
+
+    def page(self, path: str, name: str) -> str:
+        response = self.client.get(path, name=name)
+        found = TOKEN.search(response.text)
+        if found:
+            self.token = found.group(1)
+        return response.text
+
+    def post(self, path: str, name: str, **data: object) -> str:
+        """POST a form with the CSRF token; a 302 is the success every form here answers with."""
+        with self.client.post(path, name=name, allow_redirects=False, catch_response=True,
+                              data={"csrf_token": self.token, **data}) as response:
+            if response.status_code != 302:
+                response.failure(f"{name} answered {response.status_code}")
+                return ""
+            return response.headers["Location"]
+
+    @task
+    def take_a_course(self) -> None:
+        slug = next(self.courses)
+        self.page(f"/courses/{slug}", "/courses/[slug]")
+        location = self.post(f"/courses/{slug}/start", "/courses/[slug]/start")
+        for _ in range(30):  # bounded: no course has this many lessons
+            match = re.search(rf"/courses/{slug}/lessons/(\d+)", location or "")
+            if not match:
+                break
+            self.page(f"/courses/{slug}/lessons/{match[1]}", "/courses/[slug]/lessons/[n]")
+            location = self.post(f"/courses/{slug}/lessons/{match[1]}/complete", "/courses/[slug]/lessons/[n]/complete")
+        self.page(f"/courses/{slug}/assessment", "/courses/[slug]/assessment")
+        location = self.post(f"/courses/{slug}/assessment/start", "/courses/[slug]/assessment/start", layout="all")
+        attempt = ATTEMPT.search(location or "")
+        if attempt is None:
+            return  # already passed, or the daily attempt limit: the next course
+        attempt_id = int(attempt[1])
+        self.page(f"/attempts/{attempt_id}/all", "/attempts/[id]/all")
+        self.post(f"/attempts/{attempt_id}/all", "/attempts/[id]/all [answers]", **answer_key(attempt_id))
+        self.page(f"/attempts/{attempt_id}/confirm", "/attempts/[id]/confirm")
+        self.post(f"/attempts/{attempt_id}/submit", "/attempts/[id]/submit")
+        self.page(f"/attempts/{attempt_id}/result", "/attempts/[id]/result")
+        mine = self.page("/my-certificates", "/my-certificates")
+        link = DOWNLOAD.search(mine)
+        if link:
+            with self.client.get(link[1], name="/certificates/[id]/download", catch_response=True) as response:
+                if not response.content.startswith(b"%PDF"):
+                    response.failure("the download is not a PDF")
+
+
+class BarePage(HttpUser):
+    """The ceiling: the same server settings, a page that does nothing."""
+
+    wait_time = constant(0)
+
+    @task
+    def index(self) -> None:
+        self.client.get("/", name="/ (bare)")
