@@ -45,13 +45,38 @@ SEVERITY = (
 )
 
 
+class TrainingSource(StrEnum):
+    """Where a valid-until date comes from: our certificate, training recorded as done elsewhere, or an
+    elearn certificate a new starter brought from a previous employer."""
+
+    CERTIFICATE = "certificate"
+    EXTERNAL = "external"
+    IMPORTED = "imported"
+
+
+def latest_training(*, certificate_until: date | None, external: list[tuple[date | None, bool]]
+                    ) -> tuple[date | None, TrainingSource | None]:
+    """The latest expiry over a person's certificates and recorded training for a course, and where it comes from.
+
+    Args:
+        external: (expires_on, is_imported) of each external or imported record counting for the course;
+            a record without an expiry date does not count (it cannot make anyone compliant for ever).
+    """
+    best, source = certificate_until, TrainingSource.CERTIFICATE if certificate_until is not None else None
+    for expires_on, imported in external:
+        if expires_on is not None and (best is None or expires_on > best):
+            best, source = expires_on, TrainingSource.IMPORTED if imported else TrainingSource.EXTERNAL
+    return best, source
+
+
 def compliance_status(*, assigned: bool, due_on: date | None, valid_until: date | None, in_progress: bool,
                       today: date) -> ComplianceStatus:
     """Valid certificate → compliant (or expiring within 30 days); else overdue once the due date has passed;
     else in progress when a cycle is under way; else not started (or not assigned).
 
     Args:
-        valid_until: the latest expiry date of the person's unrevoked certificates for the course.
+        valid_until: the latest expiry date of the person's unrevoked certificates for the course, external
+            training and imported certificates included (see latest_training()).
         in_progress: an enrolment on the course that has not been passed yet.
     """
     if valid_until is not None and valid_until >= today:

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, func, or_, select, true
+from sqlalchemy import Date, Integer, Select, Subquery, and_, case, func, literal_column, null, or_, select, true, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from elearn.certificates.service import CertificateEntry, certificate_status, london_today
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.manage.compliance import SEVERITY, ComplianceStatus, severity_sql, status_sql
+from elearn.manage.compliance import SEVERITY, ComplianceStatus, TrainingSource, severity_sql, status_sql
 from elearn.manage.service import course_titles
 from elearn.models import (
     Assignment,
@@ -21,6 +22,7 @@ from elearn.models import (
     Course,
     CourseVersion,
     Enrolment,
+    ExternalTraining,
     Group,
     GroupMembership,
     Organisation,
@@ -31,50 +33,88 @@ PAGE_SIZE = 50
 LIST_LIMIT = 100
 
 
-def _valid_until(org_id: int) -> Subquery:
-    """Per member and course: the latest expiry of an unrevoked certificate (any version)."""
+def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
+    """Per member and course, everything the status depends on, in one grouped UNION ALL: the assignment (id and
+    due date), the latest expiry of an unrevoked certificate (any version) or of training recorded for the course
+    (external, or an imported certificate still unrevoked) with where it comes from, and open enrolments.
+
+    One aggregate joined on (user, course) once: joining four separately filtered subqueries made PostgreSQL
+    misjudge their sizes and merge-join on the course alone (seconds for 2,000 people; bench/manage/RESULTS.md).
+    """
+    members: Any = select(User.id).where(User.organisation_id == org_id).scalar_subquery()
+    if user_ids is not None:  # a page of people: each branch reads only their rows, by index
+        members = select(User.id).where(User.organisation_id == org_id, User.id.in_(user_ids)).scalar_subquery()
+    assigned = select(*_fact_columns(Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id,
+                                     due_on=Assignment.due_on)).where(Assignment.organisation_id == org_id)
+    if user_ids is not None:
+        assigned = assigned.where(Assignment.user_id.in_(user_ids))
+    certified = select(*_fact_columns(Certificate.user_id, Certificate.course_id, valid_until=Certificate.expires_on,
+                                      certificate_until=Certificate.expires_on)).where(
+        Certificate.user_id.in_(members), Certificate.revoked_at.is_(None))
+    brought = aliased(Certificate)
+    recorded = (
+        select(*_fact_columns(ExternalTraining.user_id, ExternalTraining.course_id,
+                              valid_until=ExternalTraining.expires_on,
+                              imported_until=case((ExternalTraining.certificate_id.is_not(None),
+                                                   ExternalTraining.expires_on), else_=null().cast(Date))))
+        .outerjoin(brought, brought.id == ExternalTraining.certificate_id)
+        .where(ExternalTraining.organisation_id == org_id, ExternalTraining.course_id.is_not(None),
+               ExternalTraining.expires_on.is_not(None), brought.revoked_at.is_(None))
+    )
+    if user_ids is not None:
+        recorded = recorded.where(ExternalTraining.user_id.in_(user_ids))
+    under_way = select(*_fact_columns(Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).where(
+        Enrolment.user_id.in_(members), Enrolment.passed_at.is_(None))
+    every = union_all(assigned, certified, recorded, under_way).subquery("every")
     return (
-        select(Certificate.user_id, Certificate.course_id, func.max(Certificate.expires_on).label("valid_until"))
-        .join(User, User.id == Certificate.user_id)
-        .where(User.organisation_id == org_id, Certificate.revoked_at.is_(None))
-        .group_by(Certificate.user_id, Certificate.course_id)
-        .subquery("valid")
+        select(every.c.user_id, every.c.course_id,
+               *(func.max(every.c[name]).label(name) for name in _FACTS))
+        .group_by(every.c.user_id, every.c.course_id)
+        .subquery("facts")
     )
 
 
-def _in_progress(org_id: int) -> Subquery:
-    """Per member and course with an enrolment not yet passed (a first attempt or a refresher under way)."""
-    return (
-        select(Enrolment.user_id, Enrolment.course_id, func.count().label("open_cycles"))
-        .join(User, User.id == Enrolment.user_id)
-        .where(User.organisation_id == org_id, Enrolment.passed_at.is_(None))
-        .group_by(Enrolment.user_id, Enrolment.course_id)
-        .subquery("open")
+_FACTS = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
+          "imported_until": Date, "open_cycles": Integer}
+
+
+def _fact_columns(user_id: Any, course_id: Any, **given: Any) -> list[Any]:
+    """One branch of the facts' UNION ALL: the given columns, typed NULLs for the others, all labelled."""
+    return [user_id.label("user_id"), course_id.label("course_id"),
+            *((given[name] if name in given else null().cast(kind)).label(name) for name, kind in _FACTS.items())]
+
+
+def _source(facts: Subquery) -> ColumnElement[Any]:
+    """latest_training()'s source as SQL: our certificate wins a tie, then an imported one, then external."""
+    return case(
+        (facts.c.valid_until.is_(None), null()),
+        (facts.c.certificate_until == facts.c.valid_until, literal_column("'certificate'")),
+        (facts.c.imported_until == facts.c.valid_until, literal_column("'imported'")),
+        else_=literal_column("'external'"),
     )
 
 
-def cells(org: Organisation, today: date, *, assigned_only: bool = False) -> Subquery:
-    """One row per active member × published course: status, due date, certificate expiry, assignment id."""
-    valid, open_ = _valid_until(org.id), _in_progress(org.id)
-    join_assignment = and_(Assignment.user_id == User.id, Assignment.course_id == Course.id,
-                           Assignment.organisation_id == org.id)
-    status = status_sql(assigned=Assignment.id.is_not(None), due_on=Assignment.due_on,
-                        valid_until=valid.c.valid_until, in_progress=open_.c.open_cycles.is_not(None), today=today)
+def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_ids: list[int] | None = None) -> Subquery:
+    """One row per active member × published course: status, due date, valid-until date and its source,
+    assignment id; only for these members when user_ids is given (a page of the matrix)."""
+    facts = _facts(org.id, user_ids)
+    status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
+                        valid_until=facts.c.valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
     statement = (
-        select(User.id.label("user_id"), Course.id.label("course_id"), Assignment.id.label("assignment_id"),
-               Assignment.due_on.label("due_on"), valid.c.valid_until, status.label("status"))
+        select(User.id.label("user_id"), Course.id.label("course_id"), facts.c.assignment_id, facts.c.due_on,
+               facts.c.valid_until, status.label("status"), _source(facts).label("source"))
         .select_from(User)
         .join(Course, true())
     )
+    on = and_(facts.c.user_id == User.id, facts.c.course_id == Course.id)
     if assigned_only:
-        statement = statement.join(Assignment, join_assignment)
+        statement = statement.join(facts, and_(on, facts.c.assignment_id.is_not(None)))
     else:
-        statement = statement.outerjoin(Assignment, join_assignment)
-    statement = (
-        statement.outerjoin(valid, and_(valid.c.user_id == User.id, valid.c.course_id == Course.id))
-        .outerjoin(open_, and_(open_.c.user_id == User.id, open_.c.course_id == Course.id))
-        .where(User.organisation_id == org.id, User.is_active_account.is_(True), Course.is_published.is_(True))
-    )
+        statement = statement.outerjoin(facts, on)
+    statement = statement.where(User.organisation_id == org.id, User.is_active_account.is_(True),
+                                Course.is_published.is_(True))
+    if user_ids is not None:
+        statement = statement.where(User.id.in_(user_ids))
     return statement.subquery("cells")
 
 
@@ -185,6 +225,7 @@ class Cell:
     status: ComplianceStatus
     due_on: date | None
     valid_until: date | None
+    source: TrainingSource | None = None  # external / imported training is marked as such
 
 
 @dataclass(frozen=True)
@@ -228,8 +269,12 @@ def _matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> S
     return statement
 
 
-def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None) -> Matrix:
-    """People × courses with each cell's status and date: filtered, searched, sorted and paginated in SQL."""
+def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
+                    paginate: bool = True) -> Matrix:
+    """People × courses with each cell's status and date: filtered, searched, sorted and paginated in SQL.
+
+    Exports ask for every matching person (paginate=False): still four queries, whatever the size.
+    """
     today = today or london_today()
     titles = course_titles()
     if query.course_id is not None and query.course_id not in titles:
@@ -252,24 +297,35 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     order = [o.desc() if query.descending else o for o in order]
     order += [(func.lower(User.display_name).desc() if query.descending and query.sort == "name"
                else func.lower(User.display_name)), User.id]
-    people = list(db.session.scalars(statement.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return Matrix(columns, _rows(people, grid, columns), total, page, pages, MatrixQuery(**{**query.__dict__, "page": page}))
+    statement = statement.order_by(*order)
+    if paginate:
+        statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    people = list(db.session.scalars(statement))
+    among = None if paginate else select(matching.c.id)
+    if paginate:  # a grid of just this page's people, so that no plan can recompute the whole organisation per row
+        grid = cells(org, today, user_ids=[person.id for person in people])
+    return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
+                  MatrixQuery(**{**query.__dict__, "page": page}))
 
 
-def _rows(people: list[User], grid: Subquery, columns: dict[int, str]) -> list[MatrixRow]:
+def _rows(people: list[User], grid: Subquery, columns: dict[int, str],
+          among: Select[Any] | None = None) -> list[MatrixRow]:
+    """Cells and groups of these people; `among` (a select of their ids) replaces a long IN list for exports."""
     ids = [person.id for person in people]
     if not ids:
         return []
+    who: Any = among if among is not None else ids
     by_user: dict[int, dict[int, Cell]] = {uid: {} for uid in ids}
-    for user_id, course_id, status, due_on, valid_until in db.session.execute(
-        select(grid.c.user_id, grid.c.course_id, grid.c.status, grid.c.due_on, grid.c.valid_until)
-        .where(grid.c.user_id.in_(ids), grid.c.course_id.in_(list(columns)))
+    for user_id, course_id, status, due_on, valid_until, source in db.session.execute(
+        select(grid.c.user_id, grid.c.course_id, grid.c.status, grid.c.due_on, grid.c.valid_until, grid.c.source)
+        .where(grid.c.user_id.in_(who), grid.c.course_id.in_(list(columns)))
     ):
-        by_user[user_id][course_id] = Cell(ComplianceStatus(status), due_on, valid_until)
+        by_user[user_id][course_id] = Cell(ComplianceStatus(status), due_on, valid_until,
+                                           TrainingSource(source) if source else None)
     groups: dict[int, list[str]] = {uid: [] for uid in ids}
     for user_id, name in db.session.execute(
         select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.user_id.in_(ids)).order_by(Group.name)
+        .where(GroupMembership.user_id.in_(who)).order_by(Group.name)
     ):
         groups[user_id].append(name)
     return [MatrixRow(person, groups[person.id], by_user[person.id]) for person in people]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
@@ -17,6 +17,11 @@ class Certificate(Base):
     """A certificate for one passed attempt; verifiable by its unguessable code."""
 
     __tablename__ = "certificates"
+    # The compliance reports read each member's unrevoked certificates per course (bench/manage/RESULTS.md).
+    __table_args__ = (
+        Index("ix_certificates_unrevoked_user_id_course_id", "user_id", "course_id", "expires_on",
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)  # normalised: 16 symbols, no dashes
