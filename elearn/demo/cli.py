@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from elearn.auth.service import find_user_by_email, register_user
+from elearn.certificates.service import london_today
 from elearn.extensions import db
-from elearn.models import Organisation, Role
+from elearn.manage.contacts import ContactInput
+from elearn.manage.external import ExternalInput
+from elearn.models import Organisation, Role, User
 
 demo_cli = AppGroup("demo", help="Demo data for trying elearn out.")
 
@@ -46,6 +51,40 @@ def seed_command() -> None:
         from elearn.demo.evidence import seed_learning_evidence
 
         click.echo(f"Demo learners given knowledge checks, answers and ratings: {seed_learning_evidence(org)}")
+        click.echo(f"Demo safeguarding contacts and training from elsewhere added: {seed_contacts(org, manager)}")
     click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} {email}")
+
+
+DEMO_CONTACTS = (
+    ContactInput("dsl", "Priya Shah", "01632 960 101", "dsl@demo-primary.example", "Office 2, by reception"),
+    ContactInput("deputy", "Tom Evans", "01632 960 102", "deputy.dsl@demo-primary.example"),
+    ContactInput("social_care", "Anytown Children's Services front door", "01632 960 500", "",
+                 "Out of hours: 01632 960 999"),
+    ContactInput("police", "Police (non-emergency)", "101", "", "In an emergency, call 999"),
+)
+
+
+def seed_contacts(org: Organisation, manager: User) -> int:
+    """The demo school's safeguarding contacts and one external training record, each added once."""
+    from elearn.manage import contacts, external
+    from elearn.manage.service import course_titles
+    from elearn.models import ExternalTraining
+
+    added = 0
+    if not contacts.list_contacts(org.id):
+        for contact in DEMO_CONTACTS:
+            contacts.add_contact(org, contact, actor=manager)
+            added += 1
+    learner = find_user_by_email("learner@demo.elearn.test")
+    if learner is not None and db.session.scalar(
+            select(ExternalTraining.id).where(ExternalTraining.user_id == learner.id)) is None:
+        course_id = next(iter(course_titles()), None)
+        today = london_today()
+        external.record_external(org, learner.id, ExternalInput(
+            course_id, "Level 1 safeguarding children", "Anytown Safeguarding Partnership",
+            today - timedelta(days=200), today + timedelta(days=530), "Face-to-face session at her previous school"),
+            actor=manager)
+        added += 1
+    return added

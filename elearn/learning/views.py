@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from elearn.auth.forms import ButtonForm
 from elearn.learning import service
+from elearn.manage.contacts import ROLE_LABELS, contacts_for
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -44,10 +45,14 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
     enrolment = service.get_enrolment(current_user, course)
     current = service.get_lesson(enrolment, position)
     service.open_lesson(enrolment, current)
+    lessons = service.list_lessons(enrolment)
     return render_template(
         "learning/lesson.html", course=course, enrolment=enrolment, lesson=current,
-        lessons=service.list_lessons(enrolment), done=service.completed_lesson_ids(enrolment),
+        lessons=lessons, done=service.completed_lesson_ids(enrolment),
         progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(),
+        # The final lesson shows the learner's own organisation's safeguarding contacts.
+        safeguarding_contacts=contacts_for(current_user) if current.position == len(lessons) else [],
+        contact_role_labels=ROLE_LABELS,
     )
 
 

@@ -16,8 +16,8 @@ from wtforms.fields.choices import SelectChoice
 
 from elearn.auth.forms import ButtonForm
 from elearn.errors import InvalidInput
-from elearn.manage import csv_import, domains, invitations, reports, service
-from elearn.manage.compliance import LABELS, SEVERITY, ComplianceStatus
+from elearn.manage import csv_import, domains, invitations, matrix_args, record_views, reports, service
+from elearn.manage.compliance import LABELS
 from elearn.manage.forms import (
     AssignForm,
     AssignOneForm,
@@ -26,13 +26,14 @@ from elearn.manage.forms import (
     GroupForm,
     ImportForm,
     InviteForm,
-    MatrixFilterForm,
     MemberGroupsForm,
     NewStarterRuleForm,
 )
+from elearn.manage.record_forms import CertificateSelectionForm
 from elearn.models import Organisation, Role
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
+record_views.register(bp)  # exports, safeguarding contacts and training from elsewhere
 
 
 @bp.before_request
@@ -97,16 +98,9 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.get("/matrix")
 def matrix() -> ResponseReturnValue:
-    form = MatrixFilterForm(request.args)
-    form.group.choices = _group_choices("All groups")
-    form.course.choices = _course_choices("All courses")
-    form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]
-    query = reports.MatrixQuery(
-        q=(form.q.data or "").strip()[:120], group_id=form.group.data, course_id=form.course.data,
-        status=ComplianceStatus(form.status.data) if form.status.data in set(ComplianceStatus) else None,
-        sort=form.sort.data if form.sort.data in reports.SORTS else "name",
-        descending=form.direction.data == "desc", page=request.args.get("page", 1, type=int))
-    return render_template("manage/matrix.html", form=form, matrix=reports.training_matrix(_org(), query))
+    form, query = matrix_args.read_matrix_filters(_org(), request.args)
+    return render_template("manage/matrix.html", form=form, matrix=reports.training_matrix(_org(), query),
+                           selection_form=CertificateSelectionForm())
 
 
 # --- people --------------------------------------------------------------------------------

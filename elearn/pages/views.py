@@ -8,12 +8,14 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from elearn.content.markdown import render_markdown
 from elearn.extensions import db, limiter
+from elearn.manage.contacts import ROLE_LABELS, contacts_for
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ def page_html(name: str) -> Markup:
 
 @bp.get("/worried-about-a-child")
 def worried() -> ResponseReturnValue:
-    return render_template("pages/page.html", title="Worried about a child?", body=page_html("worried-about-a-child"))
+    # Public page; a signed-in member also sees their own organisation's contacts above the national text.
+    return render_template("pages/page.html", title="Worried about a child?", body=page_html("worried-about-a-child"),
+                           safeguarding_contacts=contacts_for(current_user), contact_role_labels=ROLE_LABELS)
 
 
 @bp.get("/accessibility")

@@ -13,9 +13,20 @@ from sqlalchemy import func, select
 
 from elearn.extensions import db
 from elearn.manage import service
+from elearn.manage.contacts import ContactInput, add_contact
 from elearn.manage.domains import add_domain
+from elearn.manage.external import ExternalInput, record_external
 from elearn.manage.invitations import invite_person
-from elearn.models import Assignment, Attempt, Group, GroupMembership, Invitation, User
+from elearn.models import (
+    Assignment,
+    Attempt,
+    ExternalTraining,
+    Group,
+    GroupMembership,
+    Invitation,
+    SafeguardingContact,
+    User,
+)
 from tests.manage.helpers import assign, certify, days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
@@ -33,10 +44,13 @@ def objects_a(cast, make):  # type: ignore[no-untyped-def]
     invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=actor)
     rule = service.save_new_starter_rule(org, cast.course.id, 30, actor=actor)
     domain = add_domain(org, "alder.sch.uk", actor=cast.admin)
+    contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 101", "dsl@alder.sch.uk"), actor=actor)
+    training = record_external(org, cast.learner_a.id, ExternalInput(
+        cast.course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
     return {
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
-        "certificate_id": certificate.id,
+        "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
     }
 
 
@@ -52,11 +66,15 @@ def manage_routes(app):  # type: ignore[no-untyped-def]
 def test_the_manage_blueprint_has_its_routes(app):
     endpoints = {rule.endpoint for rule, _ in manage_routes(app)}
     assert {"manage.dashboard", "manage.matrix", "manage.learner", "manage.assign_learner"} <= endpoints
+    assert {"manage.export_csv", "manage.export_pdf", "manage.export_zip", "manage.contact_list",
+            "manage.edit_contact", "manage.delete_contact", "manage.external_training", "manage.record_external",
+            "manage.import_certificate", "manage.delete_external"} <= endpoints
 
 
 def _counts():  # type: ignore[no-untyped-def]
     return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Assignment, Group, GroupMembership, Invitation, User))
+                 for model in (Assignment, Group, GroupMembership, Invitation, User, SafeguardingContact,
+                               ExternalTraining))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
