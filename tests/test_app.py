@@ -214,3 +214,13 @@ def test_backup_writes_a_consistent_sqlite_copy(runner, make, tmp_path, app):
     copy.close()
     again = runner.invoke(args=["backup", "--output", str(target)])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_postgresql_connections_do_not_switch_to_generic_prepared_plans(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI=DEAD_DATABASE)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"prepare_threshold": None}
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_sqlite_connections_get_no_postgresql_options(app):
+    assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"] or app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
