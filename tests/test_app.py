@@ -222,5 +222,6 @@ def test_postgresql_connections_do_not_switch_to_generic_prepared_plans(make_app
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
-def test_sqlite_connections_get_no_postgresql_options(app):
-    assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"] or app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+def test_sqlite_connections_get_no_postgresql_options(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
+    assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
