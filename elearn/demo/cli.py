@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sys
+
 import click
+import pyotp
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from elearn.auth import two_factor
 from elearn.auth.service import find_user_by_email, register_user
 from elearn.certificates.service import london_today
 from elearn.extensions import db
@@ -52,9 +57,35 @@ def seed_command() -> None:
 
         click.echo(f"Demo learners given knowledge checks, answers and ratings: {seed_learning_evidence(org)}")
         click.echo(f"Demo safeguarding contacts and training from elsewhere added: {seed_contacts(org, manager)}")
+    set_up_demo_two_factor()
     click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} {email}")
+    click.echo("The manager and admin sign in with two-factor codes; for the demo accounts print the current one with")
+    click.echo("  .venv/bin/flask --app elearn demo code manager@demo.elearn.test")
+
+
+def set_up_demo_two_factor() -> None:
+    """Give the demo manager and admin two-factor sign-in, so `flask demo code` can print their codes."""
+    for email, _name, role in DEMO_ACCOUNTS:
+        user = find_user_by_email(email)
+        if user is not None and role != Role.LEARNER and not user.has_two_factor:
+            secret = two_factor.start_setup(user)
+            two_factor.confirm_setup(user, pyotp.TOTP(secret).now())
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def code_command(email: str) -> None:
+    """Print the current two-factor sign-in code of a demo account (development only)."""
+    if current_app.config.get("SESSION_COOKIE_SECURE") or not email.lower().endswith("@demo.elearn.test"):
+        click.echo("error: codes are printed only for the demo accounts, outside production", err=True)
+        sys.exit(1)
+    user = find_user_by_email(email)
+    if user is None or not user.totp_secret:
+        click.echo(f"error: {email} has no two-factor sign-in; run flask demo seed first", err=True)
+        sys.exit(1)
+    click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
 DEMO_CONTACTS = (
