@@ -1,0 +1,124 @@
+"""The four shipped courses meet the course standard, and each can be completed and passed."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from elearn.content.loader import ParsedCourse, load_course
+from elearn.extensions import db
+from elearn.models import Attempt, Certificate, Course
+from tests.assessment.helpers import attempt_id_from, form_data, right, sheet
+
+COURSES_DIR = Path(__file__).parents[2] / "courses"
+SLUGS = ["child-on-child-abuse", "child-sexual-exploitation", "fgm-awareness", "safeguarding-essentials"]
+WORDS_PER_MINUTE = 200  # a comfortable reading speed for careful, adult reading of sensitive material
+
+
+@pytest.fixture(scope="module", params=SLUGS)
+def course(request) -> ParsedCourse:  # type: ignore[no-untyped-def]
+    parsed, faults = load_course(COURSES_DIR / request.param)
+    assert faults == [], "\n".join(str(f) for f in faults)
+    return parsed
+
+
+def test_the_four_courses_are_shipped():
+    assert sorted(p.name for p in COURSES_DIR.iterdir() if p.is_dir()) == SLUGS
+
+
+def test_settings_follow_the_standard(course):
+    assert course.cpd_hours == 1
+    assert course.pass_mark == 80
+    assert course.validity_months == 12
+    assert course.questions_per_attempt == 12
+    assert course.content_warning
+    assert 6 <= len(course.outcomes) <= 8
+    assert len(course.references) >= 5
+    assert all(re.search(r"\b(19|20)\d\d\b", reference) for reference in course.references), "every reference has a year"
+
+
+def test_five_to_eight_lessons_of_45_to_60_minutes(course):
+    assert 5 <= len(course.lessons) <= 8
+    assert 45 <= course.total_minutes <= 60
+
+
+def test_the_text_supports_the_stated_reading_time(course):
+    words = sum(lesson.word_count for lesson in course.lessons)
+    reading_minutes = words / WORDS_PER_MINUTE
+    # Reading alone fills most of the hour; the rest is reflection on the scenarios.
+    assert 0.5 * course.total_minutes <= reading_minutes <= course.total_minutes, (words, course.total_minutes)
+
+
+def test_at_least_two_scenarios_with_a_reflection_and_a_model_answer(course):
+    text = "\n".join(lesson.body_markdown for lesson in course.lessons)
+    assert text.count("::: scenario") >= 2
+    assert text.count("::: reflection") >= 2
+    assert text.count("::: answer") >= 2
+
+
+def test_every_lesson_ends_with_key_points(course):
+    for lesson in course.lessons:
+        assert "::: keypoints" in lesson.body_markdown, lesson.title
+
+
+def test_the_final_lesson_says_where_to_get_help(course):
+    final = course.lessons[-1].body_markdown
+    assert "999" in final
+    assert "(/worried-about-a-child)" in final
+    assert re.search(r"designated safeguarding lead|DSL", final)
+
+
+def test_at_least_24_questions(course):
+    assert len(course.questions) >= 24
+
+
+def test_every_outcome_is_tested_by_at_least_three_questions(course):
+    per_outcome = Counter(question.outcome for question in course.questions)
+    for outcome in course.outcomes:
+        assert per_outcome[outcome.key] >= 3, outcome.key
+    assert set(per_outcome) == {outcome.key for outcome in course.outcomes}
+
+
+def test_every_question_has_an_explanation_and_every_option_feedback(course):
+    for question in course.questions:
+        assert len(question.explanation) > 20, question.key
+        assert all(len(option.feedback) > 5 for option in question.options), question.key
+
+
+def test_no_all_or_none_of_the_above(course):
+    for question in course.questions:
+        for option in question.options:
+            assert not re.search(r"\b(all|none) of the above\b", option.text, re.I), question.key
+
+
+def test_the_correct_option_is_not_always_in_the_same_place(course):
+    places = Counter(
+        next(i for i, option in enumerate(question.options) if option.is_correct)
+        for question in course.questions if question.kind == "single"
+    )
+    assert len(places) >= 3 and max(places.values()) <= 0.5 * sum(places.values())
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_course_can_be_completed_and_passed(client, make, login_as, slug):
+    make.course(folder=make.course_folder(slug=slug, source=f"../../../courses/{slug}"))
+    login_as(make.user())
+    client.post(f"/courses/{slug}/start")
+    course = db.session.query(Course).filter_by(slug=slug).one()
+    lesson_count = len(course.versions[-1].lessons)
+    for position in range(1, lesson_count + 1):
+        assert client.get(f"/courses/{slug}/lessons/{position}").status_code == 200
+        client.post(f"/courses/{slug}/lessons/{position}/complete")
+    response = client.post(f"/courses/{slug}/assessment/start")
+    attempt = db.session.get_one(Attempt, attempt_id_from(response.location))
+    answers = sheet(attempt, right)
+    assert len(answers) == 12
+    page = client.post(f"/attempts/{attempt.id}/all", data={**form_data(answers), "go": "confirm"})
+    assert page.status_code == 302, page.get_data(as_text=True)
+    client.post(f"/attempts/{attempt.id}/submit")
+    result = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+    assert "you passed" in result
+    assert db.session.query(Certificate).count() == 1
