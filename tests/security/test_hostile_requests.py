@@ -29,9 +29,6 @@ from tests.security.helpers import (
     routes,
 )
 
-# The hostile requests are about 500s and writes; deprecation warnings from a page are its own tests' business.
-pytestmark = pytest.mark.filterwarnings("default::DeprecationWarning")
-
 PERSONAS = ("anonymous", "learner_a", "manager_a")
 REFUSED = {302, 308, 400, 403, 404, 405, 409, 413, 414, 415, 422, 429}
 # URL arguments that name shared, public things (a course, a lesson number, a page of a flow) rather than
