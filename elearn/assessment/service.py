@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -271,22 +271,35 @@ def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | Non
     if enrolment.passed_at is not None:
         raise Conflict("You have already passed this assessment.")
     number = _next_number_within_limit(enrolment)
+    _close_open_precheck(enrolment)
+    attempt = insert_drawn_attempt(
+        Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number),
+        actor=actor, event="assessment.started", rng=rng, find_winner=lambda: _find_open_attempt(enrolment),
+        lost="Another attempt was started at the same moment. Please try again.",
+    )
+    log.info("attempt %s started on enrolment %s", attempt.id, enrolment.id)
+    return attempt
+
+
+def insert_drawn_attempt(attempt: Attempt, *, actor: User, event: str, rng: random.Random | None,
+                         find_winner: Callable[[], Attempt | None], lost: str) -> Attempt:
+    """Save a new attempt with its frozen draw in one commit; if a simultaneous start won, return the winner's.
+
+    Two tabs pressing Start at once both get here: the database's unique indexes (one open attempt per
+    enrolment, unique attempt numbers) let only one insert through, and the other finds the winner.
+    """
     try:
-        _close_open_precheck(enrolment)
-        attempt = Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number)
         db.session.add(attempt)
         db.session.flush()
         _draw(attempt, rng or random.SystemRandom())
-        record_event("assessment.started", actor=actor, subject=actor, target=f"attempt:{attempt.id}")
+        record_event(event, actor=actor, subject=actor, target=f"attempt:{attempt.id}")
         db.session.commit()
     except IntegrityError:
-        # Two tabs started at once: the one-open-attempt index (or the attempt number) let only one through.
         db.session.rollback()
-        winner = _find_open_attempt(enrolment)
+        winner = find_winner()
         if winner is None:
-            raise Conflict("Another attempt was started at the same moment. Please try again.") from None
+            raise Conflict(lost) from None
         return winner
-    log.info("attempt %s started on enrolment %s", attempt.id, enrolment.id)
     return attempt
 
 

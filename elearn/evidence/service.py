@@ -17,7 +17,7 @@ from sqlalchemy import Float, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.assessment.service import FINAL, PRECHECK
-from elearn.assessment.service import _draw as draw_attempt_questions  # the one drawing code, shared on purpose
+from elearn.assessment.service import insert_drawn_attempt  # the one drawing and start code, shared on purpose
 from elearn.audit import record_event
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
@@ -195,21 +195,11 @@ def start_precheck(enrolment: Enrolment, *, actor: User, rng: random.Random | No
         raise Conflict("You have already done the knowledge check for this course.")
     if not status.offers_precheck:
         raise NotAllowed("The knowledge check is offered only before you start the assessment.")
-    try:
-        precheck = Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id,
-                           number=0, kind=PRECHECK)
-        db.session.add(precheck)
-        db.session.flush()
-        draw_attempt_questions(precheck, rng or random.SystemRandom())
-        record_event("evidence.precheck_started", actor=actor, subject=actor, target=f"attempt:{precheck.id}")
-        db.session.commit()
-    except IntegrityError:
-        # Two tabs pressed Start at once: the attempt number (0) let only one through.
-        db.session.rollback()
-        winner = find_precheck(enrolment)
-        if winner is None:
-            raise Conflict("Another knowledge check was started at the same moment. Please try again.") from None
-        return winner
+    precheck = insert_drawn_attempt(
+        Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=0, kind=PRECHECK),
+        actor=actor, event="evidence.precheck_started", rng=rng, find_winner=lambda: find_precheck(enrolment),
+        lost="Another knowledge check was started at the same moment. Please try again.",
+    )
     log.info("knowledge check %s started on enrolment %s", precheck.id, enrolment.id)
     return precheck
 
