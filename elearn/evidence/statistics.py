@@ -1,11 +1,11 @@
 """Question statistics for authors: facility, discrimination and option choices per question and course version.
 
-Only submitted final attempts count (never the knowledge check, never an open attempt). The
-database does the heavy lifting in two grouped queries, whatever the number of attempts:
-
-1. per question, over the attempts that drew it: n, Σx, Σx², Σt, Σt², Σxt, where x is the
-   question's mark (0–1) and t the attempt's total mark (a window sum over the attempt);
-2. per option, how many of those attempts ticked it.
+Only submitted final attempts count (never the knowledge check, never an open attempt). Per
+question the indices need only the sums n, Σx, Σx², Σt, Σt², Σxt over the attempts that drew it,
+where x is the question's mark (0–1) and t the attempt's total mark, and per option a count of
+picks. Those are kept as running sums (elearn/evidence/tallies.py), brought up to date with the
+attempts submitted since the last view before the page reads them, so a view reads one row per
+question and per option whatever the number of attempts (bench/statistics/RESULTS.md).
 
 Python then turns the sums into the two indices (`item_indices`, pure). As in Moodle's quiz
 statistics, the discrimination index is the point-biserial (Pearson) correlation between the
@@ -23,12 +23,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import func, select
 
 from elearn.assessment.service import FINAL
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, Course, CourseVersion, Option, Question, User
+from elearn.evidence import tallies
+from elearn.models import Attempt, Course, CourseVersion, Option, Question, User
 
 TOO_EASY = 0.95  # facility above this: nearly everyone gets it right, it tells nobody apart
 TOO_HARD = 0.30  # facility below this: check the key, the wording or the lesson
@@ -38,7 +39,7 @@ MIN_ATTEMPTS_FOR_FLAGS = 5  # fewer attempts than this say too little to flag an
 
 @dataclass(frozen=True)
 class ItemSums:
-    """The sums one grouped query returns for one question."""
+    """One question's running sums over the attempts that drew it (x: its mark, t: the attempt's total)."""
 
     n: int
     sx: float
@@ -145,25 +146,28 @@ def get_version(version_id: int, *, actor: User) -> CourseVersion:
 
 
 def version_statistics(version: CourseVersion, *, actor: User) -> VersionStatistics:
-    """Facility, discrimination and option choices for every question of a version, in five queries."""
+    """Facility, discrimination and option choices for every question of a version.
+
+    Counts the attempts submitted since the last view first (a few grouped queries over those
+    attempts only, and nothing at all when there are none), then reads the running sums: the same
+    handful of queries at any number of attempts.
+    """
     _require_admin(actor)
-    sums = _item_sums(version.id)
-    picks = _option_picks(version.id)
-    questions = db.session.scalars(select(Question).where(Question.version_id == version.id)
+    version_id = version.id  # counting commits, which expires `version`; do not reload it for the id
+    tallies.count_new_attempts(version_id)
+    sums = tallies.question_sums(version_id)
+    picks = tallies.option_picks(version_id)
+    questions = db.session.scalars(select(Question).where(Question.version_id == version_id)
                                    .order_by(Question.position)).all()
     options = db.session.scalars(
-        select(Option).join(Question).where(Question.version_id == version.id).order_by(Option.position)
+        select(Option).join(Question).where(Question.version_id == version_id).order_by(Option.position)
     ).all()
     by_question: dict[int, list[Option]] = {}
     for option in options:
         by_question.setdefault(option.question_id, []).append(option)
-    attempts = db.session.scalar(
-        select(func.count()).select_from(Attempt)
-        .where(Attempt.version_id == version.id, Attempt.kind == FINAL, Attempt.submitted_at.is_not(None))
-    ) or 0
-    rows = tuple(_question_row(q, sums.get(q.id, ItemSums(0, 0, 0, 0, 0, 0)), by_question.get(q.id, []), picks)
+    rows = tuple(_question_row(q, ItemSums(*sums.get(q.id, (0, 0, 0, 0, 0, 0))), by_question.get(q.id, []), picks)
                  for q in questions)
-    return VersionStatistics(version, attempts, rows)
+    return VersionStatistics(version, tallies.counted_attempts(version_id), rows)
 
 
 def _question_row(question: Question, sums: ItemSums, options: list[Option],
@@ -173,33 +177,3 @@ def _question_row(question: Question, sums: ItemSums, options: list[Option],
                                   picks.get(o.id, 0) / sums.n if sums.n else None) for o in options)
     return QuestionStatistic(question.id, question.key, question.position, question.outcome, question.stem,
                              sums.n, facility, discrimination, flags_for(sums.n, facility, discrimination), shown)
-
-
-def _item_sums(version_id: int) -> dict[int, ItemSums]:
-    """One grouped query: per question, n and the sums of x, x², t, t², xt over submitted final attempts."""
-    x = cast(AttemptQuestion.mark, Float)
-    marks = (
-        select(AttemptQuestion.question_id.label("question_id"), x.label("x"),
-               func.sum(x).over(partition_by=AttemptQuestion.attempt_id).label("t"))
-        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-        .where(Attempt.version_id == version_id, Attempt.kind == FINAL, Attempt.submitted_at.is_not(None))
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(marks.c.question_id, func.count(), func.sum(marks.c.x), func.sum(marks.c.x * marks.c.x),
-               func.sum(marks.c.t), func.sum(marks.c.t * marks.c.t), func.sum(marks.c.x * marks.c.t))
-        .group_by(marks.c.question_id)
-    )
-    return {qid: ItemSums(n, *(float(v or 0) for v in rest)) for qid, n, *rest in rows}
-
-
-def _option_picks(version_id: int) -> dict[int, int]:
-    """One grouped query: how many submitted final attempts ticked each option."""
-    rows = db.session.execute(
-        select(AttemptAnswer.option_id, func.count())
-        .join(AttemptQuestion, AttemptQuestion.id == AttemptAnswer.attempt_question_id)
-        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-        .where(Attempt.version_id == version_id, Attempt.kind == FINAL, Attempt.submitted_at.is_not(None))
-        .group_by(AttemptAnswer.option_id)
-    )
-    return {option_id: count for option_id, count in rows}

@@ -5,7 +5,7 @@ from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, QuestionKind, ReviewPolicy
-from elearn.models.evidence import ConfidenceRating, CourseEvaluation
+from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.organisations import (
     Assignment,
@@ -43,10 +43,12 @@ __all__ = [
     "LessonProgress",
     "NewStarterRule",
     "Option",
+    "OptionTally",
     "Organisation",
     "OrganisationDomain",
     "PasswordResetToken",
     "Question",
+    "QuestionTally",
     "RecoveryCode",
     "QuestionKind",
     "ReminderLog",
@@ -54,4 +56,5 @@ __all__ = [
     "Role",
     "SafeguardingContact",
     "User",
+    "VersionTally",
 ]

@@ -40,6 +40,9 @@ class Attempt(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     score_percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    # Which batch of the question statistics' running sums counted this submitted final attempt
+    # (elearn/evidence/tallies.py); NULL until it is counted.
+    tally_batch: Mapped[int | None] = mapped_column(Integer)
 
     enrolment: Mapped[Enrolment] = relationship()
     user: Mapped[User] = relationship()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.assessment import Attempt
+from elearn.models.courses import CourseVersion
 from elearn.models.learning import Enrolment
 
 
@@ -55,3 +57,59 @@ class CourseEvaluation(Base):
 # The question statistics read one course version's submitted final attempts: find them without
 # scanning every attempt (declared here, with the feature that needs it; the table is assessment's).
 Index("ix_attempts_version_kind_submitted", Attempt.version_id, Attempt.kind, Attempt.submitted_at)
+
+
+# Running sums behind the question statistics (elearn/evidence/tallies.py): the page reads one row per
+# question and per option instead of every drawn question of every attempt. Sums of marks are exact
+# decimals (a mark has 4 places, so x·t and t² have 8); Numeric(24, 8) holds 10^15 attempts' worth.
+RunningSum = Numeric(24, 8)
+
+
+class VersionTally(Base):
+    """How many submitted final attempts of a course version the running sums have counted, in how many batches."""
+
+    __tablename__ = "version_tallies"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    batches: Mapped[int] = mapped_column(Integer, default=0)  # the last batch number handed out
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    version: Mapped[CourseVersion] = relationship()
+
+
+class QuestionTally(Base):
+    """Per question over the counted attempts that drew it: n and the sums of x, x², t, t² and x·t.
+
+    x is the question's mark (0–1), t the attempt's total mark; `statistics.item_indices` turns
+    these six numbers into the facility and discrimination indices.
+    """
+
+    __tablename__ = "question_tallies"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    sum_x: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+    sum_xx: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+    sum_t: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+    sum_tt: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+    sum_xt: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+
+
+class OptionTally(Base):
+    """How many counted attempts ticked an option."""
+
+    __tablename__ = "option_tallies"
+
+    option_id: Mapped[int] = mapped_column(ForeignKey("options.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    picks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Finds a version's submitted final attempts not yet counted (tally_batch IS NULL), and one batch's
+# attempts, without reading the version's other attempts. Its predicate is written as literals in the
+# queries too (tallies.COUNTABLE), so both databases can prove the partial index applies.
+Index("ix_attempts_countable_version_id_tally_batch", Attempt.version_id, Attempt.tally_batch,
+      sqlite_where=text("kind = 'final' AND submitted_at IS NOT NULL"),
+      postgresql_where=text("kind = 'final' AND submitted_at IS NOT NULL"))
