@@ -116,6 +116,7 @@ def register_cli(app: Flask) -> None:
     from elearn.certificates.cli import certificates_cli
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
+    from elearn.evidence.cli import statistics_cli
     from elearn.manage.cli import reminders_cli
     from elearn.ops.cli import backup_command
 
@@ -126,6 +127,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(statistics_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
