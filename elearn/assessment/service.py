@@ -1,9 +1,8 @@
-"""Assessment attempts: draw, save answers, mark exactly once, review.
+"""Assessment attempts: draw, save answers, mark exactly once.
 
-This is the only code that reads `Option.is_correct`, `Option.feedback` and
-`Question.explanation`. Pages before submission receive `ShownQuestion` values, which hold
-option texts in the frozen order and nothing else; the review is built only for a submitted
-attempt, and hides what the course's review policy says to hide.
+Marking is the only code here that reads `Option.is_correct`; `review.py` is the only code that
+shows correctness, feedback and explanations, and only for a submitted attempt. What the pages
+show before submission is read in `attempts.py`.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
@@ -27,18 +25,14 @@ from elearn.certificates.service import issue_certificate
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
-from elearn.learning import service as learning
 from elearn.models import (
     Attempt,
     AttemptAnswer,
     AttemptQuestion,
-    Course,
-    CourseVersion,
     Enrolment,
     Option,
     Question,
     QuestionKind,
-    ReviewPolicy,
     User,
 )
 
@@ -56,173 +50,12 @@ class AttemptAlreadySubmitted(Conflict):
         self.attempt_id = attempt_id
 
 
-class AttemptStillOpen(Conflict):
-    """The attempt has no result yet: it has not been submitted."""
-
-    def __init__(self, attempt_id: int) -> None:
-        super().__init__("This attempt has not been submitted yet.")
-        self.attempt_id = attempt_id
+# --- the drawn questions ---------------------------------------------------------------------
 
 
-# --- what the pages show ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShownOption:
-    """An option as the learner sees it: its number on the page (1, 2, …) and its text only."""
-
-    number: int
-    text: str
-    selected: bool
-
-
-@dataclass(frozen=True)
-class ShownQuestion:
-    """A drawn question before submission: no correctness, feedback or explanation."""
-
-    position: int
-    stem: str
-    kind: str
-    partial_credit: bool
-    options: tuple[ShownOption, ...]
-    is_answered: bool
-
-    @property
-    def is_multiple(self) -> bool:
-        return self.kind == QuestionKind.MULTIPLE
-
-
-@dataclass(frozen=True)
-class AssessmentOverview:
-    """The assessment page of one course for one learner: rules, the open attempt and the history."""
-
-    course: Course
-    version: CourseVersion
-    enrolment: Enrolment | None
-    open_attempt: Attempt | None
-    attempts: list[Attempt]  # newest first
-    attempts_left_today: int | None  # None: unlimited
-    next_attempt_at: datetime | None  # when the daily limit frees an attempt
-
-    @property
-    def is_unlocked(self) -> bool:
-        return self.enrolment is not None and self.enrolment.lessons_completed_at is not None
-
-    @property
-    def has_passed(self) -> bool:
-        return self.enrolment is not None and self.enrolment.passed_at is not None
-
-    @property
-    def can_start(self) -> bool:
-        return (self.is_unlocked and not self.has_passed and self.open_attempt is None
-                and self.attempts_left_today != 0)
-
-
-@dataclass(frozen=True)
-class ReviewOption:
-    text: str
-    selected: bool
-    correct: bool
-    feedback: str
-
-
-@dataclass(frozen=True)
-class ReviewQuestion:
-    """One question of a submitted attempt; stem, options and explanation are None when hidden."""
-
-    position: int
-    verdict: str  # correct | partly | incorrect
-    outcome_text: str | None
-    stem: str | None
-    options: tuple[ReviewOption, ...] | None
-    explanation: str | None
-
-
-@dataclass(frozen=True)
-class Review:
-    """The result page of a submitted attempt."""
-
-    attempt: Attempt
-    score_percent: int  # rounded down, as on the certificate
-    passed: bool
-    pass_mark: int
-    is_full: bool  # False: correct answers hidden (hide-correct-on-fail, not yet passed)
-    questions: tuple[ReviewQuestion, ...]
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
-    """The assessment page for the actor: whether it is open, the attempt to resume, and past attempts."""
-    enrolment = learning.find_current_enrolment(actor, course)
-    version = enrolment.version if enrolment else learning.latest_version(course)
-    attempts = list_attempts(enrolment) if enrolment else []
-    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
-    left, next_at = _daily_allowance(version, attempts)
-    return AssessmentOverview(course, version, enrolment, open_attempt, attempts, left, next_at)
-
-
-def list_attempts(enrolment: Enrolment) -> list[Attempt]:
-    """The assessment attempts on one enrolment, newest first (not the unscored knowledge check)."""
-    return list(db.session.scalars(
-        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
-        .order_by(Attempt.number.desc())
-    ))
-
-
-def _daily_allowance(version: CourseVersion, attempts: Sequence[Attempt]) -> tuple[int | None, datetime | None]:
-    if version.max_attempts_per_day is None:
-        return None, None
-    recent = sorted(a.started_at for a in attempts if a.started_at > now_utc() - ATTEMPT_WINDOW)
-    left = max(version.max_attempts_per_day - len(recent), 0)
-    return left, (recent[0] + ATTEMPT_WINDOW if left == 0 else None)
-
-
-def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
-    """One of the actor's attempts, or NotFound."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != actor.id:
-        # 404, not 403: do not confirm that another learner's attempt exists
-        raise NotFound("There is no such attempt.")
-    return attempt
-
-
-def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:
-    """One of the actor's unsubmitted attempts; AttemptAlreadySubmitted once it has a result."""
-    attempt = get_own_attempt(attempt_id, actor=actor)
-    if attempt.submitted_at is not None:
-        raise AttemptAlreadySubmitted(attempt.id)
-    return attempt
-
-
-def list_shown_questions(attempt: Attempt) -> list[ShownQuestion]:
-    """Every drawn question, in order, as the one-page view shows it."""
-    return [_shown(row) for row in _load_drawn(attempt).values()]
-
-
-def get_shown_question(attempt: Attempt, position: int) -> ShownQuestion:
-    """One drawn question as its page shows it; NotFound for a position the attempt does not have."""
-    row = _load_drawn(attempt).get(position)
-    if row is None:
-        raise NotFound("There is no such question in this attempt.")
-    return _shown(row)
-
-
-def _shown(drawn: AttemptQuestion) -> ShownQuestion:
-    by_id = {option.id: option for option in drawn.question.options}
-    selected = {answer.option_id for answer in drawn.answers}
-    options = tuple(
-        ShownOption(number, by_id[option_id].text, option_id in selected)
-        for number, option_id in enumerate(drawn.option_order, start=1)
-    )
-    question = drawn.question
-    return ShownQuestion(drawn.position, question.stem, str(question.kind), question.partial_credit, options,
-                         drawn.answered_at is not None)
-
-
-def _load_drawn(attempt: Attempt) -> dict[int, AttemptQuestion]:
+def load_drawn(attempt: Attempt) -> dict[int, AttemptQuestion]:
     """The attempt's questions by position, with their questions, options and answers, in four queries."""
+    # One loader for answering, marking, the question pages (attempts.py) and the review (review.py).
     rows = db.session.scalars(
         select(AttemptQuestion)
         .where(AttemptQuestion.attempt_id == attempt.id)
@@ -233,27 +66,6 @@ def _load_drawn(attempt: Attempt) -> dict[int, AttemptQuestion]:
         .order_by(AttemptQuestion.position)
     )
     return {row.position: row for row in rows}
-
-
-def list_unanswered(attempt: Attempt) -> list[int]:
-    """Positions of the questions the learner has not answered yet."""
-    return list(db.session.scalars(
-        select(AttemptQuestion.position)
-        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.answered_at.is_(None))
-        .order_by(AttemptQuestion.position)
-    ))
-
-
-def resume_position(attempt: Attempt) -> int | None:
-    """The first unanswered question, or None when every question has an answer."""
-    unanswered = list_unanswered(attempt)
-    return unanswered[0] if unanswered else None
-
-
-def question_count(attempt: Attempt) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
-    ) or 0
 
 
 # --- starting --------------------------------------------------------------------------------
@@ -390,7 +202,7 @@ def save_answers(attempt: Attempt, sheet: Mapping[int, Sequence[int]], *, actor:
     """
     if attempt.user_id != actor.id:
         raise NotFound("There is no such attempt.")
-    drawn = _load_drawn(attempt)
+    drawn = load_drawn(attempt)
     chosen = {position: _option_ids(drawn.get(position), numbers) for position, numbers in sheet.items()}
     _lock_open(attempt)
     now = now_utc()
@@ -471,7 +283,7 @@ def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
 
 def _mark(attempt: Attempt) -> marking.Result:
     """Score the saved answers against the bank and store each question's mark (flush only)."""
-    drawn = list(_load_drawn(attempt).values())
+    drawn = list(load_drawn(attempt).values())
     keys = [_answer_key(row.question) for row in drawn]
     selections = [frozenset(answer.option_id for answer in row.answers) for row in drawn]
     result = marking.score(keys, selections, attempt.version.pass_mark)
@@ -493,36 +305,3 @@ def _floor(value: Fraction, places: str) -> Decimal:
     """Round down, so 79.999…% is stored as 79.99 and never shown as a pass mark it did not reach."""
     exact = Decimal(value.numerator) / Decimal(value.denominator)
     return exact.quantize(Decimal(places), rounding=ROUND_FLOOR)
-
-
-# --- reviewing -------------------------------------------------------------------------------
-
-
-def get_review(attempt: Attempt, *, actor: User) -> Review:
-    """The result of a submitted attempt; correct answers hidden after a fail when the course says so."""
-    if attempt.user_id != actor.id:
-        raise NotFound("There is no such attempt.")
-    if attempt.submitted_at is None or attempt.score_percent is None:
-        raise AttemptStillOpen(attempt.id)
-    version = attempt.version
-    is_full = (version.review_policy != ReviewPolicy.HIDE_CORRECT_ON_FAIL or bool(attempt.passed)
-               or attempt.enrolment.passed_at is not None)
-    outcomes = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
-    questions = tuple(_reviewed(row, outcomes, is_full) for row in _load_drawn(attempt).values())
-    return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, is_full, questions)
-
-
-def _reviewed(drawn: AttemptQuestion, outcomes: Mapping[str, str], is_full: bool) -> ReviewQuestion:
-    mark = drawn.mark or Decimal(0)
-    verdict = "correct" if mark >= 1 else ("partly" if mark > 0 else "incorrect")
-    question = drawn.question
-    outcome_text = outcomes.get(question.outcome) if question.outcome else None
-    if not is_full:
-        # Only the verdict and the outcome tested, so the next attempt is not a memory test.
-        return ReviewQuestion(drawn.position, verdict, outcome_text, None, None, None)
-    by_id = {option.id: option for option in question.options}
-    selected = {answer.option_id for answer in drawn.answers}
-    options = tuple(
-        ReviewOption(by_id[i].text, i in selected, by_id[i].is_correct, by_id[i].feedback) for i in drawn.option_order
-    )
-    return ReviewQuestion(drawn.position, verdict, outcome_text, question.stem, options, question.explanation)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.assessment import forms, service
+from elearn.assessment import attempts, forms, review, service
 from elearn.auth.forms import ButtonForm
 from elearn.errors import InvalidInput
 from elearn.extensions import db
@@ -24,8 +24,8 @@ def already_submitted(error: service.AttemptAlreadySubmitted) -> ResponseReturnV
     return redirect(url_for("assessment.result", attempt_id=error.attempt_id))
 
 
-@bp.errorhandler(service.AttemptStillOpen)
-def still_open(error: service.AttemptStillOpen) -> ResponseReturnValue:
+@bp.errorhandler(review.AttemptStillOpen)
+def still_open(error: review.AttemptStillOpen) -> ResponseReturnValue:
     db.session.rollback()
     flash("Submit this attempt to see its result.", "info")
     return redirect(url_for("assessment.confirm", attempt_id=error.attempt_id))
@@ -34,7 +34,7 @@ def still_open(error: service.AttemptStillOpen) -> ResponseReturnValue:
 @bp.get("/courses/<slug>/assessment")
 @login_required
 def overview(slug: str) -> ResponseReturnValue:
-    summary = service.get_overview(learning.get_published_course(slug), actor=current_user)
+    summary = attempts.get_overview(learning.get_published_course(slug), actor=current_user)
     return render_template("assessment/overview.html", overview=summary, form=ButtonForm())
 
 
@@ -53,31 +53,31 @@ def start(slug: str) -> ResponseReturnValue:
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def resume(attempt_id: int) -> ResponseReturnValue:
-    attempt = service.get_open_attempt(attempt_id, actor=current_user)
-    return redirect(_url_for_destination(attempt, service.resume_position(attempt) or "confirm"))
+    attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
+    return redirect(_url_for_destination(attempt, attempts.resume_position(attempt) or "confirm"))
 
 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:position>", methods=["GET", "POST"])
 @login_required
 def question(attempt_id: int, position: int) -> ResponseReturnValue:
-    attempt = service.get_open_attempt(attempt_id, actor=current_user)
-    shown = service.get_shown_question(attempt, position)
+    attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
+    shown = attempts.get_shown_question(attempt, position)
     if request.method == "GET":
         return _render_question(attempt, shown, None)
     error = _save(attempt, [position])
     if error is not None:
         return _render_question(attempt, shown, error), 400
-    go = forms.next_destination(request.form.get("go"), position, service.question_count(attempt))
+    go = forms.next_destination(request.form.get("go"), position, attempts.question_count(attempt))
     return redirect(_url_for_destination(attempt, go))
 
 
 @bp.route("/attempts/<int:attempt_id>/all", methods=["GET", "POST"])
 @login_required
 def all_questions(attempt_id: int) -> ResponseReturnValue:
-    attempt = service.get_open_attempt(attempt_id, actor=current_user)
+    attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
     if request.method == "GET":
         return _render_all(attempt, None)
-    error = _save(attempt, list(range(1, service.question_count(attempt) + 1)))
+    error = _save(attempt, list(range(1, attempts.question_count(attempt) + 1)))
     if error is not None:
         return _render_all(attempt, error), 400
     return redirect(_url_for_destination(attempt, "all" if request.form.get("go") == "stay" else "confirm"))
@@ -86,9 +86,9 @@ def all_questions(attempt_id: int) -> ResponseReturnValue:
 @bp.get("/attempts/<int:attempt_id>/confirm")
 @login_required
 def confirm(attempt_id: int) -> ResponseReturnValue:
-    attempt = service.get_open_attempt(attempt_id, actor=current_user)
-    return render_template("assessment/confirm.html", attempt=attempt, count=service.question_count(attempt),
-                           unanswered=service.list_unanswered(attempt), form=ButtonForm())
+    attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
+    return render_template("assessment/confirm.html", attempt=attempt, count=attempts.question_count(attempt),
+                           unanswered=attempts.list_unanswered(attempt), form=ButtonForm())
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -97,15 +97,15 @@ def submit(attempt_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400, "The form had expired. Please try again.")
     # Only the saved answers are marked: nothing else in this POST (score, passed …) is read.
-    attempt = service.submit_attempt(service.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
+    attempt = service.submit_attempt(attempts.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
     return redirect(url_for("assessment.result", attempt_id=attempt.id))
 
 
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int) -> ResponseReturnValue:
-    review = service.get_review(service.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
-    return render_template("assessment/result.html", review=review, course=review.attempt.enrolment.course)
+    reviewed = review.get_review(attempts.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
+    return render_template("assessment/result.html", review=reviewed, course=reviewed.attempt.enrolment.course)
 
 
 def _save(attempt: Attempt, positions: list[int]) -> InvalidInput | None:
@@ -118,13 +118,13 @@ def _save(attempt: Attempt, positions: list[int]) -> InvalidInput | None:
     return None
 
 
-def _render_question(attempt: Attempt, shown: service.ShownQuestion, error: InvalidInput | None) -> str:
+def _render_question(attempt: Attempt, shown: attempts.ShownQuestion, error: InvalidInput | None) -> str:
     return render_template("assessment/question.html", attempt=attempt, question=shown, error=error,
-                           count=service.question_count(attempt), unanswered=service.list_unanswered(attempt))
+                           count=attempts.question_count(attempt), unanswered=attempts.list_unanswered(attempt))
 
 
 def _render_all(attempt: Attempt, error: InvalidInput | None) -> str:
-    return render_template("assessment/all.html", attempt=attempt, questions=service.list_shown_questions(attempt),
+    return render_template("assessment/all.html", attempt=attempt, questions=attempts.list_shown_questions(attempt),
                            error=error)
 
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from elearn.assessment import service
+from elearn.assessment import attempts, service
+from elearn.assessment.review import AttemptStillOpen, get_review
 from elearn.assessment.service import (
     AttemptAlreadySubmitted,
-    get_review,
     save_answers,
     start_attempt,
     submit_attempt,
@@ -119,7 +119,7 @@ def test_the_daily_limit_counts_attempts_started_in_the_last_24_hours(make):
         submit_attempt(start_attempt(enrolment, actor=enrolment.user), actor=enrolment.user)
     with pytest.raises(NotAllowed, match="up to 2 are allowed"):
         start_attempt(enrolment, actor=enrolment.user)
-    overview = service.get_overview(enrolment.course, actor=enrolment.user)
+    overview = attempts.get_overview(enrolment.course, actor=enrolment.user)
     assert overview.attempts_left_today == 0 and not overview.can_start
     oldest = db.session.scalars(select(Attempt).order_by(Attempt.number)).first()
     assert overview.next_attempt_at == oldest.started_at + timedelta(hours=24)
@@ -134,7 +134,7 @@ def test_without_a_limit_attempts_are_unlimited(make):
     for _ in range(5):
         submit_attempt(start_attempt(enrolment, actor=enrolment.user), actor=enrolment.user)
     assert count(Attempt) == 5
-    assert service.get_overview(enrolment.course, actor=enrolment.user).attempts_left_today is None
+    assert attempts.get_overview(enrolment.course, actor=enrolment.user).attempts_left_today is None
 
 
 # --- answering -------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_saving_replaces_the_answers_of_the_page_and_marks_them_answered(make):
     save_answers(attempt, {1: [2]}, actor=enrolment.user)
     row = drawn(attempt)[0]
     assert [a.option_id for a in row.answers] == [row.option_order[1]] and row.answered_at is not None
-    assert service.list_unanswered(attempt) == [2, 3, 4]
+    assert attempts.list_unanswered(attempt) == [2, 3, 4]
 
 
 @pytest.mark.parametrize(("answers", "message"), [
@@ -192,7 +192,7 @@ def test_another_learner_cannot_save_or_submit_my_attempt(make):
     with pytest.raises(NotFound):
         submit_attempt(attempt, actor=intruder)
     with pytest.raises(NotFound):
-        service.get_own_attempt(attempt.id, actor=intruder)
+        attempts.get_own_attempt(attempt.id, actor=intruder)
     assert count(AttemptAnswer) == 0 and db.session.get_one(Attempt, attempt.id).submitted_at is None
 
 
@@ -314,5 +314,5 @@ def test_the_full_review_shows_the_answer_the_correct_answer_feedback_and_explan
 def test_an_open_attempt_has_no_review(make):
     enrolment = ready(make)
     attempt = start_attempt(enrolment, actor=enrolment.user)
-    with pytest.raises(service.AttemptStillOpen):
+    with pytest.raises(AttemptStillOpen):
         get_review(attempt, actor=enrolment.user)

@@ -227,6 +227,7 @@ def make_manager(live: LiveServer) -> tuple[str, str]:
 
 def pass_course_with_services(live: LiveServer, email: str, slug: str = "sample-course") -> None:
     """The invited learner passes: the same services the pages call (the browser path is the learner journey)."""
+    from elearn.assessment import attempts
     from elearn.assessment import service as assessment
     from elearn.extensions import db
     from elearn.learning import service as learning
@@ -243,10 +244,10 @@ def pass_course_with_services(live: LiveServer, email: str, slug: str = "sample-
     key = answer_key(live, attempt_id)
     with live.context():
         user = db.session.scalars(select(User).where(User.email == email)).one()
-        attempt = assessment.get_open_attempt(attempt_id, actor=user)
+        attempt = attempts.get_open_attempt(attempt_id, actor=user)
         sheet = {}
         for position, correct in key.items():
-            shown = assessment.get_shown_question(attempt, position)
+            shown = attempts.get_shown_question(attempt, position)
             sheet[position] = tuple(o.number for o in shown.options if o.text in correct)
         assessment.save_answers(attempt, sheet, actor=user)
         assessment.submit_attempt(attempt, actor=user)

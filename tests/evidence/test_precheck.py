@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from elearn.assessment import marking
+from elearn.assessment import attempts, marking
 from elearn.assessment import service as assessment
 from elearn.errors import Conflict, NotAllowed, NotFound
 from elearn.evidence import service
@@ -59,7 +59,7 @@ def test_a_perfect_knowledge_check_passes_nothing_and_issues_no_certificate(make
 def test_the_check_is_not_an_assessment_attempt(make, course):
     enrolment = make.enrolment(course=course, lessons_done="all")
     service.start_precheck(enrolment, actor=enrolment.user)
-    overview = assessment.get_overview(course, actor=enrolment.user)
+    overview = attempts.get_overview(course, actor=enrolment.user)
     assert overview.attempts == [] and overview.open_attempt is None and overview.can_start
 
 

@@ -1,0 +1,163 @@
+"""What the assessment pages show before a result: the overview, the attempt to resume, the drawn questions.
+
+Nothing here reads correctness, feedback or explanations: a `ShownQuestion` holds option texts in
+the frozen order and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from elearn.assessment.service import ATTEMPT_WINDOW, FINAL, AttemptAlreadySubmitted, load_drawn
+from elearn.db import now_utc
+from elearn.errors import NotFound
+from elearn.extensions import db
+from elearn.learning import service as learning
+from elearn.models import Attempt, AttemptQuestion, Course, CourseVersion, Enrolment, QuestionKind, User
+
+
+@dataclass(frozen=True)
+class ShownOption:
+    """An option as the learner sees it: its number on the page (1, 2, …) and its text only."""
+
+    number: int
+    text: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A drawn question before submission: no correctness, feedback or explanation."""
+
+    position: int
+    stem: str
+    kind: str
+    partial_credit: bool
+    options: tuple[ShownOption, ...]
+    is_answered: bool
+
+    @property
+    def is_multiple(self) -> bool:
+        return self.kind == QuestionKind.MULTIPLE
+
+
+@dataclass(frozen=True)
+class AssessmentOverview:
+    """The assessment page of one course for one learner: rules, the open attempt and the history."""
+
+    course: Course
+    version: CourseVersion
+    enrolment: Enrolment | None
+    open_attempt: Attempt | None
+    attempts: list[Attempt]  # newest first
+    attempts_left_today: int | None  # None: unlimited
+    next_attempt_at: datetime | None  # when the daily limit frees an attempt
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self.enrolment is not None and self.enrolment.lessons_completed_at is not None
+
+    @property
+    def has_passed(self) -> bool:
+        return self.enrolment is not None and self.enrolment.passed_at is not None
+
+    @property
+    def can_start(self) -> bool:
+        return (self.is_unlocked and not self.has_passed and self.open_attempt is None
+                and self.attempts_left_today != 0)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
+    """The assessment page for the actor: whether it is open, the attempt to resume, and past attempts."""
+    enrolment = learning.find_current_enrolment(actor, course)
+    version = enrolment.version if enrolment else learning.latest_version(course)
+    attempts = list_attempts(enrolment) if enrolment else []
+    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
+    left, next_at = _daily_allowance(version, attempts)
+    return AssessmentOverview(course, version, enrolment, open_attempt, attempts, left, next_at)
+
+
+def list_attempts(enrolment: Enrolment) -> list[Attempt]:
+    """The assessment attempts on one enrolment, newest first (not the unscored knowledge check)."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
+        .order_by(Attempt.number.desc())
+    ))
+
+
+def _daily_allowance(version: CourseVersion, attempts: Sequence[Attempt]) -> tuple[int | None, datetime | None]:
+    if version.max_attempts_per_day is None:
+        return None, None
+    recent = sorted(a.started_at for a in attempts if a.started_at > now_utc() - ATTEMPT_WINDOW)
+    left = max(version.max_attempts_per_day - len(recent), 0)
+    return left, (recent[0] + ATTEMPT_WINDOW if left == 0 else None)
+
+
+def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
+    """One of the actor's attempts, or NotFound."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != actor.id:
+        # 404, not 403: do not confirm that another learner's attempt exists
+        raise NotFound("There is no such attempt.")
+    return attempt
+
+
+def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:
+    """One of the actor's unsubmitted attempts; AttemptAlreadySubmitted once it has a result."""
+    attempt = get_own_attempt(attempt_id, actor=actor)
+    if attempt.submitted_at is not None:
+        raise AttemptAlreadySubmitted(attempt.id)
+    return attempt
+
+
+def list_shown_questions(attempt: Attempt) -> list[ShownQuestion]:
+    """Every drawn question, in order, as the one-page view shows it."""
+    return [_shown(row) for row in load_drawn(attempt).values()]
+
+
+def get_shown_question(attempt: Attempt, position: int) -> ShownQuestion:
+    """One drawn question as its page shows it; NotFound for a position the attempt does not have."""
+    row = load_drawn(attempt).get(position)
+    if row is None:
+        raise NotFound("There is no such question in this attempt.")
+    return _shown(row)
+
+
+def _shown(drawn: AttemptQuestion) -> ShownQuestion:
+    by_id = {option.id: option for option in drawn.question.options}
+    selected = {answer.option_id for answer in drawn.answers}
+    options = tuple(
+        ShownOption(number, by_id[option_id].text, option_id in selected)
+        for number, option_id in enumerate(drawn.option_order, start=1)
+    )
+    question = drawn.question
+    return ShownQuestion(drawn.position, question.stem, str(question.kind), question.partial_credit, options,
+                         drawn.answered_at is not None)
+
+
+def list_unanswered(attempt: Attempt) -> list[int]:
+    """Positions of the questions the learner has not answered yet."""
+    return list(db.session.scalars(
+        select(AttemptQuestion.position)
+        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.answered_at.is_(None))
+        .order_by(AttemptQuestion.position)
+    ))
+
+
+def resume_position(attempt: Attempt) -> int | None:
+    """The first unanswered question, or None when every question has an answer."""
+    unanswered = list_unanswered(attempt)
+    return unanswered[0] if unanswered else None
+
+
+def question_count(attempt: Attempt) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+    ) or 0
