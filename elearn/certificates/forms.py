@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import Form, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from elearn.certificates.service import MAX_NAME_LENGTH, MAX_REASON_LENGTH
+from elearn.certificates.names import MAX_NAME_LENGTH
+from elearn.certificates.service import MAX_REASON_LENGTH
 
 
 class VerifyForm(Form):

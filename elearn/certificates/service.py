@@ -1,15 +1,13 @@
-"""Certificates: issue on a pass (exactly once), download, public verification, name corrections, revocation."""
+"""Certificates: issue on a pass (exactly once), status, download, public verification, revocation."""
 
 from __future__ import annotations
 
 import calendar
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -18,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from elearn import LONDON
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
+from elearn.certificates.filenames import certificate_filenames, content_disposition
+from elearn.certificates.names import MAX_NAME_LENGTH
 from elearn.certificates.pdf import CertificateDocument, render_certificate_pdf, uk_date
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotFound
@@ -287,40 +287,6 @@ def certificate_document(certificate: Certificate) -> CertificateDocument:
     )
 
 
-# --- file names -----------------------------------------------------------------------------
-
-_MAX_SLUG = 60
-
-
-def _slug(text: str, *, ascii_only: bool) -> str:
-    """Lower-case letters and digits joined by single dashes; no dots, slashes, quotes or controls."""
-    if ascii_only:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    else:
-        text = unicodedata.normalize("NFC", text)
-    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
-    if len(slug) > _MAX_SLUG:  # cut at a word boundary when there is one
-        slug = slug[:_MAX_SLUG]
-        slug = slug[: slug.rindex("-")] if "-" in slug else slug
-    return slug
-
-
-def certificate_filenames(certificate: Certificate) -> tuple[str, str]:
-    """`cpd-certificate-<course-slug>-<name-slug>.pdf`, as an ASCII fallback and in full Unicode."""
-    course = _slug(certificate.course.slug, ascii_only=True) or "course"
-    ascii_name = _slug(certificate.learner_name, ascii_only=True) or "learner"
-    name = _slug(certificate.learner_name, ascii_only=False) or ascii_name
-    return f"cpd-certificate-{course}-{ascii_name}.pdf", f"cpd-certificate-{course}-{name}.pdf"
-
-
-def content_disposition(ascii_filename: str, filename: str) -> str:
-    """An RFC 6266 attachment header: a plain ASCII name, plus `filename*` when the real name is not ASCII."""
-    header = f'attachment; filename="{ascii_filename}"'
-    if filename != ascii_filename:
-        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    return header
-
-
 # --- public verification ----------------------------------------------------------------------
 
 
@@ -363,64 +329,6 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
         reissued_at=certificate.reissued_at,
         revoked_at=certificate.revoked_at,
     )
-
-
-# --- name corrections -------------------------------------------------------------------------
-
-MAX_NAME_LENGTH = 120  # users.display_name and certificates.learner_name
-
-
-def clean_name(raw: str) -> str:
-    """Collapse whitespace; refuse an empty, over-long or control-character name."""
-    name = " ".join((raw or "").split())
-    if not name:
-        raise InvalidInput("display_name", "Enter the name as it should appear on certificates.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("display_name", f"Use at most {MAX_NAME_LENGTH} characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise InvalidInput("display_name", "The name contains characters that cannot be printed.")
-    return name
-
-
-def get_learner_for_name_change(user_id: int, *, actor: User) -> User:
-    """The actor, a learner of the manager's own organisation, or (for an admin) anyone; else NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None or not _may_rename(actor, user):
-        raise NotFound("There is no learner at this address.")
-    return user
-
-
-def _may_rename(actor: User, user: User) -> bool:
-    if actor.id == user.id or actor.role == Role.ADMIN:
-        return True
-    return (
-        actor.role == Role.MANAGER
-        and actor.organisation_id is not None
-        and user.organisation_id == actor.organisation_id
-        and user.role == Role.LEARNER
-    )
-
-
-def correct_name(user: User, new_name: str, *, actor: User) -> list[Certificate]:
-    """Correct a learner's name and re-issue their unrevoked certificates under the same codes; audited."""
-    if not _may_rename(actor, user):
-        raise NotFound("There is no learner at this address.")
-    name = clean_name(new_name)
-    if name == user.display_name:
-        raise InvalidInput("display_name", "This is already the name on the account.")
-    old_name, user.display_name = user.display_name, name
-    now = now_utc()
-    reissued = list(db.session.scalars(
-        select(Certificate).where(Certificate.user_id == user.id, Certificate.revoked_at.is_(None)).order_by(Certificate.id)
-    ))
-    for certificate in reissued:
-        certificate.learner_name = name
-        certificate.reissued_at = now
-    record_event("account.name_corrected", actor=actor, subject=user, target=f"user:{user.id}",
-                 old_name=old_name, new_name=name, certificate_ids=[c.id for c in reissued])
-    db.session.commit()
-    log.info("user %s name corrected by user %s; %s certificates re-issued", user.id, actor.id, len(reissued))
-    return reissued
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn.auth.forms import ButtonForm
-from elearn.certificates import service
+from elearn.certificates import names, service
 from elearn.certificates.codes import format_code
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
 from elearn.certificates.pdf import hours_text
@@ -59,7 +59,7 @@ def _name_form(user: User, template: str) -> ResponseReturnValue:
     form = NameForm(data={"display_name": user.display_name})
     if form.validate_on_submit():
         try:
-            reissued = service.correct_name(user, form.display_name.data, actor=current_user)
+            reissued = names.correct_name(user, form.display_name.data, actor=current_user)
         except InvalidInput as error:
             _attach(form, error)
         else:
@@ -78,7 +78,7 @@ def correct_own_name() -> ResponseReturnValue:
 @bp.route("/manage/learners/<int:user_id>/name", methods=["GET", "POST"])
 @role_required(Role.MANAGER, Role.ADMIN)
 def correct_learner_name(user_id: int) -> ResponseReturnValue:
-    return _name_form(service.get_learner_for_name_change(user_id, actor=current_user), "certificates/name.html")
+    return _name_form(names.get_learner_for_name_change(user_id, actor=current_user), "certificates/name.html")
 
 
 @bp.post("/courses/<slug>/refresher")

@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from elearn import LONDON
 from elearn.audit import record_event
+from elearn.certificates.filenames import certificate_filenames, content_disposition
 from elearn.certificates.pdf import render_certificate_pdf
-from elearn.certificates.service import certificate_document, certificate_filenames, content_disposition, london_today
+from elearn.certificates.service import certificate_document, london_today
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from elearn.certificates import service
+from elearn.certificates import filenames, names, service
 from elearn.certificates.codes import ALPHABET, CODE_LENGTH, normalise_code
 from elearn.certificates.pdf import render_certificate_pdf
 from elearn.certificates.service import CertificateStatus, certificate_status
@@ -205,10 +205,10 @@ def test_hostile_and_long_names_still_give_a_pdf(make, name):
 def test_download_filename(make, name, ascii_name, unicode_name):
     certificate = make_certificate(make)
     certificate.learner_name = name
-    ascii_file, unicode_file = service.certificate_filenames(certificate)
+    ascii_file, unicode_file = filenames.certificate_filenames(certificate)
     assert ascii_file == f"cpd-certificate-sample-course-{ascii_name}.pdf"
     assert unicode_file == f"cpd-certificate-sample-course-{unicode_name}.pdf"
-    header = service.content_disposition(ascii_file, unicode_file)
+    header = filenames.content_disposition(ascii_file, unicode_file)
     assert header.startswith("attachment; ")
     assert not any(ch in header for ch in "\r\n\\") and "../" not in header and header.count('"') == 2
     assert header.isascii()
@@ -217,7 +217,7 @@ def test_download_filename(make, name, ascii_name, unicode_name):
 def test_a_very_long_name_gives_a_bounded_filename(make):
     certificate = make_certificate(make)
     certificate.learner_name = ("Bartholomew " * 10).strip()  # 119 characters
-    ascii_file, _ = service.certificate_filenames(certificate)
+    ascii_file, _ = filenames.certificate_filenames(certificate)
     assert len(ascii_file) <= len("cpd-certificate-sample-course-.pdf") + 60
     assert not ascii_file.endswith("-.pdf")
 
@@ -253,7 +253,7 @@ def test_correcting_a_name_reissues_every_unrevoked_certificate_under_the_same_c
     service.revoke_certificate(revoked.id, "Issued in error", actor=people.admin)
     codes = {first.code, second.code}
 
-    reissued = service.correct_name(people.learner_a1, "  Alice   Abel ", actor=people.learner_a1)
+    reissued = names.correct_name(people.learner_a1, "  Alice   Abel ", actor=people.learner_a1)
 
     assert {c.code for c in reissued} == codes
     assert all(c.learner_name == "Alice Abel" and c.reissued_at is not None for c in reissued)
@@ -274,14 +274,14 @@ def test_correcting_a_name_reissues_every_unrevoked_certificate_under_the_same_c
 def test_who_may_correct_a_name(make, people, actor, target, allowed):
     user = people.get(target)
     if allowed:
-        assert service.get_learner_for_name_change(user.id, actor=people.get(actor)) is user
-        service.correct_name(user, "New Name", actor=people.get(actor))
+        assert names.get_learner_for_name_change(user.id, actor=people.get(actor)) is user
+        names.correct_name(user, "New Name", actor=people.get(actor))
         assert user.display_name == "New Name"
     else:
         with pytest.raises(NotFound):
-            service.get_learner_for_name_change(user.id, actor=people.get(actor))
+            names.get_learner_for_name_change(user.id, actor=people.get(actor))
         with pytest.raises(NotFound):
-            service.correct_name(user, "New Name", actor=people.get(actor))
+            names.correct_name(user, "New Name", actor=people.get(actor))
         db.session.rollback()
         assert user.display_name != "New Name"
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.name_corrected")).all()
@@ -291,7 +291,7 @@ def test_who_may_correct_a_name(make, people, actor, target, allowed):
 def test_a_bad_or_unchanged_name_is_refused_and_nothing_changes(make, people, name):
     certificate = make_certificate(make, user=people.learner_a1)
     with pytest.raises(InvalidInput) as error:
-        service.correct_name(people.learner_a1, name, actor=people.learner_a1)
+        names.correct_name(people.learner_a1, name, actor=people.learner_a1)
     assert error.value.field == "display_name"
     db.session.rollback()
     assert (certificate.learner_name, certificate.reissued_at) == ("Alice Able", None)

@@ -109,7 +109,7 @@ def test_the_learner_name_is_escaped(client, make):
 
 def test_a_corrected_name_shows_under_the_same_code_with_a_note(client, make):
     certificate = make_certificate(make, user=make.user(name="Jo Blogs"))
-    from elearn.certificates.service import correct_name
+    from elearn.certificates.names import correct_name
 
     correct_name(certificate.user, "Jo Bloggs", actor=certificate.user)
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)

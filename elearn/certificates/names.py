@@ -1,0 +1,75 @@
+"""Name corrections: the learner's name fixed on the account, and their unrevoked certificates re-issued.
+
+A re-issued certificate keeps its code, so printed copies and QR codes still verify; the PDF
+notes the re-issue date and the audit event keeps the old and the new name.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+from sqlalchemy import select
+
+from elearn.audit import record_event
+from elearn.db import now_utc
+from elearn.errors import InvalidInput, NotFound
+from elearn.extensions import db
+from elearn.models import Certificate, Role, User
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 120  # users.display_name and certificates.learner_name
+
+
+def clean_name(raw: str) -> str:
+    """Collapse whitespace; refuse an empty, over-long or control-character name."""
+    name = " ".join((raw or "").split())
+    if not name:
+        raise InvalidInput("display_name", "Enter the name as it should appear on certificates.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput("display_name", f"Use at most {MAX_NAME_LENGTH} characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise InvalidInput("display_name", "The name contains characters that cannot be printed.")
+    return name
+
+
+def get_learner_for_name_change(user_id: int, *, actor: User) -> User:
+    """The actor, a learner of the manager's own organisation, or (for an admin) anyone; else NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None or not _may_rename(actor, user):
+        raise NotFound("There is no learner at this address.")
+    return user
+
+
+def _may_rename(actor: User, user: User) -> bool:
+    if actor.id == user.id or actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.role == Role.MANAGER
+        and actor.organisation_id is not None
+        and user.organisation_id == actor.organisation_id
+        and user.role == Role.LEARNER
+    )
+
+
+def correct_name(user: User, new_name: str, *, actor: User) -> list[Certificate]:
+    """Correct a learner's name and re-issue their unrevoked certificates under the same codes; audited."""
+    if not _may_rename(actor, user):
+        raise NotFound("There is no learner at this address.")
+    name = clean_name(new_name)
+    if name == user.display_name:
+        raise InvalidInput("display_name", "This is already the name on the account.")
+    old_name, user.display_name = user.display_name, name
+    now = now_utc()
+    reissued = list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id, Certificate.revoked_at.is_(None)).order_by(Certificate.id)
+    ))
+    for certificate in reissued:
+        certificate.learner_name = name
+        certificate.reissued_at = now
+    record_event("account.name_corrected", actor=actor, subject=user, target=f"user:{user.id}",
+                 old_name=old_name, new_name=name, certificate_ids=[c.id for c in reissued])
+    db.session.commit()
+    log.info("user %s name corrected by user %s; %s certificates re-issued", user.id, actor.id, len(reissued))
+    return reissued
