@@ -28,6 +28,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.manage import reports, service
 from elearn.manage.compliance import LABELS, TrainingSource
+from elearn.manage.matrix import Cell, Matrix, MatrixQuery, training_matrix
 from elearn.manage.record_pdf import RecordCourse, RecordDocument, RecordRow, render_training_record
 from elearn.models import Certificate, ExternalTraining, Organisation, User
 
@@ -72,7 +73,7 @@ def _attachment(org: Organisation, kind: str, extension: str) -> str:
     return content_disposition(name, name)
 
 
-def _audit(action: str, org: Organisation, actor: User, query: reports.MatrixQuery | None, **details: Any) -> None:
+def _audit(action: str, org: Organisation, actor: User, query: MatrixQuery | None, **details: Any) -> None:
     filters = None if query is None else {
         "q": query.q or None, "group_id": query.group_id, "course_id": query.course_id,
         "status": query.status.value if query.status else None}
@@ -85,7 +86,7 @@ def _audit(action: str, org: Organisation, actor: User, query: reports.MatrixQue
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def matrix_csv(matrix: reports.Matrix) -> bytes:
+def matrix_csv(matrix: Matrix) -> bytes:
     """The matrix as UTF-8 CSV with a byte-order mark (so Excel reads the encoding), one row per person."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -103,9 +104,9 @@ def matrix_csv(matrix: reports.Matrix) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def export_matrix_csv(org: Organisation, query: reports.MatrixQuery, *, actor: User) -> ExportFile:
+def export_matrix_csv(org: Organisation, query: MatrixQuery, *, actor: User) -> ExportFile:
     """Every person matching the matrix filters (not just one page) as CSV; audited as export.csv."""
-    matrix = reports.training_matrix(org, query, paginate=False)
+    matrix = training_matrix(org, query, paginate=False)
     content = matrix_csv(matrix)
     _audit("export.csv", org, actor, query, rows=len(matrix.rows))
     return ExportFile(content, "text/csv; charset=utf-8", _attachment(org, "training-matrix", "csv"))
@@ -114,10 +115,10 @@ def export_matrix_csv(org: Organisation, query: reports.MatrixQuery, *, actor: U
 # --- PDF -----------------------------------------------------------------------------------
 
 
-def training_record_document(org: Organisation, query: reports.MatrixQuery) -> RecordDocument:
+def training_record_document(org: Organisation, query: MatrixQuery) -> RecordDocument:
     """What the inspection PDF prints: per course the compliance figures, then each person's status and dates."""
     dashboard = reports.compliance_dashboard(org)
-    matrix = reports.training_matrix(org, query, paginate=False)
+    matrix = training_matrix(org, query, paginate=False)
     courses = [RecordCourse(c.title, c.assigned, c.percent_compliant,
                             tuple((LABELS[s], c.counts.get(s, 0)) for s in dashboard.statuses))
                for c in dashboard.courses if c.course_id in matrix.courses]
@@ -134,7 +135,7 @@ def training_record_document(org: Organisation, query: reports.MatrixQuery) -> R
                           filtered=filtered)
 
 
-def _cell_text(cell: reports.Cell) -> str:
+def _cell_text(cell: Cell) -> str:
     text = LABELS[cell.status]
     if cell.valid_until is not None and cell.status.value in ("compliant", "expiring"):
         text += f"\nuntil {cell.valid_until:%d/%m/%Y}"
@@ -145,7 +146,7 @@ def _cell_text(cell: reports.Cell) -> str:
     return text
 
 
-def export_training_record(org: Organisation, query: reports.MatrixQuery, *, actor: User) -> ExportFile:
+def export_training_record(org: Organisation, query: MatrixQuery, *, actor: User) -> ExportFile:
     """The inspection-ready training record as an A4 PDF; audited as export.pdf."""
     document = training_record_document(org, query)
     content = render_training_record(document)
@@ -189,14 +190,14 @@ def unique_entry_names(names: list[str]) -> list[str]:
     return result
 
 
-def export_certificates_zip(org: Organisation, *, actor: User, query: reports.MatrixQuery | None = None,
+def export_certificates_zip(org: Organisation, *, actor: User, query: MatrixQuery | None = None,
                             user_ids: list[int] | None = None) -> ExportFile:
     """The certificates of ticked members (another organisation's id is NotFound) or of the matrix filters, as
     one ZIP built in memory; audited as export.zip."""
     if user_ids is not None:
         ids = [service.get_member(org, uid).id for uid in dict.fromkeys(user_ids)]
     else:
-        ids = [row.user.id for row in reports.training_matrix(org, query or reports.MatrixQuery(), paginate=False).rows]
+        ids = [row.user.id for row in training_matrix(org, query or MatrixQuery(), paginate=False).rows]
     certificates = selected_certificates(org, ids) if ids else []
     if not certificates:
         raise InvalidInput("user_ids", "There are no certificates to download for this selection.")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from elearn.manage import reports, service
+from elearn.manage import service
 from elearn.manage.compliance import LABELS, SEVERITY, ComplianceStatus
 from elearn.manage.forms import MatrixFilterForm
+from elearn.manage.matrix import SORTS, MatrixQuery
 from elearn.models import Organisation
 
 
-def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[MatrixFilterForm, reports.MatrixQuery]:
+def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[MatrixFilterForm, MatrixQuery]:
     """The filter form (with its choices) and the query it describes; unknown values fall back to "any"."""
     form = MatrixFilterForm(args)
     form.group.choices = [SelectChoice("", "All groups"),
@@ -19,9 +20,9 @@ def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[M
     form.course.choices = [SelectChoice("", "All courses"),
                            *(SelectChoice(cid, title) for cid, title in service.course_titles().items())]
     form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]
-    query = reports.MatrixQuery(
+    query = MatrixQuery(
         q=(form.q.data or "").strip()[:120], group_id=form.group.data, course_id=form.course.data,
         status=ComplianceStatus(form.status.data) if form.status.data in set(ComplianceStatus) else None,
-        sort=form.sort.data if form.sort.data in reports.SORTS else "name",
+        sort=form.sort.data if form.sort.data in SORTS else "name",
         descending=form.direction.data == "desc", page=args.get("page", 1, type=int))
     return form, query

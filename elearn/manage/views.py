@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from elearn.auth.forms import ButtonForm
 from elearn.errors import InvalidInput
-from elearn.manage import csv_import, domains, invitations, matrix_args, record_views, reports, service
+from elearn.manage import csv_import, domains, invitations, learners, matrix_args, record_views, reports, service
 from elearn.manage.compliance import LABELS
 from elearn.manage.forms import (
     AssignForm,
@@ -29,6 +29,7 @@ from elearn.manage.forms import (
     MemberGroupsForm,
     NewStarterRuleForm,
 )
+from elearn.manage.matrix import training_matrix
 from elearn.manage.record_forms import CertificateSelectionForm
 from elearn.models import Organisation, Role
 
@@ -99,7 +100,7 @@ def dashboard() -> ResponseReturnValue:
 @bp.get("/matrix")
 def matrix() -> ResponseReturnValue:
     form, query = matrix_args.read_matrix_filters(_org(), request.args)
-    return render_template("manage/matrix.html", form=form, matrix=reports.training_matrix(_org(), query),
+    return render_template("manage/matrix.html", form=form, matrix=training_matrix(_org(), query),
                            selection_form=CertificateSelectionForm())
 
 
@@ -154,13 +155,13 @@ def learner(user_id: int) -> ResponseReturnValue:
     assign_form.course_id.choices = _course_choices()
     groups_form = MemberGroupsForm()
     groups_form.group_ids.choices = [SelectChoice(group.id, group.name) for group in service.list_groups(_org())]
-    return render_template("manage/learner.html", record=reports.learner_record(member), assign_form=assign_form,
+    return render_template("manage/learner.html", record=learners.learner_record(member), assign_form=assign_form,
                            groups_form=groups_form)
 
 
 @bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
 def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
-    attempt = reports.get_member_attempt(_org(), user_id, attempt_id)
+    attempt = learners.get_member_attempt(_org(), user_id, attempt_id)
     return render_template("manage/attempt.html", attempt=attempt, member=attempt.user)
 
 

@@ -11,10 +11,11 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.manage import exports, reports
+from elearn.manage import exports
 from elearn.manage.contacts import ContactInput, add_contact
 from elearn.manage.exports import safe_cell
 from elearn.manage.external import ExternalInput, record_external
+from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import AuditEvent, Role, User
 from tests.manage.helpers import assign, certify, days
 
@@ -209,7 +210,7 @@ def test_the_csv_export_runs_a_bounded_number_of_queries(cast, make, count_queri
     for n in range(30):
         assign(cast.org_a, make.user(name=f"P{n}", org=cast.org_a), cast.course, due_in_days=5)
     with count_queries() as counter:
-        exports.matrix_csv(reports.training_matrix(cast.org_a, reports.MatrixQuery(), paginate=False))
+        exports.matrix_csv(training_matrix(cast.org_a, MatrixQuery(), paginate=False))
     assert counter.count <= 6, counter.statements
 
 

@@ -17,6 +17,7 @@ from elearn.manage.compliance import ComplianceStatus as S
 from elearn.manage.compliance import TrainingSource as T
 from elearn.manage.compliance import compliance_status, latest_training
 from elearn.manage.external import ExternalInput, import_certificate, names_match, preview_certificate, record_external
+from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import ExternalTraining
 from tests.manage.helpers import assign, certify, days
 
@@ -75,7 +76,7 @@ def test_external_training_makes_an_assigned_person_compliant_until_it_expires(c
     assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.OVERDUE
     _external(cast, days(200))
     assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.COMPLIANT
-    cell = reports.training_matrix(cast.org_a, reports.MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
+    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
     assert (cell.status, cell.valid_until, cell.source) == (S.COMPLIANT, days(200), T.EXTERNAL)
     counts = next(c for c in reports.compliance_dashboard(cast.org_a).courses if c.course_id == cast.course.id).counts
     assert counts == {S.COMPLIANT: 1}
@@ -128,7 +129,7 @@ def test_a_new_starters_certificate_counts_once_imported(cast, make):
     record = import_certificate(cast.org_a, cast.learner_a.id, certificate.code, name_confirmed=False,
                                 actor=cast.manager_a)
     assert (record.certificate_id, record.expires_on) == (certificate.id, certificate.expires_on)
-    cell = reports.training_matrix(cast.org_a, reports.MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
+    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
     assert (cell.status, cell.source) == (S.COMPLIANT, T.IMPORTED)
     certificate.revoked_at = now_utc()  # revoked later: it stops counting
     db.session.commit()

@@ -14,6 +14,8 @@ from elearn.extensions import db
 from elearn.manage import reports, service
 from elearn.manage.compliance import ComplianceStatus as S
 from elearn.manage.invitations import accept_invitation, invite_person
+from elearn.manage.learners import list_assigned_courses
+from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import Assignment, AssignmentSource, Role, User
 from tests.manage.helpers import assign, certify, days
 
@@ -100,24 +102,24 @@ def test_the_matrix_filters_by_status_course_group_and_search(cast, make):
     people = _one_of_each_status(cast, make)
     group = service.create_group(cast.org_a, "Governors", actor=cast.manager_a)
     service.set_member_groups(cast.org_a, people[S.COMPLIANT].id, [group.id], actor=cast.manager_a)
-    q = reports.MatrixQuery
+    q = MatrixQuery
     names = lambda m: [row.user.display_name for row in m.rows]  # noqa: E731
-    assert names(reports.training_matrix(cast.org_a, q(status=S.OVERDUE))) == ["Overdue Person"]
-    assert names(reports.training_matrix(cast.org_a, q(course_id=cast.course.id, status=S.EXPIRING))) == ["Expiring Person"]
-    assert names(reports.training_matrix(cast.org_a, q(group_id=group.id))) == ["Compliant Person"]
-    assert names(reports.training_matrix(cast.org_a, q(q="progress"))) == ["In_Progress Person"]
-    assert names(reports.training_matrix(cast.org_a, q(q=people[S.NOT_STARTED].email.upper()))) == ["Not_Started Person"]
-    assert reports.training_matrix(cast.org_a, q(q="%")).total == 0  # wildcards are literal
-    assigned = reports.training_matrix(cast.org_a, q(course_id=cast.course.id))
+    assert names(training_matrix(cast.org_a, q(status=S.OVERDUE))) == ["Overdue Person"]
+    assert names(training_matrix(cast.org_a, q(course_id=cast.course.id, status=S.EXPIRING))) == ["Expiring Person"]
+    assert names(training_matrix(cast.org_a, q(group_id=group.id))) == ["Compliant Person"]
+    assert names(training_matrix(cast.org_a, q(q="progress"))) == ["In_Progress Person"]
+    assert names(training_matrix(cast.org_a, q(q=people[S.NOT_STARTED].email.upper()))) == ["Not_Started Person"]
+    assert training_matrix(cast.org_a, q(q="%")).total == 0  # wildcards are literal
+    assigned = training_matrix(cast.org_a, q(course_id=cast.course.id))
     assert assigned.total == 5 and "Bea Learner" not in names(assigned)
 
 
 def test_the_matrix_sorts_by_status_most_urgent_first(cast, make):
     _one_of_each_status(cast, make)
-    matrix = reports.training_matrix(cast.org_a, reports.MatrixQuery(course_id=cast.course.id, sort="status"))
+    matrix = training_matrix(cast.org_a, MatrixQuery(course_id=cast.course.id, sort="status"))
     assert [row.cells[cast.course.id].status for row in matrix.rows][:5] == [
         S.OVERDUE, S.EXPIRING, S.IN_PROGRESS, S.NOT_STARTED, S.COMPLIANT]
-    by_name = reports.training_matrix(cast.org_a, reports.MatrixQuery(sort="name", descending=True))
+    by_name = training_matrix(cast.org_a, MatrixQuery(sort="name", descending=True))
     assert [r.user.display_name for r in by_name.rows] == sorted((r.user.display_name for r in by_name.rows),
                                                                  key=str.lower, reverse=True)
 
@@ -163,7 +165,7 @@ def test_learner_detail_shows_enrolments_attempts_and_certificates(client, cast,
 
 def test_a_learner_sees_their_assigned_courses_first(client, cast, make, sign_in):
     assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-2)
-    assert [a.status for a in reports.list_assigned_courses(cast.learner_a)] == [S.OVERDUE]
+    assert [a.status for a in list_assigned_courses(cast.learner_a)] == [S.OVERDUE]
     sign_in(cast.learner_a)
     page = client.get("/my-learning").get_data(as_text=True)
     assert "Assigned to you" in page and "Overdue" in page
