@@ -73,8 +73,9 @@ def recount(version_id: int) -> int:
 
 def question_sums(version_id: int) -> dict[int, tuple[int, float, float, float, float, float]]:
     """The counted sums per question id: (n, Σx, Σx², Σt, Σt², Σxt)."""
-    rows = db.session.execute(select(QuestionTally).where(QuestionTally.version_id == version_id)).scalars()
-    return {row.question_id: (row.n, *(float(getattr(row, name)) for name in SUMS[1:])) for row in rows}
+    rows = db.session.scalars(select(QuestionTally).where(QuestionTally.version_id == version_id))
+    return {row.question_id: (row.n, float(row.sum_x), float(row.sum_xx), float(row.sum_t), float(row.sum_tt),
+                              float(row.sum_xt)) for row in rows}
 
 
 def option_picks(version_id: int) -> dict[int, int]:
