@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app elearn
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test screenshots browser-deps setup-dev-db bench-certificates clean
+.PHONY: run test lint screenshots browser-deps setup-dev-db bench-certificates clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: setup-dev-db
 test: $(VENV)/.installed-dev browser-deps
 	@test -x /usr/bin/chromium || echo "note: Chromium is not installed (apt-get install chromium): the browser tests will be skipped"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lint: ruff (style, imports, bandit's rules) and mypy over the code; CI runs it before the tests.
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check elearn tests bench migrations config.py wsgi.py gunicorn.conf.py
+	$(BIN)/mypy
 
 browser-deps:
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/browser --no-audit --no-fund --silent; \

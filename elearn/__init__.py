@@ -87,8 +87,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
     from elearn.admin.views import bp as admin_bp
-    from elearn.auth.account_views import bp as account_bp
     from elearn.assessment.views import bp as assessment_bp
+    from elearn.auth.account_views import bp as account_bp
     from elearn.auth.views import bp as auth_bp
     from elearn.catalog.views import bp as catalog_bp
     from elearn.certificates.views import bp as certificates_bp

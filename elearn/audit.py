@@ -21,7 +21,8 @@ def record_event(
 ) -> AuditEvent:
     """Add an audit event to the session (flush only; the service's commit writes it)."""
     if organisation_id is None:
-        organisation_id = (subject or actor).organisation_id if (subject or actor) else None
+        whose = subject or actor
+        organisation_id = whose.organisation_id if whose else None
     event = AuditEvent(
         action=action,
         actor_id=actor.id if actor else None,

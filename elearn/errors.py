@@ -73,7 +73,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
-        message = error.description if status in (400, 405, 413, 429) else ""
+        message = (error.description or "") if status in (400, 405, 413, 429) else ""
         return render_error(status, message)
 
     @app.errorhandler(DataError)

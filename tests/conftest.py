@@ -160,8 +160,9 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
     @contextmanager
     def counting():  # type: ignore[no-untyped-def]
         class Counter:
-            count = 0
-            statements: list[str] = []
+            def __init__(self) -> None:
+                self.count = 0
+                self.statements: list[str] = []
 
         counter = Counter()
 

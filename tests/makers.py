@@ -25,7 +25,7 @@ _serial = itertools.count(1)
 
 
 class Makers:
-    PASSWORD = "a long test passphrase"  # noqa: S105 - test only
+    PASSWORD = "a long test passphrase"
 
     def __init__(self, app: Flask) -> None:
         self.app = app

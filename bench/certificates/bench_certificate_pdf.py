@@ -24,18 +24,18 @@ from pathlib import Path
 if "--pure-python" in sys.argv:
     sys.modules["_rl_accel"] = None  # type: ignore[assignment]
 
-import reportlab  # noqa: E402
-from reportlab.graphics import renderPDF  # noqa: E402
-from reportlab.graphics.barcode.qr import QrCodeWidget  # noqa: E402
-from reportlab.graphics.shapes import Drawing  # noqa: E402
-from reportlab.lib.pagesizes import A4, landscape  # noqa: E402
-from reportlab.lib.rl_accel import fp_str  # noqa: E402
-from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+import reportlab
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfgen.canvas import Canvas
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from elearn.certificates.codes import format_code  # noqa: E402
-from elearn.certificates.pdf import CertificateDocument, hours_text, render_certificate_pdf, uk_date  # noqa: E402
+from elearn.certificates.codes import format_code
+from elearn.certificates.pdf import CertificateDocument, hours_text, render_certificate_pdf, uk_date
 
 SAMPLE = CertificateDocument(
     code="7KQM2XPD9HTA4RWC",

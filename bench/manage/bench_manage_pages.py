@@ -18,7 +18,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,6 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from elearn import create_app  # noqa: E402
-from elearn.security import hash_password  # noqa: E402
 from elearn.content.loader import load_course  # noqa: E402
 from elearn.content.sync import sync_courses  # noqa: E402
 from elearn.extensions import db  # noqa: E402
@@ -47,12 +46,13 @@ from elearn.models import (  # noqa: E402
     Role,
     User,
 )
+from elearn.security import hash_password  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/elearn_bench_manage"
 ORGS, LEARNERS, LARGEST = 500, 100_000, 2_000
 BATCH = 10_000
 TODAY = date.today()
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _chunks(rows: list[dict], size: int = BATCH):  # type: ignore[no-untyped-def]

@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics as stats
-import time
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere: the repository root
@@ -87,7 +87,7 @@ FROM attempt_questions aq JOIN attempts a ON a.id = aq.attempt_id WHERE a.number
 
 
 def seed(app, attempts: int) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from elearn.content.loader import load_course
     from elearn.content.sync import sync_courses
@@ -156,8 +156,16 @@ def main() -> None:
     from elearn.db import now_utc
     from elearn.evidence import statistics
     from elearn.extensions import db
-    from elearn.models import (Attempt, AttemptQuestion, CourseVersion, OptionTally, QuestionTally, Role, User,
-                               VersionTally)
+    from elearn.models import (
+        Attempt,
+        AttemptQuestion,
+        CourseVersion,
+        OptionTally,
+        QuestionTally,
+        Role,
+        User,
+        VersionTally,
+    )
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=URL, WTF_CSRF_ENABLED=False)
     with app.app_context():

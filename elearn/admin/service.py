@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -60,10 +60,10 @@ def _like(text: str) -> str:
     return f"%{_escape_like(text)}%"
 
 
-def _page(statement: Select[tuple[T]], number: int, per_page: int = PER_PAGE) -> Page[T]:
+def _page(statement: Select, number: int, per_page: int = PER_PAGE) -> Page[Any]:
     number = min(max(number, 1), MAX_PAGE)
     rows = list(db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page)))
-    items = [row[0] if len(row) == 1 else row for row in rows]  # type: ignore[misc]
+    items = [row[0] if len(row) == 1 else row for row in rows]  # an entity, or the row of several columns
     return Page(items=items[:per_page], number=number, has_next=len(items) > per_page)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sys
+from datetime import timedelta
 
 import click
 import pyotp
@@ -58,7 +57,7 @@ def seed_command() -> None:
         click.echo(f"Demo learners given knowledge checks, answers and ratings: {seed_learning_evidence(org)}")
         click.echo(f"Demo safeguarding contacts and training from elsewhere added: {seed_contacts(org, manager)}")
     set_up_demo_two_factor()
-    click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for each: {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<8} {email}")
     click.echo("The manager and admin sign in with two-factor codes; for the demo accounts print the current one with")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from statistics import median
 
 from sqlalchemy import Float, cast, func, select
@@ -75,7 +75,7 @@ class CourseGain:
         return [o for o in self.outcomes if o.is_weakest]
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: Sequence[float]) -> float | None:
     return float(median(values)) if values else None
 
 
@@ -124,7 +124,9 @@ def _scores(org: Organisation, course: Course) -> tuple[dict[int, float], dict[i
     post: dict[int, float] = {}
     for enrolment_id, kind, _number, percent in rows:
         target = pre if kind == PRECHECK else post
-        target.setdefault(enrolment_id, float(Decimal(percent)))  # ordered by number: the first final wins
+        if percent is None:  # the query excludes these; this tells the type checker
+            continue
+        target.setdefault(enrolment_id, float(percent))  # ordered by number: the first final wins
     return pre, post
 
 

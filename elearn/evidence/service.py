@@ -16,8 +16,11 @@ from fractions import Fraction
 from sqlalchemy import Float, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.assessment.service import FINAL, PRECHECK
-from elearn.assessment.service import insert_drawn_attempt  # the one drawing and start code, shared on purpose
+from elearn.assessment.service import (
+    FINAL,
+    PRECHECK,
+    insert_drawn_attempt,  # the one drawing and start code, shared on purpose
+)
 from elearn.audit import record_event
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db

@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 
 from elearn.assessment.service import FINAL
 from elearn.errors import NotFound
-from elearn.extensions import db
 from elearn.evidence import tallies
+from elearn.extensions import db
 from elearn.models import Attempt, Course, CourseVersion, Option, Question, User
 
 TOO_EASY = 0.95  # facility above this: nearly everyone gets it right, it tells nobody apart

@@ -135,7 +135,7 @@ def _option_picks(in_batch: ColumnElement[bool]) -> list[dict[str, Any]]:
     return [{"option_id": option_id, "picks": picks} for option_id, picks in rows]
 
 
-def _add(model: type[QuestionTally] | type[OptionTally], key: str, version_id: int,
+def _add(model: type[QuestionTally | OptionTally], key: str, version_id: int,
          rows: list[dict[str, Any]]) -> None:
     """Insert each row's sums, or add them to the sums already there (one statement)."""
     if not rows:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from elearn.audit import record_event
 from elearn.errors import InvalidInput, NotFound
@@ -71,7 +73,7 @@ def _clean(data: ContactInput) -> dict[str, object]:
     return {"role": role.value, "name": name, "phone": phone or None, "email": email or None, "notes": notes or None}
 
 
-def _order() -> list[object]:
+def _order() -> list[ColumnElement[Any] | InstrumentedAttribute[Any]]:
     rank = case({role.value: n for n, role in enumerate(ROLE_LABELS)}, value=SafeguardingContact.role, else_=99)
     return [rank, SafeguardingContact.position, func.lower(SafeguardingContact.name), SafeguardingContact.id]
 

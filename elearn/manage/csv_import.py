@@ -14,7 +14,13 @@ from enum import StrEnum
 from elearn.audit import record_event
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage.invitations import PendingEmail, check_invitable, clean_person, create_invitation, send_invitation_emails
+from elearn.manage.invitations import (
+    PendingEmail,
+    check_invitable,
+    clean_person,
+    create_invitation,
+    send_invitation_emails,
+)
 from elearn.manage.service import list_groups
 from elearn.models import Organisation, User
 
@@ -67,7 +73,7 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
         if "name" not in header or "email" not in header:
             raise InvalidInput("file", NOT_A_CSV)
         reader.fieldnames = header
-        rows = []
+        rows: list[tuple[int, dict[str, str]]] = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise InvalidInput("file", f"The file has more than {MAX_ROWS} rows. Split it; nothing was imported.")

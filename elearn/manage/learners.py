@@ -57,7 +57,7 @@ def list_assigned_courses(user: User, *, today: date | None = None) -> list[Assi
         .where(grid.c.user_id == user.id)
         .order_by(severity_sql(grid.c.status), grid.c.due_on, grid.c.course_id)
     )
-    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1], r[2]), r[3], r[4], ComplianceStatus(r[5])) for r in rows]
+    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5])) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,12 @@ from elearn.extensions import limiter
 from elearn.manage import contacts, exports, external, matrix_args, service
 from elearn.manage.contacts import ROLE_LABELS, ContactInput
 from elearn.manage.external import ExternalInput
-from elearn.manage.record_forms import CertificateSelectionForm, ContactForm, ExternalTrainingForm, ImportCertificateForm
+from elearn.manage.record_forms import (
+    CertificateSelectionForm,
+    ContactForm,
+    ExternalTrainingForm,
+    ImportCertificateForm,
+)
 from elearn.models import Organisation
 
 _ROUTES: list[tuple[str, Callable[..., ResponseReturnValue], dict[str, Any]]] = []
@@ -83,7 +88,8 @@ def export_zip() -> ResponseReturnValue:
                                                  user_ids=form.user_ids.data if request.method == "POST" else None)
     except InvalidInput as error:
         flash(error.message, "error")
-        return redirect(url_for("manage.matrix", **request.args.to_dict()))
+        filters: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for("manage.matrix", **filters))
     return _download(export)
 
 

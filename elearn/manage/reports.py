@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, Subquery, and_, case, func, literal_column, null, select, true, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from elearn.certificates.service import london_today
 from elearn.extensions import db
@@ -72,8 +73,8 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     )
 
 
-_FACTS = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
-          "imported_until": Date, "open_cycles": Integer}
+_FACTS: dict[str, type[TypeEngine[Any]]] = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
+                                            "imported_until": Date, "open_cycles": Integer}
 
 
 def _fact_columns(user_id: Any, course_id: Any, **given: Any) -> list[Any]:

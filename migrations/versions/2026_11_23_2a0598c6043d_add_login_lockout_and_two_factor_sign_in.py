@@ -5,9 +5,8 @@ Revises: eeb016ee0b21
 Create Date: 2026-11-23 12:33:19.582055
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2a0598c6043d'

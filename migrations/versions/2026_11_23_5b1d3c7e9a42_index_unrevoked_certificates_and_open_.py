@@ -5,9 +5,8 @@ Revises: eb2689122b20
 Create Date: 2026-11-23 13:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5b1d3c7e9a42'

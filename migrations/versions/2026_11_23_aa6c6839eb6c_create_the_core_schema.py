@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 12:20:02.175690
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'aa6c6839eb6c'

@@ -5,11 +5,10 @@ Revises: 5b1d3c7e9a42
 Create Date: 2026-11-23 14:45:25.847776
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b2c37cf5ac5f'
@@ -72,11 +71,11 @@ def count_existing_attempts(connection):
     Written in SQL, not by calling the application, so this migration keeps working as the code moves on
     (bench/statistics/RESULTS.md: about 6 s at 100,000 attempts on PostgreSQL).
     """
-    connection.execute(sa.text(f"UPDATE attempts SET tally_batch = 1 WHERE {COUNTABLE.text}"))
+    connection.execute(sa.text("UPDATE attempts SET tally_batch = 1 WHERE kind = 'final' AND submitted_at IS NOT NULL"))
     connection.execute(sa.text(
         "INSERT INTO version_tallies (version_id, attempts, batches, updated_at) "
         "SELECT version_id, count(*), 1, :now FROM attempts WHERE tally_batch = 1 GROUP BY version_id"
-    ), {"now": datetime.now(timezone.utc).replace(tzinfo=None)})
+    ), {"now": datetime.now(UTC).replace(tzinfo=None)})
     connection.execute(sa.text(
         "INSERT INTO question_tallies (question_id, version_id, n, sum_x, sum_xx, sum_t, sum_tt, sum_xt) "
         "SELECT question_id, version_id, count(*), sum(x), sum(x * x), sum(t), sum(t * t), sum(x * t) FROM ("

@@ -5,9 +5,8 @@ Revises: 2a0598c6043d
 Create Date: 2026-11-23 12:40:07.253359
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c7429a4dbcd8'

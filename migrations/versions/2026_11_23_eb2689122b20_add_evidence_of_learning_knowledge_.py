@@ -5,9 +5,8 @@ Revises: c7429a4dbcd8
 Create Date: 2026-11-23 13:06:39.390145
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'eb2689122b20'

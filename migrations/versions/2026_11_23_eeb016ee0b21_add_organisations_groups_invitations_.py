@@ -5,9 +5,8 @@ Revises: aa6c6839eb6c
 Create Date: 2026-11-23 12:33:12.951106
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'eeb016ee0b21'

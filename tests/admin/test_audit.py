@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -34,7 +34,7 @@ def scene(make, admin):  # type: ignore[no-untyped-def]
     bob = make.user(email="bob@b.example", org=org_b)
     db.session.execute(AuditEvent.__table__.delete())  # forget the sign-ups and the admin's login
     db.session.commit()
-    day = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+    day = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     add_event("login.succeeded", at=day, actor=alice, subject=alice)
     add_event("login.failed", at=day + timedelta(days=1), subject=bob)
     add_event("role.changed", at=day + timedelta(days=2), actor=admin, subject=bob, organisation_id=org_b.id)
@@ -74,7 +74,7 @@ def test_dates_are_london_dates(make, admin):
     db.session.execute(AuditEvent.__table__.delete())
     db.session.commit()
     # 23:30 UTC on 1 July is 00:30 on 2 July in London (BST).
-    add_event("late.night", at=datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc))
+    add_event("late.night", at=datetime(2026, 7, 1, 23, 30, tzinfo=UTC))
     assert actions(AuditFilter(date_from=date(2026, 7, 2), date_to=date(2026, 7, 2)), admin) == ["late.night"]
     assert actions(AuditFilter(date_to=date(2026, 7, 1)), admin) == []
 

@@ -66,7 +66,7 @@ def form_data(answers: dict[int, list[int]]) -> dict[str, list[str]]:
 def option_labels(html: str, position: int) -> list[str]:
     """The option labels of one question on a page, in page order."""
     pattern = rf'<label for="answer-{position}-\d+">(.*?)</label>'
-    return [unescape(text) for text in re.findall(pattern, html, flags=re.S)]
+    return [unescape(text) for text in re.findall(pattern, html, flags=re.DOTALL)]
 
 
 def start_through_the_page(client, **data: str) -> Attempt:  # type: ignore[no-untyped-def]

@@ -83,7 +83,7 @@ def assert_no_answers_in(html: str, where: str) -> None:
     for marker in MARKERS:
         assert marker not in html, (where, marker)
     assert "ZQX" not in html, where
-    tags_mentioning_correct = re.findall(r"<[^>]*(?:correct|right|answer-key|is_correct)[^>]*>", html, flags=re.I)
+    tags_mentioning_correct = re.findall(r"<[^>]*(?:correct|right|answer-key|is_correct)[^>]*>", html, flags=re.IGNORECASE)
     assert tags_mentioning_correct == [], (where, tags_mentioning_correct)
     # The one script allowed is the app's own file (the unsaved-answers warning), which holds no answers.
     own_script = '<script src="/static/js/elearn.js" defer></script>'

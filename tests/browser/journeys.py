@@ -196,7 +196,7 @@ def learner_journey(page: Page, live: LiveServer, checkpoint: Checkpoint) -> Lea
 
     follow(page, "Check a certificate", within="footer")
     checkpoint(page, "verify")
-    page.get_by_label(re.compile("code", re.I)).fill(code)
+    page.get_by_label(re.compile("code", re.IGNORECASE)).fill(code)
     submit(page, "Check certificate")
     expect(page.locator(".lead")).to_contain_text("This certificate is valid")
     expect(page.locator(".facts")).to_contain_text(name)

@@ -32,7 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-PASSWORD = "a long browser-test passphrase"  # noqa: S105 - test only
+PASSWORD = "a long browser-test passphrase"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 

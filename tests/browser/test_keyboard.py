@@ -112,7 +112,7 @@ def test_learner_journey_with_the_keyboard_alone(new_page, live) -> None:
     for position in sorted(key):
         expect(page).to_have_url(re.compile(rf"/questions/{position}$"))
         correct = key[position]
-        info = keys.tab_to(lambda f: f["name"] == f"answer-{position}", f"the options of question {position}")
+        info = keys.tab_to(lambda f, name=f"answer-{position}": f["name"] == name, f"the options of question {position}")
         if info["type"] == "radio":
             for _ in range(8):
                 if info["label"] in correct:

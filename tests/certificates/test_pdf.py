@@ -179,8 +179,8 @@ def test_long_names_are_printed_whole(name):
 @pytest.mark.parametrize(
     "title",
     [
-        "Safeguarding Children and Young People: Level 3 for Designated Safeguarding Leads, "
-        "Deputies and Senior Leaders in Schools, Colleges and Early Years Settings",
+        ("Safeguarding Children and Young People: Level 3 for Designated Safeguarding Leads, "
+         "Deputies and Senior Leaders in Schools, Colleges and Early Years Settings"),
         "Prevent duty " * 30,
         "X" * 400,
     ],
@@ -302,11 +302,11 @@ def test_uk_date(day, expected):
 @pytest.mark.parametrize(
     ("hours", "expected"),
     [
-        (Decimal("1"), "1 hour"),
+        (Decimal(1), "1 hour"),
         (Decimal("1.00"), "1 hour"),
         (Decimal("1.5"), "1.5 hours"),
         (Decimal("0.75"), "0.75 hours"),
-        (Decimal("10"), "10 hours"),
+        (Decimal(10), "10 hours"),
         (Decimal("100.0"), "100 hours"),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -60,7 +60,7 @@ def test_the_code_is_random_with_at_least_60_bits_and_stored_normalised(make):
 def test_the_certificate_snapshots_name_course_hours_score_and_expires_after_12_months(make):
     user = make.user(name="Jo Bloggs")
     certificate = make_certificate(make, user=user, score=87,
-                                   submitted_at=datetime(2026, 3, 31, 23, 30, tzinfo=timezone.utc))
+                                   submitted_at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC))
     assert (certificate.learner_name, certificate.course_title) == ("Jo Bloggs", "Sample safeguarding refresher")
     assert (certificate.cpd_hours, certificate.score_percent, certificate.course_version_number) == (Decimal("0.5"), 87, 1)
     assert certificate.outcomes == ["Name the four categories of abuse.", "Say who to tell about a concern."]
@@ -92,7 +92,7 @@ def test_a_later_name_change_outside_the_correction_flow_does_not_alter_the_snap
     ],
 )
 def test_status_rule(expires_on, revoked, status):
-    certificate = Certificate(expires_on=expires_on, revoked_at=datetime(2026, 1, 1, tzinfo=timezone.utc) if revoked else None)
+    certificate = Certificate(expires_on=expires_on, revoked_at=datetime(2026, 1, 1, tzinfo=UTC) if revoked else None)
     assert certificate_status(certificate, TODAY) == status
 
 
@@ -151,7 +151,7 @@ def test_a_download_by_the_learner_writes_nothing_but_one_by_a_manager_is_audite
 
 
 def test_the_document_comes_from_the_snapshots_with_london_dates_and_the_public_verify_url(make, app):
-    certificate = make_certificate(make, submitted_at=datetime(2026, 7, 1, 23, 15, tzinfo=timezone.utc))
+    certificate = make_certificate(make, submitted_at=datetime(2026, 7, 1, 23, 15, tzinfo=UTC))
     document = service.certificate_document(certificate)
     assert document.completed_on == date(2026, 7, 2)  # 00:15 BST
     assert document.verify_url == f"https://elearn.test/verify/{certificate.code[:4]}-{certificate.code[4:8]}-" \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC
 
 import pytest
 from pypdf import PdfReader
@@ -66,10 +67,10 @@ def test_an_unknown_certificate_id_is_the_same_404(client, make, sign_in, people
 
 
 def test_the_pdf_holds_name_course_hours_score_dates_code_and_verify_url(client, make, sign_in, people):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     certificate = make_certificate(make, user=people.learner_a1, score=92,
-                                   submitted_at=datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc))
+                                   submitted_at=datetime(2026, 5, 4, 9, 0, tzinfo=UTC))
     sign_in(people.learner_a1)
     text = pdf_text(client.get(f"/certificates/{certificate.id}/download").data)
     for expected in ("Alice Able", "Sample safeguarding refresher", "0.5 hours", "92%", "4 May 2026", "4 May 2027",

@@ -91,7 +91,7 @@ def test_every_question_has_an_explanation_and_every_option_feedback(course):
 def test_no_all_or_none_of_the_above(course):
     for question in course.questions:
         for option in question.options:
-            assert not re.search(r"\b(all|none) of the above\b", option.text, re.I), question.key
+            assert not re.search(r"\b(all|none) of the above\b", option.text, re.IGNORECASE), question.key
 
 
 def test_the_correct_option_is_not_always_in_the_same_place(course):

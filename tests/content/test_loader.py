@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.content.loader import load_all, load_course
-from elearn.content.sync import sync_courses
 from elearn.extensions import db
 from elearn.models import CourseVersion, Lesson, Question
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from html.parser import HTMLParser
+
+import pytest
 
 from elearn.content.markdown import check_markdown, render_markdown
 

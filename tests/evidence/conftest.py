@@ -12,7 +12,18 @@ from sqlalchemy import select
 
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, Course, CourseVersion, Option, Organisation, Question, Role, User
+from elearn.models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptQuestion,
+    Course,
+    CourseVersion,
+    Option,
+    Organisation,
+    Question,
+    Role,
+    User,
+)
 from tests.assessment.helpers import set_course_option
 
 

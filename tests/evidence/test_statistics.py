@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from elearn.errors import NotFound
-from elearn.models import Role
 from elearn.evidence import statistics
 from elearn.evidence.statistics import ItemSums, flags_for, item_indices
+from elearn.models import Role
 from tests.evidence.conftest import add_attempt, questions_of
 
 # Five submitted final attempts × three questions (marks 0/1). Each attempt's total t and, per

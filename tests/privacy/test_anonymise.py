@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -82,10 +82,10 @@ def test_a_manager_deactivating_a_leaver_starts_the_clock(make):
 
 
 @pytest.mark.parametrize(("moment", "months", "expected"), [
-    (datetime(2026, 3, 31, 9, tzinfo=timezone.utc), 1, datetime(2026, 2, 28, 9, tzinfo=timezone.utc)),
-    (datetime(2026, 1, 15, tzinfo=timezone.utc), 24, datetime(2024, 1, 15, tzinfo=timezone.utc)),
-    (datetime(2026, 1, 15, tzinfo=timezone.utc), 13, datetime(2024, 12, 15, tzinfo=timezone.utc)),
-    (datetime(2028, 3, 30, tzinfo=timezone.utc), 1, datetime(2028, 2, 29, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 31, 9, tzinfo=UTC), 1, datetime(2026, 2, 28, 9, tzinfo=UTC)),
+    (datetime(2026, 1, 15, tzinfo=UTC), 24, datetime(2024, 1, 15, tzinfo=UTC)),
+    (datetime(2026, 1, 15, tzinfo=UTC), 13, datetime(2024, 12, 15, tzinfo=UTC)),
+    (datetime(2028, 3, 30, tzinfo=UTC), 1, datetime(2028, 2, 29, tzinfo=UTC)),
 ])
 def test_months_before(moment, months, expected):
     assert _months_before(moment, months) == expected

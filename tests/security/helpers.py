@@ -133,9 +133,8 @@ class _FormParser(HTMLParser):
         elif tag == "select":
             self._select = name
             form.choice_fields.append(name)
-        elif tag == "option" and self._select:
-            if "selected" in a or self._select not in form.fields:
-                form.fields[self._select] = [a.get("value") or ""]
+        elif tag == "option" and self._select and ("selected" in a or self._select not in form.fields):
+            form.fields[self._select] = [a.get("value") or ""]
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":

@@ -30,7 +30,7 @@ class ConnectionLost(Exception):
 def database_fails(*, on: str) -> Iterator[list[str]]:
     """Raise OperationalError on the first statement matching the regex `on`, or on COMMIT when on="COMMIT"."""
     hits: list[str] = []
-    pattern = re.compile(on, re.I)
+    pattern = re.compile(on, re.IGNORECASE)
 
     def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if on != "COMMIT" and pattern.search(statement):

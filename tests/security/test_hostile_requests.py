@@ -261,7 +261,7 @@ def test_script_and_sql_in_every_text_field_of_every_form(persona, app, client, 
             continue
         sign_in(user)
         page = client.get(fill(route.rule, values))
-        if page.status_code != 200 or not page.mimetype == "text/html":
+        if page.status_code != 200 or page.mimetype != "text/html":
             continue
         for form in forms_on(page.get_data(as_text=True), page.request.path):
             if (form.action, tuple(form.text_fields)) in forms_seen or not (form.text_fields or form.choice_fields):

@@ -58,7 +58,7 @@ def test_another_users_id_in_a_re_signed_or_edited_cookie_is_anonymous(app, make
     admin = make.user(name="Ada Admin")
     forged = signed(app, {"_user_id": admin.get_id(), "_fresh": True}, key="not-the-secret")
     assert_anonymous(with_cookie(app, forged))
-    payload, _, signature = cookie.partition(".")
+    _, _, signature = cookie.partition(".")
     assert_anonymous(with_cookie(app, forged.partition(".")[0] + "." + signature))
 
 
