@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
@@ -40,6 +41,13 @@ class InvalidInput(ElearnError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+    def attach_to(self, form: Any) -> None:
+        """Show the message beside its field so the form re-renders with it; a field the form lacks is a bug: raise."""
+        target = getattr(form, self.field, None)
+        if target is None:
+            raise self
+        target.errors = [*target.errors, self.message]
 
 
 ERROR_TITLES = {

@@ -15,7 +15,7 @@ from elearn.admin.forms import (
     UserSearchForm,
     organisation_choices,
 )
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import ButtonForm, require_button
 from elearn.errors import InvalidInput
 from elearn.models import Organisation, Role
 from elearn.security import role_required
@@ -31,11 +31,6 @@ def admins_only() -> None:
 
 def _page_number() -> int:
     return request.args.get("page", 1, type=int) or 1
-
-
-def _require_button() -> None:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
 
 
 @bp.get("")
@@ -113,7 +108,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate_user(user_id: int) -> ResponseReturnValue:
-    _require_button()
+    require_button()
     person = service.set_active(service.get_user(user_id, actor=current_user), False, actor=current_user)
     flash("The account is deactivated; its sessions have ended.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
@@ -121,7 +116,7 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/activate")
 def activate_user(user_id: int) -> ResponseReturnValue:
-    _require_button()
+    require_button()
     person = service.set_active(service.get_user(user_id, actor=current_user), True, actor=current_user)
     flash("The account is active again.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
@@ -145,7 +140,7 @@ def courses() -> ResponseReturnValue:
 
 @bp.post("/courses/<int:course_id>/publish")
 def publish_course(course_id: int) -> ResponseReturnValue:
-    _require_button()
+    require_button()
     service.set_published(course_id, True, actor=current_user)
     flash("The course is published.", "success")
     return redirect(url_for("admin.courses"))
@@ -153,7 +148,7 @@ def publish_course(course_id: int) -> ResponseReturnValue:
 
 @bp.post("/courses/<int:course_id>/unpublish")
 def unpublish_course(course_id: int) -> ResponseReturnValue:
-    _require_button()
+    require_button()
     service.set_published(course_id, False, actor=current_user)
     flash("The course is unpublished: learners can no longer find or start it.", "success")
     return redirect(url_for("admin.courses"))

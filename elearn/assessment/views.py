@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn.assessment import attempts, forms, review, service
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import ButtonForm, require_button
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
@@ -41,8 +41,7 @@ def overview(slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/assessment/start")
 @login_required
 def start(slug: str) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
+    require_button()
     enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
     attempt = service.start_attempt(enrolment, actor=current_user)
     if request.form.get("layout") == "all":
@@ -94,8 +93,7 @@ def confirm(attempt_id: int) -> ResponseReturnValue:
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
+    require_button()
     # Only the saved answers are marked: nothing else in this POST (score, passed …) is read.
     attempt = service.submit_attempt(attempts.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
     return redirect(url_for("assessment.result", attempt_id=attempt.id))

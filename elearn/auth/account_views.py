@@ -28,10 +28,6 @@ def require_two_factor_setup() -> ResponseReturnValue | None:
     return None
 
 
-def _attach(form, error: InvalidInput) -> None:  # type: ignore[no-untyped-def]
-    getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
-
-
 @bp.get("/account")
 @login_required
 def overview() -> ResponseReturnValue:
@@ -46,7 +42,7 @@ def change_password() -> ResponseReturnValue:
         try:
             service.change_password(current_user, form.current_password.data, form.password.data)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             logout_user()  # the session version changed: sign in again with the new password
             flash("Your password has been changed. Log in with your new password.", "success")
@@ -62,7 +58,7 @@ def change_email() -> ResponseReturnValue:
         try:
             service.change_email(current_user, form.current_password.data, form.email.data)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("Your email address has been changed.", "success")
             return redirect(url_for("account.overview"))
@@ -79,7 +75,7 @@ def two_factor_setup() -> ResponseReturnValue:
         try:
             codes = two_factor_service.confirm_setup(current_user, form.code.data)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             return render_template("auth/recovery_codes.html", codes=codes)
     if not current_user.totp_secret:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -63,6 +64,15 @@ class ButtonForm(FlaskForm):
     """A form with only a button: it carries the CSRF token for POST-only actions."""
 
     submit = SubmitField("Continue")
+
+
+FORM_EXPIRED = "The form had expired. Please try again."
+
+
+def require_button() -> None:
+    """For a POST-only action: 400 unless its button came back with a valid CSRF token."""
+    if not ButtonForm().validate_on_submit():
+        abort(400, FORM_EXPIRED)
 
 
 class TwoFactorForm(FlaskForm):

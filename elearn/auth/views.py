@@ -38,10 +38,6 @@ def _start_session(user: service.User) -> None:
     login_user(user)
 
 
-def _attach(form: RegisterForm | ResetPasswordForm, error: InvalidInput) -> None:
-    getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_PER_IP"], methods=["POST"])
 def register() -> ResponseReturnValue:
@@ -52,7 +48,7 @@ def register() -> ResponseReturnValue:
         try:
             user = service.register_user(form.display_name.data, form.email.data, form.password.data)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             _start_session(user)
             flash("Welcome to elearn. Your account is ready.", "success")
@@ -136,7 +132,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         except InvalidInput as error:
             if error.field == "token":
                 return render_template("auth/reset_invalid.html", message=error.message), 400
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("Your password has been changed. Log in with your new password.", "success")
             return redirect(url_for("auth.login"))

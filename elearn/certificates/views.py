@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import require_button
 from elearn.certificates import names, service
 from elearn.certificates.codes import format_code
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
@@ -23,10 +23,6 @@ public_bp = Blueprint("certificates_public", __name__, template_folder="template
 # Per client address, shared by both lookup routes: enough for a person checking a pile of
 # certificates, far too few to walk a 78-bit code space.
 VERIFY_LIMIT = "30 per minute"
-
-
-def _attach(form: NameForm | RevokeForm, error: InvalidInput) -> None:
-    getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
 
 
 bp.add_app_template_filter(format_code, "format_certificate_code")
@@ -61,7 +57,7 @@ def _name_form(user: User, template: str) -> ResponseReturnValue:
         try:
             reissued = names.correct_name(user, form.display_name.data, actor=current_user)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.",
                   "success")
@@ -84,8 +80,7 @@ def correct_learner_name(user_id: int) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/refresher")
 @login_required
 def start_refresher(slug: str) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
+    require_button()
     enrolment = learning.start_refresher(current_user, learning.get_published_course(slug))
     return redirect(url_for("learning.lesson", slug=slug, position=learning.resume_lesson(enrolment).position))
 
@@ -108,7 +103,7 @@ def revoke(certificate_id: int) -> ResponseReturnValue:
         try:
             service.revoke_certificate(certificate.id, form.reason.data, actor=current_user)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("The certificate has been revoked. Its verification page now says so.", "success")
             return redirect(url_for("certificates.admin_list", q=certificate.code))

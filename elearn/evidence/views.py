@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import ButtonForm, require_button
 from elearn.errors import InvalidInput
 from elearn.evidence import feedback, forms, gain, service, statistics
 from elearn.extensions import db
 from elearn.learning import service as learning
+from elearn.manage import access
 from elearn.manage import service as manage
+from elearn.manage.access import managed_organisation
 from elearn.models import Attempt, Course, Role
 from elearn.security import role_required
 
@@ -36,11 +38,6 @@ def evidence_helpers() -> dict[str, Any]:
     return {"evidence_status": evidence_status, "learner_gain": learner_gain}
 
 
-def _require_button() -> None:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
-
-
 # --- learners --------------------------------------------------------------------------------
 
 
@@ -55,7 +52,7 @@ def before(slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/knowledge-check")
 @login_required
 def start_precheck(slug: str) -> ResponseReturnValue:
-    _require_button()
+    require_button()
     enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
     attempt = service.start_precheck(enrolment, actor=current_user)
     return redirect(url_for("assessment.resume", attempt_id=attempt.id))
@@ -109,25 +106,7 @@ def evaluation(slug: str) -> ResponseReturnValue:
 
 # --- managers --------------------------------------------------------------------------------
 
-
-@manage_bp.before_request
-def require_manager() -> ResponseReturnValue | None:
-    """As the manage pages: managers and admins only; the organisation resolved the same way (another is a 404)."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
-        abort(403)
-    g.manage_org = manage.find_managed_organisation(request.args.get("org", type=int), actor=current_user)
-    g.manage_org_param = g.manage_org.id if g.manage_org is not None and current_user.is_admin else None
-    if g.manage_org is None:
-        return redirect(url_for("manage.dashboard"))
-    return None
-
-
-@manage_bp.url_defaults
-def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
-    if g.get("manage_org_param") is not None:
-        values.setdefault("org", g.manage_org_param)
+access.guard(manage_bp)  # the manage pages' rule: managers and admins, one organisation
 
 
 @manage_bp.context_processor
@@ -137,18 +116,18 @@ def manage_context() -> dict[str, Any]:
 
 @manage_bp.get("")
 def gain_courses() -> ResponseReturnValue:
-    return render_template("evidence/gain_courses.html", rows=gain.list_courses(g.manage_org))
+    return render_template("evidence/gain_courses.html", rows=gain.list_courses(managed_organisation()))
 
 
 @manage_bp.get("/<int:course_id>")
 def gain_course(course_id: int) -> ResponseReturnValue:
     course = manage.get_published_course_by_id(course_id)
-    return render_template("evidence/gain_course.html", gain=gain.course_gain(g.manage_org, course))
+    return render_template("evidence/gain_course.html", gain=gain.course_gain(managed_organisation(), course))
 
 
 @manage_bp.get("/<int:course_id>.csv")
 def gain_course_csv(course_id: int) -> ResponseReturnValue:
-    result = gain.course_gain(g.manage_org, manage.get_published_course_by_id(course_id))
+    result = gain.course_gain(managed_organisation(), manage.get_published_course_by_id(course_id))
     filename = f"learning-gain-{result.course.slug}.csv"
     return Response(gain.gain_csv(result), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import ButtonForm, require_button
 from elearn.learning import service
 from elearn.manage.contacts import ROLE_LABELS, contacts_for
 
@@ -25,8 +25,7 @@ def dashboard() -> ResponseReturnValue:
 @bp.post("/courses/<slug>/start")
 @login_required
 def start(slug: str) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
+    require_button()
     enrolment = service.enrol(current_user, service.get_published_course(slug))
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
@@ -59,8 +58,7 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/lessons/<int:position>/complete")
 @login_required
 def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
+    require_button()
     enrolment = service.get_enrolment(current_user, service.get_published_course(slug))
     following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, position))
     if following is not None:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import FORM_EXPIRED, ButtonForm
 from elearn.auth.service import find_user_by_email
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
@@ -67,5 +67,5 @@ def _join_existing(token: str, invitation: Invitation) -> ResponseReturnValue:
         flash(f"You have joined {org.name}.", "success")
         return redirect(url_for("learning.dashboard"))
     if form.is_submitted():
-        abort(400, "The form had expired. Please try again.")
+        abort(400, FORM_EXPIRED)
     return render_template("manage/invitation_join.html", invitation=invitation, form=form)

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from elearn.auth.forms import ButtonForm
+from elearn.auth.forms import require_button
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.manage import contacts, exports, external, matrix_args, service
+from elearn.manage.access import managed_organisation
 from elearn.manage.contacts import ROLE_LABELS, ContactInput
 from elearn.manage.external import ExternalInput
 from elearn.manage.record_forms import (
@@ -27,7 +27,6 @@ from elearn.manage.record_forms import (
     ExternalTrainingForm,
     ImportCertificateForm,
 )
-from elearn.models import Organisation
 
 _ROUTES: list[tuple[str, Callable[..., ResponseReturnValue], dict[str, Any]]] = []
 
@@ -45,17 +44,6 @@ def register(bp: Blueprint) -> None:
         bp.add_url_rule(rule, view_func=view, **options)
 
 
-def _org() -> Organisation:
-    return g.manage_org  # type: ignore[no-any-return]
-
-
-def _attach(form: FlaskForm, error: InvalidInput) -> None:
-    target = getattr(form, error.field, None)
-    if target is None:
-        raise error
-    target.errors = [*target.errors, error.message]
-
-
 def _download(export: exports.ExportFile) -> Response:
     # no-store: personal data must not linger in shared or browser caches (SECURITY-TESTS E5).
     return Response(export.body, content_type=export.mimetype, headers={"Content-Disposition": export.content_disposition, "Cache-Control": "private, no-store"})
@@ -66,14 +54,14 @@ def _download(export: exports.ExportFile) -> Response:
 
 @route("/matrix/export.csv", methods=["GET"])
 def export_csv() -> ResponseReturnValue:
-    _, query = matrix_args.read_matrix_filters(_org(), request.args)
-    return _download(exports.export_matrix_csv(_org(), query, actor=current_user))
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return _download(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
 
 
 @route("/training-record.pdf", methods=["GET"])
 def export_pdf() -> ResponseReturnValue:
-    _, query = matrix_args.read_matrix_filters(_org(), request.args)
-    return _download(exports.export_training_record(_org(), query, actor=current_user))
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return _download(exports.export_training_record(managed_organisation(), query, actor=current_user))
 
 
 @route("/certificates.zip", methods=["GET", "POST"])
@@ -82,9 +70,9 @@ def export_zip() -> ResponseReturnValue:
     form = CertificateSelectionForm()
     if request.method == "POST" and not form.validate_on_submit():
         abort(400, "The form had expired, or nobody was ticked. Please try again.")
-    _, query = matrix_args.read_matrix_filters(_org(), request.args)
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
     try:
-        export = exports.export_certificates_zip(_org(), actor=current_user, query=query,
+        export = exports.export_certificates_zip(managed_organisation(), actor=current_user, query=query,
                                                  user_ids=form.user_ids.data if request.method == "POST" else None)
     except InvalidInput as error:
         flash(error.message, "error")
@@ -106,25 +94,25 @@ def contact_list() -> ResponseReturnValue:
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            contacts.add_contact(_org(), _contact_input(form), actor=current_user)
+            contacts.add_contact(managed_organisation(), _contact_input(form), actor=current_user)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("Contact added. Your staff now see it on the “Worried about a child?” page.", "success")
             return redirect(url_for("manage.contact_list"))
-    return render_template("manage/contacts.html", form=form, contacts=contacts.list_contacts(_org().id),
+    return render_template("manage/contacts.html", form=form, contacts=contacts.list_contacts(managed_organisation().id),
                            role_labels=ROLE_LABELS), 422 if form.errors else 200
 
 
 @route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 def edit_contact(contact_id: int) -> ResponseReturnValue:
-    contact = contacts.get_contact(_org(), contact_id)
+    contact = contacts.get_contact(managed_organisation(), contact_id)
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
         try:
-            contacts.update_contact(_org(), contact.id, _contact_input(form), actor=current_user)
+            contacts.update_contact(managed_organisation(), contact.id, _contact_input(form), actor=current_user)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("Contact saved.", "success")
             return redirect(url_for("manage.contact_list"))
@@ -133,10 +121,9 @@ def edit_contact(contact_id: int) -> ResponseReturnValue:
 
 @route("/contacts/<int:contact_id>/delete", methods=["POST"])
 def delete_contact(contact_id: int) -> ResponseReturnValue:
-    contacts.get_contact(_org(), contact_id)  # 404 before 400 for another organisation's id
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
-    contacts.delete_contact(_org(), contact_id, actor=current_user)
+    contacts.get_contact(managed_organisation(), contact_id)  # 404 before 400 for another organisation's id
+    require_button()
+    contacts.delete_contact(managed_organisation(), contact_id, actor=current_user)
     flash("Contact removed.", "info")
     return redirect(url_for("manage.contact_list"))
 
@@ -147,11 +134,11 @@ def delete_contact(contact_id: int) -> ResponseReturnValue:
 def _external_page(user_id: int, training_form: ExternalTrainingForm | None = None,
                    import_form: ImportCertificateForm | None = None, preview: external.CertificatePreview | None = None,
                    status: int = 200) -> ResponseReturnValue:
-    member = service.get_member(_org(), user_id)
+    member = service.get_member(managed_organisation(), user_id)
     training_form, titles = training_form or ExternalTrainingForm(), service.course_titles()
     training_form.course_id.choices = [SelectChoice("", "No course: keep on record only"),
                                        *(SelectChoice(cid, t) for cid, t in titles.items())]
-    return render_template("manage/external.html", member=member, records=external.list_external(_org(), member.id),
+    return render_template("manage/external.html", member=member, records=external.list_external(managed_organisation(), member.id),
                            training_form=training_form, import_form=import_form or ImportCertificateForm(),
                            preview=preview, titles=titles), status
 
@@ -163,15 +150,15 @@ def external_training(user_id: int) -> ResponseReturnValue:
 
 @route("/people/<int:user_id>/training", methods=["POST"])
 def record_external(user_id: int) -> ResponseReturnValue:
-    member = service.get_member(_org(), user_id)
+    member = service.get_member(managed_organisation(), user_id)
     form = ExternalTrainingForm()
     if form.validate_on_submit():
         try:
-            external.record_external(_org(), member.id, ExternalInput(
+            external.record_external(managed_organisation(), member.id, ExternalInput(
                 form.course_id.data, form.title.data, form.provider.data, form.completed_on.data,
                 form.expires_on.data, form.note.data or ""), actor=current_user)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
         else:
             flash("Training recorded.", "success")
             return redirect(url_for("manage.external_training", user_id=member.id))
@@ -182,30 +169,29 @@ def record_external(user_id: int) -> ResponseReturnValue:
 @limiter.limit("30 per minute")  # a code lookup: far too few to walk the code space
 def import_certificate(user_id: int) -> ResponseReturnValue:
     """First post: show whose certificate the code is; second post (with "import"): count it."""
-    member = service.get_member(_org(), user_id)
+    member = service.get_member(managed_organisation(), user_id)
     form = ImportCertificateForm()
     if form.validate_on_submit():
         try:
             if "import" in request.form:
-                external.import_certificate(_org(), member.id, form.code.data, name_confirmed=bool(form.confirm.data),
+                external.import_certificate(managed_organisation(), member.id, form.code.data, name_confirmed=bool(form.confirm.data),
                                             actor=current_user)
                 flash("Certificate added: it counts until it expires.", "success")
                 return redirect(url_for("manage.external_training", user_id=member.id))
-            preview = external.preview_certificate(_org(), member.id, form.code.data)
+            preview = external.preview_certificate(managed_organisation(), member.id, form.code.data)
             return _external_page(member.id, import_form=form, preview=preview)
         except InvalidInput as error:
-            _attach(form, error)
+            error.attach_to(form)
             if error.field == "confirm":  # the names differ: show the certificate again to confirm
                 return _external_page(member.id, import_form=form, status=422,
-                                      preview=external.preview_certificate(_org(), member.id, form.code.data))
+                                      preview=external.preview_certificate(managed_organisation(), member.id, form.code.data))
     return _external_page(member.id, import_form=form, status=422)
 
 
 @route("/training/<int:training_id>/delete", methods=["POST"])
 def delete_external(training_id: int) -> ResponseReturnValue:
-    external.get_external(_org(), training_id)  # 404 before 400 for another organisation's id
-    if not ButtonForm().validate_on_submit():
-        abort(400, "The form had expired. Please try again.")
-    user_id = external.delete_external(_org(), training_id, actor=current_user)
+    external.get_external(managed_organisation(), training_id)  # 404 before 400 for another organisation's id
+    require_button()
+    user_id = external.delete_external(managed_organisation(), training_id, actor=current_user)
     flash("Training record removed.", "info")
     return redirect(url_for("manage.external_training", user_id=user_id))
