@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from elearn import LONDON
 from elearn.audit import record_event
+from elearn.auth.service import set_account_active
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
@@ -198,20 +199,7 @@ def change_role(user: User, role: Role, *, actor: User) -> User:
 def set_active(user: User, active: bool, *, actor: User) -> User:
     """Deactivate an account (their sessions end at once; records stay) or reactivate it."""
     _require_admin(actor)
-    if user.id == actor.id:
-        raise Conflict("You cannot deactivate your own account.")
-    if active and user.anonymised_at is not None:
-        raise Conflict("This account has been deleted and cannot be reactivated.")
-    if user.is_active_account == active:
-        return user
-    user.is_active_account = active
-    if not active:
-        user.session_version += 1  # end their sessions now
-    record_event("user.reactivated" if active else "user.deactivated", actor=actor, subject=user,
-                 target=f"user:{user.id}")
-    db.session.commit()
-    log.info("user %s %s by user %s", user.id, "reactivated" if active else "deactivated", actor.id)
-    return user
+    return set_account_active(user, active, actor=actor, event="user")
 
 
 def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:

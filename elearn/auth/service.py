@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from elearn.audit import record_event
 from elearn.auth.passwords import password_problem
 from elearn.db import now_utc
-from elearn.errors import ElearnError, InvalidInput
+from elearn.errors import Conflict, ElearnError, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
@@ -85,6 +85,29 @@ class AccountLocked(ElearnError):
 
 LOCK_AFTER_FAILURES = 5
 MAX_LOCK = timedelta(minutes=15)
+
+
+def set_account_active(user: User, active: bool, *, actor: User, event: str,
+                       organisation_id: int | None = None) -> User:
+    """Deactivate an account (it can no longer sign in and its sessions end at once; records stay) or reactivate it.
+
+    The rules every caller shares; who may do it to whom is the caller's check. `event` names the
+    audit action's prefix ("user" for admins, "member" for managers).
+    """
+    if user.id == actor.id:
+        raise Conflict("You cannot deactivate your own account.")
+    if active and user.anonymised_at is not None:
+        raise Conflict("This account has been deleted and cannot be reactivated.")
+    if user.is_active_account == active:
+        return user  # a double click, or two people doing the same
+    user.is_active_account = active
+    if not active:
+        user.session_version += 1  # end their sessions now
+    record_event(f"{event}.{'reactivated' if active else 'deactivated'}", actor=actor, subject=user,
+                 organisation_id=organisation_id, target=f"user:{user.id}")
+    db.session.commit()
+    log.info("user %s %s by user %s", user.id, "reactivated" if active else "deactivated", actor.id)
+    return user
 
 
 def lock_duration(failures: int) -> timedelta:

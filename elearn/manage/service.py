@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.audit import record_event
+from elearn.auth.service import set_account_active
 from elearn.certificates.service import london_today
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -147,20 +148,9 @@ def add_to_group(user: User, group: Group) -> None:
 def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) -> User:
     """Deactivate a leaver (they can no longer log in; records and certificates stay) or reactivate them."""
     user = get_member(org, user_id)
-    if user.id == actor.id:
-        raise Conflict("You cannot deactivate your own account.")
-    if actor.role != Role.ADMIN and user.role != Role.LEARNER:
+    if user.id != actor.id and actor.role != Role.ADMIN and user.role != Role.LEARNER:
         raise NotAllowed("Only an administrator can deactivate a manager.")
-    if user.is_active_account == active:
-        return user
-    user.is_active_account = active
-    if not active:
-        user.session_version += 1  # end their sessions now
-    record_event("member.reactivated" if active else "member.deactivated", actor=actor, subject=user,
-                 organisation_id=org.id, target=f"user:{user.id}")
-    db.session.commit()
-    log.info("user %s %s by user %s", user.id, "reactivated" if active else "deactivated", actor.id)
-    return user
+    return set_account_active(user, active, actor=actor, event="member", organisation_id=org.id)
 
 
 def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> User:

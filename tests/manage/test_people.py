@@ -186,3 +186,12 @@ def test_a_manager_cannot_deactivate_themselves_or_another_manager(cast, make):
     colleague = make.user(role=Role.MANAGER, org=cast.org_a)
     with pytest.raises(NotAllowed):
         service.set_active(cast.org_a, colleague.id, False, actor=cast.manager_a)
+
+
+def test_a_manager_cannot_reactivate_a_deleted_account(client, cast, make):
+    from elearn.privacy.service import delete_account
+
+    delete_account(cast.learner_a, make.PASSWORD, actor=cast.learner_a)
+    with pytest.raises(Conflict):
+        service.set_active(cast.org_a, cast.learner_a.id, True, actor=cast.manager_a)
+    assert db.session.get(User, cast.learner_a.id).is_active_account is False
