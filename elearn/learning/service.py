@@ -107,17 +107,8 @@ def enrol(user: User, course: Course) -> Enrolment:
     existing = find_current_enrolment(user, course)
     if existing is not None:
         return existing
-    version = latest_version(course)
-    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
-    enrolment = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=1,
-                          current_lesson_id=first.id if first else None)
-    db.session.add(enrolment)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a double click: the first request created it
-        db.session.rollback()
-        return _required(find_current_enrolment(user, course))
-    log.info("user %s enrolled on course %s version %s", user.id, course.id, version.number)
+    enrolment = _open_cycle(user, course, cycle=1)
+    log.info("user %s enrolled on course %s (course version id %s)", user.id, course.id, enrolment.version_id)
     return enrolment
 
 
@@ -134,18 +125,24 @@ def start_refresher(user: User, course: Course) -> Enrolment:
     )
     if current.passed_at is None or newest is None or not is_refresher_due(newest, london_today()):
         return current
-    version = latest_version(course)
-    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
-    refresher = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=current.cycle + 1,
-                          current_lesson_id=first.id if first else None)
-    db.session.add(refresher)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a double click: the first request started it
-        db.session.rollback()
-        return _required(find_current_enrolment(user, course))
+    refresher = _open_cycle(user, course, cycle=current.cycle + 1)
     log.info("user %s started refresher cycle %s on course %s", user.id, refresher.cycle, course.id)
     return refresher
+
+
+def _open_cycle(user: User, course: Course, *, cycle: int) -> Enrolment:
+    """A new enrolment cycle on the newest version, at its first lesson; a double click returns the first one's."""
+    version = latest_version(course)
+    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=cycle,
+                          current_lesson_id=first.id if first else None)
+    db.session.add(enrolment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # unique (user, course, cycle): the other request created it first
+        db.session.rollback()
+        return _required(find_current_enrolment(user, course))
+    return enrolment
 
 
 def _required(enrolment: Enrolment | None) -> Enrolment:
