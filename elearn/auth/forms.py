@@ -9,26 +9,44 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from elearn.auth.passwords import MAX_LENGTH
 
+# Fields several forms share (registration, invitations, resets, My account), built by one function each
+# so the wording and limits stay the same everywhere.
+CHOOSING_ADVICE = "At least 10 characters. A short sentence is easy to remember and hard to guess."
 
-class RegisterForm(FlaskForm):
-    display_name = StringField(
+
+def certificate_name_field() -> StringField:
+    return StringField(
         "Your full name, as it should appear on your certificates",
         validators=[DataRequired("Enter your full name."), Length(max=120, message="Use at most 120 characters.")],
     )
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=254),
-                    Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)],
+
+
+def email_field(label: str = "Email address", *, required: str = "Enter your email address.") -> EmailField:
+    return EmailField(label, validators=[
+        DataRequired(required), Length(max=254),
+        Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)])
+
+
+def new_password_fields(label: str = "Password", *, description: str = CHOOSING_ADVICE,
+                        required: str = "Choose a password.") -> tuple[PasswordField, PasswordField]:
+    """The new password and its confirmation, which must match (the service checks its strength)."""
+    again = "Type the new password again." if label.startswith("New") else "Type the password again."
+    return (
+        PasswordField(label, description=description, validators=[DataRequired(required), Length(max=MAX_LENGTH)]),
+        PasswordField(f"Confirm {label[0].lower()}{label[1:]}",
+                      validators=[DataRequired(again), EqualTo("password", "The passwords do not match.")]),
     )
-    password = PasswordField(
-        "Password",
-        description="At least 10 characters. A short sentence is easy to remember and hard to guess.",
-        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
-    )
-    confirm = PasswordField(
-        "Confirm password",
-        validators=[DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")],
-    )
+
+
+def current_password_field() -> PasswordField:
+    return PasswordField("Current password",
+                         validators=[DataRequired("Enter your current password."), Length(max=MAX_LENGTH)])
+
+
+class RegisterForm(FlaskForm):
+    display_name = certificate_name_field()
+    email = email_field()
+    password, confirm = new_password_fields()
     submit = SubmitField("Create account")
 
 
@@ -39,24 +57,12 @@ class LoginForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=254),
-                    Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)],
-    )
+    email = email_field()
     submit = SubmitField("Send me a reset link")
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        description="At least 10 characters.",
-        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
-    )
-    confirm = PasswordField(
-        "Confirm new password",
-        validators=[DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")],
-    )
+    password, confirm = new_password_fields("New password", description="At least 10 characters.")
     submit = SubmitField("Set new password")
 
 
@@ -85,26 +91,18 @@ class TwoFactorForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
-                                                                     Length(max=MAX_LENGTH)])
-    password = PasswordField("New password", description="At least 10 characters.",
-                             validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH)])
-    confirm = PasswordField("Confirm new password",
-                            validators=[DataRequired("Type the new password again."),
-                                        EqualTo("password", "The passwords do not match.")])
+    current_password = current_password_field()
+    password, confirm = new_password_fields("New password", description="At least 10 characters.",
+                                            required="Choose a new password.")
     submit = SubmitField("Change password")
 
 
 class ChangeEmailForm(FlaskForm):
-    email = EmailField("New email address",
-                       validators=[DataRequired("Enter the new email address."), Length(max=254),
-                                   Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)])
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
-                                                                     Length(max=MAX_LENGTH)])
+    email = email_field("New email address", required="Enter the new email address.")
+    current_password = current_password_field()
     submit = SubmitField("Change email address")
 
 
 class DisableTwoFactorForm(FlaskForm):
-    password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
-                                                             Length(max=MAX_LENGTH)])
+    password = current_password_field()
     submit = SubmitField("Turn off two-factor sign-in")

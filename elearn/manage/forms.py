@@ -7,9 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -17,9 +15,9 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from elearn.auth.passwords import MAX_LENGTH
+from elearn.auth.forms import certificate_name_field, email_field, new_password_fields
 
 
 def _optional_int(value: object) -> int | None:
@@ -31,9 +29,7 @@ def _optional_int(value: object) -> int | None:
 
 class InviteForm(FlaskForm):
     display_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)])
-    email = EmailField("Email address", validators=[
-        DataRequired("Enter their email address."), Length(max=254),
-        Email("Enter an email address like name@school.sch.uk.", check_deliverability=False)])
+    email = email_field(required="Enter their email address.")
     group_id = SelectField("Group (optional)", coerce=_optional_int, validate_choice=False)
     submit = SubmitField("Send invitation")
 
@@ -91,16 +87,8 @@ class DomainSignupForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    display_name = StringField(
-        "Your full name, as it should appear on your certificates",
-        validators=[DataRequired("Enter your full name."), Length(max=120, message="Use at most 120 characters.")],
-    )
-    password = PasswordField(
-        "Password", description="At least 10 characters. A short sentence is easy to remember and hard to guess.",
-        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)],
-    )
-    confirm = PasswordField("Confirm password", validators=[
-        DataRequired("Type the password again."), EqualTo("password", "The passwords do not match.")])
+    display_name = certificate_name_field()
+    password, confirm = new_password_fields()
     submit = SubmitField("Create my account")
 
 
