@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from elearn import create_app
 from elearn.extensions import db as _db
 from elearn.extensions import limiter
+from elearn.models import User
 from tests.makers import Makers
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
@@ -134,6 +135,24 @@ def outbox(app: Flask) -> list:
 def make(app: Flask) -> Makers:
     """Builders for committed test objects: make.user(), make.course(), make.enrolment() …"""
     return Makers(app)
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Put a user (or nobody) in a client's session, as a completed login does (password and any second factor).
+
+    For tests about what a signed-in person may do; signing in itself is tested in tests/auth through login_as.
+    """
+
+    def sign(user: User | None, via: FlaskClient | None = None) -> User | None:
+        with (via or client).session_transaction() as session:
+            session.clear()
+            if user is not None:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        return user
+
+    return sign
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from flask.testing import FlaskClient
 
 from elearn.db import now_utc
 from elearn.extensions import db
@@ -50,16 +49,3 @@ def people(make: Makers) -> Personas:
     db.session.commit()
     return personas
 
-
-@pytest.fixture
-def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
-    """Put a user in the test client's session, as a completed login (password and any second factor) does."""
-
-    def sign_in(user: User) -> User:
-        with client.session_transaction() as session:
-            session.clear()
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        return user
-
-    return sign_in

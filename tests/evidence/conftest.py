@@ -66,20 +66,6 @@ def cast(make, course) -> Cast:  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.fixture
-def sign_in(client):  # type: ignore[no-untyped-def]
-    """Put a user in the test client's session directly (signing in is tested in tests/auth)."""
-
-    def sign(user: User | None) -> None:
-        with client.session_transaction() as session:
-            session.clear()
-            if user is not None:
-                session["_user_id"] = user.get_id()
-                session["_fresh"] = True
-
-    return sign
-
-
 def questions_of(course: Course) -> list[Question]:
     return list(db.session.scalars(select(Question).join(CourseVersion).where(CourseVersion.course_id == course.id)
                                    .order_by(Question.position)))

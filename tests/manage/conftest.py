@@ -47,16 +47,3 @@ def cast(make) -> Cast:  # type: ignore[no-untyped-def]
         course=make.course(),
     )
 
-
-@pytest.fixture
-def sign_in(client):  # type: ignore[no-untyped-def]
-    """Put a user in the test client's session directly (signing in itself is tested in tests/auth)."""
-
-    def sign(user: User | None) -> None:
-        with client.session_transaction() as session:
-            session.clear()
-            if user is not None:
-                session["_user_id"] = user.get_id()
-                session["_fresh"] = True
-
-    return sign

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from flask.testing import FlaskClient
 
 from elearn.assessment import service as assessment
 from elearn.db import now_utc
@@ -84,16 +83,3 @@ def world(make) -> World:  # type: ignore[no-untyped-def]
     return World(org_a, org_b, course, learner_a, learner_a2, learner_b, manager_a, manager_b, admin,
                  objects_a, objects_b)
 
-
-@pytest.fixture
-def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
-    """Put a user (or nobody) in a client's session, as a completed login does."""
-
-    def sign(user: User | None, via: FlaskClient | None = None) -> None:
-        with (via or client).session_transaction() as session:
-            session.clear()
-            if user is not None:
-                session["_user_id"] = user.get_id()
-                session["_fresh"] = True
-
-    return sign
