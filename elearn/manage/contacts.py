@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from elearn.audit import record_event
-from elearn.errors import InvalidInput, NotFound
+from elearn.errors import InvalidInput
 from elearn.extensions import db
+from elearn.manage.owned import get_owned
 from elearn.models import ContactRole, Organisation, SafeguardingContact, User
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,8 @@ def contacts_for(user: User | None) -> list[SafeguardingContact]:
 
 def get_contact(org: Organisation, contact_id: int) -> SafeguardingContact:
     """A contact of this organisation, or NotFound (another organisation's id included)."""
-    contact = db.session.get(SafeguardingContact, contact_id)
-    if contact is None or contact.organisation_id != org.id:
-        raise NotFound("There is no contact with this address in your organisation.")
-    return contact
+    return get_owned(SafeguardingContact, org, contact_id,
+                     missing="There is no contact with this address in your organisation.")
 
 
 def add_contact(org: Organisation, data: ContactInput, *, actor: User) -> SafeguardingContact:

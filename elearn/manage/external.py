@@ -19,8 +19,9 @@ from elearn import LONDON
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, normalise_code
 from elearn.certificates.service import london_today
-from elearn.errors import InvalidInput, NotFound
+from elearn.errors import InvalidInput
 from elearn.extensions import db
+from elearn.manage.owned import get_owned
 from elearn.manage.service import get_member, get_published_course_by_id
 from elearn.models import Certificate, ExternalTraining, Organisation, User
 
@@ -52,10 +53,8 @@ def list_external(org: Organisation, user_id: int) -> list[ExternalTraining]:
 
 def get_external(org: Organisation, training_id: int) -> ExternalTraining:
     """A record of this organisation, or NotFound (another organisation's id included)."""
-    record = db.session.get(ExternalTraining, training_id)
-    if record is None or record.organisation_id != org.id:
-        raise NotFound("There is no training record with this address in your organisation.")
-    return record
+    return get_owned(ExternalTraining, org, training_id,
+                     missing="There is no training record with this address in your organisation.")
 
 
 def _check_dates(completed_on: date | None, expires_on: date | None, *, counts: bool) -> None:

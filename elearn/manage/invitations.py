@@ -18,9 +18,10 @@ from sqlalchemy import select, update
 from elearn.audit import record_event
 from elearn.auth.service import check_new_password, find_user_by_email, normalise_email
 from elearn.db import now_utc
-from elearn.errors import InvalidInput, NotFound
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
+from elearn.manage.owned import get_owned
 from elearn.manage.service import get_group, join_organisation
 from elearn.models import Group, Invitation, Organisation, Role, User
 from elearn.security import hash_password
@@ -138,9 +139,8 @@ def list_open_invitations(org: Organisation) -> list[Invitation]:
 
 def cancel_invitation(org: Organisation, invitation_id: int, *, actor: User) -> None:
     """Withdraw an invitation: its link stops working."""
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.organisation_id != org.id:
-        raise NotFound("There is no invitation with this address in your organisation.")
+    invitation = get_owned(Invitation, org, invitation_id,
+                           missing="There is no invitation with this address in your organisation.")
     if invitation.accepted_at is None and invitation.cancelled_at is None:
         invitation.cancelled_at = now_utc()
         record_event("invitation.cancelled", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}")

@@ -19,6 +19,7 @@ from elearn.certificates.service import london_today
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
+from elearn.manage.owned import get_owned
 from elearn.models import (
     Assignment,
     AssignmentSource,
@@ -66,18 +67,12 @@ def list_organisations(*, actor: User) -> list[Organisation]:
 
 def get_member(org: Organisation, user_id: int) -> User:
     """A person of this organisation (leavers included), or NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None or user.organisation_id != org.id:
-        raise NotFound("There is no one with this address in your organisation.")
-    return user
+    return get_owned(User, org, user_id, missing="There is no one with this address in your organisation.")
 
 
 def get_group(org: Organisation, group_id: int) -> Group:
     """A group of this organisation, or NotFound."""
-    group = db.session.get(Group, group_id)
-    if group is None or group.organisation_id != org.id:
-        raise NotFound("There is no group with this address in your organisation.")
-    return group
+    return get_owned(Group, org, group_id, missing="There is no group with this address in your organisation.")
 
 
 def get_published_course_by_id(course_id: int) -> Course:
@@ -296,10 +291,8 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
 
 
 def get_assignment(org: Organisation, assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.organisation_id != org.id:
-        raise NotFound("There is no assignment with this address in your organisation.")
-    return assignment
+    return get_owned(Assignment, org, assignment_id,
+                     missing="There is no assignment with this address in your organisation.")
 
 
 def remove_assignment(org: Organisation, assignment_id: int, *, actor: User) -> None:
@@ -339,9 +332,7 @@ def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *
 
 def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
     """Stop assigning a course to new members; assignments already made stay."""
-    rule = db.session.get(NewStarterRule, rule_id)
-    if rule is None or rule.organisation_id != org.id:
-        raise NotFound("There is no such rule in your organisation.")
+    rule = get_owned(NewStarterRule, org, rule_id, missing="There is no such rule in your organisation.")
     record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
     db.session.delete(rule)
     db.session.commit()

@@ -46,10 +46,16 @@ def attempt(client, make, login_as) -> Attempt:  # type: ignore[no-untyped-def]
 
 
 def foreign_option_id(attempt: Attempt, position: int) -> int:
-    """An option id that belongs to a different question of the same attempt."""
-    rows = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id))
-    other = next(row for row in rows if row.position != position)
-    return other.option_order[0]
+    """The database id of an option of another question of the same attempt, too large to be a shown position.
+
+    Answers are posted as the option's shown position (1, 2, 3 …), so a small id would be a valid
+    answer by coincidence: take the largest, and check it is out of the question's range.
+    """
+    rows = list(db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)))
+    shown = next(row for row in rows if row.position == position)
+    foreign = max(option_id for row in rows if row.position != position for option_id in row.option_order)
+    assert foreign > len(shown.option_order)
+    return foreign
 
 
 BAD_VALUES = ["abc", "-1", "0", "1e309", "1 OR 1=1", "", " 1", "1.0", "٢", "99", "1000000000000000000000"]
@@ -65,7 +71,7 @@ def test_an_option_that_is_not_a_number_on_the_page_is_refused(client, attempt, 
     assert snapshot() == before
 
 
-def test_an_option_id_of_another_question_is_refused(client, attempt):
+def test_the_database_id_of_another_questions_option_is_refused(client, attempt):
     before = snapshot()
     response = client.post(f"/attempts/{attempt.id}/questions/1", data={"answer-1": str(foreign_option_id(attempt, 1))})
     assert response.status_code == 400
