@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response
 
 from config import CONFIGS
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
@@ -133,19 +129,10 @@ def register_cli(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Filters that show UTC times in Europe/London."""
 
-    @app.template_filter("london_date")
-    def london_date(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        local = value.astimezone(LONDON) if isinstance(value, datetime) else value
-        return f"{local.day} {local:%B %Y}"
+    from elearn.clock import uk_date, uk_datetime
 
-    @app.template_filter("london_datetime")
-    def london_datetime(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        local = value.astimezone(LONDON)
-        return f"{local.day} {local:%B %Y, %H:%M}"
+    app.add_template_filter(uk_date, "london_date")
+    app.add_template_filter(uk_datetime, "london_datetime")
 
     @app.context_processor
     def platform() -> dict[str, Any]:

@@ -35,7 +35,8 @@ from reportlab.pdfgen.canvas import Canvas
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from elearn.certificates.codes import format_code
-from elearn.certificates.pdf import CertificateDocument, hours_text, render_certificate_pdf, uk_date
+from elearn.certificates.pdf import CertificateDocument, hours_text, render_certificate_pdf
+from elearn.clock import uk_date
 
 SAMPLE = CertificateDocument(
     code="7KQM2XPD9HTA4RWC",

@@ -15,9 +15,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from elearn import LONDON
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
+from elearn.clock import LONDON
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db

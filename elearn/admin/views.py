@@ -15,8 +15,8 @@ from elearn.admin.forms import (
     UserSearchForm,
     organisation_choices,
 )
-from elearn.auth.forms import ButtonForm, require_button
 from elearn.errors import InvalidInput
+from elearn.forms import ButtonForm, require_button
 from elearn.models import Organisation, Role
 from elearn.security import role_required
 

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn.assessment import attempts, forms, review, service
-from elearn.auth.forms import ButtonForm, require_button
 from elearn.errors import InvalidInput
 from elearn.extensions import db
+from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
 from elearn.models import Attempt
 

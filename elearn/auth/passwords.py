@@ -6,8 +6,10 @@ from functools import cache
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from elearn.text_rules import PASSWORD_MAX
+
 MIN_LENGTH = 10
-MAX_LENGTH = 256
+MAX_LENGTH = PASSWORD_MAX
 
 
 @cache

@@ -11,7 +11,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from elearn.auth import service
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import (
-    ButtonForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
@@ -20,6 +19,7 @@ from elearn.auth.forms import (
 )
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
+from elearn.forms import ButtonForm
 from elearn.security import safe_next_url
 
 bp = Blueprint("auth", __name__, template_folder="templates")

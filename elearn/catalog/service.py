@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from elearn.extensions import db
 from elearn.learning import service as learning
@@ -72,3 +73,16 @@ def get_course_overview(slug: str, actor: User | None) -> CourseOverview:
     lessons = [(lesson.position, lesson.title, lesson.minutes) for lesson in version.lessons]
     resume = learning.resume_lesson(enrolment).position if enrolment else None
     return CourseOverview(course, version, progress, lessons, resume)
+
+
+def course_titles() -> dict[int, str]:
+    """Published courses' titles (from their newest version), by id, in title order; one query."""
+    other = aliased(CourseVersion)
+    newest = select(func.max(other.number)).where(other.course_id == Course.id).correlate(Course).scalar_subquery()
+    rows = db.session.execute(
+        select(Course.id, CourseVersion.title)
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .where(Course.is_published.is_(True), CourseVersion.number == newest)
+        .order_by(CourseVersion.title)
+    )
+    return {course_id: title for course_id, title in rows}

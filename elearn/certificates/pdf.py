@@ -36,6 +36,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from elearn.certificates.codes import format_code
+from elearn.clock import uk_date
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
@@ -54,10 +55,6 @@ CONTENT_WIDTH = RIGHT - LEFT
 QR_SIZE = 74.0
 FACTS_LEFT, FACTS_RIGHT = LEFT + 40, RIGHT - 40
 MAX_OUTCOMES = 4
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-           "August", "September", "October", "November", "December")
-
-
 @dataclass(frozen=True)
 class CertificateDocument:
     """Everything printed on one certificate, already in display form (dates in Europe/London)."""
@@ -178,11 +175,6 @@ def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
                 runs.append((row_index, start, col - start))
                 start = None
     return runs
-
-
-def uk_date(day: date) -> str:
-    """Format a date the UK way, e.g. "23 November 2026", whatever the process locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def hours_text(hours: Decimal) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,25 +12,19 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn import LONDON
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
-from elearn.certificates.filenames import certificate_filenames, content_disposition
+from elearn.certificates.filenames import certificate_filenames
 from elearn.certificates.names import MAX_NAME_LENGTH
-from elearn.certificates.pdf import CertificateDocument, render_certificate_pdf, uk_date
+from elearn.certificates.pdf import CertificateDocument, render_certificate_pdf
+from elearn.clock import add_months, london_today, to_london, uk_date
 from elearn.db import now_utc
+from elearn.downloads import Download, audited
 from elearn.errors import Conflict, InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import Attempt, Certificate, Enrolment, Role, User
 
 log = logging.getLogger(__name__)
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has no such day (31 Jan + 1 = 28/29 Feb)."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def find_certificate_for_attempt(attempt: Attempt) -> Certificate | None:
@@ -50,7 +43,7 @@ def issue_certificate(attempt: Attempt) -> Certificate:
     if existing is not None:
         return existing
     version = attempt.version
-    completed_on = attempt.submitted_at.astimezone(LONDON).date()
+    completed_on = to_london(attempt.submitted_at).date()
     certificate = Certificate(
         code=_unused_code(),
         user_id=attempt.user_id,
@@ -128,11 +121,6 @@ class CertificateStatus(StrEnum):
 
 # The same window as the compliance rule: "expiring" is valid but ends within 30 days.
 EXPIRY_WARNING_DAYS = 30
-
-
-def london_today() -> date:
-    """Today's date in Europe/London, the calendar certificates are dated in."""
-    return now_utc().astimezone(LONDON).date()
 
 
 def certificate_status(certificate: Certificate, today: date) -> CertificateStatus:
@@ -225,30 +213,16 @@ def get_certificate(certificate_id: int, *, actor: User) -> Certificate:
     return certificate
 
 
-@dataclass(frozen=True)
-class CertificateFile:
-    """A rendered certificate ready to send."""
-
-    content: bytes
-    ascii_filename: str
-    filename: str
-
-    @property
-    def content_disposition(self) -> str:
-        return content_disposition(self.ascii_filename, self.filename)
-
-
-def download_certificate(certificate_id: int, *, actor: User) -> CertificateFile:
+def download_certificate(certificate_id: int, *, actor: User) -> Download:
     """Render a certificate the actor may see; a download by anyone but the learner is audited."""
     certificate = get_certificate(certificate_id, actor=actor)
     content = render_certificate_pdf(certificate_document(certificate))
     ascii_name, name = certificate_filenames(certificate)
-    if certificate.user_id != actor.id:
-        record_event("certificate.downloaded", actor=actor, subject=certificate.user,
-                     target=f"certificate:{certificate.id}")
-        db.session.commit()
-        log.info("certificate %s downloaded by user %s", certificate.id, actor.id)
-    return CertificateFile(content, ascii_name, name)
+    download = Download(content, "application/pdf", name, ascii_name)
+    if certificate.user_id == actor.id:
+        return download
+    return audited(download, "certificate.downloaded", actor=actor, subject=certificate.user,
+                   target=f"certificate:{certificate.id}")
 
 
 def verify_url(code: str) -> str:
@@ -263,9 +237,9 @@ def verify_url(code: str) -> str:
 def status_note(certificate: Certificate) -> str | None:
     """The small note printed on a revoked or re-issued certificate."""
     if certificate.revoked_at is not None:
-        return f"REVOKED on {uk_date(certificate.revoked_at.astimezone(LONDON).date())}: not valid"
+        return f"REVOKED on {uk_date(certificate.revoked_at)}: not valid"
     if certificate.reissued_at is not None:
-        return f"Re-issued on {uk_date(certificate.reissued_at.astimezone(LONDON).date())} with a corrected name"
+        return f"Re-issued on {uk_date(certificate.reissued_at)} with a corrected name"
     return None
 
 
@@ -279,7 +253,7 @@ def certificate_document(certificate: Certificate) -> CertificateDocument:
         cpd_hours=Decimal(certificate.cpd_hours),
         outcomes=tuple(certificate.outcomes or ()),
         score_percent=certificate.score_percent,
-        completed_on=certificate.completed_at.astimezone(LONDON).date(),
+        completed_on=to_london(certificate.completed_at).date(),
         expires_on=certificate.expires_on,
         verify_url=verify_url(certificate.code),
         platform_name=current_app.config["PLATFORM_NAME"],

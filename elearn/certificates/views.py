@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import require_button
+from elearn import downloads
 from elearn.certificates import names, service
 from elearn.certificates.codes import format_code
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
 from elearn.certificates.pdf import hours_text
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
+from elearn.forms import require_button
 from elearn.learning import service as learning
 from elearn.models import Role, User
 from elearn.security import role_required
@@ -45,10 +46,7 @@ def mine() -> ResponseReturnValue:
 @bp.get("/certificates/<int:certificate_id>/download")
 @login_required
 def download(certificate_id: int) -> ResponseReturnValue:
-    pdf = service.download_certificate(certificate_id, actor=current_user)
-    # no-store: a personal document must not linger in shared or browser caches (SECURITY-TESTS E5).
-    return Response(pdf.content, mimetype="application/pdf", headers={
-        "Content-Disposition": pdf.content_disposition, "Cache-Control": "private, no-store"})
+    return downloads.send(service.download_certificate(certificate_id, actor=current_user))
 
 
 def _name_form(user: User, template: str) -> ResponseReturnValue:

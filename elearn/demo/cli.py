@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from elearn.auth import two_factor
 from elearn.auth.service import find_user_by_email, register_user
-from elearn.certificates.service import london_today
+from elearn.clock import london_today
 from elearn.extensions import db
 from elearn.manage.contacts import ContactInput
 from elearn.manage.external import ExternalInput
@@ -98,8 +98,8 @@ DEMO_CONTACTS = (
 
 def seed_contacts(org: Organisation, manager: User) -> int:
     """The demo school's safeguarding contacts and one external training record, each added once."""
+    from elearn.catalog.service import course_titles
     from elearn.manage import contacts, external
-    from elearn.manage.service import course_titles
     from elearn.models import ExternalTraining
 
     added = 0

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from elearn import LONDON
 from elearn.auth.service import find_user_by_email, register_user
-from elearn.certificates.service import add_months, issue_certificate, london_today
+from elearn.certificates.service import issue_certificate
+from elearn.clock import LONDON, add_months, london_today
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.manage import service as manage

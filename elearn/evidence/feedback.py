@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Float, cast, func, select
 
+from elearn.catalog.service import course_titles
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.manage.service import course_titles
 from elearn.models import Course, CourseEvaluation, User
 
 PAGE_SIZE = 20

@@ -7,20 +7,20 @@ taken in Python over one row per enrolment.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from statistics import median
 
 from sqlalchemy import Float, cast, func, select
 
 from elearn.assessment.service import FINAL, PRECHECK
+from elearn.catalog.service import course_titles
+from elearn.downloads import Download, csv_bytes
 from elearn.evidence.service import AFTER, BEFORE
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.manage.service import course_titles
 from elearn.models import (
     Attempt,
     AttemptQuestion,
@@ -173,38 +173,25 @@ def _outcome_row(key: str, text: str, facility: dict[tuple[str, str], tuple[floa
 
 # --- CSV -------------------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+def _number(value: float | None, scale: float = 1, places: int = 1) -> Decimal | None:
+    return None if value is None else Decimal(f"{value * scale:.{places}f}")
 
 
-def safe_cell(value: object) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection).
-
-    elearn/manage/exports.py (where the shared `safe_cell` is to live) did not exist yet when this
-    was written: this is the same neutralisation, to be replaced by that one when it lands.
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _number(value: float | None, scale: float = 1, places: int = 1) -> str:
-    return "" if value is None else f"{value * scale:.{places}f}"
-
-
-def gain_csv(gain: CourseGain) -> str:
+def gain_csv(gain: CourseGain) -> Download:
     """The course's learning gain as CSV: a summary row, then one row per learning outcome."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["course", "learners with knowledge check", "learners with assessment", "paired learners",
-                     "median knowledge check %", "median first assessment %", "median gain (points)"])
-    writer.writerow([safe_cell(gain.title), gain.learners_pre, gain.learners_post, gain.learners_paired,
-                     _number(gain.median_pre), _number(gain.median_post), _number(gain.median_gain)])
-    writer.writerow([])
-    writer.writerow(["outcome", "learning outcome", "facility before %", "facility after %", "answers after",
-                     "median confidence before", "median confidence after", "median confidence change",
-                     "learners rating both", "weakest"])
+    rows: list[list[object]] = []
+    rows.append(["course", "learners with knowledge check", "learners with assessment", "paired learners",
+                 "median knowledge check %", "median first assessment %", "median gain (points)"])
+    rows.append([gain.title, gain.learners_pre, gain.learners_post, gain.learners_paired,
+                 _number(gain.median_pre), _number(gain.median_post), _number(gain.median_gain)])
+    rows.append([])
+    rows.append(["outcome", "learning outcome", "facility before %", "facility after %", "answers after",
+                 "median confidence before", "median confidence after", "median confidence change",
+                 "learners rating both", "weakest"])
     for o in gain.outcomes:
-        writer.writerow([safe_cell(o.key), safe_cell(o.text), _number(o.pre_facility, 100),
+        rows.append([o.key, o.text, _number(o.pre_facility, 100),
                          _number(o.post_facility, 100), o.post_answers, _number(o.confidence_before),
                          _number(o.confidence_after), _number(o.confidence_change), o.confidence_pairs,
                          "yes" if o.is_weakest else ""])
-    return out.getvalue()
+    return Download(csv_bytes(rows), "text/csv; charset=utf-8", f"learning-gain-{gain.course.slug}.csv")

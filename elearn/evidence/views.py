@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import ButtonForm, require_button
+from elearn import downloads
 from elearn.errors import InvalidInput
 from elearn.evidence import feedback, forms, gain, service, statistics
 from elearn.extensions import db
+from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
 from elearn.manage import access
 from elearn.manage import service as manage
@@ -128,9 +129,7 @@ def gain_course(course_id: int) -> ResponseReturnValue:
 @manage_bp.get("/<int:course_id>.csv")
 def gain_course_csv(course_id: int) -> ResponseReturnValue:
     result = gain.course_gain(managed_organisation(), manage.get_published_course_by_id(course_id))
-    filename = f"learning-gain-{result.course.slug}.csv"
-    return Response(gain.gain_csv(result), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return downloads.send(gain.gain_csv(result))
 
 
 # --- admins ----------------------------------------------------------------------------------

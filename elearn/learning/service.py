@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.certificates.service import is_refresher_due, london_today
+from elearn.certificates.service import is_refresher_due
+from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn.auth.forms import ButtonForm, require_button
+from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
 from elearn.manage.contacts import ROLE_LABELS, contacts_for
 

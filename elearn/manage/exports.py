@@ -6,24 +6,20 @@ other organisations), and is audited with the filter that produced it.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import re
-import unicodedata
 import zipfile
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from elearn import LONDON
-from elearn.audit import record_event
-from elearn.certificates.filenames import certificate_filenames, content_disposition
+from elearn.certificates.filenames import certificate_filenames
 from elearn.certificates.pdf import render_certificate_pdf
-from elearn.certificates.service import certificate_document, london_today
+from elearn.certificates.service import certificate_document
+from elearn.clock import london_today, to_london
 from elearn.db import now_utc
+from elearn.downloads import Download, audited, csv_bytes, slug
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.manage import reports, service
@@ -34,53 +30,23 @@ from elearn.models import Certificate, ExternalTraining, Organisation, User
 
 log = logging.getLogger(__name__)
 
-# Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (or hide one), even
-# after leading spaces: OWASP "CSV Injection"; SECURITY-TESTS E1.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 SOURCE_LABELS = {TrainingSource.CERTIFICATE: "", TrainingSource.EXTERNAL: "external",
                  TrainingSource.IMPORTED: "imported"}
 MAX_ZIP_CERTIFICATES = 500  # ~9 ms each to render: a larger selection should be narrowed first
 
 
-def safe_cell(value: object) -> str:
-    """A value as CSV text that no spreadsheet runs as a formula: a risky first character gets a `'` before it."""
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    text = str(value)
-    if text.lstrip(" ").startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
+
+def _filename(org: Organisation, kind: str, extension: str) -> str:
+    return f"{kind}-{slug(org.name) or 'organisation'}-{london_today().isoformat()}.{extension}"
 
 
-@dataclass(frozen=True)
-class ExportFile:
-    """A download ready to send: its bytes, type and attachment header."""
-
-    body: bytes
-    mimetype: str
-    content_disposition: str
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_text))[:60].strip("-") or "organisation"
-
-
-def _attachment(org: Organisation, kind: str, extension: str) -> str:
-    name = f"{kind}-{_slug(org.name)}-{london_today().isoformat()}.{extension}"
-    return content_disposition(name, name)
-
-
-def _audit(action: str, org: Organisation, actor: User, query: MatrixQuery | None, **details: Any) -> None:
+def _audited(download: Download, action: str, org: Organisation, actor: User, query: MatrixQuery | None,
+             **details: Any) -> Download:
     filters = None if query is None else {
         "q": query.q or None, "group_id": query.group_id, "course_id": query.course_id,
         "status": query.status.value if query.status else None}
-    record_event(action, actor=actor, organisation_id=org.id, target=f"organisation:{org.id}", filter=filters,
-                 **details)
-    db.session.commit()
-    log.info("%s of organisation %s by user %s", action, org.id, actor.id)
+    return audited(download, action, actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
+                   filter=filters, **details)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -88,28 +54,26 @@ def _audit(action: str, org: Organisation, actor: User, query: MatrixQuery | Non
 
 def matrix_csv(matrix: Matrix) -> bytes:
     """The matrix as UTF-8 CSV with a byte-order mark (so Excel reads the encoding), one row per person."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    header = ["Name", "Email", "Groups"]
+    header: list[object] = ["Name", "Email", "Groups"]
     for title in matrix.courses.values():
         header += [f"{title}: status", f"{title}: due", f"{title}: valid until", f"{title}: training"]
-    writer.writerow([safe_cell(h) for h in header])
+    lines = [header]
     for row in matrix.rows:
         line: list[object] = [row.user.display_name, row.user.email, "; ".join(row.groups)]
         for course_id in matrix.courses:
             cell = row.cells.get(course_id)
             line += ([LABELS[cell.status], cell.due_on, cell.valid_until, SOURCE_LABELS.get(cell.source, "")]  # type: ignore[arg-type]
                      if cell else ["", "", "", ""])
-        writer.writerow([safe_cell(v) for v in line])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        lines.append(line)
+    return csv_bytes(lines)
 
 
-def export_matrix_csv(org: Organisation, query: MatrixQuery, *, actor: User) -> ExportFile:
+def export_matrix_csv(org: Organisation, query: MatrixQuery, *, actor: User) -> Download:
     """Every person matching the matrix filters (not just one page) as CSV; audited as export.csv."""
     matrix = training_matrix(org, query, paginate=False)
     content = matrix_csv(matrix)
-    _audit("export.csv", org, actor, query, rows=len(matrix.rows))
-    return ExportFile(content, "text/csv; charset=utf-8", _attachment(org, "training-matrix", "csv"))
+    download = Download(content, "text/csv; charset=utf-8", _filename(org, "training-matrix", "csv"))
+    return _audited(download, "export.csv", org, actor, query, rows=len(matrix.rows))
 
 
 # --- PDF -----------------------------------------------------------------------------------
@@ -130,7 +94,7 @@ def training_record_document(org: Organisation, query: MatrixQuery) -> RecordDoc
             cells.append(_cell_text(cell) if cell else "")
         rows.append(RecordRow(row.user.display_name, ", ".join(row.groups), tuple(cells)))
     filtered = bool(query.q or query.group_id or query.course_id or query.status)
-    return RecordDocument(organisation=org.name, produced_at=now_utc().astimezone(LONDON),
+    return RecordDocument(organisation=org.name, produced_at=to_london(now_utc()),
                           courses=tuple(courses), course_titles=tuple(matrix.courses.values()), rows=tuple(rows),
                           filtered=filtered)
 
@@ -146,12 +110,12 @@ def _cell_text(cell: Cell) -> str:
     return text
 
 
-def export_training_record(org: Organisation, query: MatrixQuery, *, actor: User) -> ExportFile:
+def export_training_record(org: Organisation, query: MatrixQuery, *, actor: User) -> Download:
     """The inspection-ready training record as an A4 PDF; audited as export.pdf."""
     document = training_record_document(org, query)
     content = render_training_record(document)
-    _audit("export.pdf", org, actor, query, rows=len(document.rows))
-    return ExportFile(content, "application/pdf", _attachment(org, "training-record", "pdf"))
+    download = Download(content, "application/pdf", _filename(org, "training-record", "pdf"))
+    return _audited(download, "export.pdf", org, actor, query, rows=len(document.rows))
 
 
 # --- ZIP -----------------------------------------------------------------------------------
@@ -191,7 +155,7 @@ def unique_entry_names(names: list[str]) -> list[str]:
 
 
 def export_certificates_zip(org: Organisation, *, actor: User, query: MatrixQuery | None = None,
-                            user_ids: list[int] | None = None) -> ExportFile:
+                            user_ids: list[int] | None = None) -> Download:
     """The certificates of ticked members (another organisation's id is NotFound) or of the matrix filters, as
     one ZIP built in memory; audited as export.zip."""
     if user_ids is not None:
@@ -210,6 +174,6 @@ def export_certificates_zip(org: Organisation, *, actor: User, query: MatrixQuer
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, certificate in zip(names, certificates, strict=True):
             archive.writestr(name, render_certificate_pdf(certificate_document(certificate)))
-    _audit("export.zip", org, actor, query if user_ids is None else None,
-           user_ids=ids if user_ids is not None else None, certificates=len(certificates))
-    return ExportFile(buffer.getvalue(), "application/zip", _attachment(org, "certificates", "zip"))
+    download = Download(buffer.getvalue(), "application/zip", _filename(org, "certificates", "zip"))
+    return _audited(download, "export.zip", org, actor, query if user_ids is None else None,
+                    user_ids=ids if user_ids is not None else None, certificates=len(certificates))

@@ -15,10 +15,9 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from elearn import LONDON
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, normalise_code
-from elearn.certificates.service import london_today
+from elearn.clock import london_today, to_london
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.manage.owned import get_owned
@@ -157,7 +156,7 @@ def preview_certificate(org: Organisation, user_id: int, raw_code: str) -> Certi
     member = get_member(org, user_id)
     certificate = _find_importable(member, raw_code)
     return CertificatePreview(format_code(certificate.code), certificate.learner_name, certificate.course_title,
-                              certificate.completed_at.astimezone(LONDON).date(), certificate.expires_on,
+                              to_london(certificate.completed_at).date(), certificate.expires_on,
                               names_match(certificate.learner_name, member.display_name))
 
 
@@ -171,7 +170,7 @@ def import_certificate(org: Organisation, user_id: int, raw_code: str, *, name_c
         raise InvalidInput("confirm", "The names differ: confirm that this certificate is theirs.")
     record = ExternalTraining(
         organisation_id=org.id, user_id=member.id, course_id=certificate.course_id, title=certificate.course_title,
-        provider=current_app.config["PLATFORM_NAME"], completed_on=certificate.completed_at.astimezone(LONDON).date(),
+        provider=current_app.config["PLATFORM_NAME"], completed_on=to_london(certificate.completed_at).date(),
         expires_on=certificate.expires_on, certificate_id=certificate.id, recorded_by_id=actor.id,
         note=f"Certificate {format_code(certificate.code)}")
     db.session.add(record)

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from elearn.auth.forms import certificate_name_field, email_field, new_password_fields
+from elearn.forms import certificate_name_field, email_field, new_password_fields
 
 
 def _optional_int(value: object) -> int | None:

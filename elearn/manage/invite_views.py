@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
-from elearn.auth.forms import FORM_EXPIRED, ButtonForm
 from elearn.auth.service import find_user_by_email
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
+from elearn.forms import FORM_EXPIRED, ButtonForm
 from elearn.manage import invitations
 from elearn.manage.forms import AcceptInvitationForm
 from elearn.models import Invitation

@@ -11,12 +11,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from elearn.certificates.service import CertificateEntry, certificate_status, london_today
+from elearn.catalog.service import course_titles
+from elearn.certificates.service import CertificateEntry, certificate_status
+from elearn.clock import london_today
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.manage.compliance import ComplianceStatus, severity_sql
 from elearn.manage.reports import cells
-from elearn.manage.service import course_titles
 from elearn.models import (
     Attempt,
     Certificate,

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Select, Subquery, and_, func, or_, select
 
-from elearn.certificates.service import london_today
+from elearn.catalog.service import course_titles
+from elearn.clock import london_today
 from elearn.extensions import db
 from elearn.manage.compliance import ComplianceStatus, TrainingSource, severity_sql
 from elearn.manage.reports import cells
-from elearn.manage.service import course_titles
 from elearn.models import Group, GroupMembership, Organisation, User
 
 PAGE_SIZE = 50

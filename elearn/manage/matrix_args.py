@@ -5,6 +5,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from elearn.catalog.service import course_titles
 from elearn.manage import service
 from elearn.manage.compliance import LABELS, SEVERITY, ComplianceStatus
 from elearn.manage.forms import MatrixFilterForm
@@ -18,7 +19,7 @@ def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[M
     form.group.choices = [SelectChoice("", "All groups"),
                           *(SelectChoice(group.id, group.name) for group in service.list_groups(org))]
     form.course.choices = [SelectChoice("", "All courses"),
-                           *(SelectChoice(cid, title) for cid, title in service.course_titles().items())]
+                           *(SelectChoice(cid, title) for cid, title in course_titles().items())]
     form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]
     query = MatrixQuery(
         q=(form.q.data or "").strip()[:120], group_id=form.group.data, course_id=form.course.data,

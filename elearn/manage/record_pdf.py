@@ -20,7 +20,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from elearn.certificates.pdf import SANS, SANS_BOLD, register_fonts, uk_date
+from elearn.certificates.pdf import SANS, SANS_BOLD, register_fonts
+from elearn.clock import uk_date
 
 PAGE = landscape(A4)
 MARGIN = 14 * mm
@@ -140,7 +141,7 @@ def render_training_record(document: RecordDocument) -> bytes:
     pdf = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN + 4 * mm, title=f"Safeguarding training record: {document.organisation}",
                             author="elearn", initialFontName=SANS)
-    produced = f"{uk_date(document.produced_at.date())} at {document.produced_at:%H:%M}"
+    produced = f"{uk_date(document.produced_at)} at {document.produced_at:%H:%M}"
     story: list[Any] = [
         _p("Safeguarding training record", styles["title"]),
         _p(document.organisation, styles["h2"]),

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from elearn.auth.forms import require_button
+from elearn import downloads
+from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
+from elearn.forms import require_button
 from elearn.manage import contacts, exports, external, matrix_args, service
 from elearn.manage.access import managed_organisation
 from elearn.manage.contacts import ROLE_LABELS, ContactInput
@@ -44,24 +46,19 @@ def register(bp: Blueprint) -> None:
         bp.add_url_rule(rule, view_func=view, **options)
 
 
-def _download(export: exports.ExportFile) -> Response:
-    # no-store: personal data must not linger in shared or browser caches (SECURITY-TESTS E5).
-    return Response(export.body, content_type=export.mimetype, headers={"Content-Disposition": export.content_disposition, "Cache-Control": "private, no-store"})
-
-
 # --- exports -------------------------------------------------------------------------------
 
 
 @route("/matrix/export.csv", methods=["GET"])
 def export_csv() -> ResponseReturnValue:
     _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    return _download(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
+    return downloads.send(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
 
 
 @route("/training-record.pdf", methods=["GET"])
 def export_pdf() -> ResponseReturnValue:
     _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    return _download(exports.export_training_record(managed_organisation(), query, actor=current_user))
+    return downloads.send(exports.export_training_record(managed_organisation(), query, actor=current_user))
 
 
 @route("/certificates.zip", methods=["GET", "POST"])
@@ -78,7 +75,7 @@ def export_zip() -> ResponseReturnValue:
         flash(error.message, "error")
         filters: dict[str, Any] = request.args.to_dict()
         return redirect(url_for("manage.matrix", **filters))
-    return _download(export)
+    return downloads.send(export)
 
 
 # --- safeguarding contacts ------------------------------------------------------------------
@@ -135,7 +132,7 @@ def _external_page(user_id: int, training_form: ExternalTrainingForm | None = No
                    import_form: ImportCertificateForm | None = None, preview: external.CertificatePreview | None = None,
                    status: int = 200) -> ResponseReturnValue:
     member = service.get_member(managed_organisation(), user_id)
-    training_form, titles = training_form or ExternalTrainingForm(), service.course_titles()
+    training_form, titles = training_form or ExternalTrainingForm(), course_titles()
     training_form.course_id.choices = [SelectChoice("", "No course: keep on record only"),
                                        *(SelectChoice(cid, t) for cid, t in titles.items())]
     return render_template("manage/external.html", member=member, records=external.list_external(managed_organisation(), member.id),

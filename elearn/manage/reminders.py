@@ -31,13 +31,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.certificates.pdf import uk_date
-from elearn.certificates.service import london_today
+from elearn.catalog.service import course_titles
+from elearn.clock import london_today, uk_date
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.manage import reports
 from elearn.manage.compliance import ComplianceStatus
-from elearn.manage.service import course_titles
 from elearn.models import Organisation, ReminderLog, Role, User
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
-from elearn.certificates.service import london_today
+from elearn.catalog.service import course_titles
+from elearn.clock import london_today
 from elearn.extensions import db
 from elearn.manage.compliance import SEVERITY, ComplianceStatus, status_sql
-from elearn.manage.service import course_titles
 from elearn.models import (
     Assignment,
     Certificate,

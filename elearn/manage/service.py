@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
-from elearn.certificates.service import london_today
+from elearn.clock import london_today, to_london
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
@@ -80,23 +80,6 @@ def get_published_course_by_id(course_id: int) -> Course:
     if course is None or not course.is_published:
         raise NotFound("There is no such course.")
     return course
-
-
-def course_titles() -> dict[int, str]:
-    """Published courses' titles (from their newest version), by id, in title order; one query."""
-    from sqlalchemy.orm import aliased
-
-    from elearn.models import CourseVersion
-
-    other = aliased(CourseVersion)
-    newest = select(func.max(other.number)).where(other.course_id == Course.id).correlate(Course).scalar_subquery()
-    rows = db.session.execute(
-        select(Course.id, CourseVersion.title)
-        .join(CourseVersion, CourseVersion.course_id == Course.id)
-        .where(Course.is_published.is_(True), CourseVersion.number == newest)
-        .order_by(CourseVersion.title)
-    )
-    return {course_id: title for course_id, title in rows}
 
 
 # --- people --------------------------------------------------------------------------------
@@ -341,9 +324,8 @@ def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> 
 def apply_new_starter_rules(user: User, org: Organisation) -> int:
     """Assign the organisation's induction courses to a new member, due N days after joining (flush only)."""
     joined = (user.joined_organisation_at or now_utc())
-    from elearn import LONDON
 
-    joined_on = joined.astimezone(LONDON).date()
+    joined_on = to_london(joined).date()
     rules = db.session.scalars(select(NewStarterRule).where(
         NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True)))
     have = set(db.session.scalars(select(Assignment.course_id).where(

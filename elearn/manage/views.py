@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from elearn.auth.forms import FORM_EXPIRED, ButtonForm, require_button
+from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
+from elearn.forms import FORM_EXPIRED, ButtonForm, require_button
 from elearn.manage import (
     access,
     csv_import,
@@ -54,7 +55,7 @@ def manage_context() -> dict[str, Any]:
 
 
 def _course_choices(blank: str = "Choose a course") -> list[SelectChoice]:
-    return [SelectChoice("", blank), *(SelectChoice(cid, title) for cid, title in service.course_titles().items())]
+    return [SelectChoice("", blank), *(SelectChoice(cid, title) for cid, title in course_titles().items())]
 
 
 def _group_choices(blank: str) -> list[SelectChoice]:
@@ -244,7 +245,7 @@ def new_starters() -> ResponseReturnValue:
             flash("New-starter rule saved.", "success")
             return redirect(url_for("manage.new_starters"))
     return render_template("manage/new_starters.html", form=form, rules=service.list_new_starter_rules(managed_organisation()),
-                           titles=service.course_titles()), 422 if form.errors else 200
+                           titles=course_titles()), 422 if form.errors else 200
 
 
 @bp.post("/new-starters/<int:rule_id>/delete")

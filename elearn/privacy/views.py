@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
+from elearn import downloads
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.privacy import service
@@ -20,9 +21,8 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 @login_required
 def export_data() -> ResponseReturnValue:
     data = service.export_personal_data(current_user, actor=current_user)
-    # no-store: a personal document must not linger in shared or browser caches.
-    return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json", headers={
-        "Content-Disposition": 'attachment; filename="elearn-my-data.json"', "Cache-Control": "private, no-store"})
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+    return downloads.send(downloads.Download(body, "application/json", "elearn-my-data.json"))
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

@@ -262,7 +262,7 @@ def test_the_history_shows_london_dates_and_scores(client, make, login_as):
     client.post(f"/attempts/{attempt.id}/submit")
     page = client.get("/courses/sample-course/assessment").get_data(as_text=True)
     assert "50%" in page and "Not passed" in page
-    from elearn import LONDON
+    from elearn.clock import LONDON
     db.session.refresh(attempt)
     local = attempt.submitted_at.astimezone(LONDON)
     assert f"{local.day} {local:%B %Y, %H:%M}" in page

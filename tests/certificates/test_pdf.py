@@ -21,7 +21,6 @@ from elearn.certificates.pdf import (
     qr_matrix,
     qr_runs,
     render_certificate_pdf,
-    uk_date,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,17 +285,6 @@ def test_printed_qr_code_scans_to_the_verify_url(tmp_path):
                              capture_output=True, text=True, check=True).stdout
     assert scanned.strip() == DOC.verify_url
 
-
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [
-        (date(2026, 11, 23), "23 November 2026"),
-        (date(2027, 1, 1), "1 January 2027"),
-        (date(2028, 2, 29), "29 February 2028"),
-    ],
-)
-def test_uk_date(day, expected):
-    assert uk_date(day) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from elearn.certificates import filenames, names, service
 from elearn.certificates.codes import ALPHABET, CODE_LENGTH, normalise_code
 from elearn.certificates.pdf import render_certificate_pdf
 from elearn.certificates.service import CertificateStatus, certificate_status
+from elearn.downloads import content_disposition
 from elearn.errors import Conflict, InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.learning import service as learning
@@ -170,7 +171,7 @@ def test_a_certificate_of_an_unpublished_course_still_renders_from_its_snapshot(
     certificate = make_certificate(make)
     certificate.course.is_published = False
     db.session.commit()
-    assert service.download_certificate(certificate.id, actor=certificate.user).content.startswith(b"%PDF-")
+    assert service.download_certificate(certificate.id, actor=certificate.user).body.startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize(
@@ -208,7 +209,7 @@ def test_download_filename(make, name, ascii_name, unicode_name):
     ascii_file, unicode_file = filenames.certificate_filenames(certificate)
     assert ascii_file == f"cpd-certificate-sample-course-{ascii_name}.pdf"
     assert unicode_file == f"cpd-certificate-sample-course-{unicode_name}.pdf"
-    header = filenames.content_disposition(ascii_file, unicode_file)
+    header = content_disposition(ascii_file, unicode_file)
     assert header.startswith("attachment; ")
     assert not any(ch in header for ch in "\r\n\\") and "../" not in header and header.count('"') == 2
     assert header.isascii()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -129,9 +130,11 @@ def test_the_gain_is_medians_over_the_organisations_own_staff(make, cast, course
     assert empty.learners_pre == 0 and empty.median_post == 0 and empty.median_pre is None
 
 
-def test_the_gain_csv_neutralises_formulas():
-    assert gain.safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert gain.safe_cell("+1") == "'+1" and gain.safe_cell("@a") == "'@a" and gain.safe_cell("fine") == "fine"
+def test_the_gain_csv_neutralises_formulas_but_keeps_negative_numbers(cast, course):
+    result = gain.course_gain(cast.org_a, course)
+    hostile = replace(result, title='=HYPERLINK("x")', median_gain=-12.5)
+    text = gain.gain_csv(hostile).body.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",-12.5\r\n" in text
 
 
 @pytest.mark.parametrize(("persona", "org_param", "status"), [

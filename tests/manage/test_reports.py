@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from elearn.certificates.service import london_today
+from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
