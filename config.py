@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -84,6 +87,47 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 1024
 
 
+# Names reserved for examples and tests (RFC 2606, RFC 6761): mail from them bounces, links to them go nowhere.
+_RESERVED_DOMAINS = ("invalid", "test", "example", "localhost", "local", "example.com", "example.net", "example.org")
+
+
+def _is_reserved_domain(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == reserved or host.endswith("." + reserved) for reserved in _RESERVED_DOMAINS)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host.lower().rstrip(".") in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost")
+
+
+def public_base_url_problem(url: str | None) -> str | None:
+    """Why PUBLIC_BASE_URL cannot go on printed certificates and in emails, or None if it can."""
+    if not url:
+        return "PUBLIC_BASE_URL is not set"
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return f"PUBLIC_BASE_URL must be an https:// address, not {url!r}"
+    if _is_loopback(parts.hostname):
+        return f"PUBLIC_BASE_URL points at this machine ({parts.hostname}): QR codes and links would not work elsewhere"
+    return None
+
+
+def mail_sender_problem(sender: str | None) -> str | None:
+    """Why MAIL_SENDER cannot send real mail, or None if it can."""
+    if not sender:
+        return "MAIL_SENDER is not set"
+    _, address = parseaddr(sender)
+    domain = address.rpartition("@")[2]
+    if "@" not in address or not domain or " " in address:
+        return f"MAIL_SENDER is not an email address: {sender!r}"
+    if _is_reserved_domain(domain) or _is_loopback(domain):
+        return f"MAIL_SENDER uses a domain reserved for examples and tests ({domain}): set the address you send from"
+    return None
+
+
 class ProductionConfig(Config):
     # __Host- cookies must be Secure, path=/ and have no Domain: no subdomain can set or read them.
     SESSION_COOKIE_NAME = "__Host-elearn"
@@ -91,11 +135,20 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
+    def __init__(self) -> None:
+        # No defaults here: both are printed (QR codes on certificates, links and the sender in emails), so a
+        # forgotten one must stop the start rather than send learners to 127.0.0.1. Read at start, not import.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # type: ignore[assignment]
+        self.MAIL_SENDER = os.environ.get("MAIL_SENDER")  # type: ignore[assignment]
+
     def validate(self) -> None:
         missing = [name for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not getattr(self, name)]
         if missing:
             names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
             raise ConfigError(f"production needs these environment variables: {names}")
+        problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER)) if p]
+        if problems:
+            raise ConfigError("production cannot start: " + "; ".join(problems))
 
 
 CONFIGS: dict[str, type[Config]] = {

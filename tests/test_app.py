@@ -15,10 +15,51 @@ def test_production_refuses_to_start_without_secret_key_and_database_url():
         create_app("production", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI=None)
 
 
+# What a real deployment sets besides SECRET_KEY and DATABASE_URL (see .env.example).
+PRINTED = {"PUBLIC_BASE_URL": "https://training.northfield.sch.uk", "MAIL_SENDER": "Training <training@northfield.sch.uk>"}
+
+
 def test_production_starts_with_its_required_settings():
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["DEBUG"] is False
+
+
+@pytest.mark.parametrize(("setting", "value", "problem"), [
+    ("PUBLIC_BASE_URL", None, "PUBLIC_BASE_URL is not set"),
+    ("PUBLIC_BASE_URL", "", "PUBLIC_BASE_URL is not set"),
+    ("PUBLIC_BASE_URL", "http://training.northfield.sch.uk", "must be an https:// address"),
+    ("PUBLIC_BASE_URL", "training.northfield.sch.uk", "must be an https:// address"),
+    ("PUBLIC_BASE_URL", "https://127.0.0.1:5000", "points at this machine"),
+    ("PUBLIC_BASE_URL", "https://127.8.0.1", "points at this machine"),
+    ("PUBLIC_BASE_URL", "https://[::1]:8000", "points at this machine"),
+    ("PUBLIC_BASE_URL", "https://localhost", "points at this machine"),
+    ("PUBLIC_BASE_URL", "https://app.localhost", "points at this machine"),
+    ("PUBLIC_BASE_URL", "https://0.0.0.0", "points at this machine"),
+    ("MAIL_SENDER", None, "MAIL_SENDER is not set"),
+    ("MAIL_SENDER", "elearn <no-reply@elearn.invalid>", "reserved for examples and tests"),
+    ("MAIL_SENDER", "elearn <no-reply@example.org>", "reserved for examples and tests"),
+    ("MAIL_SENDER", "noreply@school.test", "reserved for examples and tests"),
+    ("MAIL_SENDER", "root@localhost", "reserved for examples and tests"),
+    ("MAIL_SENDER", "elearn", "not an email address"),
+])
+def test_production_refuses_to_start_with_a_printed_setting_that_would_not_work(setting, value, problem):
+    with pytest.raises(ConfigError, match=problem):
+        create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **{**PRINTED, setting: value})
+
+
+def test_production_does_not_fall_back_to_the_development_defaults(monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("MAIL_SENDER", raising=False)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set; MAIL_SENDER is not set"):
+        create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+def test_production_reads_the_printed_settings_from_the_environment(monkeypatch):
+    for name, value in PRINTED.items():
+        monkeypatch.setenv(name, value)
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["PUBLIC_BASE_URL"] == PRINTED["PUBLIC_BASE_URL"]
 
 
 def test_unknown_configuration_name_is_refused():
@@ -191,7 +232,7 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(make_app):
 
 
 def test_production_uses_a_host_only_secure_session_cookie():
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED)
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-elearn"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -303,7 +303,8 @@ def test_source_and_secrets_are_not_served(client, path):
 def test_production_shows_generic_error_pages_and_no_debugger(app):
     from elearn import create_app
 
-    prod = create_app("production", SECRET_KEY="x" * 64, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    prod = create_app("production", SECRET_KEY="x" * 64, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                      PUBLIC_BASE_URL="https://training.northfield.sch.uk", MAIL_SENDER="training@northfield.sch.uk")
     try:
         assert prod.debug is False and prod.testing is False and not prod.config.get("PROPAGATE_EXCEPTIONS")
 
