@@ -20,3 +20,20 @@ def test_migrations_create_every_table_of_the_models(app):
     tables = set(inspect(db.engine).get_table_names())
     assert {table.name for table in db.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+def test_migration_files_sort_in_chain_order():
+    """`ls migrations/versions` reads as the history: each file name sorts after the revision it follows."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    folder = Path(__file__).resolve().parent.parent / "migrations"
+    config = Config(str(folder / "alembic.ini"))
+    config.set_main_option("script_location", str(folder))
+    scripts = ScriptDirectory.from_config(config)
+    assert len(scripts.get_heads()) == 1, "the migrations must form one chain"
+    oldest_first = [Path(revision.path).name for revision in reversed(list(scripts.walk_revisions()))]
+    assert oldest_first == sorted(oldest_first)
+    assert oldest_first == sorted(p.name for p in (folder / "versions").glob("*.py"))
