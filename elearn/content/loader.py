@@ -391,7 +391,7 @@ def _read_question(item: LineDict, outcome_keys: set[str] | None, c: _Collector)
     stem = _text(item, "stem", c)
     explanation = _text(item, "explanation", c)
     options = _read_options(item, kind, c)
-    if len(c.faults) > before or kind is None:
+    if len(c.faults) > before or kind is None:  # an unknown kind is a fault already; this narrows the type
         return None
     return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial))
 
@@ -424,7 +424,7 @@ def _check_option_rules(kind: QuestionKind | None, options: list[ParsedOption], 
         c.add(line, "at least one option must be correct")
     if kind is not None:
         spec = spec_for(kind)
-        # No correct option was reported above; the kind's rule adds its sentence for the other counts.
+        # Zero correct was reported above for every kind; the kind's sentence covers the other counts it refuses.
         if not spec.accepts_options([o.text for o in options]) or (correct and not spec.correct.allows(correct)):
             c.add(line, spec.rule)
     if len({o.text for o in options}) != len(options):
