@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.assessment.service import ATTEMPT_WINDOW, FINAL, AttemptAlreadySubmitted, load_drawn
 from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.models import Attempt, AttemptQuestion, Course, CourseVersion, Enrolment, QuestionKind, User
+from elearn.models import Attempt, AttemptQuestion, Course, CourseVersion, Enrolment, User
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,21 @@ class ShownQuestion:
 
     position: int
     stem: str
-    kind: str
+    kind: QuestionKind
     partial_credit: bool
     options: tuple[ShownOption, ...]
     is_answered: bool
 
+    # The page reads these, never the kind's name, so a new kind needs no template change.
     @property
-    def is_multiple(self) -> bool:
-        return self.kind == QuestionKind.MULTIPLE
+    def selects_many(self) -> bool:
+        """Checkboxes when the kind lets the learner tick several options; radios when it takes one."""
+        return spec_for(self.kind).selects_many
+
+    @property
+    def hint(self) -> str:
+        """The kind's instruction above the options, e.g. "Select one answer."."""
+        return spec_for(self.kind).hint
 
 
 @dataclass(frozen=True)
@@ -138,8 +146,8 @@ def _shown(drawn: AttemptQuestion) -> ShownQuestion:
         for number, option_id in enumerate(drawn.option_order, start=1)
     )
     question = drawn.question
-    return ShownQuestion(drawn.position, question.stem, str(question.kind), question.partial_credit, options,
-                         drawn.answered_at is not None)
+    return ShownQuestion(drawn.position, question.stem, QuestionKind(question.kind), question.partial_credit,
+                         options, drawn.answered_at is not None)
 
 
 def list_unanswered(attempt: Attempt) -> list[int]:

@@ -9,18 +9,12 @@ import math
 import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 
+# The one other import: kinds.py is as pure as this module (standard library only).
+from elearn.assessment.kinds import QuestionKind, partial_credit_names, spec_for
+
 Outcome = str | None
-
-
-class QuestionKind(StrEnum):
-    """A question type, as written in `questions.yaml`."""
-
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    TRUE_FALSE = "true_false"
 
 
 @dataclass(frozen=True)
@@ -137,16 +131,19 @@ class AnswerKey:
             raise ValueError("a question needs at least one correct option")
         if not self.correct_ids <= self.option_ids:
             raise ValueError("every correct option must be one of the question's options")
-        if self.kind is not QuestionKind.MULTIPLE and len(self.correct_ids) != 1:
-            raise ValueError(f"a {self.kind} question has exactly one correct option")
-        if self.kind is QuestionKind.TRUE_FALSE and len(self.option_ids) != 2:
-            raise ValueError("a true/false question has exactly two options")
-        if self.partial_credit and self.kind is not QuestionKind.MULTIPLE:
-            raise ValueError("only a multiple-answer question can give partial credit")
+        spec = spec_for(self.kind)
+        if not spec.correct.allows(len(self.correct_ids)):
+            raise ValueError(f"a {spec.name} question has {spec.correct.value} correct option")
+        # Only a fixed option count matters to marking (True and False need both); the ranges of
+        # free options are an authoring rule the loader enforces, and any count marks soundly.
+        if spec.fixed_texts and len(self.option_ids) != len(spec.fixed_texts):
+            raise ValueError(f"a {spec.name} question has exactly {len(spec.fixed_texts)} options")
+        if self.partial_credit and not spec.allows_partial_credit:
+            raise ValueError(f"only a {partial_credit_names()} question can give partial credit")
 
 
 def mark_question(key: AnswerKey, selected: frozenset[int]) -> Fraction:
-    """Return the mark for one question, from 0 to 1.
+    """Return the mark for one question, from 0 to 1, by its kind's marker (see kinds.py).
 
     All-or-nothing questions score 1 only when the selection is exactly the correct options.
     A partial-credit question scores the share of options judged correctly: ticked when
@@ -158,11 +155,8 @@ def mark_question(key: AnswerKey, selected: frozenset[int]) -> Fraction:
     if not selected <= key.option_ids:
         # No ids in the message: a selection is a learner's answer and must not reach the logs.
         raise ValueError("the selection includes an option that is not part of this question")
-    if key.partial_credit:
-        # An option is misjudged exactly when it is in one set but not the other.
-        misjudged = len(selected ^ key.correct_ids)
-        return Fraction(len(key.option_ids) - misjudged, len(key.option_ids))
-    return Fraction(1) if selected == key.correct_ids else Fraction(0)
+    marker = spec_for(key.kind).marker_for(key.partial_credit)
+    return marker(key.option_ids, key.correct_ids, selected)
 
 
 @dataclass(frozen=True)

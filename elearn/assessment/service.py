@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from elearn.assessment import marking
+from elearn.assessment.kinds import spec_for
 from elearn.audit import record_event
 from elearn.certificates.service import issue_certificate
 from elearn.db import now_utc
@@ -32,7 +33,6 @@ from elearn.models import (
     Enrolment,
     Option,
     Question,
-    QuestionKind,
     User,
 )
 
@@ -197,7 +197,7 @@ def save_answers(attempt: Attempt, sheet: Mapping[int, Sequence[int]], *, actor:
 
     Raises:
         InvalidInput: a position not in the attempt, an option number out of range, or more
-            than one option for a single-answer question. Nothing is saved.
+            than one option for a question whose kind selects one. Nothing is saved.
         AttemptAlreadySubmitted: the attempt has a result; answers can no longer change.
     """
     if attempt.user_id != actor.id:
@@ -222,7 +222,7 @@ def _option_ids(drawn: AttemptQuestion | None, numbers: Sequence[int]) -> list[i
         raise InvalidInput("answers", "The answers named a question that is not part of this attempt.")
     if len(set(numbers)) != len(numbers) or any(not 1 <= n <= len(drawn.option_order) for n in numbers):
         raise InvalidInput("answers", "The answers named an option that is not part of the question.")
-    if drawn.question.kind != QuestionKind.MULTIPLE and len(numbers) > 1:
+    if not spec_for(drawn.question.kind).selects_many and len(numbers) > 1:
         raise InvalidInput("answers", "Choose only one answer for this question.")
     return [drawn.option_order[n - 1] for n in numbers]
 
@@ -294,7 +294,7 @@ def _mark(attempt: Attempt) -> marking.Result:
 
 def _answer_key(question: Question) -> marking.AnswerKey:
     return marking.AnswerKey(
-        kind=marking.QuestionKind(question.kind),
+        kind=question.kind,
         option_ids=frozenset(option.id for option in question.options),
         correct_ids=frozenset(option.id for option in question.options if option.is_correct),
         partial_credit=question.partial_credit,

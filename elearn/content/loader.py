@@ -11,12 +11,12 @@ from typing import Any
 
 import yaml
 
+from elearn.assessment.kinds import QuestionKind, parse_kind, partial_credit_names, spec_for
 from elearn.content.markdown import check_markdown, render_markdown
 from elearn.content.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_NAME_RE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
-QUESTION_KINDS = ("single", "multiple", "true_false")
 REVIEW_POLICIES = ("full", "hide-correct-on-fail")
 COURSE_KEYS_REQUIRED = (
     "title", "summary", "topic", "audience", "cpd_hours", "questions_per_attempt",
@@ -66,7 +66,7 @@ class ParsedOption:
 class ParsedQuestion:
     key: str
     outcome: str | None
-    kind: str
+    kind: QuestionKind
     stem: str
     options: tuple[ParsedOption, ...]
     explanation: str
@@ -378,24 +378,25 @@ def _read_question(item: LineDict, outcome_keys: set[str] | None, c: _Collector)
     key = _text(item, "id", c, limit=80)
     if key and not SLUG_RE.match(key):
         c.add(item.line_of("id"), "question id must use lower-case letters, digits and hyphens")
-    kind = item.get("type")
-    if kind not in QUESTION_KINDS:
-        c.add(item.line_of("type"), f"'type' must be one of: {', '.join(QUESTION_KINDS)}")
+    kind = parse_kind(item.get("type"))
+    if kind is None:
+        c.add(item.line_of("type"), f"'type' must be one of: {', '.join(QuestionKind)}")
     outcome = item.get("outcome")
     if outcome is not None and outcome_keys is not None and outcome not in outcome_keys:
         c.add(item.line_of("outcome"), f"outcome '{outcome}' is not one of the course's outcomes")
     partial = item.get("partial_credit", False)
-    if not isinstance(partial, bool) or (partial and kind != "multiple"):
-        c.add(item.line_of("partial_credit"), "'partial_credit' is true or false, and only for multiple choice")
+    if not isinstance(partial, bool) or (partial and (kind is None or not spec_for(kind).allows_partial_credit)):
+        c.add(item.line_of("partial_credit"),
+              f"'partial_credit' is true or false, and only for {partial_credit_names()} questions")
     stem = _text(item, "stem", c)
     explanation = _text(item, "explanation", c)
-    options = _read_options(item, str(kind), c)
-    if len(c.faults) > before:
+    options = _read_options(item, kind, c)
+    if len(c.faults) > before or kind is None:  # an unknown kind is a fault already; this narrows the type
         return None
-    return ParsedQuestion(key, outcome, str(kind), stem, options, explanation, bool(partial))
+    return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial))
 
 
-def _read_options(item: LineDict, kind: str, c: _Collector) -> tuple[ParsedOption, ...]:
+def _read_options(item: LineDict, kind: QuestionKind | None, c: _Collector) -> tuple[ParsedOption, ...]:
     raw = item.get("options")
     if not isinstance(raw, LineList):
         c.add(item.line_of("options"), "'options' must be a list")
@@ -413,15 +414,18 @@ def _read_options(item: LineDict, kind: str, c: _Collector) -> tuple[ParsedOptio
     return tuple(options)
 
 
-def _check_option_rules(kind: str, options: list[ParsedOption], line: int, c: _Collector) -> None:
+def _check_option_rules(kind: QuestionKind | None, options: list[ParsedOption], line: int, c: _Collector) -> None:
+    """Every question needs a correct option and distinct texts; its kind's spec sets the rest.
+
+    An unknown kind was reported already, so only the rules every kind shares are checked then.
+    """
     correct = sum(o.is_correct for o in options)
     if correct == 0:
         c.add(line, "at least one option must be correct")
-    if kind == "single" and (not 2 <= len(options) <= 6 or correct > 1):
-        c.add(line, "a single-choice question has 2 to 6 options and exactly one correct")
-    elif kind == "multiple" and not 2 <= len(options) <= 8:
-        c.add(line, "a multiple-choice question has 2 to 8 options")
-    elif kind == "true_false" and (sorted(o.text for o in options) != ["False", "True"] or correct != 1):
-        c.add(line, "a true/false question has exactly the options True and False, one of them correct")
+    if kind is not None:
+        spec = spec_for(kind)
+        # Zero correct was reported above for every kind; the kind's sentence covers the other counts it refuses.
+        if not spec.accepts_options([o.text for o in options]) or (correct and not spec.correct.allows(correct)):
+            c.add(line, spec.rule)
     if len({o.text for o in options}) != len(options):
         c.add(line, "two options have the same text")

@@ -4,7 +4,7 @@ from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCod
 from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
-from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, QuestionKind, ReviewPolicy
+from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.organisations import (
@@ -48,7 +48,6 @@ __all__ = [
     "OrganisationDomain",
     "PasswordResetToken",
     "Question",
-    "QuestionKind",
     "QuestionTally",
     "RecoveryCode",
     "ReminderLog",

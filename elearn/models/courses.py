@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from elearn.assessment.kinds import QuestionKind
 from elearn.db import Base, UTCDateTime, now_utc
 
 
@@ -85,12 +86,6 @@ class Lesson(Base):
     version: Mapped[CourseVersion] = relationship(back_populates="lessons")
 
 
-class QuestionKind(StrEnum):
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    TRUE_FALSE = "true_false"
-
-
 class Question(Base):
     """A question in a version's bank; `key` is the author's stable id across versions."""
 
@@ -102,7 +97,7 @@ class Question(Base):
     key: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(20))
-    kind: Mapped[QuestionKind] = mapped_column(String(20))
+    kind: Mapped[QuestionKind] = mapped_column(String(20))  # the enum's value; reads back as plain text
     partial_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     stem: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.assessment import service
+from elearn.assessment.kinds import spec_for
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, AuditEvent, Certificate, Enrolment
 from tests.assessment.helpers import attempt_id_from, form_data, ready, right, sheet
@@ -96,7 +97,7 @@ def test_the_one_page_view_refuses_a_question_not_in_the_attempt(client, attempt
 
 def test_two_options_for_a_single_answer_question_are_refused(client, attempt):
     rows = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id))
-    single = next(row for row in rows if row.question.kind != "multiple")
+    single = next(row for row in rows if not spec_for(row.question.kind).selects_many)
     before = snapshot()
     response = client.post(f"/attempts/{attempt.id}/questions/{single.position}",
                            data={f"answer-{single.position}": ["1", "2"]})

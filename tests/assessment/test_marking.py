@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elearn.assessment import marking
+from elearn.assessment import kinds, marking
+from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.assessment.marking import (
     AnswerKey,
     BankQuestion,
-    QuestionKind,
     Result,
     draw_questions,
     mark_question,
@@ -123,9 +123,9 @@ def test_a_selection_with_an_unknown_option_is_rejected(key):
         (MULTIPLE,   ticks(1, 2, 3), ticks(3, 4),  False, "must be one of"),
         (SINGLE,     ticks(1, 2, 3), ticks(1, 2),  False, "exactly one correct"),
         (TRUE_FALSE, ticks(1, 2),    ticks(1, 2),  False, "exactly one correct"),
-        (TRUE_FALSE, ticks(1, 2, 3), ticks(1),     False, "exactly two options"),
-        (SINGLE,     ticks(1, 2, 3), ticks(1),     True,  "only a multiple-answer"),
-        (TRUE_FALSE, ticks(1, 2),    ticks(1),     True,  "only a multiple-answer"),
+        (TRUE_FALSE, ticks(1, 2, 3), ticks(1),     False, "exactly 2 options"),
+        (SINGLE,     ticks(1, 2, 3), ticks(1),     True,  "only a multiple-choice"),
+        (TRUE_FALSE, ticks(1, 2),    ticks(1),     True,  "only a multiple-choice"),
     ],
 )
 def test_an_inconsistent_answer_key_is_refused(kind, options, correct, partial, problem):
@@ -429,15 +429,16 @@ def test_shuffle_options_returns_a_permutation_and_leaves_the_input_alone():
 def answered_questions(
     draw: st.DrawFn, partial_credit: bool | None = None
 ) -> tuple[AnswerKey, frozenset[int]]:
-    """Any valid answer key with any selection of its own options."""
+    """Any valid answer key of any kind, as its spec allows, with any selection of its own options."""
     kind = draw(st.sampled_from(QuestionKind))
-    size = {TRUE_FALSE: 2, SINGLE: draw(st.integers(2, 6)), MULTIPLE: draw(st.integers(2, 8))}[kind]
+    spec = spec_for(kind)
+    size = draw(st.integers(spec.min_options, spec.max_options))
     options = draw(st.lists(st.integers(1, 10_000), min_size=size, max_size=size, unique=True))
-    if kind is MULTIPLE:
-        correct = draw(st.sets(st.sampled_from(options), min_size=1))
+    correct_count = draw(st.sampled_from([n for n in range(1, size + 1) if spec.correct.allows(n)]))
+    correct = draw(st.sets(st.sampled_from(options), min_size=correct_count, max_size=correct_count))
+    if spec.allows_partial_credit:
         partial = draw(st.booleans()) if partial_credit is None else partial_credit
     else:
-        correct = {draw(st.sampled_from(options))}
         partial = False
     selected = draw(st.sets(st.sampled_from(options)))
     return AnswerKey(kind, frozenset(options), frozenset(correct), partial), frozenset(selected)
@@ -537,8 +538,17 @@ def test_an_outcome_is_drawn_less_than_another_minus_one_only_when_it_has_run_ou
 # --- the module stays pure -----------------------------------------------------------------
 
 
-def test_marking_imports_only_the_standard_library():
-    tree = ast.parse(Path(marking.__file__).read_text())
+def top_level_imports(module, allowed: frozenset[str] = frozenset()) -> set[str]:
+    """The top-level packages a module imports, leaving out the modules in `allowed`."""
+    tree = ast.parse(Path(module.__file__).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert {name.split(".")[0] for name in imported} <= sys.stdlib_module_names
+    return {name.split(".")[0] for name in imported - allowed}
+
+
+def test_marking_imports_only_the_standard_library_and_the_kinds():
+    assert top_level_imports(marking, allowed=frozenset({"elearn.assessment.kinds"})) <= sys.stdlib_module_names
+
+
+def test_the_kinds_import_only_the_standard_library():
+    assert top_level_imports(kinds) <= sys.stdlib_module_names

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.assessment import attempts, service
+from elearn.assessment.kinds import spec_for
 from elearn.assessment.review import AttemptStillOpen, get_review
 from elearn.assessment.service import (
     AttemptAlreadySubmitted,
@@ -167,7 +168,7 @@ def test_saving_refuses_answers_the_page_could_not_send(make, answers, message):
 def test_a_single_answer_question_takes_one_option_only(make):
     enrolment = ready(make)
     attempt = start_attempt(enrolment, actor=enrolment.user)
-    single = next(row for row in drawn(attempt) if row.question.kind != "multiple")
+    single = next(row for row in drawn(attempt) if not spec_for(row.question.kind).selects_many)
     with pytest.raises(InvalidInput, match="only one"):
         save_answers(attempt, {single.position: [1, 2]}, actor=enrolment.user)
     assert count(AttemptAnswer) == 0

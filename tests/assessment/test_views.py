@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from elearn.assessment.kinds import spec_for
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptQuestion, Certificate, Enrolment
 from tests.assessment.helpers import (
@@ -160,8 +161,7 @@ def test_question_pages_use_a_fieldset_legend_and_labelled_inputs(client, make, 
     for row in drawn(attempt):
         page = client.get(f"/attempts/{attempt.id}/questions/{row.position}").get_data(as_text=True)
         assert "<fieldset" in page and "<legend" in page
-        kind = row.question.kind
-        assert f'type="{"checkbox" if kind == "multiple" else "radio"}"' in page
+        assert f'type="{"checkbox" if spec_for(row.question.kind).selects_many else "radio"}"' in page
         assert page.count("<label for=\"answer-") == len(row.option_order)
 
 
