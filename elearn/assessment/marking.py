@@ -122,8 +122,8 @@ class AnswerKey:
     partial_credit: bool = False
 
     def __post_init__(self) -> None:
-        # A kind read back from a String column arrives as plain text (or as the models' own
-        # enum); normalise it so the checks below compare like with like.
+        # A kind read back from the String column arrives as plain text; normalise it so the checks
+        # below compare like with like.
         object.__setattr__(self, "kind", QuestionKind(self.kind))
         # The loader validates questions.yaml too; this catches a key built wrongly from rows,
         # which would otherwise mark every learner wrong without a sound.

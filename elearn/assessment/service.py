@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from elearn.assessment import marking
-from elearn.assessment.kinds import spec_for
+from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.audit import record_event
 from elearn.certificates.service import issue_certificate
 from elearn.db import now_utc
@@ -294,7 +294,7 @@ def _mark(attempt: Attempt) -> marking.Result:
 
 def _answer_key(question: Question) -> marking.AnswerKey:
     return marking.AnswerKey(
-        kind=question.kind,
+        kind=QuestionKind(question.kind),
         option_ids=frozenset(option.id for option in question.options),
         correct_ids=frozenset(option.id for option in question.options if option.is_correct),
         partial_credit=question.partial_credit,

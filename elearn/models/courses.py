@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elearn.assessment.kinds import QuestionKind
 from elearn.db import Base, UTCDateTime, now_utc
 
 
@@ -97,7 +96,9 @@ class Question(Base):
     key: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(20))
-    kind: Mapped[QuestionKind] = mapped_column(String(20))  # the enum's value; reads back as plain text
+    # A QuestionKind value (elearn/assessment/kinds.py, the one list of kinds). Plain text here, so the
+    # models, the bottom layer, never import a feature; spec_for() takes the text.
+    kind: Mapped[str] = mapped_column(String(20))
     partial_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     stem: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
