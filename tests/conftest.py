@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Self
 
 import pytest
 from flask import Flask
@@ -172,21 +173,45 @@ def login_as(client: FlaskClient, make: Makers):  # type: ignore[no-untyped-def]
     return login
 
 
+class QueryCount(int):
+    """A number of SQL statements that, when an assertion on it fails, shows the statements themselves."""
+
+    statements: tuple[str, ...]
+
+    def __new__(cls, statements: list[str]) -> Self:
+        count = super().__new__(cls, len(statements))
+        count.statements = tuple(statements)
+        return count
+
+    def __repr__(self) -> str:
+        # One line: pytest escapes newlines in an assertion's explanation.
+        listing = " ".join(f"[{n}] {' '.join(sql.split())}" for n, sql in enumerate(self.statements, 1))
+        return f"{int(self)} statements: {listing}"
+
+
+class QueryCounter:
+    """The statements run inside a `with count_queries() as counter:` block."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> QueryCount:
+        return QueryCount(self.statements)
+
+
 @pytest.fixture
 def count_queries(app: Flask):  # type: ignore[no-untyped-def]
-    """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`."""
+    """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`.
+
+    A failed budget (`assert counter.count <= 8`) prints every statement that was run.
+    """
 
     @contextmanager
     def counting():  # type: ignore[no-untyped-def]
-        class Counter:
-            def __init__(self) -> None:
-                self.count = 0
-                self.statements: list[str] = []
-
-        counter = Counter()
+        counter = QueryCounter()
 
         def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            counter.count += 1
             counter.statements.append(statement)
 
         event.listen(_db.engine, "before_cursor_execute", before)
