@@ -8,9 +8,7 @@ from flask_login import current_user, login_required
 
 from elearn import downloads
 from elearn.certificates import names, service
-from elearn.certificates.codes import format_code
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
-from elearn.certificates.pdf import hours_text
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
@@ -24,16 +22,6 @@ public_bp = Blueprint("certificates_public", __name__, template_folder="template
 # Per client address, shared by both lookup routes: enough for a person checking a pile of
 # certificates, far too few to walk a 78-bit code space.
 VERIFY_LIMIT = "30 per minute"
-
-
-bp.add_app_template_filter(format_code, "format_certificate_code")
-bp.add_app_template_filter(hours_text, "cpd_hours")
-
-
-@bp.app_template_global("refreshers_due")
-def refreshers_due() -> dict[int, service.RefresherOffer]:
-    """For the learning dashboard: the refreshers to offer the logged-in learner, by course id."""
-    return service.list_refreshers_due(current_user) if current_user.is_authenticated else {}
 
 
 @bp.get("/my-certificates")
