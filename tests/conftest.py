@@ -21,6 +21,7 @@ from elearn.models import User
 from tests.makers import Makers
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+WRITES = {"INSERT", "UPDATE", "DELETE"}
 
 
 class IsolatedClient(FlaskClient):
@@ -174,7 +175,10 @@ def login_as(client: FlaskClient, make: Makers):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def count_queries(app: Flask):  # type: ignore[no-untyped-def]
-    """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`."""
+    """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`.
+
+    `counter.writes` lists the INSERT, UPDATE and DELETE statements among them.
+    """
 
     @contextmanager
     def counting():  # type: ignore[no-untyped-def]
@@ -182,6 +186,10 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
             def __init__(self) -> None:
                 self.count = 0
                 self.statements: list[str] = []
+
+            @property
+            def writes(self) -> list[str]:
+                return [s for s in self.statements if s.lstrip().split(None, 1)[0].upper() in WRITES]
 
         counter = Counter()
 

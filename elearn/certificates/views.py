@@ -27,7 +27,7 @@ VERIFY_LIMIT = "30 per minute"
 @bp.get("/my-certificates")
 @login_required
 def mine() -> ResponseReturnValue:
-    service.repair_missing_certificates(user=current_user)  # one query; issues any certificate a pass is owed
+    # A read: a pass without its certificate is repaired by `flask certificates repair`, never by this page.
     return render_template("certificates/list.html", entries=service.list_my_certificates(current_user))
 
 
