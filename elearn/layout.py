@@ -37,7 +37,7 @@ def remember_viewer() -> None:
 
 
 def ensure_viewer() -> None:
-    """For an error page refused before remember_viewer ran (a rate limit): read the viewer now, not in the template."""
+    """For an error page refused before remember_viewer ran (the CSRF check): read the viewer now, not in the template."""
     if "viewer" not in g:
         remember_viewer()
 
