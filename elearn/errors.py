@@ -10,6 +10,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from elearn.layout import ensure_viewer
+
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,8 @@ ERROR_TITLES = {
 def render_error(status: int, message: str = "") -> ResponseReturnValue:
     """Render the accessible error page for a status code."""
     title = ERROR_TITLES.get(status, "Something went wrong")
+    if status != 503:  # when the database is what failed, greet nobody rather than ask it again
+        ensure_viewer()
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

@@ -22,6 +22,7 @@ from elearn.models import User
 from tests.makers import Makers
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+WRITES = {"INSERT", "UPDATE", "DELETE"}
 
 
 class IsolatedClient(FlaskClient):
@@ -199,12 +200,21 @@ class QueryCounter:
     def count(self) -> QueryCount:
         return QueryCount(self.statements)
 
+    @property
+    def writes(self) -> list[str]:
+        """The INSERT, UPDATE and DELETE statements among them."""
+        return [s for s in self.statements if s.lstrip().split(None, 1)[0].upper() in WRITES]
+
 
 @pytest.fixture
 def count_queries(app: Flask):  # type: ignore[no-untyped-def]
     """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`.
 
+<<<<<<< HEAD
     A failed budget (`assert counter.count <= 8`) prints every statement that was run.
+=======
+    `counter.writes` lists the INSERT, UPDATE and DELETE statements among them.
+>>>>>>> seams-pages
     """
 
     @contextmanager

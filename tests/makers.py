@@ -45,9 +45,8 @@ class Makers:
     def two_factor(self, user: User) -> pyotp.TOTP:
         """Switch two-factor sign-in on for a user (once) and return their code generator."""
         if not user.has_two_factor:
-            two_factor.start_setup(user)
-            totp = pyotp.TOTP(user.totp_secret)
-            two_factor.confirm_setup(user, totp.now())
+            secret = two_factor.start_setup(user)
+            two_factor.confirm_setup(user, secret, pyotp.TOTP(secret).now())
         return pyotp.TOTP(user.totp_secret)
 
     @staticmethod

@@ -135,6 +135,19 @@ def test_an_unexpected_error_gets_the_custom_500_without_a_traceback(make_app):
     assert "boom" not in body and "Traceback" not in body
 
 
+def test_an_error_page_after_a_rollback_still_greets_the_signed_in_person(client, make, sign_in):
+    sign_in(make.user(name="Rita Reader"))
+    response = client.get("/courses/no-such-course")  # NotFound from the service, then a rollback
+    assert response.status_code == 404 and "Rita Reader" in response.get_data(as_text=True)
+
+
+def test_a_page_refused_before_the_view_still_greets_the_signed_in_person(make_app, make, sign_in):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    sign_in(make.user(name="Rita Reader"), via=client)
+    response = client.post("/account/password", data={})  # refused by the CSRF check, before any view hook
+    assert response.status_code == 400 and "Rita Reader" in response.get_data(as_text=True)
+
+
 def test_every_response_carries_baseline_security_headers(client):
     response = client.get("/courses")
     assert response.headers["X-Content-Type-Options"] == "nosniff"

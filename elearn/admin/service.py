@@ -173,7 +173,7 @@ def search_users(query: str, page: int, *, actor: User) -> Page[User]:
 
 def get_user(user_id: int, *, actor: User) -> User:
     _require_admin(actor)
-    user = db.session.get(User, user_id)
+    user = db.session.scalar(select(User).options(joinedload(User.organisation)).where(User.id == user_id))
     if user is None:
         raise NotFound()
     return user

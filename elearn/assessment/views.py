@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from elearn.assessment import attempts, forms, review, service
 from elearn.errors import InvalidInput
+from elearn.evidence import service as evidence
 from elearn.extensions import db
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
@@ -103,7 +104,8 @@ def submit(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def result(attempt_id: int) -> ResponseReturnValue:
     reviewed = review.get_review(attempts.get_own_attempt(attempt_id, actor=current_user), actor=current_user)
-    return render_template("assessment/result.html", review=reviewed, course=reviewed.attempt.enrolment.course)
+    return render_template("assessment/result.html", review=reviewed, course=reviewed.attempt.enrolment.course,
+                           gain=evidence.get_learner_gain(reviewed.attempt, actor=current_user))
 
 
 def _save(attempt: Attempt, positions: list[int]) -> InvalidInput | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
@@ -12,6 +12,10 @@ from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFac
 from elearn.errors import InvalidInput
 
 bp = Blueprint("account", __name__, template_folder="templates")
+
+# The TOTP secret being set up, in the signed session cookie until confirmed. The person is shown it on the
+# page anyway; the request log records no session contents.
+SETUP_KEY = "two_factor_setup"
 
 # Pages a manager or admin may still reach before they have set up two-factor sign-in.
 SETUP_ALLOWED = {"account.two_factor_setup", "auth.logout", "static", "pages.worried", "pages.accessibility",
@@ -69,19 +73,31 @@ def change_email() -> ResponseReturnValue:
 @login_required
 def two_factor_setup() -> ResponseReturnValue:
     if current_user.has_two_factor:
+        session.pop(SETUP_KEY, None)
         return redirect(url_for("account.overview"))
+    secret = _secret_being_set_up()
     form = TwoFactorForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor_service.confirm_setup(current_user, form.code.data)
+            codes = two_factor_service.confirm_setup(current_user, secret, form.code.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:
+            session.pop(SETUP_KEY, None)
             return render_template("auth/recovery_codes.html", codes=codes)
-    if not current_user.totp_secret:
-        two_factor_service.start_setup(current_user)
-    return render_template("auth/two_factor_setup.html", form=form, secret=current_user.totp_secret,
-                           qr=two_factor_service.qr_code_data_uri(current_user)), 200 if not form.errors else 422
+    return render_template("auth/two_factor_setup.html", form=form, secret=secret,
+                           qr=two_factor_service.qr_code_data_uri(current_user, secret)), 200 if not form.errors else 422
+
+
+def _secret_being_set_up() -> str:
+    """The secret this person is setting up: kept in their session, so a reload or a second tab shows the same
+    QR code, and written to their account only when a right code confirms it."""
+    pending = session.get(SETUP_KEY)
+    if isinstance(pending, dict) and pending.get("user") == current_user.id and isinstance(pending.get("secret"), str):
+        return str(pending["secret"])
+    secret = two_factor_service.start_setup(current_user)
+    session[SETUP_KEY] = {"user": current_user.id, "secret": secret}
+    return secret
 
 
 @bp.post("/account/two-factor/disable")

@@ -30,30 +30,28 @@ def _hash(code: str) -> str:
 
 
 def start_setup(user: User) -> str:
-    """Give the account a fresh, not yet active, TOTP secret and return it."""
+    """A fresh TOTP secret to set up; nothing is saved: the caller keeps it until confirm_setup accepts a code."""
     if user.has_two_factor:
         raise NotAllowed("Two-factor sign-in is already on.")
-    user.totp_secret = pyotp.random_base32()
-    db.session.commit()
-    return user.totp_secret
+    return pyotp.random_base32()
 
 
-def provisioning_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=ISSUER)
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def qr_code_data_uri(user: User) -> str:
+def qr_code_data_uri(user: User, secret: str) -> str:
     """The setup QR code as an SVG data URI, so the page needs no script and no external request."""
-    svg = segno.make(provisioning_uri(user), error="m").svg_inline(scale=5, dark="#1d2430")
+    svg = segno.make(provisioning_uri(user, secret), error="m").svg_inline(scale=5, dark="#1d2430")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def _accept_totp(user: User, code: str) -> bool:
-    """Accept a current code once: the time step must be newer than the last one used."""
+def _accept_totp(user: User, secret: str | None, code: str) -> bool:
+    """Accept a current code of this secret once: the time step must be newer than the last one used."""
     code = code.replace(" ", "")
-    if not user.totp_secret or not code.isdigit() or len(code) != 6:
+    if not secret or not code.isdigit() or len(code) != 6:
         return False
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(secret)
     now = now_utc()
     for drift in (-1, 0, 1):  # allow one 30-second step of clock difference either way
         step = totp.timecode(now) + drift
@@ -63,13 +61,14 @@ def _accept_totp(user: User, code: str) -> bool:
     return False
 
 
-def confirm_setup(user: User, code: str) -> list[str]:
-    """Switch two-factor sign-in on once the first code is right; return the recovery codes, shown once."""
-    if user.has_two_factor or not user.totp_secret:
+def confirm_setup(user: User, secret: str, code: str) -> list[str]:
+    """Save the secret being set up and switch two-factor sign-in on once its first code is right (a wrong code
+    saves nothing); return the recovery codes, shown once."""
+    if user.has_two_factor or not secret:
         raise NotAllowed("Start the two-factor set-up again.")
-    if not _accept_totp(user, code):
+    if not _accept_totp(user, secret, code):
         raise InvalidInput("code", WRONG_CODE)
-    user.totp_enabled_at = now_utc()
+    user.totp_secret, user.totp_enabled_at = secret, now_utc()
     codes = _replace_recovery_codes(user)
     record_event("two_factor.enabled", actor=user, subject=user)
     db.session.commit()
@@ -99,7 +98,7 @@ def verify_second_factor(user: User, code: str) -> bool:
     from elearn.auth.service import record_failed_login, record_successful_login
 
     code = (code or "").strip()[:32]
-    accepted = _accept_totp(user, code) or (len(code) > 6 and _accept_recovery_code(user, code))
+    accepted = _accept_totp(user, user.totp_secret, code) or (len(code) > 6 and _accept_recovery_code(user, code))
     if accepted:
         record_successful_login(user, method="two_factor")
     else:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from elearn.catalog import service
+from elearn.evidence import service as evidence
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -23,4 +24,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/courses/<slug>")
 def course(slug: str) -> ResponseReturnValue:
-    return render_template("catalog/course.html", overview=service.get_course_overview(slug, _actor()))
+    overview = service.get_course_overview(slug, _actor())
+    # The knowledge check, confidence and evaluation the learner is offered on this course, if enrolled.
+    status = evidence.find_status(overview.course, actor=current_user) if current_user.is_authenticated else None
+    return render_template("catalog/course.html", overview=overview, evidence=status)

@@ -8,9 +8,7 @@ from flask_login import current_user, login_required
 
 from elearn import downloads
 from elearn.certificates import names, service
-from elearn.certificates.codes import format_code
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
-from elearn.certificates.pdf import hours_text
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
@@ -26,20 +24,10 @@ public_bp = Blueprint("certificates_public", __name__, template_folder="template
 VERIFY_LIMIT = "30 per minute"
 
 
-bp.add_app_template_filter(format_code, "format_certificate_code")
-bp.add_app_template_filter(hours_text, "cpd_hours")
-
-
-@bp.app_template_global("refreshers_due")
-def refreshers_due() -> dict[int, service.RefresherOffer]:
-    """For the learning dashboard: the refreshers to offer the logged-in learner, by course id."""
-    return service.list_refreshers_due(current_user) if current_user.is_authenticated else {}
-
-
 @bp.get("/my-certificates")
 @login_required
 def mine() -> ResponseReturnValue:
-    service.repair_missing_certificates(user=current_user)  # one query; issues any certificate a pass is owed
+    # A read: a pass without its certificate is repaired by `flask certificates repair`, never by this page.
     return render_template("certificates/list.html", entries=service.list_my_certificates(current_user))
 
 

@@ -154,7 +154,8 @@ def version_statistics(version: CourseVersion, *, actor: User) -> VersionStatist
     """
     _require_admin(actor)
     version_id = version.id  # counting commits, which expires `version`; do not reload it for the id
-    tallies.count_new_attempts(version_id)
+    if tallies.count_new_attempts(version_id):
+        db.session.refresh(version)  # the page shows the version: load it here, not from the template
     sums = tallies.question_sums(version_id)
     picks = tallies.option_picks(version_id)
     questions = db.session.scalars(select(Question).where(Question.version_id == version_id)

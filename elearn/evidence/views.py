@@ -18,25 +18,12 @@ from elearn.learning import service as learning
 from elearn.manage import access
 from elearn.manage import service as manage
 from elearn.manage.access import managed_organisation
-from elearn.models import Attempt, Course, Role
+from elearn.models import Role
 from elearn.security import role_required
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 manage_bp = Blueprint("evidence_manage", __name__, url_prefix="/manage/learning-gain", template_folder="templates")
 admin_bp = Blueprint("evidence_admin", __name__, url_prefix="/admin", template_folder="templates")
-
-
-@bp.app_context_processor
-def evidence_helpers() -> dict[str, Any]:
-    """For the course page's nudge and the result page's gain sentence, which other features render."""
-
-    def evidence_status(course: Course) -> service.EvidenceStatus | None:
-        return service.find_status(course, actor=current_user) if current_user.is_authenticated else None
-
-    def learner_gain(attempt: Attempt) -> service.LearnerGain | None:
-        return service.get_learner_gain(attempt, actor=current_user)
-
-    return {"evidence_status": evidence_status, "learner_gain": learner_gain}
 
 
 # --- learners --------------------------------------------------------------------------------

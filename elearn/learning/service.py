@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from elearn.certificates.service import is_refresher_due
 from elearn.clock import london_today
@@ -68,9 +69,10 @@ def latest_version(course: Course) -> CourseVersion:
 
 
 def find_current_enrolment(user: User, course: Course) -> Enrolment | None:
-    """The learner's latest enrolment (cycle) on a course, if any."""
+    """The learner's latest enrolment (cycle) on a course, if any, with its course version (which its pages show)."""
     return db.session.scalar(
         select(Enrolment)
+        .options(joinedload(Enrolment.version))
         .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
         .order_by(Enrolment.cycle.desc())
         .limit(1)

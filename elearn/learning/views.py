@@ -6,6 +6,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from elearn.certificates import service as certificates
+from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
 from elearn.manage.contacts import ROLE_LABELS, contacts_for
@@ -19,7 +21,8 @@ def dashboard() -> ResponseReturnValue:
     from elearn.manage.learners import list_assigned_courses
 
     return render_template("learning/dashboard.html", entries=service.list_my_learning(current_user),
-                           assignments=list_assigned_courses(current_user))
+                           assignments=list_assigned_courses(current_user),
+                           refresher_offers=certificates.list_refreshers_due(current_user))
 
 
 @bp.post("/courses/<slug>/start")
@@ -43,16 +46,20 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
     course = service.get_published_course(slug)
     enrolment = service.get_enrolment(current_user, course)
     current = service.get_lesson(enrolment, position)
-    service.open_lesson(enrolment, current)
     lessons = service.list_lessons(enrolment)
-    return render_template(
+    page = render_template(
         "learning/lesson.html", course=course, enrolment=enrolment, lesson=current,
         lessons=lessons, done=service.completed_lesson_ids(enrolment),
         progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(),
+        # The first lesson offers the knowledge check while it is open.
+        evidence=evidence.find_status(course, actor=current_user) if current.position == 1 else None,
         # The final lesson shows the learner's own organisation's safeguarding contacts.
         safeguarding_contacts=contacts_for(current_user) if current.position == len(lessons) else [],
         contact_role_labels=ROLE_LABELS,
     )
+    # The resume point is recorded once the page is composed: its commit expires every row the page reads.
+    service.open_lesson(enrolment, current)
+    return page
 
 
 @bp.post("/courses/<slug>/lessons/<int:position>/complete")

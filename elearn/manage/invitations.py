@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
 from elearn.auth.service import check_new_password, find_user_by_email, normalise_email
@@ -154,7 +155,8 @@ def find_valid_invitation(token: str) -> Invitation | None:
     """The open, unexpired invitation for this token string, if there is one."""
     if not token or len(token) > 128:
         return None
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    invitation = db.session.scalar(select(Invitation).options(joinedload(Invitation.organisation))
+                                   .where(Invitation.token_hash == hash_token(token)))
     if (invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None
             or invitation.expires_at <= now_utc()):
         return None

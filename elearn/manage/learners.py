@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
@@ -124,7 +125,7 @@ def learner_record(user: User) -> LearnerRecord:
 
 def get_member_attempt(org: Organisation, user_id: int, attempt_id: int) -> Attempt:
     """An attempt of a member of this organisation, or NotFound (another organisation's id included)."""
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.version), joinedload(Attempt.user)])
     if attempt is None or attempt.user_id != user_id or attempt.user.organisation_id != org.id:
         raise NotFound("There is no attempt with this address in your organisation.")
     return attempt

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
@@ -292,7 +293,7 @@ def remove_assignment(org: Organisation, assignment_id: int, *, actor: User) -> 
 
 def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
     return list(db.session.scalars(
-        select(NewStarterRule).where(NewStarterRule.organisation_id == org.id).order_by(NewStarterRule.id)))
+        select(NewStarterRule).options(joinedload(NewStarterRule.course)).where(NewStarterRule.organisation_id == org.id).order_by(NewStarterRule.id)))
 
 
 def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User) -> NewStarterRule:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 
 import pyotp
@@ -9,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.auth import service, two_factor
+from elearn.auth.account_views import SETUP_KEY
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
 from elearn.extensions import db
@@ -50,15 +53,15 @@ def test_a_paused_account_gets_the_same_429_page_as_the_rate_limiter(client, mak
 def enable_two_factor(user) -> tuple[pyotp.TOTP, list[str]]:  # type: ignore[no-untyped-def]
     secret = two_factor.start_setup(user)
     totp = pyotp.TOTP(secret)
-    codes = two_factor.confirm_setup(user, totp.now())
+    codes = two_factor.confirm_setup(user, secret, totp.now())
     return totp, codes
 
 
 def test_setup_needs_a_right_code_before_it_is_switched_on(make):
     user = make.user()
-    two_factor.start_setup(user)
+    secret = two_factor.start_setup(user)
     with pytest.raises(InvalidInput):
-        two_factor.confirm_setup(user, "000000")
+        two_factor.confirm_setup(user, secret, "000000")
     assert not user.has_two_factor
 
 
@@ -119,10 +122,79 @@ def test_a_manager_must_set_up_two_factor_before_anything_else(client, make):
     assert response.status_code == 302 and response.location == "/account/two-factor"
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in page
-    secret = db.session.get(type(manager), manager.id).totp_secret
-    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret_shown(page)).now()})
     assert done.status_code == 200 and "Save these recovery codes now" in done.get_data(as_text=True)
     assert client.get("/my-learning").status_code == 200
+
+
+# --- setting up: the secret waits in the session until a right code confirms it ---------------------
+
+
+def secret_shown(page: str) -> str:
+    """The key the set-up page tells the person to type into their authenticator app."""
+    return re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+
+
+def test_opening_the_set_up_page_writes_nothing(client, make, sign_in, count_queries):
+    user = sign_in(make.user())
+    with count_queries() as counter:
+        assert client.get("/account/two-factor").status_code == 200
+        assert client.get("/account/two-factor").status_code == 200
+    assert counter.writes == []
+    assert user.totp_secret is None and not user.has_two_factor
+
+
+def test_a_right_code_saves_the_secret_shown_and_removes_it_from_the_session(client, make, sign_in):
+    user = sign_in(make.user())
+    secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
+    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and "Save these recovery codes now" in done.get_data(as_text=True)
+    assert user.totp_secret == secret and user.has_two_factor
+    with client.session_transaction() as session:
+        assert SETUP_KEY not in session
+
+
+def test_a_wrong_code_saves_nothing_and_the_same_secret_still_works(client, make, sign_in, count_queries):
+    user = sign_in(make.user())
+    secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
+    with count_queries() as counter:
+        wrong = client.post("/account/two-factor", data={"code": "000000"})
+    assert wrong.status_code == 422 and two_factor.WRONG_CODE in wrong.get_data(as_text=True)
+    assert counter.writes == [] and user.totp_secret is None
+    assert secret_shown(wrong.get_data(as_text=True)) == secret
+    assert client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert user.totp_secret == secret
+
+
+def test_a_reload_or_a_second_tab_shows_the_same_secret_and_either_tab_confirms_it(client, make, sign_in):
+    user = sign_in(make.user())
+    first_tab = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
+    second_tab = secret_shown(client.get("/account/two-factor").get_data(as_text=True))  # same cookies
+    assert first_tab == second_tab
+    assert client.post("/account/two-factor", data={"code": pyotp.TOTP(second_tab).now()}).status_code == 200
+    late = client.post("/account/two-factor", data={"code": pyotp.TOTP(first_tab).now()})
+    assert late.status_code == 302 and late.location == "/account"  # already on: nothing to confirm twice
+    assert user.totp_secret == first_tab
+
+
+def test_another_browser_sets_up_its_own_secret(client, app, make, sign_in):
+    user = make.user()
+    other = app.test_client()
+    sign_in(user)
+    sign_in(user, via=other)
+    mine = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
+    theirs = secret_shown(other.get("/account/two-factor").get_data(as_text=True))
+    assert mine != theirs
+    assert other.post("/account/two-factor", data={"code": pyotp.TOTP(mine).now()}).status_code == 422
+
+
+def test_the_secret_being_set_up_is_never_logged(client, make, sign_in, caplog):
+    sign_in(make.user())
+    with caplog.at_level(logging.DEBUG):
+        secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
+        client.post("/account/two-factor", data={"code": "000000"})
+        client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    assert caplog.records and secret not in caplog.text
 
 
 def test_managers_cannot_switch_two_factor_off(make):

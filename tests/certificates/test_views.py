@@ -171,6 +171,14 @@ def test_my_certificates_lists_course_dates_status_code_and_download_link(client
     assert "Sample safeguarding refresher" in page and "0.5 hours" in page
 
 
+def test_my_certificates_is_a_read_that_writes_nothing(client, make, sign_in, people, count_queries):
+    make_certificate(make, user=people.learner_a1)
+    sign_in(people.learner_a1)
+    with count_queries() as counter:
+        assert client.get("/my-certificates").status_code == 200
+    assert counter.writes == []
+
+
 def test_my_certificates_needs_a_login(client):
     assert client.get("/my-certificates").location.startswith("/login")
 

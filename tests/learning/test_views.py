@@ -29,6 +29,18 @@ def test_a_learner_registers_learns_logs_out_and_resumes_where_they_stopped(clie
     assert client.get("/courses/sample-course/continue").location == "/courses/sample-course/lessons/2"
 
 
+def test_opening_a_lesson_writes_the_resume_point_only_when_it_moves(client, make, sign_in, count_queries):
+    enrolment = make.enrolment(lessons_done=0)
+    sign_in(enrolment.user)
+    with count_queries() as moved:
+        assert client.get("/courses/sample-course/lessons/2").status_code == 200
+    assert [w.split()[:2] for w in moved.writes] == [["UPDATE", "enrolments"]]  # the resume point moved
+    with count_queries() as again:
+        assert client.get("/courses/sample-course/lessons/2").status_code == 200
+    assert again.writes == []
+    assert client.get("/courses/sample-course/continue").location == "/courses/sample-course/lessons/2"
+
+
 def test_the_lesson_contents_show_done_current_and_to_do(client, make, login_as):
     enrolment = make.enrolment(lessons_done=1)
     login_as(enrolment.user)

@@ -1,0 +1,192 @@
+"""Views compose pages: no template (and no context processor) issues a database query.
+
+Every GET route in app.url_map is requested by each persona, with its URL arguments naming objects
+that persona may reach. While a page is being rendered (from the template context being built until
+the template has rendered), any SQL statement on the engine is a failure, reported with the template
+and the statement. A lazy-loaded relationship used in a template counts: the view's service must load
+it, or pass plain values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask, before_render_template, request_started, template_rendered
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
+
+from elearn.assessment import service as assessment
+from elearn.auth import service as auth
+from elearn.auth.views import PENDING_KEY
+from elearn.clock import london_today
+from elearn.db import now_utc
+from elearn.evidence import service as evidence
+from elearn.extensions import db
+from elearn.manage import contacts
+from elearn.manage import service as manage
+from elearn.manage.invitations import invite_person
+from elearn.models import Certificate, ContactRole, Role, User
+from tests.assessment.helpers import right, set_course_option, sheet
+from tests.makers import Makers
+from tests.manage.helpers import assign
+
+# Routes that answer with a file, JSON or a redirect, never an HTML page.
+NOT_PAGES = {
+    "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
+    "manage.export_csv", "manage.export_pdf", "manage.export_zip", "evidence_manage.gain_course_csv",
+    "assessment.resume", "learning.resume",
+}
+PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
+
+
+@dataclass
+class TemplateQueries:
+    """The statements issued while a page was being rendered, as (template, statement)."""
+
+    rendering: str | None = None
+    seen: list[tuple[str, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def template_queries(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[TemplateQueries]:
+    """Record every SQL statement issued from a template or a context processor."""
+    queries = TemplateQueries()
+    build_context = app.update_template_context
+
+    def building(context: dict[str, Any]) -> None:
+        # Context processors run here, before before_render_template is sent: they count as the template.
+        queries.rendering = "(context processors)"
+        build_context(context)
+
+    def started(sender: Flask, **extra: Any) -> None:
+        queries.rendering = None  # a template that raised never sent template_rendered
+
+    def rendered(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        queries.rendering = None
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if queries.rendering is not None:
+            queries.seen.append((queries.rendering, " ".join(statement.split())[:300]))
+
+    def naming(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        queries.rendering = template.name
+
+    monkeypatch.setattr(app, "update_template_context", building)
+    event.listen(db.engine, "before_cursor_execute", before)
+    with request_started.connected_to(started, app), before_render_template.connected_to(naming, app), \
+            template_rendered.connected_to(rendered, app):
+        yield queries
+    event.remove(db.engine, "before_cursor_execute", before)
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    values: dict[str, dict[str, object]]  # persona -> URL argument -> value
+    org_id: int
+
+
+def _second_factor_done(user: User) -> User:
+    user.totp_enabled_at = now_utc()  # these tests are about pages, not signing in
+    db.session.commit()
+    return user
+
+
+def _token(outbox: list, marker: str) -> str:
+    return str(outbox[-1].get_content().split(marker)[1].split()[0])
+
+
+@pytest.fixture
+def world(make: Makers, outbox: list) -> World:
+    """A course with a knowledge check; a learner who did everything (and holds a certificate about to expire);
+    a learner part-way through the assessment; a manager of their organisation; a platform admin."""
+    folder = make.course_folder()
+    set_course_option(folder, "precheck_questions: 2")
+    course = make.course(folder=folder)
+    org = make.org(name="Alder Primary")
+    manager = _second_factor_done(make.user(name="Mo Manager", role=Role.MANAGER, org=org))
+    admin = _second_factor_done(make.user(name="Ada Admin", role=Role.ADMIN))
+    learner = make.user(name="Ann Learner", org=org)
+    enrolment = make.enrolment(user=learner, course=course, lessons_done="all")
+    precheck = evidence.start_precheck(enrolment, actor=learner)
+    assessment.save_answers(precheck, sheet(precheck, right), actor=learner)
+    assessment.submit_attempt(precheck, actor=learner)
+    evidence.record_confidence(enrolment, "before", {"LO1": 2}, actor=learner)
+    attempt = assessment.start_attempt(enrolment, actor=learner)
+    assessment.save_answers(attempt, sheet(attempt, right), actor=learner)
+    assessment.submit_attempt(attempt, actor=learner)
+    evidence.record_confidence(enrolment, "after", {"LO1": 4}, actor=learner)
+    evidence.submit_evaluation(enrolment, 4, 5, "Clear.", actor=learner)
+    certificate = db.session.scalars(select(Certificate).where(Certificate.user_id == learner.id)).one()
+    certificate.expires_on = london_today() + timedelta(days=10)  # a refresher is offered
+    db.session.commit()
+    learner_open = make.user(name="Abe Learner", org=org)
+    open_attempt = assessment.start_attempt(make.enrolment(user=learner_open, course=course, lessons_done="all"),
+                                            actor=learner_open)
+    assign(org, learner, course, due_in_days=30)
+    group = manage.create_group(org, "Teaching staff", actor=manager)
+    manage.save_new_starter_rule(org, course.id, 30, actor=manager)
+    contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead",
+                                                              phone="01632 960000"), actor=manager)
+    invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
+    invitation_token = _token(outbox, "/invitations/")
+    shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
+              "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
+              "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
+              "token": invitation_token, "reset_email": learner_open.email}
+    values = {persona: dict(shared) for persona in PERSONAS}
+    values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
+    return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,
+                  "admin": admin}, values, org.id)
+
+
+def _get_routes(app: Flask) -> list[Any]:
+    return sorted((rule for rule in app.url_map.iter_rules()
+                   if "GET" in (rule.methods or set()) and rule.endpoint != "static"), key=lambda r: r.rule)
+
+
+def _url(app: Flask, rule: Any, values: dict[str, object], outbox: list) -> str:
+    arguments = {name: values[name] for name in rule.arguments}
+    if rule.endpoint == "auth.reset_password":  # a fresh token each time: a reset page may spend it
+        auth.request_password_reset(str(values["reset_email"]))
+        arguments["token"] = _token(outbox, "/reset-password/")
+    return app.url_map.bind("localhost").build(rule.endpoint, arguments)
+
+
+def _sign_in(client: FlaskClient, user: User | None, *, password_step_done_by: User) -> None:
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        else:  # for the second step of signing in: someone has given their password
+            session[PENDING_KEY] = {"user": password_step_done_by.get_id(), "at": int(time.time())}
+
+
+def test_no_page_issues_a_query_from_its_template(app, client, world, template_queries, outbox):
+    rendered: set[str] = set()
+    failures: list[str] = []
+    for persona in PERSONAS:
+        user = world.users[persona]
+        for rule in _get_routes(app):
+            missing = set(rule.arguments) - set(world.values[persona])
+            assert not missing, f"{rule.rule}: give {missing} a value in the world fixture"
+            url = _url(app, rule, world.values[persona], outbox)
+            if persona == "admin" and url.startswith("/manage"):
+                url += f"?org={world.org_id}"
+            _sign_in(client, user, password_step_done_by=world.users["manager"])  # type: ignore[arg-type]
+            template_queries.seen.clear()
+            response = client.get(url)
+            assert response.status_code < 500, f"{persona} GET {url} → {response.status_code}"
+            if response.status_code == 200 and response.mimetype == "text/html":
+                rendered.add(rule.endpoint)
+            failures.extend(f"{persona} GET {url} → {template}: {statement}"
+                            for template, statement in template_queries.seen)
+    assert not failures, "queries issued while rendering:\n" + "\n".join(failures)
+    pages = {rule.endpoint for rule in _get_routes(app)} - NOT_PAGES
+    assert pages - rendered == set(), "pages no persona could open: give them data in the world fixture"
