@@ -17,12 +17,12 @@ from elearn.extensions import db
 from elearn.manage.invitations import (
     PendingEmail,
     check_invitable,
-    clean_person,
     create_invitation,
     send_invitation_emails,
 )
 from elearn.manage.service import list_groups
 from elearn.models import Organisation, User
+from elearn.text_rules import clean_email, clean_person_name
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
     for line, row in rows:
         raw_name, raw_email, group_name = row.get("name", ""), row.get("email", ""), row.get("group", "")
         try:
-            name, email = clean_person(raw_name, raw_email)
+            name, email = clean_person_name(raw_name), clean_email(raw_email)
             if email in seen:
                 raise InvalidInput("email", f"Duplicate of line {seen[email]} in this file.")
             seen[email] = line
