@@ -22,7 +22,7 @@ from elearn.manage.invitations import (
 )
 from elearn.manage.service import list_groups
 from elearn.models import Organisation, User
-from elearn.text_rules import clean_email, clean_person_name
+from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
             seen[email] = line
             group = None
             if group_name:
-                group = groups.get(" ".join(group_name.split()).lower())
+                group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
                 if group is None:
                     raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
             check_invitable(org, email)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from elearn.extensions import db
 from elearn.manage.invitations import invite_person
+from elearn.manage.service import create_group
 from elearn.models import AuditEvent, Invitation, User
 from elearn.text_rules import PERSON_NAME_MAX
 
@@ -104,3 +105,12 @@ def test_the_csv_import_stores_names_in_nfc_and_emails_lower_case(client, sign_i
                 content_type="multipart/form-data")
     invitation = db.session.scalars(select(Invitation)).one()
     assert (invitation.display_name, invitation.email) == ("Ren\u00e9e Able", "renee@alder.sch.uk")
+
+
+def test_the_csv_import_finds_a_group_whatever_the_unicode_form_of_its_name(client, sign_in, cast, outbox):
+    group = create_group(cast.org, "\u00c9quipe enseignante", actor=cast.manager)
+    sign_in(cast.manager)
+    content = "name,email,group\nIvy Invitee,ivy@alder.sch.uk,E\u0301quipe  enseignante\n".encode()
+    client.post("/manage/people/import", data={"file": (io.BytesIO(content), "staff.csv")},
+                content_type="multipart/form-data")
+    assert db.session.scalars(select(Invitation.group_id)).one() == group.id
