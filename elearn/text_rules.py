@@ -210,6 +210,6 @@ def text_problem(value: str, kind: TextKind, *, max_length: int | None = None, r
         return None
     if unicodedata.normalize("NFC", value) != value:
         return "not in Unicode NFC"
-    if kind is TextKind.EMAIL and cleaned == value.strip().lower() != value.strip():
+    if kind is TextKind.EMAIL and value.lower() != value:
         return "not lower-case"
     return "spaces or line breaks not as the rule stores them"
