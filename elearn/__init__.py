@@ -108,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """Each feature's command group."""
-    from elearn.admin.cli import audit_cli, users_cli
+    from elearn.admin.cli import audit_cli, text_cli, users_cli
     from elearn.certificates.cli import certificates_cli
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
@@ -124,6 +124,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(statistics_cli)
+    app.cli.add_command(text_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -17,11 +17,11 @@ from elearn.text_rules import EMAIL_MAX, PASSWORD_MAX, PERSON_NAME_MAX
 CHOOSING_ADVICE = "At least 10 characters. A short sentence is easy to remember and hard to guess."
 
 
-def certificate_name_field() -> StringField:
-    return StringField(
-        "Your full name, as it should appear on your certificates",
-        validators=[DataRequired("Enter your full name."), Length(max=PERSON_NAME_MAX, message=f"Use at most {PERSON_NAME_MAX} characters.")],
-    )
+def certificate_name_field(label: str = "Your full name, as it should appear on your certificates", *,
+                           required: str = "Enter your full name.", description: str = "") -> StringField:
+    """A person's name as certificates print it; the service applies the rest of the rule (`clean_person_name`)."""
+    return StringField(label, description=description, validators=[
+        DataRequired(required), Length(max=PERSON_NAME_MAX, message=f"Use at most {PERSON_NAME_MAX} characters.")])
 
 
 def email_field(label: str = "Email address", *, required: str = "Enter your email address.") -> EmailField:

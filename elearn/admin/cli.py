@@ -1,4 +1,4 @@
-"""`flask audit prune` and `flask users anonymise`: the retention jobs, for cron."""
+"""`flask audit prune` and `flask users anonymise`: the retention jobs, for cron; `flask text check`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import click
 from flask.cli import AppGroup
 
 from elearn.admin.service import DEFAULT_AUDIT_RETENTION_DAYS, MIN_RETENTION_DAYS, prune_audit_events
+from elearn.admin.text_check import find_text_problems
 from elearn.errors import InvalidInput
 from elearn.privacy.service import anonymise_leavers
 
 audit_cli = AppGroup("audit", help="The audit log.")
 users_cli = AppGroup("users", help="User accounts and personal data.")
+text_cli = AppGroup("text", help="Names, emails and free text.")
 
 
 @audit_cli.command("prune")
@@ -38,3 +40,15 @@ def anonymise_command(dry_run: bool) -> None:
         click.echo(f"would anonymise {len(ids)} account(s){': user ids ' + listed if ids else ''}")
     else:
         click.echo(f"anonymised {len(ids)} account(s){': user ids ' + listed if ids else ''}")
+
+
+@text_cli.command("check")
+def check_command() -> None:
+    """Print each stored name, email or free text that breaks its text rule (table:id: field: problem); exit 1 if any."""
+    report = find_text_problems()
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.problems:
+        click.echo(f"{len(report.problems)} stored value(s) break the text rules", err=True)
+        sys.exit(1)
+    click.echo(f"checked {report.values_checked} value(s) in {report.tables_checked} tables: all follow the text rules")

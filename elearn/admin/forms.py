@@ -8,11 +8,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.models import Role
+from elearn.text_rules import EMAIL_MAX, ORGANISATION_NAME_MAX
 
 
 class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the organisation's name."),
-                                           Length(max=200, message="Use at most 200 characters.")])
+                                           Length(max=ORGANISATION_NAME_MAX,
+                                                  message=f"Use at most {ORGANISATION_NAME_MAX} characters.")])
     retention_months = IntegerField(
         "Keep leavers' accounts for (months)",
         description="After an account is deactivated, its personal data is removed this many months later.",
@@ -52,7 +54,7 @@ class AuditFilterForm(Form):
 
     action = StringField("Action starts with", description="For example login. or role.changed",
                          validators=[Optional(), Length(max=60)])
-    person = StringField("Actor's or subject's email contains", validators=[Optional(), Length(max=254)])
+    person = StringField("Actor's or subject's email contains", validators=[Optional(), Length(max=EMAIL_MAX)])
     organisation = SelectField("Organisation", coerce=int, choices=[SelectChoice(0, "All organisations")],  # type: ignore[arg-type]
                                default=0)
     date_from = DateField("From (date)", validators=[Optional()])

@@ -22,6 +22,7 @@ from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.models import AuditEvent, Course, Group, GroupMembership, Organisation, Role, User
+from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,8 @@ def _unique_slug(name: str) -> str:
 
 
 def _check_rule(name: str, retention_months: int) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("name", "Enter the organisation's name.")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise InvalidInput("name", "Use letters, numbers, spaces and punctuation only.")
+    """The organisation's name under the free-text rule (it heads reports and invitation emails); a valid retention."""
+    name = clean_text(name, field="name", max_length=ORGANISATION_NAME_MAX, required="Enter the organisation's name.")
     if not 1 <= retention_months <= 240:
         raise InvalidInput("retention_months", "Enter a number of months from 1 to 240.")
     return name

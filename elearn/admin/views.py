@@ -53,7 +53,7 @@ def _organisation_form(org: Organisation | None) -> ResponseReturnValue:
             else:
                 service.update_organisation(org, *values, actor=current_user)
         except InvalidInput as error:
-            getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+            error.attach_to(form)
         else:
             flash("Organisation saved.", "success")
             return redirect(url_for("admin.organisations"))

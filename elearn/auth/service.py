@@ -20,15 +20,11 @@ from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
 from elearn.security import burn_password_check, hash_password, verify_password
+from elearn.text_rules import clean_email, clean_person_name, normalise_email
 
 log = logging.getLogger(__name__)
 
 RESET_INVALID = "This password reset link is invalid, has been used or has expired. Ask for a new one."
-
-
-def normalise_email(email: str) -> str:
-    """Emails are compared and stored lower-cased and trimmed."""
-    return email.strip().lower()
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -55,12 +51,12 @@ def check_new_password(password: str, *, email: str, name: str = "") -> None:
 
 def register_user(display_name: str, email: str, password: str, *, role: Role = Role.LEARNER,
                   organisation_id: int | None = None) -> User:
-    """Create an account; the email must not be registered already, in any letter case."""
-    email = normalise_email(email)
+    """Create an account under the name and email rules; the email must not be registered already, in any letter case."""
+    display_name, email = clean_person_name(display_name), clean_email(email)
     check_new_password(password, email=email, name=display_name)
     if find_user_by_email(email) is not None:
         raise InvalidInput("email", "An account with this email already exists. Log in, or reset your password.")
-    user = User(email=email, display_name=display_name.strip(), password_hash=hash_password(password), role=role,
+    user = User(email=email, display_name=display_name, password_hash=hash_password(password), role=role,
                 organisation_id=organisation_id)
     db.session.add(user)
     try:
@@ -180,7 +176,7 @@ def change_email(user: User, current_password: str, new_email: str) -> None:
     """Change the sign-in email after re-entering the password; the old address is told."""
     if not verify_password(user.password_hash, current_password):
         raise InvalidInput("current_password", "Your current password is not right.")
-    new_email = normalise_email(new_email)
+    new_email = clean_email(new_email)
     if new_email == user.email:
         raise InvalidInput("email", "That is already your email address.")
     if find_user_by_email(new_email) is not None:

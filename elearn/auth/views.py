@@ -21,6 +21,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import ButtonForm
 from elearn.security import safe_next_url
+from elearn.text_rules import EMAIL_MAX, normalise_email
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -30,7 +31,8 @@ PENDING_SECONDS = 300  # the password step is good for five minutes
 
 
 def _login_email_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()[:254]
+    # The address as the account stores it, so "Jo@X.org " and "jo@x.org" share one counter.
+    return "login:" + normalise_email(request.form.get("email", ""))[:EMAIL_MAX]
 
 
 def _start_session(user: service.User) -> None:

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import Form, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from elearn.certificates.names import MAX_NAME_LENGTH
-from elearn.certificates.service import MAX_REASON_LENGTH
+from elearn.forms import certificate_name_field
+from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX
 
 
 class VerifyForm(Form):
@@ -21,11 +21,10 @@ class VerifyForm(Form):
 
 
 class NameForm(FlaskForm):
-    display_name = StringField(
+    display_name = certificate_name_field(
         "Full name, as it should appear on certificates",
+        required="Enter the name as it should appear on certificates.",
         description="Certificates already issued will be re-issued with this name, under the same codes.",
-        validators=[DataRequired("Enter the name as it should appear on certificates."),
-                    Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters.")],
     )
     submit = SubmitField("Save the name")
 
@@ -35,10 +34,10 @@ class RevokeForm(FlaskForm):
         "Reason for revoking",
         description="Recorded in the audit trail. The public verification page shows only that it was revoked, and when.",
         validators=[DataRequired("Give the reason for revoking this certificate."),
-                    Length(max=MAX_REASON_LENGTH, message=f"Use at most {MAX_REASON_LENGTH} characters.")],
+                    Length(max=REVOKE_REASON_MAX, message=f"Use at most {REVOKE_REASON_MAX} characters.")],
     )
     submit = SubmitField("Revoke certificate")
 
 
 class SearchForm(Form):
-    q = StringField("Code or learner name", validators=[Length(max=MAX_NAME_LENGTH)])
+    q = StringField("Code or learner name", validators=[Length(max=PERSON_NAME_MAX)])

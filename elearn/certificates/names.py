@@ -7,7 +7,6 @@ notes the re-issue date and the audit event keeps the old and the new name.
 from __future__ import annotations
 
 import logging
-import unicodedata
 
 from sqlalchemy import select
 
@@ -16,23 +15,9 @@ from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import Certificate, Role, User
+from elearn.text_rules import clean_person_name
 
 log = logging.getLogger(__name__)
-
-MAX_NAME_LENGTH = 120  # users.display_name and certificates.learner_name
-
-
-def clean_name(raw: str) -> str:
-    """Collapse whitespace; refuse an empty, over-long or control-character name."""
-    name = " ".join((raw or "").split())
-    if not name:
-        raise InvalidInput("display_name", "Enter the name as it should appear on certificates.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("display_name", f"Use at most {MAX_NAME_LENGTH} characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise InvalidInput("display_name", "The name contains characters that cannot be printed.")
-    return name
-
 
 def get_learner_for_name_change(user_id: int, *, actor: User) -> User:
     """The actor, a learner of the manager's own organisation, or (for an admin) anyone; else NotFound."""
@@ -54,10 +39,11 @@ def _may_rename(actor: User, user: User) -> bool:
 
 
 def correct_name(user: User, new_name: str, *, actor: User) -> list[Certificate]:
-    """Correct a learner's name and re-issue their unrevoked certificates under the same codes; audited."""
+    """Correct a learner's name (the name rule applies) and re-issue their unrevoked certificates under the same
+    codes; audited."""
     if not _may_rename(actor, user):
         raise NotFound("There is no learner at this address.")
-    name = clean_name(new_name)
+    name = clean_person_name(new_name)
     if name == user.display_name:
         raise InvalidInput("display_name", "This is already the name on the account.")
     old_name, user.display_name = user.display_name, name

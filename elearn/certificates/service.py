@@ -15,14 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
 from elearn.certificates.filenames import certificate_filenames
-from elearn.certificates.names import MAX_NAME_LENGTH
 from elearn.certificates.pdf import CertificateDocument, render_certificate_pdf
 from elearn.clock import add_months, london_today, to_london, uk_date
 from elearn.db import now_utc
 from elearn.downloads import Download, audited
-from elearn.errors import Conflict, InvalidInput, NotFound
+from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.models import Attempt, Certificate, Enrolment, Role, User
+from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -307,19 +307,14 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
 
 # --- administration ---------------------------------------------------------------------------
 
-MAX_REASON_LENGTH = 500
-
-
 def revoke_certificate(certificate_id: int, reason: str, *, actor: User) -> Certificate:
     """Withdraw a certificate (admins only) with a stated reason; verification then says revoked; audited."""
     if actor.role != Role.ADMIN:
         raise NotFound("There is no certificate at this address.")
     certificate = get_certificate(certificate_id, actor=actor)
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidInput("reason", "Give the reason for revoking this certificate.")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidInput("reason", f"Use at most {MAX_REASON_LENGTH} characters.")
+    # One line, as the audit log and the admin list show it.
+    reason = clean_text(reason, field="reason", max_length=REVOKE_REASON_MAX,
+                        required="Give the reason for revoking this certificate.")
     if certificate.revoked_at is not None:
         raise Conflict("This certificate has already been revoked.")
     certificate.revoked_at = now_utc()
@@ -340,7 +335,7 @@ def list_certificates(query: str, *, actor: User) -> list[CertificateEntry]:
     if actor.role != Role.ADMIN:
         raise NotFound()
     statement = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(ADMIN_PAGE_SIZE)
-    query = " ".join((query or "").split())[:MAX_NAME_LENGTH]
+    query = " ".join((query or "").split())[:PERSON_NAME_MAX]
     if query:
         code = normalise_code(query)
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

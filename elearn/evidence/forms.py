@@ -9,7 +9,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from elearn.evidence.service import COMMENT_LIMIT
+from elearn.text_rules import EVALUATION_COMMENT_MAX
 
 SCALE = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
 
@@ -22,8 +22,8 @@ class EvaluationForm(FlaskForm):
                          validators=[InputRequired("Choose a number from 1 to 5.")],
                          description="1 = hard to follow, 5 = very clear")
     comment = TextAreaField("What will you do differently after this course? (optional)",
-                            validators=[Length(max=COMMENT_LIMIT, message=f"Write at most {COMMENT_LIMIT} characters.")],
-                            description=f"Up to {COMMENT_LIMIT} characters. Admins read these answers; "
+                            validators=[Length(max=EVALUATION_COMMENT_MAX, message=f"Write at most {EVALUATION_COMMENT_MAX} characters.")],
+                            description=f"Up to {EVALUATION_COMMENT_MAX} characters. Admins read these answers; "
                                         "please do not name children, colleagues or families.")
 
 

@@ -26,13 +26,13 @@ from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.models import Attempt, AttemptQuestion, ConfidenceRating, Course, CourseEvaluation, Enrolment, User
+from elearn.text_rules import EVALUATION_COMMENT_MAX, clean_text
 
 log = logging.getLogger(__name__)
 
 BEFORE, AFTER = "before", "after"
 STAGES = (BEFORE, AFTER)
 RATINGS = (1, 2, 3, 4, 5)
-COMMENT_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def submit_evaluation(enrolment: Enrolment, relevance: int, clarity: int, commen
 
     Raises:
         NotAllowed: the course is not passed yet. Conflict: already evaluated.
-        InvalidInput: a rating outside 1–5 or a comment over 1000 characters.
+        InvalidInput: a rating outside 1–5, or a comment the free-text rule refuses (over 1000 characters, controls).
     """
     _own(enrolment, actor)
     status = _status(enrolment)
@@ -258,9 +258,8 @@ def submit_evaluation(enrolment: Enrolment, relevance: int, clarity: int, commen
     for name, value in (("relevance", relevance), ("clarity", clarity)):
         if value not in RATINGS:
             raise InvalidInput(name, "Choose a number from 1 to 5.")
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_LIMIT:
-        raise InvalidInput("comment", f"Write at most {COMMENT_LIMIT} characters.")
+    # Multi-line: a learner may answer in a few separate points.
+    comment = clean_text(comment, field="comment", max_length=EVALUATION_COMMENT_MAX, required=None, multiline=True)
     evaluation = CourseEvaluation(enrolment_id=enrolment.id, course_id=enrolment.course_id,
                                   relevance=relevance, clarity=clarity, comment=comment)
     db.session.add(evaluation)

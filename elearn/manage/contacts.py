@@ -19,6 +19,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.manage.owned import get_owned
 from elearn.models import ContactRole, Organisation, SafeguardingContact, User
+from elearn.text_rules import CONTACT_NAME_MAX, CONTACT_NOTES_MAX, PHONE_MAX, clean_email, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,9 @@ ROLE_LABELS = {
     ContactRole.OTHER: "Other contact",
 }
 MAX_CONTACTS = 20
-MAX_NAME, MAX_PHONE, MAX_EMAIL, MAX_NOTES = 120, 40, 254, 500
 # Digits with spaces, brackets, dashes, dots and an optional leading "+", e.g. "+44 (0)20 7946 0000",
 # "0800 028 0285", "101"; 3 to 15 digits (E.164 allows 15) and an optional "ext 123".
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]*(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 @dataclass(frozen=True)
@@ -54,23 +53,17 @@ def _clean(data: ContactInput) -> dict[str, object]:
         role = ContactRole(data.role)
     except ValueError:
         raise InvalidInput("role", "Choose who this contact is.") from None
-    name = " ".join((data.name or "").split())
-    phone = " ".join((data.phone or "").split())
-    email = (data.email or "").strip()
-    notes = (data.notes or "").strip().replace("\r\n", "\n")
-    if not name:
-        raise InvalidInput("name", "Enter a name, e.g. the person's name or the service's name.")
-    if len(name) > MAX_NAME:
-        raise InvalidInput("name", f"Use at most {MAX_NAME} characters.")
+    name = clean_text(data.name, field="name", max_length=CONTACT_NAME_MAX,
+                      required="Enter a name, e.g. the person's name or the service's name.")
+    phone = clean_text(data.phone, field="phone", max_length=PHONE_MAX, required=None)
+    email = clean_email(data.email) if (data.email or "").strip() else ""
+    # Notes keep their line breaks: "out of hours" instructions are often a short list.
+    notes = clean_text(data.notes, field="notes", max_length=CONTACT_NOTES_MAX, required=None, multiline=True)
     if not phone and not email:
         raise InvalidInput("phone", "Enter a phone number or an email address (or both).")
     digits = sum(ch.isdigit() for ch in phone.lower().split("x")[0])
-    if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone) or not 3 <= digits <= 15):
+    if phone and (not _PHONE.match(phone) or not 3 <= digits <= 15):
         raise InvalidInput("phone", "Enter a phone number like 01632 960 123, +44 1632 960123 or 101.")
-    if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
-        raise InvalidInput("email", "Enter an email address like dsl@school.sch.uk.")
-    if len(notes) > MAX_NOTES:
-        raise InvalidInput("notes", f"Use at most {MAX_NOTES} characters.")
     return {"role": role.value, "name": name, "phone": phone or None, "email": email or None, "notes": notes or None}
 
 

@@ -17,12 +17,12 @@ from elearn.extensions import db
 from elearn.manage.invitations import (
     PendingEmail,
     check_invitable,
-    clean_person,
     create_invitation,
     send_invitation_emails,
 )
 from elearn.manage.service import list_groups
 from elearn.models import Organisation, User
+from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +95,13 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
     for line, row in rows:
         raw_name, raw_email, group_name = row.get("name", ""), row.get("email", ""), row.get("group", "")
         try:
-            name, email = clean_person(raw_name, raw_email)
+            name, email = clean_person_name(raw_name), clean_email(raw_email)
             if email in seen:
                 raise InvalidInput("email", f"Duplicate of line {seen[email]} in this file.")
             seen[email] = line
             group = None
             if group_name:
-                group = groups.get(" ".join(group_name.split()).lower())
+                group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
                 if group is None:
                     raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
             check_invitable(org, email)

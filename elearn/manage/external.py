@@ -23,10 +23,10 @@ from elearn.extensions import db
 from elearn.manage.owned import get_owned
 from elearn.manage.service import get_member, get_published_course_by_id
 from elearn.models import Certificate, ExternalTraining, Organisation, User
+from elearn.text_rules import TRAINING_NOTE_MAX, TRAINING_PROVIDER_MAX, TRAINING_TITLE_MAX, clean_text
 
 log = logging.getLogger(__name__)
 
-MAX_TITLE, MAX_NOTE = 200, 1000
 EARLIEST = date(1990, 1, 1)
 
 
@@ -72,15 +72,11 @@ def record_external(org: Organisation, user_id: int, data: ExternalInput, *, act
     """Record training a member did elsewhere; it counts for the chosen course until its expiry date."""
     member = get_member(org, user_id)
     course = get_published_course_by_id(data.course_id) if data.course_id is not None else None
-    title, provider = " ".join((data.title or "").split()), " ".join((data.provider or "").split())
-    note = (data.note or "").strip()
-    for field, value in (("title", title), ("provider", provider)):
-        if not value:
-            raise InvalidInput(field, "Enter the training's title." if field == "title" else "Enter who provided it.")
-        if len(value) > MAX_TITLE:
-            raise InvalidInput(field, f"Use at most {MAX_TITLE} characters.")
-    if len(note) > MAX_NOTE:
-        raise InvalidInput("note", f"Use at most {MAX_NOTE} characters.")
+    title = clean_text(data.title, field="title", max_length=TRAINING_TITLE_MAX, required="Enter the training's title.")
+    provider = clean_text(data.provider, field="provider", max_length=TRAINING_PROVIDER_MAX,
+                          required="Enter who provided it.")
+    # The note keeps its line breaks, as before: it is read on the member's record, not printed in a cell.
+    note = clean_text(data.note, field="note", max_length=TRAINING_NOTE_MAX, required=None, multiline=True)
     _check_dates(data.completed_on, data.expires_on, counts=course is not None)
     record = ExternalTraining(organisation_id=org.id, user_id=member.id, course_id=course.id if course else None,
                               title=title, provider=provider, completed_on=data.completed_on,

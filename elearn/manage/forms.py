@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import certificate_name_field, email_field, new_password_fields
+from elearn.text_rules import GROUP_NAME_MAX
 
 
 def _optional_int(value: object) -> int | None:
@@ -28,7 +29,7 @@ def _optional_int(value: object) -> int | None:
 
 
 class InviteForm(FlaskForm):
-    display_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)])
+    display_name = certificate_name_field("Full name", required="Enter the person's full name.")
     email = email_field(required="Enter their email address.")
     group_id = SelectField("Group (optional)", coerce=_optional_int, validate_choice=False)
     submit = SubmitField("Send invitation")
@@ -41,7 +42,7 @@ class ImportForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    name = StringField("Group name", validators=[DataRequired("Enter a name for the group."), Length(max=80)])
+    name = StringField("Group name", validators=[DataRequired("Enter a name for the group."), Length(max=GROUP_NAME_MAX)])
     submit = SubmitField("Add group")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
-from elearn.auth.service import check_new_password, find_user_by_email, normalise_email
+from elearn.auth.service import check_new_password, find_user_by_email
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
@@ -26,6 +26,7 @@ from elearn.manage.owned import get_owned
 from elearn.manage.service import get_group, join_organisation
 from elearn.models import Group, Invitation, Organisation, Role, User
 from elearn.security import hash_password
+from elearn.text_rules import clean_email, clean_person_name
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +36,6 @@ INVITATION_INVALID = "This invitation link is invalid, has been used, was withdr
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def clean_person(display_name: str, email: str) -> tuple[str, str]:
-    """A trimmed name and a normalised email, or InvalidInput naming the field."""
-    name = " ".join((display_name or "").split())
-    if not name:
-        raise InvalidInput("display_name", "Enter the person's full name.")
-    if len(name) > 120:
-        raise InvalidInput("display_name", "Use at most 120 characters for the name.")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise InvalidInput("display_name", "The name contains characters that cannot be printed.")
-    address = normalise_email(email or "")
-    local, at, domain = address.partition("@")
-    if (not at or not local or "." not in domain or len(address) > 254 or domain.startswith(".")
-            or domain.endswith(".") or any(ch.isspace() or ch in '<>(),;:"[]\\' for ch in address)):
-        raise InvalidInput("email", "Enter an email address like name@school.sch.uk.")
-    return name, address
 
 
 @dataclass
@@ -122,7 +106,7 @@ def _body(org: Organisation, item: PendingEmail) -> str:
 def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User) -> Invitation:
     """Invite one person by email; inviting again replaces the earlier link."""
     group = get_group(org, group_id) if group_id else None
-    name, address = clean_person(display_name, email)
+    name, address = clean_person_name(display_name), clean_email(email)
     invitation, pending = create_invitation(org, name, address, group, actor=actor)
     db.session.commit()
     send_invitation_emails(org, [pending])
@@ -180,9 +164,9 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     invitation = find_valid_invitation(token)
     if invitation is None or find_user_by_email(invitation.email) is not None:
         raise InvalidInput("token", INVITATION_INVALID)
-    name, email = clean_person(display_name, invitation.email)
-    check_new_password(password, email=email, name=name)
-    user = User(email=email, display_name=name, password_hash=hash_password(password), role=Role.LEARNER)
+    name = clean_person_name(display_name)
+    check_new_password(password, email=invitation.email, name=name)
+    user = User(email=invitation.email, display_name=name, password_hash=hash_password(password), role=Role.LEARNER)
     db.session.add(user)
     db.session.flush()
     _spend(invitation, user)

@@ -16,31 +16,42 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from elearn.manage.contacts import MAX_EMAIL, MAX_NAME, MAX_NOTES, MAX_PHONE, ROLE_LABELS
+from elearn.manage.contacts import ROLE_LABELS
 from elearn.manage.forms import _optional_int
+from elearn.text_rules import (
+    CONTACT_NAME_MAX,
+    CONTACT_NOTES_MAX,
+    EMAIL_MAX,
+    PHONE_MAX,
+    TRAINING_NOTE_MAX,
+    TRAINING_PROVIDER_MAX,
+    TRAINING_TITLE_MAX,
+)
 
 
 class ContactForm(FlaskForm):
     role = SelectField("Who is this?", choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
                        validators=[InputRequired("Choose who this contact is.")])
     name = StringField("Name", description="A person's name, or the service's name (e.g. “Anytown Children's Services”)",
-                       validators=[DataRequired("Enter a name."), Length(max=MAX_NAME)])
-    phone = StringField("Phone number", validators=[Optional(), Length(max=MAX_PHONE)])
+                       validators=[DataRequired("Enter a name."), Length(max=CONTACT_NAME_MAX)])
+    phone = StringField("Phone number", validators=[Optional(), Length(max=PHONE_MAX)])
     email = EmailField("Email address", validators=[
-        Optional(), Length(max=MAX_EMAIL), Email("Enter an email address like dsl@school.sch.uk.", check_deliverability=False)])
+        Optional(), Length(max=EMAIL_MAX), Email("Enter an email address like dsl@school.sch.uk.", check_deliverability=False)])
     notes = TextAreaField("How and when to reach them (optional)", description="For example: out of hours, use the duty number",
-                          validators=[Optional(), Length(max=MAX_NOTES)])
+                          validators=[Optional(), Length(max=CONTACT_NOTES_MAX)])
     submit = SubmitField("Save contact")
 
 
 class ExternalTrainingForm(FlaskForm):
     course_id = SelectField("Counts for course", coerce=_optional_int, validate_choice=False,
                             description="Leave blank to keep it on record without counting for a course")
-    title = StringField("Training title", validators=[DataRequired("Enter the training's title."), Length(max=200)])
-    provider = StringField("Provider", validators=[DataRequired("Enter who provided it."), Length(max=200)])
+    title = StringField("Training title",
+                        validators=[DataRequired("Enter the training's title."), Length(max=TRAINING_TITLE_MAX)])
+    provider = StringField("Provider",
+                           validators=[DataRequired("Enter who provided it."), Length(max=TRAINING_PROVIDER_MAX)])
     completed_on = DateField("Completed on", validators=[InputRequired("Enter the date it was completed.")])
     expires_on = DateField("Expires on", validators=[Optional()])
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=1000)])
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=TRAINING_NOTE_MAX)])
     submit = SubmitField("Record training")
 
 

@@ -33,6 +33,7 @@ from elearn.models import (
     Role,
     User,
 )
+from elearn.text_rules import GROUP_NAME_MAX, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -172,18 +173,9 @@ def list_groups(org: Organisation) -> list[Group]:
     return list(db.session.scalars(select(Group).where(Group.organisation_id == org.id).order_by(Group.name)))
 
 
-def clean_group_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
-    if not name:
-        raise InvalidInput("name", "Enter a name for the group.")
-    if len(name) > 80:
-        raise InvalidInput("name", "Use at most 80 characters.")
-    return name
-
-
 def create_group(org: Organisation, name: str, *, actor: User) -> Group:
-    """Create a group; names are unique within the organisation, in any letter case."""
-    name = clean_group_name(name)
+    """Create a group under the free-text rule; names are unique within the organisation, in any letter case."""
+    name = clean_text(name, field="name", max_length=GROUP_NAME_MAX, required="Enter a name for the group.")
     if find_group_by_name(org, name) is not None:
         raise InvalidInput("name", "There is already a group with this name.")
     group = Group(organisation_id=org.id, name=name)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import User
 from elearn.models.courses import Course
+from elearn.text_rules import PERSON_NAME_MAX
 
 
 class Certificate(Base):
@@ -30,7 +31,7 @@ class Certificate(Base):
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
     # One certificate per passing attempt, enforced by the database.
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), unique=True)
-    learner_name: Mapped[str] = mapped_column(String(120))
+    learner_name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX))
     course_title: Mapped[str] = mapped_column(String(200))
     course_version_number: Mapped[int] = mapped_column(Integer)
     cpd_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))

@@ -15,6 +15,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import Organisation, User
 from elearn.models.courses import Course
+from elearn.text_rules import (
+    CONTACT_NAME_MAX,
+    EMAIL_MAX,
+    GROUP_NAME_MAX,
+    PERSON_NAME_MAX,
+    PHONE_MAX,
+    TRAINING_PROVIDER_MAX,
+    TRAINING_TITLE_MAX,
+)
 
 
 class Group(Base):
@@ -25,7 +34,7 @@ class Group(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(GROUP_NAME_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     organisation: Mapped[Organisation] = relationship()
@@ -69,8 +78,8 @@ class Invitation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(254))
-    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    display_name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -149,9 +158,9 @@ class SafeguardingContact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     role: Mapped[ContactRole] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(CONTACT_NAME_MAX))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     notes: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -167,8 +176,8 @@ class ExternalTraining(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The course of ours it counts for, if any.
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    provider: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TRAINING_TITLE_MAX))
+    provider: Mapped[str] = mapped_column(String(TRAINING_PROVIDER_MAX))
     completed_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,63 @@
+"""`flask text check`: one line per stored value that breaks its text rule, exit 1; else a summary, exit 0."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from elearn.extensions import db
+from elearn.manage.contacts import ContactInput, add_contact
+from elearn.manage.invitations import invite_person
+from elearn.manage.service import create_group
+from elearn.models import Invitation, Role
+from tests.certificates.helpers import make_certificate
+
+
+def _world(make):  # type: ignore[no-untyped-def]
+    """An organisation, its manager and learner, a certificate, an invitation, a group and a contact: all clean."""
+    org = make.org(name="Alder Primary")
+    manager = make.user(name="Mo Manager", role=Role.MANAGER, org=org)
+    learner = make.user(name="Alice Able", email="alice@alder.sch.uk", org=org)
+    certificate = make_certificate(make, user=learner)
+    invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=None, actor=manager)
+    group = create_group(org, "Teaching staff", actor=manager)
+    contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 123", notes="Room 4\nOut of hours: 101"),
+                          actor=manager)
+    return org, learner, certificate, group, contact
+
+
+def test_clean_rows_pass_with_a_summary_and_exit_0(runner, make):
+    _world(make)
+    result = runner.invoke(args=["text", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "in 8 tables: all follow the text rules" in result.stdout
+
+
+def test_each_offending_value_is_one_line_and_the_exit_is_1(runner, make):
+    org, learner, certificate, group, contact = _world(make)
+    invitation = db.session.scalars(select(Invitation)).one()
+    # Rows written before the rules (or by hand): the command reports them and changes none.
+    learner.display_name = "Al\u200bice Able"
+    learner.email = "Alice@Alder.sch.uk"
+    certificate.learner_name = "Alice \u202eelbA"
+    invitation.display_name = "Ivy\u0007 Invitee"
+    org.name = "E\u0301cole Alder"  # E + combining acute: NFC makes it É
+    group.name = "Teaching  staff"
+    contact.notes = "x" * 501
+    db.session.commit()
+
+    result = runner.invoke(args=["text", "check"])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"users:{learner.id}: display_name: invisible character U+200B",
+        f"users:{learner.id}: email: not lower-case",
+        f"invitations:{invitation.id}: display_name: control character U+0007",
+        f"certificates:{certificate.id}: learner_name: text-direction character U+202E",
+        f"organisations:{org.id}: name: not in Unicode NFC",
+        f"groups:{group.id}: name: spaces or line breaks not as the rule stores them",
+        f"safeguarding_contacts:{contact.id}: notes: longer than 500 characters (501)",
+        "7 stored value(s) break the text rules",
+    ]
+    db.session.refresh(learner)
+    assert learner.display_name == "Al\u200bice Able"
