@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -108,11 +108,6 @@ def evaluation(slug: str) -> ResponseReturnValue:
 # --- managers --------------------------------------------------------------------------------
 
 access.guard(manage_bp)  # the manage pages' rule: managers and admins, one organisation
-
-
-@manage_bp.context_processor
-def manage_context() -> dict[str, Any]:
-    return {"org": g.get("manage_org")}
 
 
 @manage_bp.get("")

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import certificate_name_field, email_field, new_password_fields
+from elearn.text_rules import PERSON_NAME_MAX
 
 
 def _optional_int(value: object) -> int | None:
@@ -90,6 +91,18 @@ class AcceptInvitationForm(FlaskForm):
     display_name = certificate_name_field()
     password, confirm = new_password_fields()
     submit = SubmitField("Create my account")
+
+
+class LearnerNameForm(FlaskForm):
+    """A manager correcting the name on a learner's certificates (the rule is certificates/names.py's)."""
+
+    display_name = StringField(
+        "Full name, as it should appear on certificates",
+        description="Certificates already issued will be re-issued with this name, under the same codes.",
+        validators=[DataRequired("Enter the name as it should appear on certificates."),
+                    Length(max=PERSON_NAME_MAX, message=f"Use at most {PERSON_NAME_MAX} characters.")],
+    )
+    submit = SubmitField("Save the name")
 
 
 class MatrixFilterForm(FlaskForm):

@@ -38,31 +38,7 @@ log = logging.getLogger(__name__)
 MAX_DUE_DAYS = 366 * 3
 
 
-# --- scope ---------------------------------------------------------------------------------
-
-
-def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisation | None:
-    """The organisation the actor manages: a manager's own (another id is NotFound); for an admin the one
-    asked for, or None when an admin has not chosen one yet."""
-    if actor.role == Role.ADMIN:
-        if org_id is None:
-            return None
-        org = db.session.get(Organisation, org_id)
-        if org is None:
-            raise NotFound("There is no organisation at this address.")
-        return org
-    if actor.role != Role.MANAGER:
-        raise NotAllowed("Only managers can manage an organisation.")
-    if actor.organisation_id is None or (org_id is not None and org_id != actor.organisation_id):
-        raise NotFound("There is no organisation at this address.")
-    return db.session.get_one(Organisation, actor.organisation_id)
-
-
-def list_organisations(*, actor: User) -> list[Organisation]:
-    """Every organisation, for the admin's organisation switcher."""
-    if actor.role != Role.ADMIN:
-        raise NotFound()
-    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+# --- members -------------------------------------------------------------------------------
 
 
 def get_member(org: Organisation, user_id: int) -> User:

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from elearn.catalog.service import course_titles
+from elearn.certificates import names
 from elearn.errors import InvalidInput
-from elearn.forms import FORM_EXPIRED, ButtonForm, require_button
+from elearn.forms import FORM_EXPIRED, require_button
 from elearn.manage import (
     access,
     csv_import,
@@ -36,6 +37,7 @@ from elearn.manage.forms import (
     GroupForm,
     ImportForm,
     InviteForm,
+    LearnerNameForm,
     MemberGroupsForm,
     NewStarterRuleForm,
 )
@@ -51,7 +53,7 @@ access.guard(bp)
 
 @bp.context_processor
 def manage_context() -> dict[str, Any]:
-    return {"org": g.get("manage_org"), "status_labels": LABELS, "button_form": ButtonForm(formdata=None)}
+    return {"status_labels": LABELS}
 
 
 def _course_choices(blank: str = "Choose a course") -> list[SelectChoice]:
@@ -69,7 +71,7 @@ def _group_choices(blank: str) -> list[SelectChoice]:
 def dashboard() -> ResponseReturnValue:
     if managed_organisation() is None:
         return render_template("manage/choose_organisation.html",
-                               organisations=service.list_organisations(actor=current_user))
+                               organisations=access.list_organisations(actor=current_user))
     return render_template("manage/dashboard.html", dashboard=reports.compliance_dashboard(managed_organisation()))
 
 
@@ -176,6 +178,22 @@ def reactivate(user_id: int) -> ResponseReturnValue:
     service.set_active(managed_organisation(), user_id, True, actor=current_user)
     flash("Account reactivated.", "success")
     return redirect(url_for("manage.learner", user_id=user_id))
+
+
+@bp.route("/learners/<int:user_id>/name", methods=["GET", "POST"])
+def correct_learner_name(user_id: int) -> ResponseReturnValue:
+    """The name on a learner's certificates, corrected by their manager; the rule is certificates/names.py's."""
+    learner = names.get_learner_for_name_change(service.get_member(managed_organisation(), user_id).id, actor=current_user)
+    form = LearnerNameForm(data={"display_name": learner.display_name})
+    if form.validate_on_submit():
+        try:
+            reissued = names.correct_name(learner, form.display_name.data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.", "success")
+            return redirect(url_for("manage.correct_learner_name", user_id=learner.id))
+    return render_template("manage/learner_name.html", form=form, learner=learner), 422 if form.errors else 200
 
 
 # --- groups --------------------------------------------------------------------------------
