@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.catalog.views import bp as catalog_bp
     from elearn.certificates.views import bp as certificates_bp
     from elearn.certificates.views import public_bp as certificates_public_bp
+    from elearn.contacts.views import bp as contacts_bp
     from elearn.learning.views import bp as learning_bp
     from elearn.manage.invite_views import bp as invitations_bp
     from elearn.manage.views import bp as manage_bp
@@ -96,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.privacy.views import bp as privacy_bp
 
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
-                      certificates_public_bp, manage_bp, invitations_bp):
+                      certificates_public_bp, manage_bp, invitations_bp, contacts_bp):
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
-from elearn.manage.contacts import ROLE_LABELS, contacts_for
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 

@@ -1,4 +1,4 @@
-"""Manager pages for exports, safeguarding contacts and training from elsewhere, on the manage blueprint.
+"""Manager pages for exports and training from elsewhere, on the manage blueprint.
 
 views.py calls register(bp), so these routes share its before_request (managers and admins only, the
 organisation being managed in g.manage_org) and its endpoint names ("manage.export_csv" …).
@@ -19,13 +19,11 @@ from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
-from elearn.manage import contacts, exports, external, matrix_args, service
+from elearn.manage import exports, external, matrix_args, service
 from elearn.manage.access import managed_organisation
-from elearn.manage.contacts import ROLE_LABELS, ContactInput
 from elearn.manage.external import ExternalInput
 from elearn.manage.record_forms import (
     CertificateSelectionForm,
-    ContactForm,
     ExternalTrainingForm,
     ImportCertificateForm,
 )
@@ -76,53 +74,6 @@ def export_zip() -> ResponseReturnValue:
         filters: dict[str, Any] = request.args.to_dict()
         return redirect(url_for("manage.matrix", **filters))
     return downloads.send(export)
-
-
-# --- safeguarding contacts ------------------------------------------------------------------
-
-
-def _contact_input(form: ContactForm) -> ContactInput:
-    return ContactInput(form.role.data, form.name.data or "", form.phone.data or "", form.email.data or "",
-                        form.notes.data or "")
-
-
-@route("/contacts", methods=["GET", "POST"])
-def contact_list() -> ResponseReturnValue:
-    form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            contacts.add_contact(managed_organisation(), _contact_input(form), actor=current_user)
-        except InvalidInput as error:
-            error.attach_to(form)
-        else:
-            flash("Contact added. Your staff now see it on the “Worried about a child?” page.", "success")
-            return redirect(url_for("manage.contact_list"))
-    return render_template("manage/contacts.html", form=form, contacts=contacts.list_contacts(managed_organisation().id),
-                           role_labels=ROLE_LABELS), 422 if form.errors else 200
-
-
-@route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
-def edit_contact(contact_id: int) -> ResponseReturnValue:
-    contact = contacts.get_contact(managed_organisation(), contact_id)
-    form = ContactForm(obj=contact)
-    if form.validate_on_submit():
-        try:
-            contacts.update_contact(managed_organisation(), contact.id, _contact_input(form), actor=current_user)
-        except InvalidInput as error:
-            error.attach_to(form)
-        else:
-            flash("Contact saved.", "success")
-            return redirect(url_for("manage.contact_list"))
-    return render_template("manage/contact_edit.html", form=form, contact=contact), 422 if form.errors else 200
-
-
-@route("/contacts/<int:contact_id>/delete", methods=["POST"])
-def delete_contact(contact_id: int) -> ResponseReturnValue:
-    contacts.get_contact(managed_organisation(), contact_id)  # 404 before 400 for another organisation's id
-    require_button()
-    contacts.delete_contact(managed_organisation(), contact_id, actor=current_user)
-    flash("Contact removed.", "info")
-    return redirect(url_for("manage.contact_list"))
 
 
 # --- training from elsewhere ----------------------------------------------------------------

@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
 from elearn.manage import exports
-from elearn.manage.contacts import ContactInput, add_contact
 from elearn.manage.external import ExternalInput, record_external
 from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import AuditEvent, Role, User

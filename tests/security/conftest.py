@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pytest
 
 from elearn.assessment import service as assessment
+from elearn.contacts import service as contacts
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.manage import contacts, external
+from elearn.manage import external
 from elearn.manage import service as manage
 from elearn.manage.domains import add_domain
 from elearn.manage.invitations import invite_person

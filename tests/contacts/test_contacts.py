@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from elearn.contacts import service as contacts
+from elearn.contacts.service import ContactInput, add_contact
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.manage import contacts
-from elearn.manage.contacts import ContactInput, add_contact
 from elearn.models import AuditEvent, SafeguardingContact
 
 
