@@ -95,9 +95,10 @@ def register_blueprints(app: Flask) -> None:
     from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
     from elearn.privacy.views import bp as privacy_bp
+    from elearn.training.views import bp as training_bp
 
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
-                      certificates_public_bp, manage_bp, invitations_bp, contacts_bp):
+                      certificates_public_bp, manage_bp, invitations_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -16,7 +16,6 @@ from elearn.extensions import db
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
 from elearn.manage import access
-from elearn.manage import service as manage
 from elearn.manage.access import managed_organisation
 from elearn.models import Attempt, Course, Role
 from elearn.security import role_required
@@ -117,13 +116,13 @@ def gain_courses() -> ResponseReturnValue:
 
 @manage_bp.get("/<int:course_id>")
 def gain_course(course_id: int) -> ResponseReturnValue:
-    course = manage.get_published_course_by_id(course_id)
+    course = learning.get_published_course_by_id(course_id)
     return render_template("evidence/gain_course.html", gain=gain.course_gain(managed_organisation(), course))
 
 
 @manage_bp.get("/<int:course_id>.csv")
 def gain_course_csv(course_id: int) -> ResponseReturnValue:
-    result = gain.course_gain(managed_organisation(), manage.get_published_course_by_id(course_id))
+    result = gain.course_gain(managed_organisation(), learning.get_published_course_by_id(course_id))
     return downloads.send(gain.gain_csv(result))
 
 

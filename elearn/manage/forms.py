@@ -17,21 +17,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from elearn.forms import certificate_name_field, email_field, new_password_fields
+from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
 from elearn.text_rules import PERSON_NAME_MAX
-
-
-def _optional_int(value: object) -> int | None:
-    try:
-        return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
 
 
 class InviteForm(FlaskForm):
     display_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)])
     email = email_field(required="Enter their email address.")
-    group_id = SelectField("Group (optional)", coerce=_optional_int, validate_choice=False)
+    group_id = SelectField("Group (optional)", coerce=optional_int, validate_choice=False)
     submit = SubmitField("Send invitation")
 
 
@@ -52,24 +45,24 @@ class MemberGroupsForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
                             validators=[InputRequired("Choose a course.")])
     audience = RadioField("Assign to", choices=[SelectChoice("everyone", "Everyone in the organisation"), SelectChoice("group", "A group")],
                           default="everyone")
-    group_id = SelectField("Group", coerce=_optional_int, validate_choice=False)
+    group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
     due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
     submit = SubmitField("Assign course")
 
 
 class AssignOneForm(FlaskForm):
-    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
                             validators=[InputRequired("Choose a course.")])
     due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
     submit = SubmitField("Assign course")
 
 
 class NewStarterRuleForm(FlaskForm):
-    course_id = SelectField("Course", coerce=_optional_int, validate_choice=False,
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
                             validators=[InputRequired("Choose a course.")])
     due_in_days = IntegerField("Due this many days after joining", default=30,
                                validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
@@ -112,10 +105,15 @@ class MatrixFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
-    group = SelectField("Group", coerce=_optional_int, validate_choice=False)
-    course = SelectField("Course", coerce=_optional_int, validate_choice=False)
+    group = SelectField("Group", coerce=optional_int, validate_choice=False)
+    course = SelectField("Course", coerce=optional_int, validate_choice=False)
     status = SelectField("Status", validate_choice=False)
     sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),
                                            SelectChoice("joined", "Date joined"),
                                            SelectChoice("status", "Status (choose a course)")], validate_choice=False)
     direction = SelectField("Order", choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")], validate_choice=False)
+
+
+class CertificateSelectionForm(FlaskForm):
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
+    submit = SubmitField("Download certificates of the people ticked")

@@ -17,13 +17,13 @@ from elearn.audit import record_event
 from elearn.auth.service import set_account_active
 from elearn.clock import london_today, to_london
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from elearn.errors import Conflict, InvalidInput, NotAllowed
 from elearn.extensions import db
+from elearn.learning import service as learning
 from elearn.manage.owned import get_owned
 from elearn.models import (
     Assignment,
     AssignmentSource,
-    Course,
     Group,
     GroupMembership,
     NewStarterRule,
@@ -49,13 +49,6 @@ def get_member(org: Organisation, user_id: int) -> User:
 def get_group(org: Organisation, group_id: int) -> Group:
     """A group of this organisation, or NotFound."""
     return get_owned(Group, org, group_id, missing="There is no group with this address in your organisation.")
-
-
-def get_published_course_by_id(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None or not course.is_published:
-        raise NotFound("There is no such course.")
-    return course
 
 
 # --- people --------------------------------------------------------------------------------
@@ -216,7 +209,7 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
 
     People who already have the course assigned keep their assignment and due date: no duplicates.
     """
-    course = get_published_course_by_id(course_id)
+    course = learning.get_published_course_by_id(course_id)
     due = check_due_on(due_on)
     members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
     if user_id is not None:
@@ -273,7 +266,7 @@ def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
 
 def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User) -> NewStarterRule:
     """Assign a course to every future member, due N days after they join (one rule per course; saving again updates it)."""
-    course = get_published_course_by_id(course_id)
+    course = learning.get_published_course_by_id(course_id)
     if not 1 <= due_in_days <= MAX_DUE_DAYS:
         raise InvalidInput("due_in_days", f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")
     rule = db.session.scalar(select(NewStarterRule).where(

@@ -32,6 +32,7 @@ from elearn.manage.compliance import LABELS
 from elearn.manage.forms import (
     AssignForm,
     AssignOneForm,
+    CertificateSelectionForm,
     DomainForm,
     DomainSignupForm,
     GroupForm,
@@ -42,7 +43,6 @@ from elearn.manage.forms import (
     NewStarterRuleForm,
 )
 from elearn.manage.matrix import training_matrix
-from elearn.manage.record_forms import CertificateSelectionForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 record_views.register(bp)  # exports, safeguarding contacts and training from elsewhere

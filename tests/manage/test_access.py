@@ -19,7 +19,6 @@ from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
 from elearn.manage import access, service
 from elearn.manage.domains import add_domain
-from elearn.manage.external import ExternalInput, record_external
 from elearn.manage.invitations import invite_person
 from elearn.models import (
     Assignment,
@@ -31,6 +30,7 @@ from elearn.models import (
     SafeguardingContact,
     User,
 )
+from elearn.training.service import ExternalInput, record_external
 from tests.manage.helpers import assign, certify, days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
@@ -93,11 +93,11 @@ def test_a_manager_url_outside_the_guard_is_caught():
 
 
 def test_the_guard_covers_every_manager_blueprint(app):
-    assert {"manage", "contacts", "evidence_manage"} <= access.GUARDED
+    assert {"manage", "contacts", "training", "evidence_manage"} <= access.GUARDED
     endpoints = {rule.endpoint for rule, _ in guarded_routes(app)}
     assert {"manage.dashboard", "manage.matrix", "manage.learner", "manage.assign_learner", "manage.correct_learner_name",
             "manage.export_csv", "manage.export_pdf", "manage.export_zip",
-            "manage.external_training", "manage.record_external", "manage.import_certificate", "manage.delete_external",
+            "training.external_training", "training.record_external", "training.import_certificate", "training.delete_external",
             "contacts.contact_list", "contacts.edit_contact", "contacts.delete_contact",
             "evidence_manage.gain_courses"} <= endpoints
 

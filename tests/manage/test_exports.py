@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
 from elearn.manage import exports
-from elearn.manage.external import ExternalInput, record_external
 from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import AuditEvent, Role, User
+from elearn.training.service import ExternalInput, record_external
 from tests.manage.helpers import assign, certify, days
 from tests.test_downloads import HOSTILE
 

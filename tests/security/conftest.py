@@ -10,11 +10,11 @@ from elearn.assessment import service as assessment
 from elearn.contacts import service as contacts
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.manage import external
 from elearn.manage import service as manage
 from elearn.manage.domains import add_domain
 from elearn.manage.invitations import invite_person
 from elearn.models import ContactRole, Course, Organisation, Role, User
+from elearn.training import service as external
 from tests.manage.helpers import assign, certify, days
 
 

@@ -1,4 +1,4 @@
-"""Forms for external training, imported certificates and certificate ZIPs (shape only)."""
+"""Forms for training from elsewhere and imported certificates: they check shape only; the service checks the rules."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ from wtforms import (
     BooleanField,
     DateField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from elearn.manage.forms import _optional_int
+from elearn.forms import optional_int
 
 
 class ExternalTrainingForm(FlaskForm):
-    course_id = SelectField("Counts for course", coerce=_optional_int, validate_choice=False,
+    course_id = SelectField("Counts for course", coerce=optional_int, validate_choice=False,
                             description="Leave blank to keep it on record without counting for a course")
     title = StringField("Training title", validators=[DataRequired("Enter the training's title."), Length(max=200)])
     provider = StringField("Provider", validators=[DataRequired("Enter who provided it."), Length(max=200)])
@@ -33,8 +32,3 @@ class ImportCertificateForm(FlaskForm):
                        validators=[DataRequired("Enter the certificate's code."), Length(max=64)])
     confirm = BooleanField("I have checked that this certificate is theirs")
     submit = SubmitField("Check certificate")
-
-
-class CertificateSelectionForm(FlaskForm):
-    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
-    submit = SubmitField("Download certificates of the people ticked")

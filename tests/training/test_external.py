@@ -16,9 +16,9 @@ from elearn.manage import reports
 from elearn.manage.compliance import ComplianceStatus as S
 from elearn.manage.compliance import TrainingSource as T
 from elearn.manage.compliance import compliance_status, latest_training
-from elearn.manage.external import ExternalInput, import_certificate, names_match, preview_certificate, record_external
 from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import ExternalTraining
+from elearn.training.service import ExternalInput, import_certificate, names_match, preview_certificate, record_external
 from tests.manage.helpers import assign, certify, days
 
 D = date(2026, 11, 23)

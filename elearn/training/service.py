@@ -20,8 +20,9 @@ from elearn.certificates.codes import format_code, normalise_code
 from elearn.clock import london_today, to_london
 from elearn.errors import InvalidInput
 from elearn.extensions import db
+from elearn.learning.service import get_published_course_by_id
 from elearn.manage.owned import get_owned
-from elearn.manage.service import get_member, get_published_course_by_id
+from elearn.manage.service import get_member
 from elearn.models import Certificate, ExternalTraining, Organisation, User
 
 log = logging.getLogger(__name__)
