@@ -16,7 +16,7 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @bp.get("/my-learning")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    from elearn.manage.learners import list_assigned_courses
+    from elearn.compliance.learners import list_assigned_courses
 
     return render_template("learning/dashboard.html", entries=service.list_my_learning(current_user),
                            assignments=list_assigned_courses(current_user))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,8 +23,9 @@ from elearn.models import Organisation, Role, User
 # The names of the blueprints guard() has been applied to: the access test checks every /manage route against it.
 GUARDED: set[str] = set()
 
-# The one manager page that works before an admin has chosen an organisation: it lists them.
-CHOOSE_ORGANISATION = "manage.dashboard"
+# The manager area's front page, /manage/ (compliance's dashboard). An admin who has not chosen an organisation
+# yet is shown the list of organisations there, and sent there from every other manager page.
+HOME = "compliance.dashboard"
 
 
 def guard(blueprint: Blueprint) -> None:
@@ -36,15 +37,18 @@ def guard(blueprint: Blueprint) -> None:
 
 
 def require_manager() -> ResponseReturnValue | None:
-    """Managers and admins only; then find the organisation being managed, into g.manage_org."""
+    """Managers and admins only; then find the organisation being managed, into g.manage_org (an admin who has
+    not chosen one gets the organisation chooser instead of the page)."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
     if current_user.role not in (Role.MANAGER, Role.ADMIN):
         abort(403)
     g.manage_org = find_managed_organisation(request.args.get("org", type=int), actor=current_user)
     g.manage_org_param = g.manage_org.id if g.manage_org is not None and current_user.is_admin else None
-    if g.manage_org is None and request.endpoint != CHOOSE_ORGANISATION:
-        return redirect(url_for(CHOOSE_ORGANISATION))
+    if g.manage_org is None:
+        if request.endpoint != HOME:
+            return redirect(url_for(HOME))
+        return render_template("manage/choose_organisation.html", organisations=list_organisations(actor=current_user))
     return None
 
 

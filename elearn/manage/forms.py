@@ -6,16 +6,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
-    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
 from elearn.text_rules import PERSON_NAME_MAX
@@ -42,23 +39,6 @@ class GroupForm(FlaskForm):
 class MemberGroupsForm(FlaskForm):
     group_ids = SelectMultipleField("Groups", coerce=int, validate_choice=False)
     submit = SubmitField("Save groups")
-
-
-class AssignForm(FlaskForm):
-    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
-                            validators=[InputRequired("Choose a course.")])
-    audience = RadioField("Assign to", choices=[SelectChoice("everyone", "Everyone in the organisation"), SelectChoice("group", "A group")],
-                          default="everyone")
-    group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
-    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
-    submit = SubmitField("Assign course")
-
-
-class AssignOneForm(FlaskForm):
-    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
-                            validators=[InputRequired("Choose a course.")])
-    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
-    submit = SubmitField("Assign course")
 
 
 class NewStarterRuleForm(FlaskForm):
@@ -96,24 +76,3 @@ class LearnerNameForm(FlaskForm):
                     Length(max=PERSON_NAME_MAX, message=f"Use at most {PERSON_NAME_MAX} characters.")],
     )
     submit = SubmitField("Save the name")
-
-
-class MatrixFilterForm(FlaskForm):
-    """Read from the query string (GET), so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
-    group = SelectField("Group", coerce=optional_int, validate_choice=False)
-    course = SelectField("Course", coerce=optional_int, validate_choice=False)
-    status = SelectField("Status", validate_choice=False)
-    sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),
-                                           SelectChoice("joined", "Date joined"),
-                                           SelectChoice("status", "Status (choose a course)")], validate_choice=False)
-    direction = SelectField("Order", choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")], validate_choice=False)
-
-
-class CertificateSelectionForm(FlaskForm):
-    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
-    submit = SubmitField("Download certificates of the people ticked")

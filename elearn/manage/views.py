@@ -1,13 +1,11 @@
-"""Manager pages: compliance dashboard, training matrix, people, groups, assignments and settings.
+"""Manager pages: people, groups, new-starter rules and settings.
 
 Every route is for managers and admins only, on one organisation at a time (elearn/manage/access.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -16,23 +14,9 @@ from elearn.catalog.service import course_titles
 from elearn.certificates import names
 from elearn.errors import InvalidInput
 from elearn.forms import FORM_EXPIRED, require_button
-from elearn.manage import (
-    access,
-    csv_import,
-    domains,
-    invitations,
-    learners,
-    matrix_args,
-    record_views,
-    reports,
-    service,
-)
+from elearn.manage import access, csv_import, domains, invitations, service
 from elearn.manage.access import managed_organisation
-from elearn.manage.compliance import LABELS
 from elearn.manage.forms import (
-    AssignForm,
-    AssignOneForm,
-    CertificateSelectionForm,
     DomainForm,
     DomainSignupForm,
     GroupForm,
@@ -42,18 +26,9 @@ from elearn.manage.forms import (
     MemberGroupsForm,
     NewStarterRuleForm,
 )
-from elearn.manage.matrix import training_matrix
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
-record_views.register(bp)  # exports, safeguarding contacts and training from elsewhere
-
-
 access.guard(bp)
-
-
-@bp.context_processor
-def manage_context() -> dict[str, Any]:
-    return {"status_labels": LABELS}
 
 
 def _course_choices(blank: str = "Choose a course") -> list[SelectChoice]:
@@ -62,24 +37,6 @@ def _course_choices(blank: str = "Choose a course") -> list[SelectChoice]:
 
 def _group_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank), *(SelectChoice(group.id, group.name) for group in service.list_groups(managed_organisation()))]
-
-
-# --- reports -------------------------------------------------------------------------------
-
-
-@bp.get("/")
-def dashboard() -> ResponseReturnValue:
-    if managed_organisation() is None:
-        return render_template("manage/choose_organisation.html",
-                               organisations=access.list_organisations(actor=current_user))
-    return render_template("manage/dashboard.html", dashboard=reports.compliance_dashboard(managed_organisation()))
-
-
-@bp.get("/matrix")
-def matrix() -> ResponseReturnValue:
-    form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    return render_template("manage/matrix.html", form=form, matrix=training_matrix(managed_organisation(), query),
-                           selection_form=CertificateSelectionForm())
 
 
 # --- people --------------------------------------------------------------------------------
@@ -126,34 +83,6 @@ def cancel_invitation(invitation_id: int) -> ResponseReturnValue:
     return redirect(url_for("manage.people"))
 
 
-@bp.get("/people/<int:user_id>")
-def learner(user_id: int) -> ResponseReturnValue:
-    member = service.get_member(managed_organisation(), user_id)
-    assign_form = AssignOneForm()
-    assign_form.course_id.choices = _course_choices()
-    groups_form = MemberGroupsForm()
-    groups_form.group_ids.choices = [SelectChoice(group.id, group.name) for group in service.list_groups(managed_organisation())]
-    return render_template("manage/learner.html", record=learners.learner_record(member), assign_form=assign_form,
-                           groups_form=groups_form)
-
-
-@bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
-def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
-    attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id)
-    return render_template("manage/attempt.html", attempt=attempt, member=attempt.user)
-
-
-@bp.post("/people/<int:user_id>/assign")
-def assign_learner(user_id: int) -> ResponseReturnValue:
-    member = service.get_member(managed_organisation(), user_id)
-    form = AssignOneForm()
-    if not form.validate_on_submit():
-        abort(400, "Choose a course and a due date.")
-    result = service.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, user_id=member.id, actor=current_user)
-    flash("Course assigned." if result.created else "This course was already assigned.", "success")
-    return redirect(url_for("manage.learner", user_id=member.id))
-
-
 @bp.post("/people/<int:user_id>/groups")
 def member_groups(user_id: int) -> ResponseReturnValue:
     form = MemberGroupsForm()
@@ -161,7 +90,7 @@ def member_groups(user_id: int) -> ResponseReturnValue:
         abort(400, FORM_EXPIRED)
     service.set_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
     flash("Groups saved.", "success")
-    return redirect(url_for("manage.learner", user_id=user_id))
+    return redirect(url_for("compliance.learner", user_id=user_id))
 
 
 @bp.post("/people/<int:user_id>/deactivate")
@@ -169,7 +98,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     require_button()
     service.set_active(managed_organisation(), user_id, False, actor=current_user)
     flash("Account deactivated. Their training records and certificates are kept.", "info")
-    return redirect(url_for("manage.learner", user_id=user_id))
+    return redirect(url_for("compliance.learner", user_id=user_id))
 
 
 @bp.post("/people/<int:user_id>/reactivate")
@@ -177,7 +106,7 @@ def reactivate(user_id: int) -> ResponseReturnValue:
     require_button()
     service.set_active(managed_organisation(), user_id, True, actor=current_user)
     flash("Account reactivated.", "success")
-    return redirect(url_for("manage.learner", user_id=user_id))
+    return redirect(url_for("compliance.learner", user_id=user_id))
 
 
 @bp.route("/learners/<int:user_id>/name", methods=["GET", "POST"])
@@ -222,32 +151,7 @@ def delete_group(group_id: int) -> ResponseReturnValue:
     return redirect(url_for("manage.groups"))
 
 
-# --- assignments ---------------------------------------------------------------------------
-
-
-@bp.route("/assignments", methods=["GET", "POST"])
-def assignments() -> ResponseReturnValue:
-    form = AssignForm()
-    form.course_id.choices, form.group_id.choices = _course_choices(), _group_choices("Choose a group")
-    if form.validate_on_submit():
-        try:
-            result = service.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, actor=current_user,
-                                           group_id=form.group_id.data if form.audience.data == "group" else None)
-        except InvalidInput as error:
-            error.attach_to(form)
-        else:
-            flash(f"Assigned to {result.created} people; {result.already} already had it.", "success")
-            return redirect(url_for("manage.assignments"))
-    return render_template("manage/assignments.html", form=form), 422 if form.errors else 200
-
-
-@bp.post("/assignments/<int:assignment_id>/remove")
-def remove_assignment(assignment_id: int) -> ResponseReturnValue:
-    require_button()
-    user_id = service.get_assignment(managed_organisation(), assignment_id).user_id
-    service.remove_assignment(managed_organisation(), assignment_id, actor=current_user)
-    flash("Assignment removed.", "info")
-    return redirect(url_for("manage.learner", user_id=user_id))
+# --- new-starter rules ---------------------------------------------------------------------
 
 
 @bp.route("/new-starters", methods=["GET", "POST"])

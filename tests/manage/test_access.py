@@ -93,10 +93,10 @@ def test_a_manager_url_outside_the_guard_is_caught():
 
 
 def test_the_guard_covers_every_manager_blueprint(app):
-    assert {"manage", "contacts", "training", "evidence_manage"} <= access.GUARDED
+    assert {"manage", "compliance", "contacts", "training", "evidence_manage"} <= access.GUARDED
     endpoints = {rule.endpoint for rule, _ in guarded_routes(app)}
-    assert {"manage.dashboard", "manage.matrix", "manage.learner", "manage.assign_learner", "manage.correct_learner_name",
-            "manage.export_csv", "manage.export_pdf", "manage.export_zip",
+    assert {"compliance.dashboard", "compliance.matrix", "compliance.learner", "compliance.assign_learner",
+            "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "manage.correct_learner_name",
             "training.external_training", "training.record_external", "training.import_certificate", "training.delete_external",
             "contacts.contact_list", "contacts.edit_contact", "contacts.delete_contact",
             "evidence_manage.gain_courses"} <= endpoints

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.certificates.codes import format_code
+from elearn.compliance import reports
+from elearn.compliance.compliance import ComplianceStatus as S
+from elearn.compliance.compliance import TrainingSource as T
+from elearn.compliance.compliance import compliance_status, latest_training
+from elearn.compliance.matrix import MatrixQuery, training_matrix
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage import reports
-from elearn.manage.compliance import ComplianceStatus as S
-from elearn.manage.compliance import TrainingSource as T
-from elearn.manage.compliance import compliance_status, latest_training
-from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import ExternalTraining
 from elearn.training.service import ExternalInput, import_certificate, names_match, preview_certificate, record_external
 from tests.manage.helpers import assign, certify, days

@@ -14,9 +14,9 @@ from sqlalchemy import Select, Subquery, and_, func, or_, select
 
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
+from elearn.compliance.compliance import ComplianceStatus, TrainingSource, severity_sql
+from elearn.compliance.reports import cells
 from elearn.extensions import db
-from elearn.manage.compliance import ComplianceStatus, TrainingSource, severity_sql
-from elearn.manage.reports import cells
 from elearn.models import Group, GroupMembership, Organisation, User
 
 PAGE_SIZE = 50

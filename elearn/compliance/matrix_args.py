@@ -6,10 +6,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from elearn.catalog.service import course_titles
+from elearn.compliance.compliance import LABELS, SEVERITY, ComplianceStatus
+from elearn.compliance.forms import MatrixFilterForm
+from elearn.compliance.matrix import SORTS, MatrixQuery
 from elearn.manage import service
-from elearn.manage.compliance import LABELS, SEVERITY, ComplianceStatus
-from elearn.manage.forms import MatrixFilterForm
-from elearn.manage.matrix import SORTS, MatrixQuery
 from elearn.models import Organisation
 
 

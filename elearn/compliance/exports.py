@@ -18,14 +18,15 @@ from elearn.certificates.filenames import certificate_filenames
 from elearn.certificates.pdf import render_certificate_pdf
 from elearn.certificates.service import certificate_document
 from elearn.clock import london_today, to_london
+from elearn.compliance import reports
+from elearn.compliance.compliance import LABELS, TrainingSource
+from elearn.compliance.matrix import Cell, Matrix, MatrixQuery, training_matrix
+from elearn.compliance.record_pdf import RecordCourse, RecordDocument, RecordRow, render_training_record
 from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_bytes, slug
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage import reports, service
-from elearn.manage.compliance import LABELS, TrainingSource
-from elearn.manage.matrix import Cell, Matrix, MatrixQuery, training_matrix
-from elearn.manage.record_pdf import RecordCourse, RecordDocument, RecordRow, render_training_record
+from elearn.manage import service
 from elearn.models import Certificate, ExternalTraining, Organisation, User
 
 log = logging.getLogger(__name__)

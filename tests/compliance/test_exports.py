@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from elearn.compliance import exports
+from elearn.compliance.matrix import MatrixQuery, training_matrix
 from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
-from elearn.manage import exports
-from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import AuditEvent, Role, User
 from elearn.training.service import ExternalInput, record_external
 from tests.manage.helpers import assign, certify, days

@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from elearn.clock import london_today
+from elearn.compliance import assignments, reports
+from elearn.compliance.compliance import ComplianceStatus as S
+from elearn.compliance.learners import list_assigned_courses
+from elearn.compliance.matrix import MatrixQuery, training_matrix
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage import reports, service
-from elearn.manage.compliance import ComplianceStatus as S
+from elearn.manage import service
 from elearn.manage.invitations import accept_invitation, invite_person
-from elearn.manage.learners import list_assigned_courses
-from elearn.manage.matrix import MatrixQuery, training_matrix
 from elearn.models import Assignment, AssignmentSource, Role, User
 from tests.manage.helpers import assign, certify, days
 
@@ -27,9 +28,9 @@ def _count_assignments() -> int:
 def test_assign_to_a_learner_a_group_and_everyone_without_duplicates(cast, make):
     group = service.create_group(cast.org_a, "Teaching staff", actor=cast.manager_a)
     service.set_member_groups(cast.org_a, cast.learner_a.id, [group.id], actor=cast.manager_a)
-    first = service.assign_course(cast.org_a, cast.course.id, days(30), user_id=cast.learner_a.id, actor=cast.manager_a)
-    again = service.assign_course(cast.org_a, cast.course.id, days(60), group_id=group.id, actor=cast.manager_a)
-    everyone = service.assign_course(cast.org_a, cast.course.id, days(90), actor=cast.manager_a)
+    first = assignments.assign_course(cast.org_a, cast.course.id, days(30), user_id=cast.learner_a.id, actor=cast.manager_a)
+    again = assignments.assign_course(cast.org_a, cast.course.id, days(60), group_id=group.id, actor=cast.manager_a)
+    everyone = assignments.assign_course(cast.org_a, cast.course.id, days(90), actor=cast.manager_a)
     assert (first.created, again.created, again.already) == (1, 0, 1)
     assert (everyone.created, everyone.already) == (2, 1)  # learner_a2 and manager_a; learner_b is in B
     assert _count_assignments() == 3
@@ -39,7 +40,7 @@ def test_assign_to_a_learner_a_group_and_everyone_without_duplicates(cast, make)
 
 def test_a_due_date_in_the_past_is_refused(cast):
     with pytest.raises(InvalidInput):
-        service.assign_course(cast.org_a, cast.course.id, days(-1), actor=cast.manager_a)
+        assignments.assign_course(cast.org_a, cast.course.id, days(-1), actor=cast.manager_a)
     assert _count_assignments() == 0
 
 

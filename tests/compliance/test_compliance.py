@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import Boolean, Date, literal, select
 
+from elearn.compliance.compliance import ComplianceStatus as S
+from elearn.compliance.compliance import compliance_status, status_sql
 from elearn.extensions import db
-from elearn.manage.compliance import ComplianceStatus as S
-from elearn.manage.compliance import compliance_status, status_sql
 
 TODAY = date(2026, 3, 15)
 

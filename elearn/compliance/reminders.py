@@ -33,10 +33,10 @@ from sqlalchemy.exc import IntegrityError
 
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today, uk_date
+from elearn.compliance import reports
+from elearn.compliance.compliance import ComplianceStatus
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.manage import reports
-from elearn.manage.compliance import ComplianceStatus
 from elearn.models import Organisation, ReminderLog, Role, User
 
 log = logging.getLogger(__name__)

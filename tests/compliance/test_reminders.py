@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from elearn.compliance import reminders
+from elearn.compliance.reminders import iso_week, send_reminders
 from elearn.extensions import db
-from elearn.manage import reminders
-from elearn.manage.reminders import iso_week, send_reminders
 from elearn.models import ReminderLog
 from tests.manage.helpers import assign, certify, days
 

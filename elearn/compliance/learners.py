@@ -14,10 +14,10 @@ from sqlalchemy import select
 from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
 from elearn.clock import london_today
+from elearn.compliance.compliance import ComplianceStatus, severity_sql
+from elearn.compliance.reports import cells
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.manage.compliance import ComplianceStatus, severity_sql
-from elearn.manage.reports import cells
 from elearn.models import (
     Attempt,
     Certificate,

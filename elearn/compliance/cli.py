@@ -7,7 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from elearn.manage.reminders import send_reminders
+from elearn.compliance.reminders import send_reminders
 
 reminders_cli = AppGroup("reminders", help="Reminder emails about training that is due, overdue or expiring.")
 

@@ -17,8 +17,8 @@ from sqlalchemy.types import TypeEngine
 
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql
 from elearn.extensions import db
-from elearn.manage.compliance import SEVERITY, ComplianceStatus, status_sql
 from elearn.models import (
     Assignment,
     Certificate,
