@@ -92,14 +92,15 @@ def register_blueprints(app: Flask) -> None:
     from elearn.compliance.views import bp as compliance_bp
     from elearn.contacts.views import bp as contacts_bp
     from elearn.learning.views import bp as learning_bp
-    from elearn.manage.invite_views import bp as invitations_bp
-    from elearn.manage.views import bp as manage_bp
+    from elearn.manage.access import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
+    from elearn.people.invite_views import bp as invitations_bp
+    from elearn.people.views import bp as people_bp
     from elearn.privacy.views import bp as privacy_bp
     from elearn.training.views import bp as training_bp
 
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
-                      certificates_public_bp, manage_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
+                      certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -20,8 +20,8 @@ from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.manage.owned import get_owned
-from elearn.manage.service import MAX_DUE_DAYS, get_group, get_member
 from elearn.models import Assignment, AssignmentSource, GroupMembership, Organisation, User
+from elearn.people.service import MAX_DUE_DAYS, get_group, get_member
 
 log = logging.getLogger(__name__)
 

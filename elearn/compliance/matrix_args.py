@@ -9,15 +9,15 @@ from elearn.catalog.service import course_titles
 from elearn.compliance.compliance import LABELS, SEVERITY, ComplianceStatus
 from elearn.compliance.forms import MatrixFilterForm
 from elearn.compliance.matrix import SORTS, MatrixQuery
-from elearn.manage import service
 from elearn.models import Organisation
+from elearn.people import service as people
 
 
 def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[MatrixFilterForm, MatrixQuery]:
     """The filter form (with its choices) and the query it describes; unknown values fall back to "any"."""
     form = MatrixFilterForm(args)
     form.group.choices = [SelectChoice("", "All groups"),
-                          *(SelectChoice(group.id, group.name) for group in service.list_groups(org))]
+                          *(SelectChoice(group.id, group.name) for group in people.list_groups(org))]
     form.course.choices = [SelectChoice("", "All courses"),
                            *(SelectChoice(cid, title) for cid, title in course_titles().items())]
     form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]

@@ -21,8 +21,8 @@ from elearn.compliance.matrix import training_matrix
 from elearn.errors import InvalidInput
 from elearn.forms import require_button
 from elearn.manage import access
-from elearn.manage import service as people
 from elearn.manage.access import managed_organisation
+from elearn.people import service as people
 
 bp = Blueprint("compliance", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)

@@ -22,8 +22,8 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning.service import get_published_course_by_id
 from elearn.manage.owned import get_owned
-from elearn.manage.service import get_member
 from elearn.models import Certificate, ExternalTraining, Organisation, User
+from elearn.people.service import get_member
 
 log = logging.getLogger(__name__)
 

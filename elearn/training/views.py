@@ -16,7 +16,7 @@ from elearn.extensions import limiter
 from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
-from elearn.manage.service import get_member
+from elearn.people.service import get_member
 from elearn.training import service
 from elearn.training.forms import ExternalTrainingForm, ImportCertificateForm
 from elearn.training.service import ExternalInput

@@ -15,9 +15,9 @@ from elearn.compliance.matrix import MatrixQuery, training_matrix
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage import service
-from elearn.manage.invitations import accept_invitation, invite_person
 from elearn.models import Assignment, AssignmentSource, Role, User
+from elearn.people import service
+from elearn.people.invitations import accept_invitation, invite_person
 from tests.manage.helpers import assign, certify, days
 
 

@@ -17,9 +17,7 @@ from werkzeug.routing import Rule
 
 from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
-from elearn.manage import access, service
-from elearn.manage.domains import add_domain
-from elearn.manage.invitations import invite_person
+from elearn.manage import access
 from elearn.models import (
     Assignment,
     Attempt,
@@ -30,11 +28,14 @@ from elearn.models import (
     SafeguardingContact,
     User,
 )
+from elearn.people import service
+from elearn.people.domains import add_domain
+from elearn.people.invitations import invite_person
 from elearn.training.service import ExternalInput, record_external
 from tests.manage.helpers import assign, certify, days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
-ADMIN_ONLY = {"manage.add_domain", "manage.remove_domain"}
+ADMIN_ONLY = {"people.add_domain", "people.remove_domain"}
 PERSONAS = ("anonymous", "learner_a", "manager_a", "manager_b", "admin", "admin_of_b")
 # Courses belong to the platform, not to an organisation: another organisation's manager may open a course's
 # manager pages (which count only their own people).
@@ -93,10 +94,12 @@ def test_a_manager_url_outside_the_guard_is_caught():
 
 
 def test_the_guard_covers_every_manager_blueprint(app):
-    assert {"manage", "compliance", "contacts", "training", "evidence_manage"} <= access.GUARDED
+    assert {"people", "compliance", "contacts", "training", "evidence_manage"} <= access.GUARDED
     endpoints = {rule.endpoint for rule, _ in guarded_routes(app)}
-    assert {"compliance.dashboard", "compliance.matrix", "compliance.learner", "compliance.assign_learner",
-            "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "manage.correct_learner_name",
+    assert {"people.index", "people.invite", "people.member_groups", "people.deactivate", "people.groups",
+            "people.new_starters", "people.settings", "people.add_domain", "people.correct_learner_name",
+            "compliance.dashboard", "compliance.matrix", "compliance.learner", "compliance.assign_learner",
+            "compliance.assign", "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip",
             "training.external_training", "training.record_external", "training.import_certificate", "training.delete_external",
             "contacts.contact_list", "contacts.edit_contact", "contacts.delete_contact",
             "evidence_manage.gain_courses"} <= endpoints

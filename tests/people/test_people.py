@@ -11,11 +11,11 @@ from elearn.auth.service import register_user
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed
 from elearn.extensions import db
-from elearn.manage import service
-from elearn.manage.csv_import import RowOutcome, import_people
-from elearn.manage.domains import add_domain, set_domain_signup
-from elearn.manage.invitations import accept_invitation, invite_person
 from elearn.models import Assignment, AuditEvent, GroupMembership, Invitation, User
+from elearn.people import service
+from elearn.people.csv_import import RowOutcome, import_people
+from elearn.people.domains import add_domain, set_domain_signup
+from elearn.people.invitations import accept_invitation, invite_person
 from tests.manage.helpers import days
 
 

@@ -10,15 +10,15 @@ from elearn.auth.service import find_user_by_email
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import FORM_EXPIRED, ButtonForm
-from elearn.manage import invitations
-from elearn.manage.forms import AcceptInvitationForm
 from elearn.models import Invitation
+from elearn.people import invitations
+from elearn.people.forms import AcceptInvitationForm
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
 
 def _invalid(message: str = invitations.INVITATION_INVALID) -> ResponseReturnValue:
-    return render_template("manage/invitation_invalid.html", message=message), 400
+    return render_template("people/invitation_invalid.html", message=message), 400
 
 
 @bp.after_request
@@ -50,13 +50,13 @@ def accept(token: str) -> ResponseReturnValue:
             login_user(user)
             flash(f"Welcome to {user.organisation.name if user.organisation else 'elearn'}. Your account is ready.", "success")
             return redirect(url_for("learning.dashboard"))
-    return render_template("manage/invitation.html", form=form, invitation=invitation), 422 if form.errors else 200
+    return render_template("people/invitation.html", form=form, invitation=invitation), 422 if form.errors else 200
 
 
 def _join_existing(token: str, invitation: Invitation) -> ResponseReturnValue:
     """An existing account joins after logging in as itself: nobody is added to an organisation unasked."""
     if not current_user.is_authenticated or current_user.email != invitation.email:
-        return render_template("manage/invitation_login.html", invitation=invitation,
+        return render_template("people/invitation_login.html", invitation=invitation,
                                login_url=url_for("auth.login", next=url_for("invitations.accept", token=token)))
     form = ButtonForm()
     if form.validate_on_submit():
@@ -68,4 +68,4 @@ def _join_existing(token: str, invitation: Invitation) -> ResponseReturnValue:
         return redirect(url_for("learning.dashboard"))
     if form.is_submitted():
         abort(400, FORM_EXPIRED)
-    return render_template("manage/invitation_join.html", invitation=invitation, form=form)
+    return render_template("people/invitation_join.html", invitation=invitation, form=form)

@@ -1,4 +1,4 @@
-"""Managing an organisation: scope, people, groups, assignments, new-starter rules and email domains.
+"""The people of an organisation: members joining (by invitation or email domain) and leaving, groups, new-starter rules.
 
 Every reader and writer is scoped to one organisation the actor may manage; an id from another
 organisation is NotFound (404), never NotAllowed: a 403 would confirm that the record exists.
@@ -34,7 +34,7 @@ from elearn.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_DUE_DAYS = 366 * 3
+MAX_DUE_DAYS = 366 * 3  # a due date at most three years ahead: for assignments and new-starter rules alike
 
 
 # --- members -------------------------------------------------------------------------------

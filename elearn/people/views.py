@@ -1,6 +1,9 @@
-"""Manager pages: people, groups, new-starter rules and settings.
+"""People pages: invitations and CSV import, a member's groups and account, groups, new-starter rules, the
+email domains for self-registration, and a learner's certificate name.
 
-Every route is for managers and admins only, on one organisation at a time (elearn/manage/access.py).
+Every route is for managers and admins only, on one organisation at a time (elearn/manage/access.py). The
+member page itself is compliance's (a learner's training record); the actions on it that change the person
+are here. The public page behind an invitation link is invite_views.py.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from elearn.catalog.service import course_titles
 from elearn.certificates import names
 from elearn.errors import InvalidInput
 from elearn.forms import FORM_EXPIRED, require_button
-from elearn.manage import access, csv_import, domains, invitations, service
+from elearn.manage import access
 from elearn.manage.access import managed_organisation
-from elearn.manage.forms import (
+from elearn.people import csv_import, domains, invitations, service
+from elearn.people.forms import (
     DomainForm,
     DomainSignupForm,
     GroupForm,
@@ -27,7 +31,7 @@ from elearn.manage.forms import (
     NewStarterRuleForm,
 )
 
-bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
+bp = Blueprint("people", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
 
 
@@ -43,8 +47,8 @@ def _group_choices(blank: str) -> list[SelectChoice]:
 
 
 @bp.get("/people")
-def people() -> ResponseReturnValue:
-    return render_template("manage/people.html", invitations=invitations.list_open_invitations(managed_organisation()),
+def index() -> ResponseReturnValue:
+    return render_template("people/people.html", invitations=invitations.list_open_invitations(managed_organisation()),
                            groups=service.list_groups(managed_organisation()), leavers=service.list_leavers(managed_organisation()))
 
 
@@ -60,8 +64,8 @@ def invite() -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash(f"Invitation sent to {form.email.data.strip()}.", "success")
-            return redirect(url_for("manage.people"))
-    return render_template("manage/invite.html", form=form), 422 if form.errors else 200
+            return redirect(url_for("people.index"))
+    return render_template("people/invite.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/people/import", methods=["GET", "POST"])
@@ -72,7 +76,7 @@ def import_people() -> ResponseReturnValue:
             report = csv_import.import_people(managed_organisation(), form.file.data.read(), actor=current_user)
         except InvalidInput as error:
             error.attach_to(form)
-    return render_template("manage/import.html", form=form, report=report), 422 if form.errors else 200
+    return render_template("people/import.html", form=form, report=report), 422 if form.errors else 200
 
 
 @bp.post("/invitations/<int:invitation_id>/cancel")
@@ -80,7 +84,7 @@ def cancel_invitation(invitation_id: int) -> ResponseReturnValue:
     require_button()
     invitations.cancel_invitation(managed_organisation(), invitation_id, actor=current_user)
     flash("Invitation withdrawn.", "info")
-    return redirect(url_for("manage.people"))
+    return redirect(url_for("people.index"))
 
 
 @bp.post("/people/<int:user_id>/groups")
@@ -121,8 +125,8 @@ def correct_learner_name(user_id: int) -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.", "success")
-            return redirect(url_for("manage.correct_learner_name", user_id=learner.id))
-    return render_template("manage/learner_name.html", form=form, learner=learner), 422 if form.errors else 200
+            return redirect(url_for("people.correct_learner_name", user_id=learner.id))
+    return render_template("people/learner_name.html", form=form, learner=learner), 422 if form.errors else 200
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -138,8 +142,8 @@ def groups() -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash("Group added.", "success")
-            return redirect(url_for("manage.groups"))
-    return render_template("manage/groups.html", form=form, groups=service.group_sizes(managed_organisation())), \
+            return redirect(url_for("people.groups"))
+    return render_template("people/groups.html", form=form, groups=service.group_sizes(managed_organisation())), \
         422 if form.errors else 200
 
 
@@ -148,7 +152,7 @@ def delete_group(group_id: int) -> ResponseReturnValue:
     require_button()
     service.delete_group(managed_organisation(), group_id, actor=current_user)
     flash("Group deleted. Its members and their records are kept.", "info")
-    return redirect(url_for("manage.groups"))
+    return redirect(url_for("people.groups"))
 
 
 # --- new-starter rules ---------------------------------------------------------------------
@@ -165,8 +169,8 @@ def new_starters() -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash("New-starter rule saved.", "success")
-            return redirect(url_for("manage.new_starters"))
-    return render_template("manage/new_starters.html", form=form, rules=service.list_new_starter_rules(managed_organisation()),
+            return redirect(url_for("people.new_starters"))
+    return render_template("people/new_starters.html", form=form, rules=service.list_new_starter_rules(managed_organisation()),
                            titles=course_titles()), 422 if form.errors else 200
 
 
@@ -175,7 +179,7 @@ def delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
     require_button()
     service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
     flash("Rule removed. Assignments it already made are kept.", "info")
-    return redirect(url_for("manage.new_starters"))
+    return redirect(url_for("people.new_starters"))
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -183,7 +187,7 @@ def delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
 
 @bp.get("/settings")
 def settings() -> ResponseReturnValue:
-    return render_template("manage/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=DomainForm(),
+    return render_template("people/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=DomainForm(),
                            signup_form=DomainSignupForm(allow=managed_organisation().allow_domain_signup))
 
 
@@ -194,7 +198,7 @@ def domain_signup() -> ResponseReturnValue:
         abort(400, FORM_EXPIRED)
     domains.set_domain_signup(managed_organisation(), bool(form.allow.data), actor=current_user)
     flash("Self-registration setting saved.", "success")
-    return redirect(url_for("manage.settings"))
+    return redirect(url_for("people.settings"))
 
 
 @bp.post("/settings/domains")
@@ -208,8 +212,8 @@ def add_domain() -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash("Domain added.", "success")
-            return redirect(url_for("manage.settings"))
-    return render_template("manage/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=form,
+            return redirect(url_for("people.settings"))
+    return render_template("people/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=form,
                            signup_form=DomainSignupForm(allow=managed_organisation().allow_domain_signup)), 422
 
 
@@ -218,4 +222,4 @@ def remove_domain(domain_id: int) -> ResponseReturnValue:
     require_button()
     domains.remove_domain(managed_organisation(), domain_id, actor=current_user)
     flash("Domain removed.", "info")
-    return redirect(url_for("manage.settings"))
+    return redirect(url_for("people.settings"))

@@ -22,8 +22,8 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.manage.owned import get_owned
-from elearn.manage.service import get_group, join_organisation
 from elearn.models import Group, Invitation, Organisation, Role, User
+from elearn.people.service import get_group, join_organisation
 from elearn.security import hash_password
 
 log = logging.getLogger(__name__)

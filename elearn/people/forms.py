@@ -1,4 +1,7 @@
-"""Manager forms: they check shape only; the services check the rules and the organisation."""
+"""People forms: invitations, CSV import, groups, new-starter rules, email domains, a learner's name.
+
+They check shape only; the services check the rules and the organisation.
+"""
 
 from __future__ import annotations
 

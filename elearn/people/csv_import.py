@@ -14,15 +14,15 @@ from enum import StrEnum
 from elearn.audit import record_event
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage.invitations import (
+from elearn.models import Organisation, User
+from elearn.people.invitations import (
     PendingEmail,
     check_invitable,
     clean_person,
     create_invitation,
     send_invitation_emails,
 )
-from elearn.manage.service import list_groups
-from elearn.models import Organisation, User
+from elearn.people.service import list_groups
 
 log = logging.getLogger(__name__)
 
