@@ -92,7 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.compliance.views import bp as compliance_bp
     from elearn.contacts.views import bp as contacts_bp
     from elearn.learning.views import bp as learning_bp
-    from elearn.manage.access import bp as manage_bp
+    from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
     from elearn.people.invite_views import bp as invitations_bp
     from elearn.people.views import bp as people_bp

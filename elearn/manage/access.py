@@ -20,9 +20,6 @@ from elearn.errors import NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.models import Organisation, Role, User
 
-# The manager area's layout and organisation chooser templates; no routes.
-bp = Blueprint("manage", __name__, template_folder="templates")
-
 # The names of the blueprints guard() has been applied to: the access test checks every /manage route against it.
 GUARDED: set[str] = set()
 
