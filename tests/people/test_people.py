@@ -195,3 +195,15 @@ def test_a_manager_cannot_reactivate_a_deleted_account(client, cast, make):
     with pytest.raises(Conflict):
         service.set_active(cast.org_a, cast.learner_a.id, True, actor=cast.manager_a)
     assert db.session.get(User, cast.learner_a.id).is_active_account is False
+
+
+def test_the_member_page_offers_the_organisations_groups_and_saves_them(client, cast, sign_in):
+    teachers = service.create_group(cast.org_a, "Teaching staff", actor=cast.manager_a)
+    service.create_group(cast.org_b, "Birch governors", actor=cast.manager_b)
+    sign_in(cast.manager_a)
+    page = client.get(f"/manage/people/{cast.learner_a.id}").get_data(as_text=True)
+    assert f'action="/manage/people/{cast.learner_a.id}/groups"' in page
+    assert "Teaching staff" in page and "Birch governors" not in page
+    assert client.post(f"/manage/people/{cast.learner_a.id}/groups", data={"group_ids": [teachers.id]}).status_code == 302
+    page = client.get(f"/manage/people/{cast.learner_a.id}").get_data(as_text=True)
+    assert f'value="{teachers.id}" id="group-{teachers.id}" checked' in page
