@@ -89,14 +89,18 @@ def register_blueprints(app: Flask) -> None:
     from elearn.catalog.views import bp as catalog_bp
     from elearn.certificates.views import bp as certificates_bp
     from elearn.certificates.views import public_bp as certificates_public_bp
+    from elearn.compliance.views import bp as compliance_bp
+    from elearn.contacts.views import bp as contacts_bp
     from elearn.learning.views import bp as learning_bp
-    from elearn.manage.invite_views import bp as invitations_bp
     from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
+    from elearn.people.invite_views import bp as invitations_bp
+    from elearn.people.views import bp as people_bp
     from elearn.privacy.views import bp as privacy_bp
+    from elearn.training.views import bp as training_bp
 
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
-                      certificates_public_bp, manage_bp, invitations_bp):
+                      certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
     for blueprint in (privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
@@ -110,10 +114,10 @@ def register_cli(app: Flask) -> None:
     """Each feature's command group."""
     from elearn.admin.cli import audit_cli, text_cli, users_cli
     from elearn.certificates.cli import certificates_cli
+    from elearn.compliance.cli import reminders_cli
     from elearn.content.cli import courses_cli
     from elearn.demo.cli import demo_cli
     from elearn.evidence.cli import statistics_cli
-    from elearn.manage.cli import reminders_cli
     from elearn.ops.cli import backup_command
 
     app.cli.add_command(courses_cli)

@@ -53,6 +53,14 @@ class ButtonForm(FlaskForm):
     submit = SubmitField("Continue")
 
 
+def optional_int(value: object) -> int | None:
+    """Coerce a select's value to an id; the blank choice (or anything that is not a number) is None."""
+    try:
+        return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
 FORM_EXPIRED = "The form had expired. Please try again."
 
 

@@ -65,7 +65,7 @@ def register_user(display_name: str, email: str, password: str, *, role: Role = 
         db.session.rollback()
         raise InvalidInput("email", "An account with this email already exists. Log in, or reset your password.") from None
     record_event("account.registered", actor=user, subject=user)
-    from elearn.manage.service import join_organisation_by_domain  # imported here: manage imports auth
+    from elearn.people.service import join_organisation_by_domain  # imported here: people imports auth
 
     join_organisation_by_domain(user)  # flush only: an address on an organisation's domain joins it
     db.session.commit()

@@ -1,4 +1,7 @@
-"""My certificates and downloads, name corrections, refreshers, revocation; and the public verify page."""
+"""My certificates and downloads, my name correction, refreshers, revocation; and the public verify page.
+
+A manager corrects a learner's name on the manager pages, under the manager guard (elearn/manage/access.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
 from elearn.learning import service as learning
-from elearn.models import Role, User
+from elearn.models import Role
 from elearn.security import role_required
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -37,30 +40,20 @@ def download(certificate_id: int) -> ResponseReturnValue:
     return downloads.send(service.download_certificate(certificate_id, actor=current_user))
 
 
-def _name_form(user: User, template: str) -> ResponseReturnValue:
-    form = NameForm(data={"display_name": user.display_name})
+@bp.route("/account/name", methods=["GET", "POST"])
+@login_required
+def correct_own_name() -> ResponseReturnValue:
+    form = NameForm(data={"display_name": current_user.display_name})
     if form.validate_on_submit():
         try:
-            reissued = names.correct_name(user, form.display_name.data, actor=current_user)
+            reissued = names.correct_name(current_user, form.display_name.data, actor=current_user)
         except InvalidInput as error:
             error.attach_to(form)
         else:
             flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.",
                   "success")
-            return redirect(request.path)
-    return render_template(template, form=form, learner=user), 422 if form.errors else 200
-
-
-@bp.route("/account/name", methods=["GET", "POST"])
-@login_required
-def correct_own_name() -> ResponseReturnValue:
-    return _name_form(current_user, "certificates/name.html")
-
-
-@bp.route("/manage/learners/<int:user_id>/name", methods=["GET", "POST"])
-@role_required(Role.MANAGER, Role.ADMIN)
-def correct_learner_name(user_id: int) -> ResponseReturnValue:
-    return _name_form(names.get_learner_for_name_change(user_id, actor=current_user), "certificates/name.html")
+            return redirect(url_for("certificates.correct_own_name"))
+    return render_template("certificates/name.html", form=form, learner=current_user), 422 if form.errors else 200
 
 
 @bp.post("/courses/<slug>/refresher")

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from elearn.auth import two_factor
 from elearn.auth.service import find_user_by_email, register_user
 from elearn.clock import london_today
+from elearn.contacts.service import ContactInput
 from elearn.extensions import db
-from elearn.manage.contacts import ContactInput
-from elearn.manage.external import ExternalInput
 from elearn.models import Organisation, Role, User
+from elearn.training.service import ExternalInput
 
 demo_cli = AppGroup("demo", help="Demo data for trying elearn out.")
 
@@ -99,8 +99,9 @@ DEMO_CONTACTS = (
 def seed_contacts(org: Organisation, manager: User) -> int:
     """The demo school's safeguarding contacts and one external training record, each added once."""
     from elearn.catalog.service import course_titles
-    from elearn.manage import contacts, external
+    from elearn.contacts import service as contacts
     from elearn.models import ExternalTraining
+    from elearn.training import service as external
 
     added = 0
     if not contacts.list_contacts(org.id):

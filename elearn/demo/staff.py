@@ -16,8 +16,8 @@ from elearn.certificates.service import issue_certificate
 from elearn.clock import LONDON, add_months, london_today
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.manage import service as manage
 from elearn.models import Assignment, AssignmentSource, Attempt, Course, Organisation, User
+from elearn.people import service as people
 
 GROUPS = ("Teaching staff", "Support staff", "Governors")
 FIRST = ("Aisha", "Ben", "Chloe", "Daniel", "Eleanor", "Farhan", "Grace", "Harry", "Isla", "Jamal", "Katie", "Liam",
@@ -34,7 +34,7 @@ def _at(days_ago: int) -> datetime:
 def seed_staff(org: Organisation, manager: User, password: str) -> int:
     """Create the demo staff once (safe to run twice); return how many were created."""
     courses = list(db.session.scalars(select(Course).where(Course.is_published.is_(True)).order_by(Course.slug)))
-    groups = [manage.find_group_by_name(org, name) or manage.create_group(org, name, actor=manager) for name in GROUPS]
+    groups = [people.find_group_by_name(org, name) or people.create_group(org, name, actor=manager) for name in GROUPS]
     created = 0
     for i in range(STAFF_COUNT):
         name = f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
@@ -43,7 +43,7 @@ def seed_staff(org: Organisation, manager: User, password: str) -> int:
             continue
         user = register_user(name, email, password, organisation_id=org.id)
         user.joined_organisation_at = _at(400 - i * 7)
-        manage.add_to_group(user, groups[0 if i < 22 else 1 if i < 34 else 2])
+        people.add_to_group(user, groups[0 if i < 22 else 1 if i < 34 else 2])
         db.session.commit()
         for c, course in enumerate(courses):
             _give_status(user, course, (i * 3 + c * 7 + (i * c) // 3) % 10, manager, org)

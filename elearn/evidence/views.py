@@ -3,9 +3,7 @@ admins' question statistics and course feedback. Three blueprints, one per audie
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -16,7 +14,6 @@ from elearn.extensions import db
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
 from elearn.manage import access
-from elearn.manage import service as manage
 from elearn.manage.access import managed_organisation
 from elearn.models import Role
 from elearn.security import role_required
@@ -97,11 +94,6 @@ def evaluation(slug: str) -> ResponseReturnValue:
 access.guard(manage_bp)  # the manage pages' rule: managers and admins, one organisation
 
 
-@manage_bp.context_processor
-def manage_context() -> dict[str, Any]:
-    return {"org": g.get("manage_org")}
-
-
 @manage_bp.get("")
 def gain_courses() -> ResponseReturnValue:
     return render_template("evidence/gain_courses.html", rows=gain.list_courses(managed_organisation()))
@@ -109,13 +101,13 @@ def gain_courses() -> ResponseReturnValue:
 
 @manage_bp.get("/<int:course_id>")
 def gain_course(course_id: int) -> ResponseReturnValue:
-    course = manage.get_published_course_by_id(course_id)
+    course = learning.get_published_course_by_id(course_id)
     return render_template("evidence/gain_course.html", gain=gain.course_gain(managed_organisation(), course))
 
 
 @manage_bp.get("/<int:course_id>.csv")
 def gain_course_csv(course_id: int) -> ResponseReturnValue:
-    result = gain.course_gain(managed_organisation(), manage.get_published_course_by_id(course_id))
+    result = gain.course_gain(managed_organisation(), learning.get_published_course_by_id(course_id))
     return downloads.send(gain.gain_csv(result))
 
 

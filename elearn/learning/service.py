@@ -58,6 +58,14 @@ def get_published_course(slug: str) -> Course:
     return course
 
 
+def get_published_course_by_id(course_id: int) -> Course:
+    """The published course with this id, or NotFound."""
+    course = db.session.get(Course, course_id)
+    if course is None or not course.is_published:
+        raise NotFound("There is no such course.")
+    return course
+
+
 def latest_version(course: Course) -> CourseVersion:
     """The newest published version: new learners start on it."""
     version = db.session.scalar(

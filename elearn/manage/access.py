@@ -1,42 +1,54 @@
 """Who may open the manager pages, and which organisation they are managing.
 
-One rule for every blueprint under /manage (the manage pages and the learning gain pages):
-managers and admins only (403 for learners). A manager works on their own organisation; an admin
-chooses one with ?org=<id>, which every link on those pages then keeps. Another organisation's id
-is a 404 (`service.find_managed_organisation`).
+One rule for every blueprint under /manage: each one calls guard(bp), and tests/manage/test_access.py
+walks app.url_map to prove that every /manage route belongs to a guarded blueprint. Managers and
+admins only (403 for learners). A manager works on their own organisation; an admin chooses one
+with ?org=<id>, which every link on those pages then keeps. Another organisation's id is a 404
+(find_managed_organisation).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
-from elearn.manage import service
-from elearn.models import Organisation, Role
+from elearn.errors import NotAllowed, NotFound
+from elearn.extensions import db
+from elearn.models import Organisation, Role, User
 
-# The one manager page that works before an admin has chosen an organisation: it lists them.
-CHOOSE_ORGANISATION = "manage.dashboard"
+# The names of the blueprints guard() has been applied to: the access test checks every /manage route against it.
+GUARDED: set[str] = set()
+
+# The manager area's front page, /manage/ (compliance's dashboard). An admin who has not chosen an organisation
+# yet is shown the list of organisations there, and sent there from every other manager page.
+HOME = "compliance.dashboard"
 
 
 def guard(blueprint: Blueprint) -> None:
-    """Put the manager rule and the kept ?org= on every route of a blueprint."""
+    """Put the manager rule, the kept ?org= and the managed organisation (for the layout) on every route of a blueprint."""
     blueprint.before_request(require_manager)
     blueprint.url_defaults(keep_organisation)
+    blueprint.context_processor(manager_context)
+    GUARDED.add(blueprint.name)
 
 
 def require_manager() -> ResponseReturnValue | None:
-    """Managers and admins only; then find the organisation being managed, into g.manage_org."""
+    """Managers and admins only; then find the organisation being managed, into g.manage_org (an admin who has
+    not chosen one gets the organisation chooser instead of the page)."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
     if current_user.role not in (Role.MANAGER, Role.ADMIN):
         abort(403)
-    g.manage_org = service.find_managed_organisation(request.args.get("org", type=int), actor=current_user)
+    g.manage_org = find_managed_organisation(request.args.get("org", type=int), actor=current_user)
     g.manage_org_param = g.manage_org.id if g.manage_org is not None and current_user.is_admin else None
-    if g.manage_org is None and request.endpoint != CHOOSE_ORGANISATION:
-        return redirect(url_for(CHOOSE_ORGANISATION))
+    if g.manage_org is None:
+        if request.endpoint != HOME:
+            return redirect(url_for(HOME))
+        return render_template("manage/choose_organisation.html", organisations=list_organisations(actor=current_user))
     return None
 
 
@@ -45,6 +57,34 @@ def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
         values.setdefault("org", g.manage_org_param)
 
 
+def manager_context() -> dict[str, Any]:
+    return {"org": g.get("manage_org")}
+
+
 def managed_organisation() -> Organisation:
     """The organisation the current request manages (set by require_manager)."""
     return g.manage_org  # type: ignore[no-any-return]
+
+
+def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisation | None:
+    """The organisation the actor manages: a manager's own (another id is NotFound); for an admin the one
+    asked for, or None when an admin has not chosen one yet."""
+    if actor.role == Role.ADMIN:
+        if org_id is None:
+            return None
+        org = db.session.get(Organisation, org_id)
+        if org is None:
+            raise NotFound("There is no organisation at this address.")
+        return org
+    if actor.role != Role.MANAGER:
+        raise NotAllowed("Only managers can manage an organisation.")
+    if actor.organisation_id is None or (org_id is not None and org_id != actor.organisation_id):
+        raise NotFound("There is no organisation at this address.")
+    return db.session.get_one(Organisation, actor.organisation_id)
+
+
+def list_organisations(*, actor: User) -> list[Organisation]:
+    """Every organisation, for the admin's organisation switcher."""
+    if actor.role != Role.ADMIN:
+        raise NotFound()
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))

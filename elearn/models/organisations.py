@@ -1,7 +1,7 @@
 """Organisations' groups, email domains, invitations, assignments, rules, contacts and reminders.
 
 Compliance is never stored here: it is derived from assignments, enrolments and certificates
-(see elearn/manage/compliance.py).
+(see elearn/compliance/compliance.py).
 """
 
 from __future__ import annotations

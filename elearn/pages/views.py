@@ -13,9 +13,9 @@ from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.content.markdown import render_markdown
 from elearn.extensions import db, limiter
-from elearn.manage.contacts import ROLE_LABELS, contacts_for
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 log = logging.getLogger(__name__)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
-from elearn.manage.contacts import ContactInput, add_contact
-from elearn.manage.invitations import invite_person
-from elearn.manage.service import create_group
 from elearn.models import Invitation, Role
+from elearn.people.invitations import invite_person
+from elearn.people.service import create_group
 from tests.certificates.helpers import make_certificate
 
 

@@ -266,10 +266,10 @@ def totp_code(secret: str, used: set[str]) -> str:
 
 
 def export_urls(live: LiveServer) -> list[str]:
-    """The manager's export routes, once a colleague's elearn/manage export views exist."""
+    """The manager's export routes, once a colleague's elearn/compliance export views exist."""
     urls = []
     for rule in live.app.url_map.iter_rules():
-        if (rule.endpoint.startswith("manage.") and "export" in (rule.endpoint + rule.rule)
+        if (rule.endpoint.startswith("compliance.") and "export" in (rule.endpoint + rule.rule)
                 and "GET" in (rule.methods or ()) and not rule.arguments):
             urls.append(rule.rule)
     return sorted(urls)

@@ -1,7 +1,9 @@
-"""Who may reach the manager pages: personas × every route of the manage blueprint, read from app.url_map.
+"""The manager guard (elearn/manage/access.py): every /manage route is behind it, and it holds on every route
+of every blueprint that uses it: personas × routes, read from app.url_map.
 
-A new route is covered automatically; one with a new URL argument fails until the argument is given
-an object of organisation A below.
+A new route is covered automatically. A route under /manage on a blueprint that does not call access.guard()
+fails test_every_manager_url_is_guarded; a route with a new URL argument fails the matrix until the argument
+is given an object of organisation A below.
 """
 
 from __future__ import annotations
@@ -9,14 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.routing import Rule
 
+from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
-from elearn.manage import service
-from elearn.manage.contacts import ContactInput, add_contact
-from elearn.manage.domains import add_domain
-from elearn.manage.external import ExternalInput, record_external
-from elearn.manage.invitations import invite_person
+from elearn.manage import access
 from elearn.models import (
     Assignment,
     Attempt,
@@ -27,11 +28,18 @@ from elearn.models import (
     SafeguardingContact,
     User,
 )
+from elearn.people import service
+from elearn.people.domains import add_domain
+from elearn.people.invitations import invite_person
+from elearn.training.service import ExternalInput, record_external
 from tests.manage.helpers import assign, certify, days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
-ADMIN_ONLY = {"manage.add_domain", "manage.remove_domain"}
+ADMIN_ONLY = {"people.add_domain", "people.remove_domain"}
 PERSONAS = ("anonymous", "learner_a", "manager_a", "manager_b", "admin", "admin_of_b")
+# Courses belong to the platform, not to an organisation: another organisation's manager may open a course's
+# manager pages (which count only their own people).
+SHARED_ARGUMENTS = {"course_id"}
 
 
 @pytest.fixture
@@ -51,24 +59,50 @@ def objects_a(cast, make):  # type: ignore[no-untyped-def]
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
+        "course_id": cast.course.id,
     }
 
 
-def manage_routes(app):  # type: ignore[no-untyped-def]
-    routes = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("manage."):
-            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-                routes.append((rule, method))
-    return routes
+def _blueprint(rule: Rule) -> str:
+    return rule.endpoint.rpartition(".")[0]
 
 
-def test_the_manage_blueprint_has_its_routes(app):
-    endpoints = {rule.endpoint for rule, _ in manage_routes(app)}
-    assert {"manage.dashboard", "manage.matrix", "manage.learner", "manage.assign_learner"} <= endpoints
-    assert {"manage.export_csv", "manage.export_pdf", "manage.export_zip", "manage.contact_list",
-            "manage.edit_contact", "manage.delete_contact", "manage.external_training", "manage.record_external",
-            "manage.import_certificate", "manage.delete_external"} <= endpoints
+def unguarded_manager_rules(app: Flask) -> list[str]:
+    """The rules under /manage whose blueprint has not been through access.guard()."""
+    return sorted(f"{rule.rule} ({rule.endpoint})" for rule in app.url_map.iter_rules()
+                  if rule.rule.startswith("/manage") and _blueprint(rule) not in access.GUARDED)
+
+
+def guarded_routes(app: Flask) -> list[tuple[Rule, str]]:
+    """(rule, method) for every route of every guarded blueprint."""
+    return [(rule, method) for rule in app.url_map.iter_rules() if _blueprint(rule) in access.GUARDED
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
+
+
+def test_every_manager_url_is_guarded(app):
+    assert unguarded_manager_rules(app) == []
+
+
+def test_a_manager_url_outside_the_guard_is_caught():
+    from flask import Blueprint
+
+    stray = Blueprint("stray", __name__, url_prefix="/manage/stray")
+    stray.add_url_rule("/", "page", lambda: "")
+    other = Flask("stray_app")
+    other.register_blueprint(stray)
+    assert unguarded_manager_rules(other) == ["/manage/stray/ (stray.page)"]
+
+
+def test_the_guard_covers_every_manager_blueprint(app):
+    assert {"people", "compliance", "contacts", "training", "evidence_manage"} <= access.GUARDED
+    endpoints = {rule.endpoint for rule, _ in guarded_routes(app)}
+    assert {"people.index", "people.invite", "people.member_groups", "people.deactivate", "people.groups",
+            "people.new_starters", "people.settings", "people.add_domain", "people.correct_learner_name",
+            "compliance.dashboard", "compliance.matrix", "compliance.learner", "compliance.assign_learner",
+            "compliance.assign", "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip",
+            "training.external_training", "training.record_external", "training.import_certificate", "training.delete_external",
+            "contacts.contact_list", "contacts.edit_contact", "contacts.delete_contact",
+            "evidence_manage.gain_courses"} <= endpoints
 
 
 def _counts():  # type: ignore[no-untyped-def]
@@ -80,13 +114,14 @@ def _counts():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_access_matrix(persona, app, client, cast, objects_a, sign_in):
     """anonymous → login; learner → 403; manager of A → allowed; manager of B and an admin looking at B → 404
-    for A's objects (their own lists are allowed); an admin → allowed once organisation A is chosen."""
+    for A's objects (their own lists, and pages of a course, are allowed); an admin → allowed once organisation A
+    is chosen."""
     user = {"anonymous": None, "learner_a": cast.learner_a, "manager_a": cast.manager_a, "manager_b": cast.manager_b,
             "admin": cast.admin, "admin_of_b": cast.admin}[persona]
     org_param = {"admin": cast.org_a.id, "admin_of_b": cast.org_b.id}.get(persona)
     adapter = app.url_map.bind("localhost")
     failures = []
-    for rule, method in manage_routes(app):
+    for rule, method in guarded_routes(app):
         missing = set(rule.arguments) - set(objects_a)
         assert not missing, f"{rule}: give the argument(s) {missing} an object of organisation A in objects_a"
         url = adapter.build(rule.endpoint, {name: objects_a[name] for name in rule.arguments})
@@ -96,7 +131,7 @@ def test_access_matrix(persona, app, client, cast, objects_a, sign_in):
         before = _counts()
         response = client.open(url, method=method, data={})
         status, location = response.status_code, response.headers.get("Location", "")
-        has_ids = bool(rule.arguments)
+        has_ids = bool(set(rule.arguments) - SHARED_ARGUMENTS)
         if persona == "anonymous":
             ok = status == 302 and "/login" in location
         elif persona == "learner_a":

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import pytest
 
 from elearn.assessment import service as assessment
+from elearn.contacts import service as contacts
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.manage import contacts, external
-from elearn.manage import service as manage
-from elearn.manage.domains import add_domain
-from elearn.manage.invitations import invite_person
 from elearn.models import ContactRole, Course, Organisation, Role, User
+from elearn.people import service as people
+from elearn.people.domains import add_domain
+from elearn.people.invitations import invite_person
+from elearn.training import service as external
 from tests.manage.helpers import assign, certify, days
 
 
@@ -45,7 +46,7 @@ def _second_factor_done(user: User) -> User:
 def _org_objects(make, org: Organisation, learner: User, other: User, manager: User, admin: User,  # type: ignore[no-untyped-def]
                  course: Course, domain: str) -> dict[str, object]:
     certificate = certify(make, other, course, expires_on=days(200))
-    group = manage.create_group(org, "Teaching staff", actor=manager)
+    group = people.create_group(org, "Teaching staff", actor=manager)
     contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead", phone="01632 960000"),
                                    actor=manager)
     training = external.record_external(org, learner.id, external.ExternalInput(
@@ -60,7 +61,7 @@ def _org_objects(make, org: Organisation, learner: User, other: User, manager: U
         "assignment_id": assign(org, learner, course, due_in_days=30).id,
         "group_id": group.id,
         "invitation_id": invite_person(org, "Ivy Invitee", f"ivy@{domain}", group_id=group.id, actor=manager).id,
-        "rule_id": manage.save_new_starter_rule(org, course.id, 30, actor=manager).id,
+        "rule_id": people.save_new_starter_rule(org, course.id, 30, actor=manager).id,
         "domain_id": add_domain(org, domain, actor=admin).id,
         "org_id": org.id,
     }

@@ -69,7 +69,8 @@ def own_values(world, route: Route) -> dict[str, object] | None:  # type: ignore
 def test_the_catalogue_reaches_every_feature(app):
     endpoints = {route.endpoint for route in routes(app)}
     assert len(endpoints) > 60
-    for blueprint in ("auth", "account", "catalog", "learning", "assessment", "certificates", "manage", "admin"):
+    for blueprint in ("auth", "account", "catalog", "learning", "assessment", "certificates", "people", "compliance",
+                      "contacts", "training", "admin"):
         assert any(e.startswith(blueprint + ".") for e in endpoints), blueprint
 
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.manage.invitations import invite_person
-from elearn.manage.service import create_group
 from elearn.models import AuditEvent, Invitation, User
+from elearn.people.invitations import invite_person
+from elearn.people.service import create_group
 from elearn.text_rules import PERSON_NAME_MAX
 
 PASSWORD = "a long invitee passphrase"
@@ -73,7 +73,8 @@ def test_accepting_an_invitation_refuses_the_name_and_creates_no_account(client,
 @pytest.mark.parametrize(("name", "message"), HOSTILE_NAMES)
 def test_a_name_correction_refuses_the_name_and_changes_nothing(client, sign_in, cast, who, name, message):
     sign_in(getattr(cast, who))
-    url = "/account/name" if who == "learner" else f"/manage/learners/{cast.learner.id}/name"
+    url = {"learner": "/account/name", "manager": f"/manage/learners/{cast.learner.id}/name",
+           "admin": f"/manage/learners/{cast.learner.id}/name?org={cast.org.id}"}[who]
     _refused(client.post(url, data={"display_name": name}), message)
     db.session.refresh(cast.learner)
     assert cast.learner.display_name == "Alice Able"

@@ -19,16 +19,12 @@ from elearn.auth.service import change_email, register_user
 from elearn.certificates import names
 from elearn.certificates import service as certificates
 from elearn.certificates.forms import NameForm, RevokeForm
+from elearn.contacts.forms import ContactForm
+from elearn.contacts.service import ContactInput, add_contact
 from elearn.errors import InvalidInput
 from elearn.evidence import service as evidence
 from elearn.evidence.forms import EvaluationForm
 from elearn.extensions import db
-from elearn.manage import service as manage
-from elearn.manage.contacts import ContactInput, add_contact
-from elearn.manage.external import ExternalInput, record_external
-from elearn.manage.forms import AcceptInvitationForm, GroupForm, InviteForm
-from elearn.manage.invitations import invite_person
-from elearn.manage.record_forms import ContactForm, ExternalTrainingForm
 from elearn.models import (
     Certificate,
     CourseEvaluation,
@@ -40,6 +36,9 @@ from elearn.models import (
     SafeguardingContact,
     User,
 )
+from elearn.people import service as manage
+from elearn.people.forms import AcceptInvitationForm, GroupForm, InviteForm
+from elearn.people.invitations import invite_person
 from elearn.text_rules import (
     CONTACT_NAME_MAX,
     CONTACT_NOTES_MAX,
@@ -54,6 +53,8 @@ from elearn.text_rules import (
     TRAINING_PROVIDER_MAX,
     TRAINING_TITLE_MAX,
 )
+from elearn.training.forms import ExternalTrainingForm
+from elearn.training.service import ExternalInput, record_external
 from tests.certificates.helpers import make_certificate
 from tests.makers import Makers
 

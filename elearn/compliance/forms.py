@@ -1,0 +1,48 @@
+"""Compliance forms: assigning courses, the training matrix's filters, ticking people for a ZIP (shape only)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from elearn.forms import optional_int
+
+
+class AssignForm(FlaskForm):
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    audience = RadioField("Assign to", choices=[SelectChoice("everyone", "Everyone in the organisation"), SelectChoice("group", "A group")],
+                          default="everyone")
+    group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
+    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    submit = SubmitField("Assign course")
+
+
+class AssignOneForm(FlaskForm):
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    submit = SubmitField("Assign course")
+
+
+class MatrixFilterForm(FlaskForm):
+    """Read from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
+    group = SelectField("Group", coerce=optional_int, validate_choice=False)
+    course = SelectField("Course", coerce=optional_int, validate_choice=False)
+    status = SelectField("Status", validate_choice=False)
+    sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),
+                                           SelectChoice("joined", "Date joined"),
+                                           SelectChoice("status", "Status (choose a course)")], validate_choice=False)
+    direction = SelectField("Order", choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")], validate_choice=False)
+
+
+class CertificateSelectionForm(FlaskForm):
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
+    submit = SubmitField("Download certificates of the people ticked")

@@ -1,0 +1,131 @@
+"""One learner's training: assigned courses with their status, the record a manager sees, one attempt.
+
+The assigned courses come from the same grid as the reports (`reports.cells`), so a learner's
+own dashboard and their manager's pages never disagree about a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from elearn.catalog.service import course_titles
+from elearn.certificates.service import CertificateEntry, certificate_status
+from elearn.clock import london_today
+from elearn.compliance.compliance import ComplianceStatus, severity_sql
+from elearn.compliance.reports import cells
+from elearn.errors import NotFound
+from elearn.extensions import db
+from elearn.models import (
+    Attempt,
+    Certificate,
+    Course,
+    CourseVersion,
+    Enrolment,
+    Group,
+    GroupMembership,
+    Organisation,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class AssignedCourse:
+    """An assigned course with its status, for a learner's dashboard or a learner's detail page."""
+
+    assignment_id: int
+    course_id: int
+    slug: str
+    title: str
+    due_on: date | None
+    valid_until: date | None
+    status: ComplianceStatus
+
+
+def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:
+    """The person's assigned courses in their organisation: most urgent first, then by due date; two queries."""
+    if user.organisation_id is None:
+        return []
+    today = today or london_today()
+    org = db.session.get_one(Organisation, user.organisation_id)
+    grid = cells(org, today, assigned_only=True)
+    titles = course_titles()
+    rows = db.session.execute(
+        select(grid.c.assignment_id, grid.c.course_id, Course.slug, grid.c.due_on, grid.c.valid_until, grid.c.status)
+        .join(Course, Course.id == grid.c.course_id)
+        .where(grid.c.user_id == user.id)
+        .order_by(severity_sql(grid.c.status), grid.c.due_on, grid.c.course_id)
+    )
+    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5])) for r in rows]
+
+
+@dataclass(frozen=True)
+class EnrolmentLine:
+    enrolment: Enrolment
+    title: str
+    slug: str
+    lessons_done: int
+    lesson_count: int
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.lessons_done // self.lesson_count if self.lesson_count else 0
+
+
+@dataclass(frozen=True)
+class AttemptLine:
+    attempt: Attempt
+    title: str
+
+
+@dataclass(frozen=True)
+class LearnerRecord:
+    """Everything a manager sees about one person: groups, assignments, enrolments, attempts, certificates."""
+
+    user: User
+    groups: list[Group]
+    assignments: list[AssignedCourse]
+    enrolments: list[EnrolmentLine]
+    attempts: list[AttemptLine]
+    certificates: list[CertificateEntry]
+
+
+def learner_record(user: User) -> LearnerRecord:
+    """One member's training record; a fixed number of queries however long their history."""
+    from elearn.learning.service import done_counts, lesson_counts
+
+    titles = dict(db.session.execute(select(CourseVersion.id, CourseVersion.title).join(
+        Enrolment, Enrolment.version_id == CourseVersion.id).where(Enrolment.user_id == user.id)).all())
+    enrolments = list(db.session.execute(
+        select(Enrolment, Course.slug).join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.user_id == user.id).order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())).all())
+    totals = lesson_counts([e.version_id for e, _ in enrolments])
+    done = done_counts([e.id for e, _ in enrolments])
+    attempts = list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id).order_by(Attempt.started_at.desc(), Attempt.id.desc())))
+    attempt_titles = dict(db.session.execute(select(CourseVersion.id, CourseVersion.title).where(
+        CourseVersion.id.in_({a.version_id for a in attempts}))).all()) if attempts else {}
+    today = london_today()
+    certificates = [CertificateEntry(c, certificate_status(c, today)) for c in db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_at.desc(), Certificate.id.desc()))]
+    groups = list(db.session.scalars(select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
+                                     .where(GroupMembership.user_id == user.id).order_by(Group.name)))
+    return LearnerRecord(
+        user=user, groups=groups,
+        assignments=list_assigned_courses(user, today=today) if user.is_active_account else [],
+        enrolments=[EnrolmentLine(e, titles.get(e.version_id, slug), slug, done.get(e.id, 0), totals.get(e.version_id, 0))
+                    for e, slug in enrolments],
+        attempts=[AttemptLine(a, attempt_titles.get(a.version_id, "")) for a in attempts],
+        certificates=certificates,
+    )
+
+
+def get_member_attempt(org: Organisation, user_id: int, attempt_id: int) -> Attempt:
+    """An attempt of a member of this organisation, or NotFound (another organisation's id included)."""
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.version), joinedload(Attempt.user)])
+    if attempt is None or attempt.user_id != user_id or attempt.user.organisation_id != org.id:
+        raise NotFound("There is no attempt with this address in your organisation.")
+    return attempt

@@ -1,0 +1,147 @@
+"""The training matrix: people × courses with each cell's status and date, filtered, sorted and paged in SQL.
+
+Read from the same grid as the dashboard (`reports.cells`); the matrix page and the exports
+(every matching person, unpaged) both call `training_matrix`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, Subquery, and_, func, or_, select
+
+from elearn.catalog.service import course_titles
+from elearn.clock import london_today
+from elearn.compliance.compliance import ComplianceStatus, TrainingSource, severity_sql
+from elearn.compliance.reports import cells
+from elearn.extensions import db
+from elearn.models import Group, GroupMembership, Organisation, User
+
+PAGE_SIZE = 50
+SORTS = ("name", "email", "joined", "status")
+
+
+@dataclass(frozen=True)
+class MatrixQuery:
+    """The matrix's filters, sort and page, as read from the query string."""
+
+    q: str = ""
+    group_id: int | None = None
+    course_id: int | None = None
+    status: ComplianceStatus | None = None
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: ComplianceStatus
+    due_on: date | None
+    valid_until: date | None
+    source: TrainingSource | None = None  # external / imported training is marked as such
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    user: User
+    groups: list[str]
+    cells: dict[int, Cell]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    courses: dict[int, str]
+    rows: list[MatrixRow]
+    total: int
+    page: int
+    pages: int
+    query: MatrixQuery
+
+
+def _escape_like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
+    statement = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    if query.q:
+        pattern = _escape_like(query.q.lower())
+        statement = statement.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),
+                                        User.email.like(pattern, escape="\\")))
+    if query.group_id is not None:
+        statement = statement.where(User.id.in_(
+            select(GroupMembership.user_id).where(GroupMembership.group_id == query.group_id)))
+    if query.status is not None:
+        in_status = select(grid.c.user_id).where(grid.c.status == query.status.value)
+        if query.course_id is not None:
+            in_status = in_status.where(grid.c.course_id == query.course_id)
+        statement = statement.where(User.id.in_(in_status))
+    elif query.course_id is not None:  # a course filter alone: the people assigned it
+        statement = statement.where(User.id.in_(select(grid.c.user_id).where(
+            grid.c.course_id == query.course_id, grid.c.assignment_id.is_not(None))))
+    return statement
+
+
+def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
+                    paginate: bool = True) -> Matrix:
+    """People × courses with each cell's status and date: filtered, searched, sorted and paginated in SQL.
+
+    Exports ask for every matching person (paginate=False): still four queries, whatever the size.
+    """
+    today = today or london_today()
+    titles = course_titles()
+    if query.course_id is not None and query.course_id not in titles:
+        query = MatrixQuery(**{**query.__dict__, "course_id": None})
+    columns = {query.course_id: titles[query.course_id]} if query.course_id is not None else titles
+    grid = cells(org, today)
+    matching = _matching_people(org, query, grid).subquery("matching")
+    total = db.session.scalar(select(func.count()).select_from(matching)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(query.page, 1), pages)
+    statement = select(User).join(matching, matching.c.id == User.id)
+    order: list[Any] = []
+    if query.sort == "status" and query.course_id is not None:
+        statement = statement.join(grid, and_(grid.c.user_id == User.id, grid.c.course_id == query.course_id))
+        order.append(severity_sql(grid.c.status))
+    elif query.sort == "email":
+        order.append(User.email)
+    elif query.sort == "joined":
+        order.append(User.joined_organisation_at)
+    order = [o.desc() if query.descending else o for o in order]
+    order += [(func.lower(User.display_name).desc() if query.descending and query.sort == "name"
+               else func.lower(User.display_name)), User.id]
+    statement = statement.order_by(*order)
+    if paginate:
+        statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    people = list(db.session.scalars(statement))
+    among = None if paginate else select(matching.c.id)
+    if paginate:  # a grid of just this page's people, so that no plan can recompute the whole organisation per row
+        grid = cells(org, today, user_ids=[person.id for person in people])
+    return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
+                  MatrixQuery(**{**query.__dict__, "page": page}))
+
+
+def _rows(people: list[User], grid: Subquery, columns: dict[int, str],
+          among: Select[Any] | None = None) -> list[MatrixRow]:
+    """Cells and groups of these people; `among` (a select of their ids) replaces a long IN list for exports."""
+    ids = [person.id for person in people]
+    if not ids:
+        return []
+    who: Any = among if among is not None else ids
+    by_user: dict[int, dict[int, Cell]] = {uid: {} for uid in ids}
+    for user_id, course_id, status, due_on, valid_until, source in db.session.execute(
+        select(grid.c.user_id, grid.c.course_id, grid.c.status, grid.c.due_on, grid.c.valid_until, grid.c.source)
+        .where(grid.c.user_id.in_(who), grid.c.course_id.in_(list(columns)))
+    ):
+        by_user[user_id][course_id] = Cell(ComplianceStatus(status), due_on, valid_until,
+                                           TrainingSource(source) if source else None)
+    groups: dict[int, list[str]] = {uid: [] for uid in ids}
+    for user_id, name in db.session.execute(
+        select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
+        .where(GroupMembership.user_id.in_(who)).order_by(Group.name)
+    ):
+        groups[user_id].append(name)
+    return [MatrixRow(person, groups[person.id], by_user[person.id]) for person in people]

@@ -1,0 +1,29 @@
+"""Read the training matrix's filters from a query string: shared by the matrix page and its exports."""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from elearn.catalog.service import course_titles
+from elearn.compliance.compliance import LABELS, SEVERITY, ComplianceStatus
+from elearn.compliance.forms import MatrixFilterForm
+from elearn.compliance.matrix import SORTS, MatrixQuery
+from elearn.models import Organisation
+from elearn.people import service as people
+
+
+def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[MatrixFilterForm, MatrixQuery]:
+    """The filter form (with its choices) and the query it describes; unknown values fall back to "any"."""
+    form = MatrixFilterForm(args)
+    form.group.choices = [SelectChoice("", "All groups"),
+                          *(SelectChoice(group.id, group.name) for group in people.list_groups(org))]
+    form.course.choices = [SelectChoice("", "All courses"),
+                           *(SelectChoice(cid, title) for cid, title in course_titles().items())]
+    form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]
+    query = MatrixQuery(
+        q=(form.q.data or "").strip()[:120], group_id=form.group.data, course_id=form.course.data,
+        status=ComplianceStatus(form.status.data) if form.status.data in set(ComplianceStatus) else None,
+        sort=form.sort.data if form.sort.data in SORTS else "name",
+        descending=form.direction.data == "desc", page=args.get("page", 1, type=int))
+    return form, query

@@ -1,0 +1,208 @@
+"""Compliance reports computed in the database: a bounded number of queries whatever the organisation's size.
+
+`cells()` is the member × course grid every report reads (the training matrix, a learner's
+assigned courses, the reminders); the dashboard's counts and lists are built on it here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, Subquery, and_, case, func, literal_column, null, select, true, union_all
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
+
+from elearn.catalog.service import course_titles
+from elearn.clock import london_today
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql
+from elearn.extensions import db
+from elearn.models import (
+    Assignment,
+    Certificate,
+    Course,
+    Enrolment,
+    ExternalTraining,
+    Organisation,
+    User,
+)
+
+LIST_LIMIT = 100
+
+
+def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
+    """Per member and course, everything the status depends on, in one grouped UNION ALL: the assignment (id and
+    due date), the latest expiry of an unrevoked certificate (any version) or of training recorded for the course
+    (external, or an imported certificate still unrevoked) with where it comes from, and open enrolments.
+
+    One aggregate joined on (user, course) once: joining four separately filtered subqueries made PostgreSQL
+    misjudge their sizes and merge-join on the course alone (seconds for 2,000 people; bench/manage/RESULTS.md).
+    """
+    members: Any = select(User.id).where(User.organisation_id == org_id).scalar_subquery()
+    if user_ids is not None:  # a page of people: each branch reads only their rows, by index
+        members = select(User.id).where(User.organisation_id == org_id, User.id.in_(user_ids)).scalar_subquery()
+    assigned = select(*_fact_columns(Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id,
+                                     due_on=Assignment.due_on)).where(Assignment.organisation_id == org_id)
+    if user_ids is not None:
+        assigned = assigned.where(Assignment.user_id.in_(user_ids))
+    certified = select(*_fact_columns(Certificate.user_id, Certificate.course_id, valid_until=Certificate.expires_on,
+                                      certificate_until=Certificate.expires_on)).where(
+        Certificate.user_id.in_(members), Certificate.revoked_at.is_(None))
+    brought = aliased(Certificate)
+    recorded = (
+        select(*_fact_columns(ExternalTraining.user_id, ExternalTraining.course_id,
+                              valid_until=ExternalTraining.expires_on,
+                              imported_until=case((ExternalTraining.certificate_id.is_not(None),
+                                                   ExternalTraining.expires_on), else_=null().cast(Date))))
+        .outerjoin(brought, brought.id == ExternalTraining.certificate_id)
+        .where(ExternalTraining.organisation_id == org_id, ExternalTraining.course_id.is_not(None),
+               ExternalTraining.expires_on.is_not(None), brought.revoked_at.is_(None))
+    )
+    if user_ids is not None:
+        recorded = recorded.where(ExternalTraining.user_id.in_(user_ids))
+    under_way = select(*_fact_columns(Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).where(
+        Enrolment.user_id.in_(members), Enrolment.passed_at.is_(None))
+    every = union_all(assigned, certified, recorded, under_way).subquery("every")
+    return (
+        select(every.c.user_id, every.c.course_id,
+               *(func.max(every.c[name]).label(name) for name in _FACTS))
+        .group_by(every.c.user_id, every.c.course_id)
+        .subquery("facts")
+    )
+
+
+_FACTS: dict[str, type[TypeEngine[Any]]] = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
+                                            "imported_until": Date, "open_cycles": Integer}
+
+
+def _fact_columns(user_id: Any, course_id: Any, **given: Any) -> list[Any]:
+    """One branch of the facts' UNION ALL: the given columns, typed NULLs for the others, all labelled."""
+    return [user_id.label("user_id"), course_id.label("course_id"),
+            *((given[name] if name in given else null().cast(kind)).label(name) for name, kind in _FACTS.items())]
+
+
+def _source(facts: Subquery) -> ColumnElement[Any]:
+    """latest_training()'s source as SQL: our certificate wins a tie, then an imported one, then external."""
+    return case(
+        (facts.c.valid_until.is_(None), null()),
+        (facts.c.certificate_until == facts.c.valid_until, literal_column("'certificate'")),
+        (facts.c.imported_until == facts.c.valid_until, literal_column("'imported'")),
+        else_=literal_column("'external'"),
+    )
+
+
+def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_ids: list[int] | None = None) -> Subquery:
+    """One row per active member × published course: status, due date, valid-until date and its source,
+    assignment id; only for these members when user_ids is given (a page of the matrix)."""
+    facts = _facts(org.id, user_ids)
+    status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
+                        valid_until=facts.c.valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
+    statement = (
+        select(User.id.label("user_id"), Course.id.label("course_id"), facts.c.assignment_id, facts.c.due_on,
+               facts.c.valid_until, status.label("status"), _source(facts).label("source"))
+        .select_from(User)
+        .join(Course, true())
+    )
+    on = and_(facts.c.user_id == User.id, facts.c.course_id == Course.id)
+    if assigned_only:
+        statement = statement.join(facts, and_(on, facts.c.assignment_id.is_not(None)))
+    else:
+        statement = statement.outerjoin(facts, on)
+    statement = statement.where(User.organisation_id == org.id, User.is_active_account.is_(True),
+                                Course.is_published.is_(True))
+    if user_ids is not None:
+        statement = statement.where(User.id.in_(user_ids))
+    return statement.subquery("cells")
+
+
+def status_of(user_id: int, course_id: int, org: Organisation, *, today: date | None = None) -> ComplianceStatus:
+    """One cell's status, read through the same SQL as the reports (used by tests and the learner page)."""
+    grid = cells(org, today or london_today())
+    value = db.session.scalar(select(grid.c.status).where(grid.c.user_id == user_id, grid.c.course_id == course_id))
+    return ComplianceStatus(value) if value else ComplianceStatus.NOT_ASSIGNED
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+@dataclass
+class CourseCompliance:
+    """Counts per status for one course, over the people assigned it."""
+
+    course_id: int
+    title: str
+    counts: dict[ComplianceStatus, int] = field(default_factory=dict)
+
+    @property
+    def assigned(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def valid(self) -> int:
+        return self.counts.get(ComplianceStatus.COMPLIANT, 0) + self.counts.get(ComplianceStatus.EXPIRING, 0)
+
+    @property
+    def percent_compliant(self) -> int:
+        """Holders of a valid certificate (expiring ones included) as a share of those assigned, rounded down."""
+        return 100 * self.valid // self.assigned if self.assigned else 0
+
+    def percent(self, status: ComplianceStatus) -> float:
+        return round(100 * self.counts.get(status, 0) / self.assigned, 1) if self.assigned else 0.0
+
+
+@dataclass(frozen=True)
+class PersonCourse:
+    """A person and one of their assigned courses, for the overdue and expiring lists."""
+
+    user_id: int
+    name: str
+    email: str
+    course_title: str
+    due_on: date | None
+    valid_until: date | None
+
+
+@dataclass
+class Dashboard:
+    courses: list[CourseCompliance]
+    overdue: list[PersonCourse]
+    overdue_total: int
+    expiring: list[PersonCourse]
+    expiring_total: int
+    members: int
+    statuses: tuple[ComplianceStatus, ...] = tuple(s for s in SEVERITY if s != ComplianceStatus.NOT_ASSIGNED)
+
+
+def compliance_dashboard(org: Organisation, *, today: date | None = None) -> Dashboard:
+    """Per course: how many assigned people are in each status; plus who is overdue and whose training expires soon."""
+    today = today or london_today()
+    titles = course_titles()
+    grid = cells(org, today, assigned_only=True)
+    courses = {course_id: CourseCompliance(course_id, title) for course_id, title in titles.items()}
+    for course_id, status, count in db.session.execute(
+        select(grid.c.course_id, grid.c.status, func.count()).group_by(grid.c.course_id, grid.c.status)
+    ):
+        if course_id in courses:
+            courses[course_id].counts[ComplianceStatus(status)] = count
+    overdue, overdue_total = _people_in(grid, ComplianceStatus.OVERDUE, titles, grid.c.due_on)
+    expiring, expiring_total = _people_in(grid, ComplianceStatus.EXPIRING, titles, grid.c.valid_until)
+    members = db.session.scalar(select(func.count()).select_from(User).where(
+        User.organisation_id == org.id, User.is_active_account.is_(True))) or 0
+    return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members)
+
+
+def _people_in(grid: Subquery, status: ComplianceStatus, titles: dict[int, str],
+               order: ColumnElement[Any]) -> tuple[list[PersonCourse], int]:
+    """The first LIST_LIMIT people in a status, soonest date first, and how many there are in all; one query."""
+    total = func.count().over().label("total")
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.email, grid.c.course_id, grid.c.due_on, grid.c.valid_until, total)
+        .join(User, User.id == grid.c.user_id)
+        .where(grid.c.status == status.value)
+        .order_by(order, User.display_name, User.id, grid.c.course_id)
+        .limit(LIST_LIMIT)
+    ).all()
+    people = [PersonCourse(r[0], r[1], r[2], titles.get(r[3], "?"), r[4], r[5]) for r in rows]
+    return people, rows[0].total if rows else 0

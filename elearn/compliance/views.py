@@ -1,0 +1,141 @@
+"""Compliance pages: the dashboard, the training matrix and its exports, a learner's record, assignments.
+
+Every route is for managers and admins only, on one organisation at a time (elearn/manage/access.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from elearn import downloads
+from elearn.catalog.service import course_titles
+from elearn.compliance import assignments, exports, learners, matrix_args, reports
+from elearn.compliance.compliance import LABELS
+from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm
+from elearn.compliance.matrix import training_matrix
+from elearn.errors import InvalidInput
+from elearn.forms import require_button
+from elearn.manage import access
+from elearn.manage.access import managed_organisation
+from elearn.people import service as people
+
+bp = Blueprint("compliance", __name__, url_prefix="/manage", template_folder="templates")
+access.guard(bp)
+
+
+@bp.context_processor
+def compliance_context() -> dict[str, Any]:
+    return {"status_labels": LABELS}
+
+
+def _course_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "Choose a course"), *(SelectChoice(cid, title) for cid, title in course_titles().items())]
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    return render_template("compliance/dashboard.html", dashboard=reports.compliance_dashboard(managed_organisation()))
+
+
+@bp.get("/matrix")
+def matrix() -> ResponseReturnValue:
+    form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return render_template("compliance/matrix.html", form=form, matrix=training_matrix(managed_organisation(), query),
+                           selection_form=CertificateSelectionForm())
+
+
+@bp.get("/people/<int:user_id>")
+def learner(user_id: int) -> ResponseReturnValue:
+    member = people.get_member(managed_organisation(), user_id)
+    assign_form = AssignOneForm()
+    assign_form.course_id.choices = _course_choices()
+    return render_template("compliance/learner.html", record=learners.learner_record(member), assign_form=assign_form,
+                           groups=people.list_groups(managed_organisation()))
+
+
+@bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
+def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
+    attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id)
+    return render_template("compliance/attempt.html", attempt=attempt, member=attempt.user)
+
+
+# --- assignments ---------------------------------------------------------------------------
+
+
+@bp.post("/people/<int:user_id>/assign")
+def assign_learner(user_id: int) -> ResponseReturnValue:
+    member = people.get_member(managed_organisation(), user_id)
+    form = AssignOneForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose a course and a due date.")
+    result = assignments.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, user_id=member.id,
+                                       actor=current_user)
+    flash("Course assigned." if result.created else "This course was already assigned.", "success")
+    return redirect(url_for("compliance.learner", user_id=member.id))
+
+
+@bp.route("/assignments", methods=["GET", "POST"])
+def assign() -> ResponseReturnValue:
+    form = AssignForm()
+    form.course_id.choices = _course_choices()
+    form.group_id.choices = [SelectChoice("", "Choose a group"),
+                             *(SelectChoice(group.id, group.name) for group in people.list_groups(managed_organisation()))]
+    if form.validate_on_submit():
+        try:
+            result = assignments.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, actor=current_user,
+                                               group_id=form.group_id.data if form.audience.data == "group" else None)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash(f"Assigned to {result.created} people; {result.already} already had it.", "success")
+            return redirect(url_for("compliance.assign"))
+    return render_template("compliance/assignments.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+def remove_assignment(assignment_id: int) -> ResponseReturnValue:
+    require_button()
+    user_id = assignments.get_assignment(managed_organisation(), assignment_id).user_id
+    assignments.remove_assignment(managed_organisation(), assignment_id, actor=current_user)
+    flash("Assignment removed.", "info")
+    return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+@bp.get("/matrix/export.csv")
+def export_csv() -> ResponseReturnValue:
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return downloads.send(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
+
+
+@bp.get("/training-record.pdf")
+def export_pdf() -> ResponseReturnValue:
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return downloads.send(exports.export_training_record(managed_organisation(), query, actor=current_user))
+
+
+@bp.route("/certificates.zip", methods=["GET", "POST"])
+def export_zip() -> ResponseReturnValue:
+    """GET: the certificates of everyone matching the matrix filters; POST: of the people ticked."""
+    form = CertificateSelectionForm()
+    if request.method == "POST" and not form.validate_on_submit():
+        abort(400, "The form had expired, or nobody was ticked. Please try again.")
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    try:
+        export = exports.export_certificates_zip(managed_organisation(), actor=current_user, query=query,
+                                                 user_ids=form.user_ids.data if request.method == "POST" else None)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        filters: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for("compliance.matrix", **filters))
+    return downloads.send(export)

@@ -1,0 +1,121 @@
+"""Invite staff from a CSV file (name, email, group): a report per row, all good rows in one commit.
+
+Names are stored as typed, so `=cmd|...` stays text here; neutralising formulas is the exports' job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from elearn.audit import record_event
+from elearn.errors import InvalidInput
+from elearn.extensions import db
+from elearn.models import Organisation, User
+from elearn.people.invitations import (
+    PendingEmail,
+    check_invitable,
+    create_invitation,
+    send_invitation_emails,
+)
+from elearn.people.service import list_groups
+from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 5000
+NOT_A_CSV = "This file is not a CSV file with the columns name, email and group. Nothing was imported."
+
+
+class RowOutcome(StrEnum):
+    INVITED = "invited"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What happened to one line of the file, and why."""
+
+    line: int
+    name: str
+    email: str
+    outcome: RowOutcome
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: list[RowResult]
+
+    @property
+    def invited(self) -> int:
+        return sum(1 for row in self.rows if row.outcome == RowOutcome.INVITED)
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for row in self.rows if row.outcome == RowOutcome.REJECTED)
+
+
+def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The data rows with their line numbers; InvalidInput (nothing imported) unless this is a CSV we understand."""
+    if b"\x00" in content:
+        raise InvalidInput("file", NOT_A_CSV)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("file", NOT_A_CSV + " Save it as CSV UTF-8.") from None
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        if "name" not in header or "email" not in header:
+            raise InvalidInput("file", NOT_A_CSV)
+        reader.fieldnames = header
+        rows: list[tuple[int, dict[str, str]]] = []
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise InvalidInput("file", f"The file has more than {MAX_ROWS} rows. Split it; nothing was imported.")
+            values = {key: (value or "").strip() for key, value in row.items() if isinstance(key, str)}
+            if any(values.values()):
+                rows.append((reader.line_num, values))
+    except csv.Error:
+        raise InvalidInput("file", NOT_A_CSV) from None
+    return rows
+
+
+def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportReport:
+    """Invite every valid row; report each row's outcome. Unknown groups are refused, not created (typos)."""
+    rows = read_rows(content)
+    groups = {group.name.lower(): group for group in list_groups(org)}
+    seen: dict[str, int] = {}
+    results: list[RowResult] = []
+    pending: list[PendingEmail] = []
+    for line, row in rows:
+        raw_name, raw_email, group_name = row.get("name", ""), row.get("email", ""), row.get("group", "")
+        try:
+            name, email = clean_person_name(raw_name), clean_email(raw_email)
+            if email in seen:
+                raise InvalidInput("email", f"Duplicate of line {seen[email]} in this file.")
+            seen[email] = line
+            group = None
+            if group_name:
+                group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
+                if group is None:
+                    raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
+            check_invitable(org, email)
+            _invitation, mail = create_invitation(org, name, email, group, actor=actor)
+        except InvalidInput as problem:
+            results.append(RowResult(line, raw_name, raw_email, RowOutcome.REJECTED, problem.message))
+            continue
+        pending.append(mail)
+        results.append(RowResult(line, name, email, RowOutcome.INVITED))
+    report = ImportReport(results)
+    record_event("people.imported", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
+                 invited=report.invited, rejected=report.rejected)
+    db.session.commit()
+    send_invitation_emails(org, pending)
+    log.info("CSV import for organisation %s by user %s: %s invited, %s rejected", org.id, actor.id,
+             report.invited, report.rejected)
+    return report

@@ -1,0 +1,80 @@
+"""People forms: invitations, CSV import, groups, new-starter rules, email domains, a learner's name.
+
+They check shape only; the services check the rules and the organisation.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
+from elearn.text_rules import GROUP_NAME_MAX
+
+
+class InviteForm(FlaskForm):
+    display_name = certificate_name_field("Full name", required="Enter the person's full name.")
+    email = email_field(required="Enter their email address.")
+    group_id = SelectField("Group (optional)", coerce=optional_int, validate_choice=False)
+    submit = SubmitField("Send invitation")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", description="Columns: name, email, group. The first row names the columns.",
+                     validators=[FileRequired("Choose a CSV file to upload.")])
+    submit = SubmitField("Upload and invite")
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Group name", validators=[DataRequired("Enter a name for the group."), Length(max=GROUP_NAME_MAX)])
+    submit = SubmitField("Add group")
+
+
+class MemberGroupsForm(FlaskForm):
+    group_ids = SelectMultipleField("Groups", coerce=int, validate_choice=False)
+    submit = SubmitField("Save groups")
+
+
+class NewStarterRuleForm(FlaskForm):
+    course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
+                            validators=[InputRequired("Choose a course.")])
+    due_in_days = IntegerField("Due this many days after joining", default=30,
+                               validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
+    submit = SubmitField("Save rule")
+
+
+class DomainForm(FlaskForm):
+    domain = StringField("Email domain", description="For example school.sch.uk",
+                         validators=[DataRequired("Enter a domain."), Length(max=253)])
+    submit = SubmitField("Add domain")
+
+
+class DomainSignupForm(FlaskForm):
+    allow = BooleanField("Let people who register with an address on these domains join automatically")
+    submit = SubmitField("Save")
+
+
+class AcceptInvitationForm(FlaskForm):
+    display_name = certificate_name_field()
+    password, confirm = new_password_fields()
+    submit = SubmitField("Create my account")
+
+
+class LearnerNameForm(FlaskForm):
+    """A manager correcting the name on a learner's certificates (the rule is certificates/names.py's)."""
+
+    display_name = certificate_name_field(
+        "Full name, as it should appear on certificates",
+        required="Enter the name as it should appear on certificates.",
+        description="Certificates already issued will be re-issued with this name, under the same codes.",
+    )
+    submit = SubmitField("Save the name")

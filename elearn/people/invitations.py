@@ -1,0 +1,194 @@
+"""Invitations: an emailed, single-use, expiring link to join an organisation.
+
+A new person sets their name and password with it; someone who already has an account (and no
+organisation) logs in and accepts it, so nobody is joined to an organisation without consent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from elearn.audit import record_event
+from elearn.auth.service import check_new_password, find_user_by_email
+from elearn.db import now_utc
+from elearn.errors import InvalidInput
+from elearn.extensions import db
+from elearn.mail import send_email
+from elearn.manage.owned import get_owned
+from elearn.models import Group, Invitation, Organisation, Role, User
+from elearn.people.service import get_group, join_organisation
+from elearn.security import hash_password
+from elearn.text_rules import clean_email, clean_person_name
+
+log = logging.getLogger(__name__)
+
+INVITATION_DAYS = 14
+INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class PendingEmail:
+    """An invitation email to send once the transaction has committed."""
+
+    to: str
+    name: str
+    link: str
+    existing_account: bool
+
+
+def check_invitable(org: Organisation, email: str) -> User | None:
+    """The existing account for this email (if any); InvalidInput when it cannot be invited."""
+    user = find_user_by_email(email)
+    if user is None:
+        return None
+    if user.organisation_id == org.id:
+        raise InvalidInput("email", "This person is already a member of your organisation.")
+    if user.organisation_id is not None:
+        raise InvalidInput("email", "This person already belongs to another organisation.")
+    if not user.is_active:
+        raise InvalidInput("email", "This account has been deactivated. Ask an administrator.")
+    return user
+
+
+def create_invitation(org: Organisation, name: str, email: str, group: Group | None, *,
+                      actor: User) -> tuple[Invitation, PendingEmail]:
+    """Add an invitation (flush only), withdrawing any earlier open one for the same email; only the hash is kept."""
+    existing = check_invitable(org, email)
+    now = now_utc()
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.organisation_id == org.id, Invitation.email == email,
+               Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+    )
+    token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
+    invitation = Invitation(organisation_id=org.id, email=email, display_name=name, group_id=group.id if group else None,
+                            token_hash=hash_token(token), invited_by_id=actor.id, created_at=now,
+                            expires_at=now + timedelta(days=INVITATION_DAYS))
+    db.session.add(invitation)
+    db.session.flush()
+    record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
+                 target=f"invitation:{invitation.id}")
+    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
+    return invitation, PendingEmail(to=email, name=name, link=link, existing_account=existing is not None)
+
+
+def send_invitation_emails(org: Organisation, pending: list[PendingEmail]) -> None:
+    """Send each invitation once, after the commit."""
+    for item in pending:
+        send_email(item.to, f"You are invited to join {org.name} on elearn", _body(org, item))
+
+
+def _body(org: Organisation, item: PendingEmail) -> str:
+    action = ("log in with your existing account and accept the invitation" if item.existing_account
+              else "set your password and start your training")
+    return (
+        f"Hello {item.name},\n\n"
+        f"{org.name} has invited you to its safeguarding training on elearn. To {action}, open:\n\n"
+        f"{item.link}\n\n"
+        f"The link works once and expires in {INVITATION_DAYS} days. "
+        "If you were not expecting this, you can ignore this email.\n"
+    )
+
+
+def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User) -> Invitation:
+    """Invite one person by email; inviting again replaces the earlier link."""
+    group = get_group(org, group_id) if group_id else None
+    name, address = clean_person_name(display_name), clean_email(email)
+    invitation, pending = create_invitation(org, name, address, group, actor=actor)
+    db.session.commit()
+    send_invitation_emails(org, [pending])
+    log.info("invitation %s sent for organisation %s by user %s", invitation.id, org.id, actor.id)
+    return invitation
+
+
+def list_open_invitations(org: Organisation) -> list[Invitation]:
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
+                                 Invitation.cancelled_at.is_(None), Invitation.expires_at > now_utc())
+        .order_by(Invitation.created_at.desc())
+    ))
+
+
+def cancel_invitation(org: Organisation, invitation_id: int, *, actor: User) -> None:
+    """Withdraw an invitation: its link stops working."""
+    invitation = get_owned(Invitation, org, invitation_id,
+                           missing="There is no invitation with this address in your organisation.")
+    if invitation.accepted_at is None and invitation.cancelled_at is None:
+        invitation.cancelled_at = now_utc()
+        record_event("invitation.cancelled", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}")
+        db.session.commit()
+
+
+# --- acceptance (public) -------------------------------------------------------------------
+
+
+def find_valid_invitation(token: str) -> Invitation | None:
+    """The open, unexpired invitation for this token string, if there is one."""
+    if not token or len(token) > 128:
+        return None
+    invitation = db.session.scalar(select(Invitation).options(joinedload(Invitation.organisation))
+                                   .where(Invitation.token_hash == hash_token(token)))
+    if (invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None
+            or invitation.expires_at <= now_utc()):
+        return None
+    return invitation
+
+
+def _spend(invitation: Invitation, user: User) -> None:
+    # A conditional update, so two simultaneous uses of one link cannot both succeed.
+    spent = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+                                 Invitation.cancelled_at.is_(None))
+        .values(accepted_at=now_utc(), user_id=user.id)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise InvalidInput("token", INVITATION_INVALID)
+
+
+def accept_invitation(token: str, display_name: str, password: str) -> User:
+    """Create the invitee's account with their chosen name and password, and join the organisation."""
+    invitation = find_valid_invitation(token)
+    if invitation is None or find_user_by_email(invitation.email) is not None:
+        raise InvalidInput("token", INVITATION_INVALID)
+    name = clean_person_name(display_name)
+    check_new_password(password, email=invitation.email, name=name)
+    user = User(email=invitation.email, display_name=name, password_hash=hash_password(password), role=Role.LEARNER)
+    db.session.add(user)
+    db.session.flush()
+    _spend(invitation, user)
+    join_organisation(user, invitation.organisation, group=invitation.group)
+    record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
+                 target=f"invitation:{invitation.id}")
+    db.session.commit()
+    log.info("invitation %s accepted by new user %s", invitation.id, user.id)
+    return user
+
+
+def accept_invitation_as(token: str, *, actor: User) -> Organisation:
+    """An existing account accepts an invitation addressed to its own email and joins the organisation."""
+    invitation = find_valid_invitation(token)
+    if invitation is None or invitation.email != actor.email:
+        raise InvalidInput("token", INVITATION_INVALID)
+    if actor.organisation_id is not None:
+        raise InvalidInput("token", "Your account already belongs to an organisation.")
+    _spend(invitation, actor)
+    join_organisation(actor, invitation.organisation, group=invitation.group)
+    record_event("invitation.accepted", actor=actor, subject=actor, organisation_id=invitation.organisation_id,
+                 target=f"invitation:{invitation.id}")
+    db.session.commit()
+    log.info("invitation %s accepted by existing user %s", invitation.id, actor.id)
+    return invitation.organisation

@@ -1,0 +1,227 @@
+"""The people of an organisation: members joining (by invitation or email domain) and leaving, groups, new-starter rules.
+
+Every reader and writer is scoped to one organisation the actor may manage; an id from another
+organisation is NotFound (404), never NotAllowed: a 403 would confirm that the record exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from elearn.audit import record_event
+from elearn.auth.service import set_account_active
+from elearn.clock import to_london
+from elearn.db import now_utc
+from elearn.errors import InvalidInput, NotAllowed
+from elearn.extensions import db
+from elearn.learning import service as learning
+from elearn.manage.owned import get_owned
+from elearn.models import (
+    Assignment,
+    AssignmentSource,
+    Group,
+    GroupMembership,
+    NewStarterRule,
+    Organisation,
+    OrganisationDomain,
+    Role,
+    User,
+)
+from elearn.text_rules import GROUP_NAME_MAX, clean_text
+
+log = logging.getLogger(__name__)
+
+MAX_DUE_DAYS = 366 * 3  # a due date at most three years ahead: for assignments and new-starter rules alike
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def get_member(org: Organisation, user_id: int) -> User:
+    """A person of this organisation (leavers included), or NotFound."""
+    return get_owned(User, org, user_id, missing="There is no one with this address in your organisation.")
+
+
+def get_group(org: Organisation, group_id: int) -> Group:
+    """A group of this organisation, or NotFound."""
+    return get_owned(Group, org, group_id, missing="There is no group with this address in your organisation.")
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def join_organisation(user: User, org: Organisation, *, group: Group | None = None) -> None:
+    """Make the user a member (flush only): note when they joined, add the group and apply new-starter rules."""
+    user.organisation_id = org.id
+    user.joined_organisation_at = now_utc()
+    db.session.flush()
+    if group is not None:
+        add_to_group(user, group)
+    apply_new_starter_rules(user, org)
+
+
+def join_organisation_by_domain(user: User) -> Organisation | None:
+    """On self-registration: join the organisation that owns the email's domain and allows it (flush only)."""
+    if user.organisation_id is not None or user.role != Role.LEARNER:
+        return None
+    domain = user.email.rpartition("@")[2].lower()
+    org = db.session.scalar(
+        select(Organisation).join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
+        .where(OrganisationDomain.domain == domain, Organisation.allow_domain_signup.is_(True))
+    )
+    if org is None:
+        return None
+    db.session.flush()  # the new user needs an id
+    join_organisation(user, org)
+    record_event("organisation.joined_by_domain", actor=user, subject=user, organisation_id=org.id)
+    log.info("user %s joined organisation %s by email domain", user.id, org.id)
+    return org
+
+
+def add_to_group(user: User, group: Group) -> None:
+    """Add a member to a group once (flush only)."""
+    exists = db.session.scalar(
+        select(GroupMembership.id).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
+    )
+    if exists is None:
+        db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+        db.session.flush()
+
+
+def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) -> User:
+    """Deactivate a leaver (they can no longer log in; records and certificates stay) or reactivate them."""
+    user = get_member(org, user_id)
+    if user.id != actor.id and actor.role != Role.ADMIN and user.role != Role.LEARNER:
+        raise NotAllowed("Only an administrator can deactivate a manager.")
+    return set_account_active(user, active, actor=actor, event="member", organisation_id=org.id)
+
+
+def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> User:
+    """Replace a member's groups with these groups of the organisation."""
+    user = get_member(org, user_id)
+    groups = [get_group(org, group_id) for group_id in dict.fromkeys(group_ids)]
+    db.session.execute(delete(GroupMembership).where(
+        GroupMembership.user_id == user.id,
+        GroupMembership.group_id.in_(select(Group.id).where(Group.organisation_id == org.id)),
+    ))
+    for group in groups:
+        db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+    record_event("member.groups_changed", actor=actor, subject=user, organisation_id=org.id,
+                 target=f"user:{user.id}", group_ids=[g.id for g in groups])
+    db.session.commit()
+    return user
+
+
+def list_leavers(org: Organisation) -> list[User]:
+    """Deactivated members, by name: their records stay available."""
+    return list(db.session.scalars(select(User).where(
+        User.organisation_id == org.id, User.is_active_account.is_(False)).order_by(User.display_name, User.id)))
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def group_sizes(org: Organisation) -> list[tuple[Group, int]]:
+    """Each group with its number of active members; one query."""
+    rows = db.session.execute(
+        select(Group, func.count(User.id))
+        .outerjoin(GroupMembership, GroupMembership.group_id == Group.id)
+        .outerjoin(User, (User.id == GroupMembership.user_id) & User.is_active_account.is_(True))
+        .where(Group.organisation_id == org.id).group_by(Group.id).order_by(Group.name)
+    )
+    return [(group, count) for group, count in rows]
+
+
+def list_groups(org: Organisation) -> list[Group]:
+    return list(db.session.scalars(select(Group).where(Group.organisation_id == org.id).order_by(Group.name)))
+
+
+def create_group(org: Organisation, name: str, *, actor: User) -> Group:
+    """Create a group under the free-text rule; names are unique within the organisation, in any letter case."""
+    name = clean_text(name, field="name", max_length=GROUP_NAME_MAX, required="Enter a name for the group.")
+    if find_group_by_name(org, name) is not None:
+        raise InvalidInput("name", "There is already a group with this name.")
+    group = Group(organisation_id=org.id, name=name)
+    db.session.add(group)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidInput("name", "There is already a group with this name.") from None
+    record_event("group.created", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
+    db.session.commit()
+    return group
+
+
+def find_group_by_name(org: Organisation, name: str) -> Group | None:
+    return db.session.scalar(
+        select(Group).where(Group.organisation_id == org.id, func.lower(Group.name) == name.strip().lower())
+    )
+
+
+def delete_group(org: Organisation, group_id: int, *, actor: User) -> None:
+    """Delete a group and its memberships; the people and their records stay."""
+    group = get_group(org, group_id)
+    db.session.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
+    db.session.delete(group)
+    record_event("group.deleted", actor=actor, organisation_id=org.id, target=f"group:{group_id}")
+    db.session.commit()
+
+
+# --- new-starter rules ---------------------------------------------------------------------
+
+
+def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
+    return list(db.session.scalars(
+        select(NewStarterRule).options(joinedload(NewStarterRule.course)).where(NewStarterRule.organisation_id == org.id).order_by(NewStarterRule.id)))
+
+
+def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User) -> NewStarterRule:
+    """Assign a course to every future member, due N days after they join (one rule per course; saving again updates it)."""
+    course = learning.get_published_course_by_id(course_id)
+    if not 1 <= due_in_days <= MAX_DUE_DAYS:
+        raise InvalidInput("due_in_days", f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")
+    rule = db.session.scalar(select(NewStarterRule).where(
+        NewStarterRule.organisation_id == org.id, NewStarterRule.course_id == course.id))
+    if rule is None:
+        rule = NewStarterRule(organisation_id=org.id, course_id=course.id, created_by_id=actor.id)
+        db.session.add(rule)
+    rule.due_in_days, rule.is_active = due_in_days, True
+    db.session.flush()
+    record_event("new_starter_rule.saved", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}",
+                 course_id=course.id, due_in_days=due_in_days)
+    db.session.commit()
+    return rule
+
+
+def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
+    """Stop assigning a course to new members; assignments already made stay."""
+    rule = get_owned(NewStarterRule, org, rule_id, missing="There is no such rule in your organisation.")
+    record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def apply_new_starter_rules(user: User, org: Organisation) -> int:
+    """Assign the organisation's induction courses to a new member, due N days after joining (flush only)."""
+    joined = (user.joined_organisation_at or now_utc())
+
+    joined_on = to_london(joined).date()
+    rules = db.session.scalars(select(NewStarterRule).where(
+        NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True)))
+    have = set(db.session.scalars(select(Assignment.course_id).where(
+        Assignment.organisation_id == org.id, Assignment.user_id == user.id)))
+    made = 0
+    for rule in rules:
+        if rule.course_id in have:
+            continue
+        db.session.add(Assignment(organisation_id=org.id, user_id=user.id, course_id=rule.course_id,
+                                  due_on=joined_on + timedelta(days=rule.due_in_days), source=AssignmentSource.NEW_STARTER))
+        made += 1
+    db.session.flush()
+    return made

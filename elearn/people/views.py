@@ -1,0 +1,225 @@
+"""People pages: invitations and CSV import, a member's groups and account, groups, new-starter rules, the
+email domains for self-registration, and a learner's certificate name.
+
+Every route is for managers and admins only, on one organisation at a time (elearn/manage/access.py). The
+member page itself is compliance's (a learner's training record); the actions on it that change the person
+are here. The public page behind an invitation link is invite_views.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from elearn.catalog.service import course_titles
+from elearn.certificates import names
+from elearn.errors import InvalidInput
+from elearn.forms import FORM_EXPIRED, require_button
+from elearn.manage import access
+from elearn.manage.access import managed_organisation
+from elearn.people import csv_import, domains, invitations, service
+from elearn.people.forms import (
+    DomainForm,
+    DomainSignupForm,
+    GroupForm,
+    ImportForm,
+    InviteForm,
+    LearnerNameForm,
+    MemberGroupsForm,
+    NewStarterRuleForm,
+)
+
+bp = Blueprint("people", __name__, url_prefix="/manage", template_folder="templates")
+access.guard(bp)
+
+
+def _course_choices(blank: str = "Choose a course") -> list[SelectChoice]:
+    return [SelectChoice("", blank), *(SelectChoice(cid, title) for cid, title in course_titles().items())]
+
+
+def _group_choices(blank: str) -> list[SelectChoice]:
+    return [SelectChoice("", blank), *(SelectChoice(group.id, group.name) for group in service.list_groups(managed_organisation()))]
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+@bp.get("/people")
+def index() -> ResponseReturnValue:
+    return render_template("people/people.html", invitations=invitations.list_open_invitations(managed_organisation()),
+                           groups=service.list_groups(managed_organisation()), leavers=service.list_leavers(managed_organisation()))
+
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+def invite() -> ResponseReturnValue:
+    form = InviteForm()
+    form.group_id.choices = _group_choices("No group")
+    if form.validate_on_submit():
+        try:
+            invitations.invite_person(managed_organisation(), form.display_name.data, form.email.data, group_id=form.group_id.data,
+                                      actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash(f"Invitation sent to {form.email.data.strip()}.", "success")
+            return redirect(url_for("people.index"))
+    return render_template("people/invite.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+def import_people() -> ResponseReturnValue:
+    form, report = ImportForm(), None
+    if form.validate_on_submit():
+        try:
+            report = csv_import.import_people(managed_organisation(), form.file.data.read(), actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+    return render_template("people/import.html", form=form, report=report), 422 if form.errors else 200
+
+
+@bp.post("/invitations/<int:invitation_id>/cancel")
+def cancel_invitation(invitation_id: int) -> ResponseReturnValue:
+    require_button()
+    invitations.cancel_invitation(managed_organisation(), invitation_id, actor=current_user)
+    flash("Invitation withdrawn.", "info")
+    return redirect(url_for("people.index"))
+
+
+@bp.post("/people/<int:user_id>/groups")
+def member_groups(user_id: int) -> ResponseReturnValue:
+    form = MemberGroupsForm()
+    if not form.validate_on_submit():
+        abort(400, FORM_EXPIRED)
+    service.set_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
+    flash("Groups saved.", "success")
+    return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/people/<int:user_id>/deactivate")
+def deactivate(user_id: int) -> ResponseReturnValue:
+    require_button()
+    service.set_active(managed_organisation(), user_id, False, actor=current_user)
+    flash("Account deactivated. Their training records and certificates are kept.", "info")
+    return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/people/<int:user_id>/reactivate")
+def reactivate(user_id: int) -> ResponseReturnValue:
+    require_button()
+    service.set_active(managed_organisation(), user_id, True, actor=current_user)
+    flash("Account reactivated.", "success")
+    return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.route("/learners/<int:user_id>/name", methods=["GET", "POST"])
+def correct_learner_name(user_id: int) -> ResponseReturnValue:
+    """The name on a learner's certificates, corrected by their manager; the rule is certificates/names.py's."""
+    learner = names.get_learner_for_name_change(service.get_member(managed_organisation(), user_id).id, actor=current_user)
+    form = LearnerNameForm(data={"display_name": learner.display_name})
+    if form.validate_on_submit():
+        try:
+            reissued = names.correct_name(learner, form.display_name.data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.", "success")
+            return redirect(url_for("people.correct_learner_name", user_id=learner.id))
+    return render_template("people/learner_name.html", form=form, learner=learner), 422 if form.errors else 200
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+@bp.route("/groups", methods=["GET", "POST"])
+def groups() -> ResponseReturnValue:
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            service.create_group(managed_organisation(), form.name.data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash("Group added.", "success")
+            return redirect(url_for("people.groups"))
+    return render_template("people/groups.html", form=form, groups=service.group_sizes(managed_organisation())), \
+        422 if form.errors else 200
+
+
+@bp.post("/groups/<int:group_id>/delete")
+def delete_group(group_id: int) -> ResponseReturnValue:
+    require_button()
+    service.delete_group(managed_organisation(), group_id, actor=current_user)
+    flash("Group deleted. Its members and their records are kept.", "info")
+    return redirect(url_for("people.groups"))
+
+
+# --- new-starter rules ---------------------------------------------------------------------
+
+
+@bp.route("/new-starters", methods=["GET", "POST"])
+def new_starters() -> ResponseReturnValue:
+    form = NewStarterRuleForm()
+    form.course_id.choices = _course_choices()
+    if form.validate_on_submit():
+        try:
+            service.save_new_starter_rule(managed_organisation(), form.course_id.data, form.due_in_days.data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash("New-starter rule saved.", "success")
+            return redirect(url_for("people.new_starters"))
+    return render_template("people/new_starters.html", form=form, rules=service.list_new_starter_rules(managed_organisation()),
+                           titles=course_titles()), 422 if form.errors else 200
+
+
+@bp.post("/new-starters/<int:rule_id>/delete")
+def delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
+    require_button()
+    service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
+    flash("Rule removed. Assignments it already made are kept.", "info")
+    return redirect(url_for("people.new_starters"))
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+@bp.get("/settings")
+def settings() -> ResponseReturnValue:
+    return render_template("people/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=DomainForm(),
+                           signup_form=DomainSignupForm(allow=managed_organisation().allow_domain_signup))
+
+
+@bp.post("/settings/signup")
+def domain_signup() -> ResponseReturnValue:
+    form = DomainSignupForm()
+    if not form.validate_on_submit():
+        abort(400, FORM_EXPIRED)
+    domains.set_domain_signup(managed_organisation(), bool(form.allow.data), actor=current_user)
+    flash("Self-registration setting saved.", "success")
+    return redirect(url_for("people.settings"))
+
+
+@bp.post("/settings/domains")
+def add_domain() -> ResponseReturnValue:
+    domains.check_can_edit_domains(current_user)
+    form = DomainForm()
+    if form.validate_on_submit():
+        try:
+            domains.add_domain(managed_organisation(), form.domain.data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash("Domain added.", "success")
+            return redirect(url_for("people.settings"))
+    return render_template("people/settings.html", domains=domains.list_domains(managed_organisation()), domain_form=form,
+                           signup_form=DomainSignupForm(allow=managed_organisation().allow_domain_signup)), 422
+
+
+@bp.post("/settings/domains/<int:domain_id>/delete")
+def remove_domain(domain_id: int) -> ResponseReturnValue:
+    require_button()
+    domains.remove_domain(managed_organisation(), domain_id, actor=current_user)
+    flash("Domain removed.", "info")
+    return redirect(url_for("people.settings"))
