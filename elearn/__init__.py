@@ -149,7 +149,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def platform() -> dict[str, Any]:
-        return {"platform_name": app.config["PLATFORM_NAME"], "has_endpoint": app.view_functions.__contains__}
+        return {"platform_name": app.config["PLATFORM_NAME"]}
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -279,3 +279,17 @@ def test_postgresql_connections_do_not_switch_to_generic_prepared_plans(make_app
 def test_sqlite_connections_get_no_postgresql_options(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_every_link_in_a_template_names_a_route_that_exists(app):
+    """No template guards a link with has_endpoint(): a renamed route fails here instead of hiding the link."""
+    from pathlib import Path
+
+    root = Path(app.root_path)
+    named = {(path.relative_to(root), endpoint)
+             for path in root.rglob("*.html")
+             for endpoint in re.findall(r"url_for\(\s*'([\w.]+)'", path.read_text(encoding="utf-8"))}
+    assert named, "no url_for found: the pattern is wrong"
+    missing = sorted(f"{path}: {endpoint}" for path, endpoint in named if endpoint not in app.view_functions)
+    assert missing == []
+    assert not any("has_endpoint" in path.read_text(encoding="utf-8") for path in root.rglob("*.html"))
