@@ -35,10 +35,12 @@ test: $(VENV)/.installed-dev browser-deps
 	@test -x /usr/bin/chromium || echo "note: Chromium is not installed (apt-get install chromium): the browser tests will be skipped"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make lint: ruff (style, imports, bandit's rules) and mypy over the code; CI runs it before the tests.
+## make lint: ruff (style, imports, bandit's rules), mypy over the code, and lint-imports (the allowed dependencies
+## between features and layers, in .importlinter); CI runs it before the tests.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check elearn tests bench migrations config.py wsgi.py gunicorn.conf.py
 	$(BIN)/mypy
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 browser-deps:
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/browser --no-audit --no-fund --silent; \

@@ -49,9 +49,9 @@ def check_new_password(password: str, *, email: str, name: str = "") -> None:
         raise InvalidInput("password", problem)
 
 
-def register_user(display_name: str, email: str, password: str, *, role: Role = Role.LEARNER,
-                  organisation_id: int | None = None) -> User:
-    """Create an account under the name and email rules; the email must not be registered already, in any letter case."""
+def create_account(display_name: str, email: str, password: str, *, role: Role = Role.LEARNER,
+                   organisation_id: int | None = None) -> User:
+    """Add an account under the name, email and password rules (flush only); the email must be new in any letter case."""
     display_name, email = clean_person_name(display_name), clean_email(email)
     check_new_password(password, email=email, name=display_name)
     if find_user_by_email(email) is not None:
@@ -65,9 +65,14 @@ def register_user(display_name: str, email: str, password: str, *, role: Role = 
         db.session.rollback()
         raise InvalidInput("email", "An account with this email already exists. Log in, or reset your password.") from None
     record_event("account.registered", actor=user, subject=user)
-    from elearn.people.service import join_organisation_by_domain  # imported here: people imports auth
+    return user
 
-    join_organisation_by_domain(user)  # flush only: an address on an organisation's domain joins it
+
+def register_user(display_name: str, email: str, password: str, *, role: Role = Role.LEARNER,
+                  organisation_id: int | None = None) -> User:
+    """Create an account (for the demo, the admin's tools and tests); people signing themselves up go through
+    `people.service.sign_up`, which also joins them to their organisation by email domain."""
+    user = create_account(display_name, email, password, role=role, organisation_id=organisation_id)
     db.session.commit()
     log.info("user %s registered", user.id)
     return user

@@ -20,6 +20,7 @@ from elearn.auth.forms import (
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import ButtonForm
+from elearn.people import service as people
 from elearn.security import safe_next_url
 from elearn.text_rules import EMAIL_MAX, normalise_email
 
@@ -48,7 +49,7 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = service.register_user(form.display_name.data, form.email.data, form.password.data)
+            user = people.sign_up(form.display_name.data, form.email.data, form.password.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:

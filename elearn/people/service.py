@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
-from elearn.auth.service import set_account_active
+from elearn.auth.service import create_account, set_account_active
 from elearn.clock import to_london
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
@@ -63,6 +63,16 @@ def join_organisation(user: User, org: Organisation, *, group: Group | None = No
     if group is not None:
         add_to_group(user, group)
     apply_new_starter_rules(user, org)
+
+
+def sign_up(display_name: str, email: str, password: str) -> User:
+    """Self-registration: create the account and, when its email's domain belongs to an organisation that lets
+    people join that way, make them a member (with its new-starter courses); one commit."""
+    user = create_account(display_name, email, password)
+    join_organisation_by_domain(user)
+    db.session.commit()
+    log.info("user %s signed up", user.id)
+    return user
 
 
 def join_organisation_by_domain(user: User) -> Organisation | None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from elearn.auth.service import register_user
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput, NotAllowed
 from elearn.extensions import db
@@ -153,11 +152,11 @@ def test_the_import_page_shows_the_report(client, cast, sign_in, outbox):
 def test_self_registration_on_the_organisations_domain_joins_it(cast):
     add_domain(cast.org_a, "@Alder.sch.uk", actor=cast.admin)
     rule = service.save_new_starter_rule(cast.org_a, cast.course.id, 14, actor=cast.manager_a)
-    outsider = register_user("Olly", "olly@alder.sch.uk", "a long test passphrase")
+    outsider = service.sign_up("Olly", "olly@alder.sch.uk", "a long test passphrase")
     assert outsider.organisation_id is None  # the organisation has not switched it on
     set_domain_signup(cast.org_a, True, actor=cast.manager_a)
-    joiner = register_user("Jo", "jo@alder.sch.uk", "a long test passphrase")
-    other = register_user("Pat", "pat@gmail.com", "a long test passphrase")
+    joiner = service.sign_up("Jo", "jo@alder.sch.uk", "a long test passphrase")
+    other = service.sign_up("Pat", "pat@gmail.com", "a long test passphrase")
     assert joiner.organisation_id == cast.org_a.id and other.organisation_id is None
     assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == joiner.id))
     assert assignment.course_id == rule.course_id and assignment.due_on == days(14)
