@@ -3,7 +3,8 @@
 The rule, also in the README and on the privacy page:
 
 - Deleting an account (or anonymising a leaver) removes the name, email, password hash, two-factor
-  secret, recovery codes, reset tokens, group memberships and pending invitations. Enrolments,
+  secret, recovery codes, reset tokens, group memberships and pending invitations, and the names in
+  the audit log's details about them (the events themselves stay). Enrolments,
   lesson progress and attempts stay, attached to an anonymous account, for course statistics.
 - Certificates stay verifiable. Whether they keep the learner's name follows the organisation's
   rule (`keep_certificate_names`, on by default, because employers and inspectors rely on it);
@@ -20,10 +21,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from elearn.audit import record_event
+from elearn.audit import erase_personal_details, record_event
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
@@ -34,6 +35,8 @@ from elearn.models import (
     AttemptQuestion,
     AuditEvent,
     Certificate,
+    ConfidenceRating,
+    CourseEvaluation,
     CourseVersion,
     Enrolment,
     ExternalTraining,
@@ -94,6 +97,10 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "attempts": _attempts(user),
         "certificates": _certificates(user),
         "external_training": _external_training(user),
+        "confidence_ratings": _confidence_ratings(user),
+        "course_evaluations": _course_evaluations(user),
+        "invitations": _invitations(user),
+        "reminders": _reminders(user),
         "audit_events": _audit_events(user),
     }
     record_event("personal_data.exported", actor=actor, subject=user, target=f"user:{user.id}")
@@ -186,6 +193,39 @@ def _external_training(user: User) -> list[dict[str, Any]]:
              "expires_on": _iso(row.expires_on), "note": row.note} for row in rows]
 
 
+def _confidence_ratings(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(ConfidenceRating).join(ConfidenceRating.enrolment)
+                              .where(Enrolment.user_id == user.id)
+                              .options(joinedload(ConfidenceRating.enrolment).joinedload(Enrolment.version))
+                              .order_by(ConfidenceRating.id))
+    return [{"course": row.enrolment.version.title, "outcome": row.outcome_key, "stage": row.stage,
+             "rating": row.rating, "rated_at": _iso(row.rated_at)} for row in rows]
+
+
+def _course_evaluations(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(CourseEvaluation).join(CourseEvaluation.enrolment)
+                              .where(Enrolment.user_id == user.id)
+                              .options(joinedload(CourseEvaluation.enrolment).joinedload(Enrolment.version))
+                              .order_by(CourseEvaluation.id))
+    return [{"course": row.enrolment.version.title, "relevance": row.relevance, "clarity": row.clarity,
+             "comment": row.comment, "submitted_at": _iso(row.submitted_at)} for row in rows]
+
+
+def _invitations(user: User) -> list[dict[str, Any]]:
+    """Invitations sent to this person's address or accepted by them; never the token."""
+    rows = db.session.scalars(select(Invitation)
+                              .where(or_(Invitation.user_id == user.id, func.lower(Invitation.email) == user.email.lower()))
+                              .options(joinedload(Invitation.organisation)).order_by(Invitation.id))
+    return [{"organisation": row.organisation.name, "email": row.email, "name": row.display_name,
+             "sent_at": _iso(row.created_at), "expires_at": _iso(row.expires_at),
+             "accepted_at": _iso(row.accepted_at), "cancelled_at": _iso(row.cancelled_at)} for row in rows]
+
+
+def _reminders(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(ReminderLog).where(ReminderLog.user_id == user.id).order_by(ReminderLog.id))
+    return [{"kind": row.kind, "week": row.week, "sent_at": _iso(row.sent_at)} for row in rows]
+
+
 def _audit_events(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_user_id == user.id)
                               .order_by(AuditEvent.at, AuditEvent.id))
@@ -231,6 +271,7 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     db.session.execute(update(ExternalTraining).where(ExternalTraining.user_id == user.id).values(note=None))
     if not keep_certificate_names:
         db.session.execute(update(Certificate).where(Certificate.user_id == user.id).values(learner_name=NAME_REMOVED))
+    erase_personal_details(user)  # the events stay (who did what, when); the names in them go
     user.email = f"deleted-{user.id}@{DELETED_EMAIL_DOMAIN}"
     user.display_name = DELETED_NAME
     user.password_hash = None
