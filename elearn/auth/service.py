@@ -173,6 +173,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_new_password(new_password, email=user.email, name=user.display_name)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    spend_reset_links(user)  # a link mailed before the change must not undo it
     record_event("password.changed", actor=user, subject=user)
     db.session.commit()
 
@@ -198,6 +199,16 @@ def change_email(user: User, current_password: str, new_email: str) -> None:
                "If you did not do this, contact your organisation's elearn manager straight away.\n")
 
 
+def spend_reset_links(user: User) -> int:
+    """Spend every password-reset link of the account that is still open (flush only); returns how many."""
+    spent = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now_utc())
+    )
+    return int(spent.rowcount)  # type: ignore[attr-defined]
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -210,6 +221,7 @@ def request_password_reset(email: str) -> None:
         return
     token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
     lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    spend_reset_links(user)  # only the newest link works: an older email lying in an inbox is dead
     db.session.add(PasswordResetToken(user=user, token_hash=_hash_token(token), expires_at=now_utc() + lifetime))
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
@@ -250,15 +262,16 @@ def reset_password(token: str, new_password: str) -> User:
         raise InvalidInput("token", RESET_INVALID)
     user = row.user
     check_new_password(new_password, email=user.email, name=user.display_name)
-    # Spend the token with a conditional update, so two simultaneous uses cannot both succeed.
-    spent = db.session.execute(
+    # Claim this token with a conditional update, so two simultaneous uses cannot both succeed.
+    claimed = db.session.execute(
         update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=now_utc())
     )
-    if spent.rowcount == 0:  # type: ignore[attr-defined]
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
         db.session.rollback()
         raise InvalidInput("token", RESET_INVALID)
+    spend_reset_links(user)
     user.password_hash = hash_password(new_password)
     user.session_version += 1  # sign out every other session
     record_event("password.reset", actor=user, subject=user)

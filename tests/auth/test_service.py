@@ -146,6 +146,28 @@ def test_a_reset_spends_every_older_token_of_the_account(make, outbox):
         service.reset_password(older, "another passphrase again")
 
 
+def test_a_newer_reset_link_replaces_the_older_ones(make, outbox):
+    user = make.user(email="kim@example.org")
+    service.request_password_reset(user.email)
+    older = reset_link_token(outbox)
+    service.request_password_reset(user.email)
+    newer = reset_link_token(outbox)
+    with pytest.raises(InvalidInput, match="invalid, has been used or has expired"):
+        service.reset_password(older, "a brand new passphrase")
+    assert service.authenticate(user.email, make.PASSWORD) == user  # the older link changed nothing
+    service.reset_password(newer, "a brand new passphrase")
+
+
+def test_changing_the_password_in_my_account_spends_every_open_reset_link(make, outbox):
+    user = make.user(email="kim@example.org")
+    service.request_password_reset(user.email)
+    mailed = reset_link_token(outbox)
+    service.change_password(user, make.PASSWORD, "my own new passphrase")
+    with pytest.raises(InvalidInput, match="invalid, has been used or has expired"):
+        service.reset_password(mailed, "the attacker's passphrase")
+    assert service.authenticate(user.email, "my own new passphrase") == user
+
+
 @pytest.mark.parametrize("token", ["", "x", "a" * 43, "a" * 500, "../../etc/passwd"])
 def test_made_up_reset_tokens_are_refused(make, token):
     make.user()
