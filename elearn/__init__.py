@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_login import current_user
 
 from config import CONFIGS
+from elearn.security import LimitedRequest
 
 
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = LimitedRequest
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
@@ -163,4 +166,7 @@ def register_template_helpers(app: Flask) -> None:
         )
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and current_user.is_authenticated:
+            # A signed-in page shows someone's name, progress or records: no shared or back-button cache keeps it.
+            response.headers["Cache-Control"] = "private, no-store"
         return response

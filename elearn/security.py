@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -9,8 +10,10 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app
+from flask import Request, abort, current_app
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, Map
 
 from elearn.models import Role
@@ -95,3 +98,21 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 DATABASE_INT_MAX = 2**31 - 1
+
+
+class LimitedFormDataParser(FormDataParser):
+    """Werkzeug limits the number of parts only in multipart bodies; this holds urlencoded bodies to the same
+    MAX_FORM_PARTS, so ten thousand `&a=1` fields are refused (413) before anything parses them."""
+
+    def _parse_urlencoded(self, stream: Any, mimetype: str, content_length: int | None,
+                          options: dict[str, str]) -> Any:
+        body = stream.read()
+        if self.max_form_parts is not None and body.count(b"&") + 1 > self.max_form_parts:
+            raise RequestEntityTooLarge("The form has too many fields.")
+        return super()._parse_urlencoded(io.BytesIO(body), mimetype, content_length, options)
+
+
+class LimitedRequest(Request):
+    """The app's request: form bodies of either encoding are limited in size and in number of fields."""
+
+    form_data_parser_class = LimitedFormDataParser
