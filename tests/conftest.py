@@ -210,11 +210,8 @@ class QueryCounter:
 def count_queries(app: Flask):  # type: ignore[no-untyped-def]
     """Count the SQL statements run inside a with-block: `with count_queries() as counter: …; counter.count`.
 
-<<<<<<< HEAD
-    A failed budget (`assert counter.count <= 8`) prints every statement that was run.
-=======
-    `counter.writes` lists the INSERT, UPDATE and DELETE statements among them.
->>>>>>> seams-pages
+    A failed budget (`assert counter.count <= 8`) prints every statement that was run; `counter.writes`
+    lists the INSERT, UPDATE and DELETE statements among them.
     """
 
     @contextmanager
