@@ -22,6 +22,8 @@ class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+    # SQLite only: how long a connection waits for another's write lock before "database is locked".
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
     COURSES_DIR = os.environ.get("COURSES_DIR", str(BASE_DIR / "courses"))
     # Absolute base used in emails and on certificates (QR codes), never taken from the Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

@@ -66,9 +66,13 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions created once in elearn.extensions."""
     from elearn import models  # noqa: F401 - every table registered before Alembic looks
     from elearn.auth.service import load_user_from_session
+    from elearn.db import configure_sqlite
     from elearn.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():  # the engines exist now (no connection yet); SQLite's get their settings
+        for engine in db.engines.values():
+            configure_sqlite(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
