@@ -17,6 +17,45 @@ class ConfigError(RuntimeError):
     """The configuration cannot run safely."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A proxy on this machine, as gunicorn's own forwarded_allow_ips default.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
+
+
+def trusted_proxy_networks(value: str) -> tuple[Network, ...]:
+    """TRUSTED_PROXIES as networks: comma-separated addresses or CIDR networks, read as gunicorn reads them.
+
+    Raises:
+        ValueError: an entry is not an address or a network (or a network with host bits set, like 10.0.0.1/8).
+    """
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES: not an address or network: {entry!r}") from None
+    return tuple(networks)
+
+
+def trusted_proxies_problem(value: str, hops: int) -> str | None:
+    """Why TRUSTED_PROXIES and TRUSTED_PROXY_COUNT cannot be right together, or None if they can."""
+    if hops < 0:
+        return "TRUSTED_PROXY_COUNT cannot be negative"
+    if value.strip() == "*":
+        return "TRUSTED_PROXIES cannot be '*': name the proxies' addresses, or anyone can say who they are"
+    try:
+        networks = trusted_proxy_networks(value)
+    except ValueError as error:
+        return str(error)
+    if any(network.prefixlen == 0 for network in networks):
+        return f"TRUSTED_PROXIES {value!r} would trust every address: name the proxies"
+    if hops and not networks:
+        return f"TRUSTED_PROXY_COUNT is {hops} but TRUSTED_PROXIES names no proxy"
+    return None
+
+
 class Config:
     PLATFORM_NAME = "elearn"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
@@ -56,6 +95,9 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) sit in front of the app; 0 trusts no X-Forwarded-* header.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    # The addresses or networks (comma-separated) of the proxy that connects to gunicorn. X-Forwarded-* headers
+    # count only on a connection from one of them; gunicorn.conf.py gives gunicorn the same list.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_PARTS = 500
@@ -65,7 +107,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     def validate(self) -> None:
-        """Refuse to run without the settings this environment needs."""
+        """Refuse to run without the settings this environment needs, or with settings that cannot be right."""
+        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT)
+        if problem:
+            raise ConfigError(problem)
 
 
 class DevelopmentConfig(Config):
@@ -144,6 +189,7 @@ class ProductionConfig(Config):
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER")  # type: ignore[assignment]
 
     def validate(self) -> None:
+        super().validate()
         missing = [name for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not getattr(self, name)]
         if missing:
             names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)

@@ -36,12 +36,16 @@ def register_url_converters(app: Flask) -> None:
 
 
 def trust_reverse_proxy(app: Flask) -> None:
-    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers."""
+    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers, but only
+    on connections from the proxies themselves (TRUSTED_PROXIES): a client that reaches gunicorn directly keeps
+    its own address."""
     hops = app.config["TRUSTED_PROXY_COUNT"]
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from config import trusted_proxy_networks
+        from elearn.ops.proxies import ForwardedByProxies
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        proxies = trusted_proxy_networks(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ForwardedByProxies(app.wsgi_app, proxies=proxies, hops=hops)  # type: ignore[method-assign]
 
 
 def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None:
