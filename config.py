@@ -77,6 +77,9 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "elearn <no-reply@elearn.invalid>")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # memory:// counts in each process: production accepts it only when told the app runs as one process
+    # (gunicorn.conf.py then starts one worker and never recycles it).
+    SINGLE_PROCESS = os.environ.get("SINGLE_PROCESS", "0") == "1"
     # If the shared store (Redis) stops answering, each process keeps enforcing the same limits in its own
     # memory (per process, so looser by the number of workers) instead of failing every limited request with
     # a 500; Flask-Limiter goes back to Redis by itself once it answers again.
@@ -175,6 +178,15 @@ def mail_sender_problem(sender: str | None) -> str | None:
     return None
 
 
+def rate_limit_storage_problem(uri: str, single_process: bool) -> str | None:
+    """Why the rate-limit counters would not be shared by every process serving the app, or None if they are."""
+    if urlsplit(uri).scheme.lower() == "memory" and not single_process:
+        return (f"RATELIMIT_STORAGE_URI is {uri}, which counts in each process: five workers would allow five times "
+                "every sign-in limit. Point it at Redis (redis://host:6379/0), or set SINGLE_PROCESS=1 if the app "
+                "runs as one process")
+    return None
+
+
 class ProductionConfig(Config):
     # __Host- cookies must be Secure, path=/ and have no Domain: no subdomain can set or read them.
     SESSION_COOKIE_NAME = "__Host-elearn"
@@ -187,6 +199,9 @@ class ProductionConfig(Config):
         # forgotten one must stop the start rather than send learners to 127.0.0.1. Read at start, not import.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # type: ignore[assignment]
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER")  # type: ignore[assignment]
+        # Also read at start: these two decide whether the sign-in limits hold across workers.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.SINGLE_PROCESS = os.environ.get("SINGLE_PROCESS", "0") == "1"
 
     def validate(self) -> None:
         super().validate()
@@ -194,7 +209,8 @@ class ProductionConfig(Config):
         if missing:
             names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
             raise ConfigError(f"production needs these environment variables: {names}")
-        problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER)) if p]
+        problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER),
+                                rate_limit_storage_problem(self.RATELIMIT_STORAGE_URI, self.SINGLE_PROCESS)) if p]
         if problems:
             raise ConfigError("production cannot start: " + "; ".join(problems))
 

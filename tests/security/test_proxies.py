@@ -122,3 +122,16 @@ def test_gunicorn_trusts_forwarded_headers_from_the_same_proxies_as_the_app(monk
     assert by_default == [entry.strip() for entry in app.config["TRUSTED_PROXIES"].split(",")]
     configured = load_gunicorn_config(monkeypatch, TRUSTED_PROXIES=PROXIES, FORWARDED_ALLOW_IPS="*")
     assert configured.forwarded_allow_ips == ["10.0.0.2", "192.168.10.0/24", "fd00::/8"]
+
+
+class _Arbiter:
+    def __init__(self, cfg) -> None:  # type: ignore[no-untyped-def]
+        self.cfg = cfg
+
+
+def test_gunicorn_refuses_to_start_trusting_other_proxies_than_the_app(monkeypatch):
+    config = load_gunicorn_config(monkeypatch, TRUSTED_PROXIES="10.0.0.2")
+    config.on_starting(_Arbiter(config))
+    config.set("forwarded_allow_ips", "*")  # `gunicorn --forwarded-allow-ips '*'`
+    with pytest.raises(RuntimeError, match="differs from TRUSTED_PROXIES"):
+        config.on_starting(_Arbiter(config))
