@@ -21,7 +21,10 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0" if single_process
 max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")  # stdout: the hosts keep no log files
 errorlog = "-"
+# The request line (%(r)s) as RedactingLogger gives it: the path without the token of a reset or invitation
+# link, and no query string.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+logger_class = "elearn.ops.access_log.RedactingLogger"
 # The proxies whose X-Forwarded-Proto gunicorn believes: the same list the app trusts for X-Forwarded-For
 # (config.py), so the two never disagree about who the proxy is. FORWARDED_ALLOW_IPS is not read.
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import os
+from types import TracebackType
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from config import CONFIGS
 
 
+class Elearn(Flask):
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+    ) -> None:
+        """Flask's "Exception on <path>" line, with the token of a reset or invitation link redacted."""
+        from elearn.ops.redaction import redact_path
+
+        self.logger.error("Exception on %s [%s]", redact_path(request.path), request.method, exc_info=exc_info)
+
+
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Elearn(__name__, instance_relative_config=True)
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
