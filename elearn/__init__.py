@@ -12,6 +12,8 @@ from config import CONFIGS
 
 
 class Elearn(Flask):
+    """Flask, with its error log line redacted like every other log."""
+
     def log_exception(
         self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
     ) -> None:
