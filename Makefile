@@ -51,4 +51,4 @@ screenshots: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.browser.screenshots
 
 clean:
-	rm -rf $(VENV) instance/elearn.db instance/mail
+	rm -rf $(VENV) instance/elearn.db instance/elearn.db-wal instance/elearn.db-shm instance/mail

@@ -17,11 +17,52 @@ class ConfigError(RuntimeError):
     """The configuration cannot run safely."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A proxy on this machine, as gunicorn's own forwarded_allow_ips default.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
+
+
+def trusted_proxy_networks(value: str) -> tuple[Network, ...]:
+    """TRUSTED_PROXIES as networks: comma-separated addresses or CIDR networks, read as gunicorn reads them.
+
+    Raises:
+        ValueError: an entry is not an address or a network (or a network with host bits set, like 10.0.0.1/8).
+    """
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES: not an address or network: {entry!r}") from None
+    return tuple(networks)
+
+
+def trusted_proxies_problem(value: str, hops: int) -> str | None:
+    """Why TRUSTED_PROXIES and TRUSTED_PROXY_COUNT cannot be right together, or None if they can."""
+    if hops < 0:
+        return "TRUSTED_PROXY_COUNT cannot be negative"
+    if value.strip() == "*":
+        return "TRUSTED_PROXIES cannot be '*': name the proxies' addresses, or anyone can say who they are"
+    try:
+        networks = trusted_proxy_networks(value)
+    except ValueError as error:
+        return str(error)
+    if any(network.prefixlen == 0 for network in networks):
+        return f"TRUSTED_PROXIES {value!r} would trust every address: name the proxies"
+    if hops and not networks:
+        return f"TRUSTED_PROXY_COUNT is {hops} but TRUSTED_PROXIES names no proxy"
+    return None
+
+
 class Config:
     PLATFORM_NAME = "elearn"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+    # SQLite only: how long a connection waits for another's write lock before "database is locked".
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
     COURSES_DIR = os.environ.get("COURSES_DIR", str(BASE_DIR / "courses"))
     # Absolute base used in emails and on certificates (QR codes), never taken from the Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -36,6 +77,9 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "elearn <no-reply@elearn.invalid>")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # memory:// counts in each process: production accepts it only when told the app runs as one process
+    # (gunicorn.conf.py then starts one worker and never recycles it).
+    SINGLE_PROCESS = os.environ.get("SINGLE_PROCESS", "0") == "1"
     # If the shared store (Redis) stops answering, each process keeps enforcing the same limits in its own
     # memory (per process, so looser by the number of workers) instead of failing every limited request with
     # a 500; Flask-Limiter goes back to Redis by itself once it answers again.
@@ -54,6 +98,9 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) sit in front of the app; 0 trusts no X-Forwarded-* header.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    # The addresses or networks (comma-separated) of the proxy that connects to gunicorn. X-Forwarded-* headers
+    # count only on a connection from one of them; gunicorn.conf.py gives gunicorn the same list.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_PARTS = 500
@@ -63,7 +110,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     def validate(self) -> None:
-        """Refuse to run without the settings this environment needs."""
+        """Refuse to run without the settings this environment needs, or with settings that cannot be right."""
+        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT)
+        if problem:
+            raise ConfigError(problem)
 
 
 class DevelopmentConfig(Config):
@@ -128,6 +178,15 @@ def mail_sender_problem(sender: str | None) -> str | None:
     return None
 
 
+def rate_limit_storage_problem(uri: str, single_process: bool) -> str | None:
+    """Why the rate-limit counters would not be shared by every process serving the app, or None if they are."""
+    if urlsplit(uri).scheme.lower() == "memory" and not single_process:
+        return (f"RATELIMIT_STORAGE_URI is {uri}, which counts in each process: five workers would allow five times "
+                "every sign-in limit. Point it at Redis (redis://host:6379/0), or set SINGLE_PROCESS=1 if the app "
+                "runs as one process")
+    return None
+
+
 class ProductionConfig(Config):
     # __Host- cookies must be Secure, path=/ and have no Domain: no subdomain can set or read them.
     SESSION_COOKIE_NAME = "__Host-elearn"
@@ -140,13 +199,18 @@ class ProductionConfig(Config):
         # forgotten one must stop the start rather than send learners to 127.0.0.1. Read at start, not import.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # type: ignore[assignment]
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER")  # type: ignore[assignment]
+        # Also read at start: these two decide whether the sign-in limits hold across workers.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.SINGLE_PROCESS = os.environ.get("SINGLE_PROCESS", "0") == "1"
 
     def validate(self) -> None:
+        super().validate()
         missing = [name for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not getattr(self, name)]
         if missing:
             names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
             raise ConfigError(f"production needs these environment variables: {names}")
-        problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER)) if p]
+        problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER),
+                                rate_limit_storage_problem(self.RATELIMIT_STORAGE_URI, self.SINGLE_PROCESS)) if p]
         if problems:
             raise ConfigError("production cannot start: " + "; ".join(problems))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import TracebackType
 from typing import Any
 
 from flask import Flask, Response, request
@@ -12,10 +13,23 @@ from config import CONFIGS
 from elearn.security import LimitedRequest
 
 
+class Elearn(Flask):
+    """Flask, with form bodies limited in both encodings and its error log line redacted like every other log."""
+
+    request_class = LimitedRequest
+
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+    ) -> None:
+        """Flask's "Exception on <path>" line, with the token of a reset or invitation link redacted."""
+        from elearn.ops.redaction import redact_path
+
+        self.logger.error("Exception on %s [%s]", redact_path(request.path), request.method, exc_info=exc_info)
+
+
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.request_class = LimitedRequest
+    app = Elearn(__name__, instance_relative_config=True)
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
@@ -39,12 +53,16 @@ def register_url_converters(app: Flask) -> None:
 
 
 def trust_reverse_proxy(app: Flask) -> None:
-    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers."""
+    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers, but only
+    on connections from the proxies themselves (TRUSTED_PROXIES): a client that reaches gunicorn directly keeps
+    its own address."""
     hops = app.config["TRUSTED_PROXY_COUNT"]
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from config import trusted_proxy_networks
+        from elearn.ops.proxies import ForwardedByProxies
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        proxies = trusted_proxy_networks(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ForwardedByProxies(app.wsgi_app, proxies=proxies, hops=hops)  # type: ignore[method-assign]
 
 
 def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None:
@@ -69,9 +87,13 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions created once in elearn.extensions."""
     from elearn import models  # noqa: F401 - every table registered before Alembic looks
     from elearn.auth.service import load_user_from_session
+    from elearn.db import configure_sqlite
     from elearn.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():  # the engines exist now (no connection yet); SQLite's get their settings
+        for engine in db.engines.values():
+            configure_sqlite(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

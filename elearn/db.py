@@ -1,11 +1,11 @@
-"""The declarative base, the UTC datetime column type and the clock."""
+"""The declarative base, the UTC datetime column type, the clock, and SQLite's connection settings."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,3 +46,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
+    """Make every new SQLite connection enforce foreign keys, use WAL (files) and wait when the file is locked.
+
+    SQLite keeps these per connection, and its defaults accept orphan rows PostgreSQL refuses. Nothing to do
+    for other databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    in_memory = engine.url.database in (None, "", ":memory:") or "mode=memory" in str(engine.url.query)
+
+    @event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        # At connect no transaction is open yet: inside one, SQLite ignores PRAGMA foreign_keys.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if not in_memory:
+                # Readers no longer block the writer (and the reverse); stored in the file, so this sticks.
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()

@@ -101,14 +101,45 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+# The app switches SQLite's foreign keys on for every connection (elearn/db.py). Batch mode rebuilds a table by
+# copying it, dropping the old one and renaming the copy: with foreign keys on, dropping a table that others
+# refer to deletes their rows (ON DELETE CASCADE) or fails. Alembic's batch documentation ("Dealing with
+# Referencing Foreign Keys") and SQLite's ALTER TABLE procedure both say: switch them off for the rebuild, then
+# run PRAGMA foreign_key_check. The pragma is a no-op inside a transaction, so it is set before one begins, and
+# set back before the pool hands this connection to the app.
+def _sqlite_foreign_keys(connection, *, on):
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar() != int(on):
+        raise RuntimeError(f"could not switch SQLite's foreign keys {'on' if on else 'off'} for the migrations")
+    connection.commit()
+
+
+def _check_sqlite_foreign_keys(connection):
+    orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.commit()
+    if orphans:
+        listed = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in orphans[:10])
+        raise RuntimeError(f"the migrations left {len(orphans)} rows whose parent does not exist: {listed}")
 
 
 if context.is_offline_mode():

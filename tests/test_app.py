@@ -17,10 +17,12 @@ def test_production_refuses_to_start_without_secret_key_and_database_url():
 
 # What a real deployment sets besides SECRET_KEY and DATABASE_URL (see .env.example).
 PRINTED = {"PUBLIC_BASE_URL": "https://training.northfield.sch.uk", "MAIL_SENDER": "Training <training@northfield.sch.uk>"}
+# A production app built in a test is one process, with its rate-limit counters in memory (no Redis).
+ONE_PROCESS = {"SINGLE_PROCESS": True}
 
 
 def test_production_starts_with_its_required_settings():
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED)
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED, **ONE_PROCESS)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["DEBUG"] is False
 
@@ -58,6 +60,7 @@ def test_production_does_not_fall_back_to_the_development_defaults(monkeypatch):
 def test_production_reads_the_printed_settings_from_the_environment(monkeypatch):
     for name, value in PRINTED.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SINGLE_PROCESS", "1")
     app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
     assert app.config["PUBLIC_BASE_URL"] == PRINTED["PUBLIC_BASE_URL"]
 
@@ -245,7 +248,7 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(make_app):
 
 
 def test_production_uses_a_host_only_secure_session_cookie():
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED)
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", **PRINTED, **ONE_PROCESS)
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-elearn"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -12,6 +12,8 @@ import uuid
 from flask import Flask, Response, g, request
 from flask_login import current_user
 
+from elearn.ops.redaction import redact_path
+
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 request_log = logging.getLogger("elearn.request")
 
@@ -61,9 +63,10 @@ def _log_request(response: Response) -> Response:
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
     user_id = current_user.id if current_user and current_user.is_authenticated else None
     response.headers["X-Request-ID"] = g.get("request_id", "")
+    path = redact_path(request.path)  # never the token of a reset or invitation link; never the query string
     request_log.info(
-        "%s %s %s", request.method, request.path, response.status_code,
+        "%s %s %s", request.method, path, response.status_code,
         extra={"request_id": g.get("request_id"), "user_id": user_id, "status": response.status_code,
-               "duration_ms": duration_ms, "method": request.method, "path": request.path},
+               "duration_ms": duration_ms, "method": request.method, "path": path},
     )
     return response

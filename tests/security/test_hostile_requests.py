@@ -305,7 +305,8 @@ def test_production_shows_generic_error_pages_and_no_debugger(app):
     from elearn import create_app
 
     prod = create_app("production", SECRET_KEY="x" * 64, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                      PUBLIC_BASE_URL="https://training.northfield.sch.uk", MAIL_SENDER="training@northfield.sch.uk")
+                      PUBLIC_BASE_URL="https://training.northfield.sch.uk", MAIL_SENDER="training@northfield.sch.uk",
+                      SINGLE_PROCESS=True)
     try:
         assert prod.debug is False and prod.testing is False and not prod.config.get("PROPAGATE_EXCEPTIONS")
 
