@@ -9,7 +9,6 @@ from elearn.extensions import db
 from elearn.models import Invitation, Role
 from elearn.people.invitations import invite_person
 from elearn.people.service import create_group
-from tests.certificates.helpers import make_certificate
 
 
 def _world(make):  # type: ignore[no-untyped-def]
@@ -17,7 +16,7 @@ def _world(make):  # type: ignore[no-untyped-def]
     org = make.org(name="Alder Primary")
     manager = make.user(name="Mo Manager", role=Role.MANAGER, org=org)
     learner = make.user(name="Alice Able", email="alice@alder.sch.uk", org=org)
-    certificate = make_certificate(make, user=learner)
+    certificate = make.certificate(user=learner)
     invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=None, actor=manager)
     group = create_group(org, "Teaching staff", actor=manager)
     contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 123", notes="Room 4\nOut of hours: 101"),

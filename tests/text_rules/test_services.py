@@ -55,7 +55,6 @@ from elearn.text_rules import (
 )
 from elearn.training.forms import ExternalTrainingForm
 from elearn.training.service import ExternalInput, record_external
-from tests.certificates.helpers import make_certificate
 from tests.makers import Makers
 
 # One character of each forbidden class.
@@ -119,7 +118,7 @@ def _text_stores(cast, make: Makers) -> dict[str, Store]:  # type: ignore[no-unt
 
     @cache
     def certificate() -> Certificate:  # made when first needed: most stores do not need one
-        return make_certificate(make, user=cast.learner)
+        return make.certificate(user=cast.learner)
 
     def revoke(reason: str) -> object:
         return certificates.revoke_certificate(certificate().id, reason, actor=cast.admin)
