@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from elearn.certificates.codes import format_code
 from elearn.extensions import db, limiter
 from elearn.models import Attempt, Certificate, Enrolment, LessonProgress, User
-from tests.assessment.helpers import form_data, ready, right, sheet
+from tests.assessment.helpers import form_data, right, sheet
 from tests.conftest import ON_POSTGRES
 from tests.security.helpers import changed_tables, fingerprint
 
@@ -113,7 +113,7 @@ def test_registration_when_the_database_goes_away(on, client):
 def test_a_passing_submission_when_the_database_goes_away_is_all_or_nothing(on, client, make, login_as):
     """A crash between the pass and the certificate rolls both back: the attempt stays open with its answers;
     the retry passes it and issues exactly one certificate (SECURITY-TESTS F2, F3)."""
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt_id = int(re.search(r"/attempts/(\d+)", client.post("/courses/sample-course/assessment/start").location)[1])
     attempt = db.session.get(Attempt, attempt_id)
