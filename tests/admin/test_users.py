@@ -105,9 +105,8 @@ def test_an_admin_cannot_change_their_own_role(client, cast, sign_in):
     assert admin.role == Role.ADMIN
 
 
-def test_the_services_refuse_anyone_but_an_admin(make):
-    manager = make.user(role=Role.MANAGER, org=make.org())
-    person = make.user()
+def test_the_services_refuse_anyone_but_an_admin(cast):
+    manager, person = cast.manager_a, cast.learner_a
     with pytest.raises(NotAllowed):
         service.change_role(person, Role.ADMIN, actor=manager)
     with pytest.raises(NotAllowed):

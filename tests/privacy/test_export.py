@@ -69,12 +69,11 @@ def test_an_attempt_in_progress_does_not_reveal_correct_answers(client, make, lo
     assert attempt["submitted_at"] is None and all(q["mark"] is None for q in attempt["questions"])
 
 
-def test_the_export_holds_nobody_elses_data(client, make, login_as):
-    org = make.org()
-    other = make.passed_assessment(user=make.user(org=org, name="Other Person", email="other@example.org"))
-    login_as(make.user(name="Me Myself", org=org))
+def test_the_export_holds_nobody_elses_data(client, make, cast, login_as):
+    other = make.passed_assessment(user=cast.second_learner_a)  # of the same organisation
+    login_as(cast.learner_a)
     body = client.get("/account/data").get_data(as_text=True)
-    assert "other@example.org" not in body and "Other Person" not in body
+    assert cast.second_learner_a.email not in body and cast.second_learner_a.display_name not in body
     assert other.code not in body
 
 
