@@ -1,4 +1,4 @@
-"""Shared fixtures: the app on a migrated database, a clean database per test, clients and makers."""
+"""Shared fixtures: the app on a migrated database, a clean database per test, clients, makers and the cast."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Self
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import event, text
 from elearn import create_app
 from elearn.extensions import db as _db
 from elearn.extensions import limiter
-from elearn.models import User
+from elearn.models import Course, Organisation, Role, User
 from tests.makers import Makers
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
@@ -123,6 +124,12 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def other_browser(app: Flask) -> FlaskClient:
+    """A second test client with its own cookies: another person at another computer."""
+    return app.test_client()
+
+
+@pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
@@ -137,6 +144,58 @@ def outbox(app: Flask) -> list:
 def make(app: Flask) -> Makers:
     """Builders for committed test objects: make.user(), make.course(), make.enrolment() …"""
     return Makers(app)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The personas of every feature's tests: two organisations, each with two learners and a manager, and a
+    platform admin; managers and admin have two-factor sign-in set up. Its users' password is `make.PASSWORD`.
+
+    A test that needs someone else (a leaver, a manager without two-factor sign-in, a third organisation)
+    builds them with `make`.
+    """
+
+    org_a: Organisation  # Alder Primary
+    learner_a: User  # Ann Learner
+    second_learner_a: User  # Abe Learner
+    manager_a: User  # Mo Manager
+    org_b: Organisation  # Birch Academy
+    learner_b: User  # Bea Learner
+    second_learner_b: User  # Bo Learner
+    manager_b: User  # Max Manager
+    admin: User  # Ada Admin, of no organisation
+
+    def persona(self, name: str) -> User | None:
+        """A persona by field name, for tables of personas; "anonymous" is nobody."""
+        return None if name == "anonymous" else getattr(self, name)
+
+
+@pytest.fixture
+def cast(make: Makers) -> Cast:
+    """The one cast (see Cast), committed."""
+    org_a, org_b = make.org(name="Alder Primary"), make.org(name="Birch Academy")
+
+    def person(name: str, org: Organisation | None, domain: str, role: Role = Role.LEARNER) -> User:
+        user = make.user(name=name, email=f"{name.lower().replace(' ', '.')}@{domain}", role=role, org=org)
+        return user if role == Role.LEARNER else make.two_factor_done(user)
+
+    return Cast(
+        org_a=org_a,
+        learner_a=person("Ann Learner", org_a, "alder.example"),
+        second_learner_a=person("Abe Learner", org_a, "alder.example"),
+        manager_a=person("Mo Manager", org_a, "alder.example", Role.MANAGER),
+        org_b=org_b,
+        learner_b=person("Bea Learner", org_b, "birch.example"),
+        second_learner_b=person("Bo Learner", org_b, "birch.example"),
+        manager_b=person("Max Manager", org_b, "birch.example", Role.MANAGER),
+        admin=person("Ada Admin", None, "example.org", Role.ADMIN),
+    )
+
+
+@pytest.fixture
+def course(make: Makers) -> Course:
+    """The sample course (fixture "sample-course": 6 questions, 4 drawn per attempt), synced and published."""
+    return make.course()
 
 
 @pytest.fixture

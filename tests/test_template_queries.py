@@ -25,15 +25,14 @@ from elearn.auth import service as auth
 from elearn.auth.views import PENDING_KEY
 from elearn.clock import london_today
 from elearn.contacts import service as contacts
-from elearn.db import now_utc
 from elearn.evidence import service as evidence
 from elearn.extensions import db
-from elearn.models import Certificate, ContactRole, Role, User
+from elearn.models import Certificate, ContactRole, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
-from tests.assessment.helpers import right, set_course_option, sheet
+from tests.assessment.helpers import right, sheet
+from tests.conftest import Cast
 from tests.makers import Makers
-from tests.manage.helpers import assign
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
 NOT_PAGES = {
@@ -91,27 +90,16 @@ class World:
     org_id: int
 
 
-def _second_factor_done(user: User) -> User:
-    user.totp_enabled_at = now_utc()  # these tests are about pages, not signing in
-    db.session.commit()
-    return user
-
-
 def _token(outbox: list, marker: str) -> str:
     return str(outbox[-1].get_content().split(marker)[1].split()[0])
 
 
 @pytest.fixture
-def world(make: Makers, outbox: list) -> World:
-    """A course with a knowledge check; a learner who did everything (and holds a certificate about to expire);
-    a learner part-way through the assessment; a manager of their organisation; a platform admin."""
-    folder = make.course_folder()
-    set_course_option(folder, "precheck_questions: 2")
-    course = make.course(folder=folder)
-    org = make.org(name="Alder Primary")
-    manager = _second_factor_done(make.user(name="Mo Manager", role=Role.MANAGER, org=org))
-    admin = _second_factor_done(make.user(name="Ada Admin", role=Role.ADMIN))
-    learner = make.user(name="Ann Learner", org=org)
+def world(make: Makers, cast: Cast, outbox: list) -> World:
+    """On the cast: a course with a knowledge check; learner_a did everything (and holds a certificate about to
+    expire); second_learner_a is part-way through the assessment; manager_a; the platform admin."""
+    course = make.course(options={"precheck_questions": 2})
+    org, manager, admin, learner = cast.org_a, cast.manager_a, cast.admin, cast.learner_a
     enrolment = make.enrolment(user=learner, course=course, lessons_done="all")
     precheck = evidence.start_precheck(enrolment, actor=learner)
     assessment.save_answers(precheck, sheet(precheck, right), actor=learner)
@@ -125,10 +113,10 @@ def world(make: Makers, outbox: list) -> World:
     certificate = db.session.scalars(select(Certificate).where(Certificate.user_id == learner.id)).one()
     certificate.expires_on = london_today() + timedelta(days=10)  # a refresher is offered
     db.session.commit()
-    learner_open = make.user(name="Abe Learner", org=org)
+    learner_open = cast.second_learner_a
     open_attempt = assessment.start_attempt(make.enrolment(user=learner_open, course=course, lessons_done="all"),
                                             actor=learner_open)
-    assign(org, learner, course, due_in_days=30)
+    make.assignment(user=learner, course=course, due_in_days=30)
     group = manage.create_group(org, "Teaching staff", actor=manager)
     manage.save_new_starter_rule(org, course.id, 30, actor=manager)
     contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead",

@@ -6,18 +6,15 @@ from sqlalchemy import select
 
 from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
-from elearn.models import Invitation, Role
+from elearn.models import Invitation
 from elearn.people.invitations import invite_person
 from elearn.people.service import create_group
-from tests.certificates.helpers import make_certificate
 
 
-def _world(make):  # type: ignore[no-untyped-def]
-    """An organisation, its manager and learner, a certificate, an invitation, a group and a contact: all clean."""
-    org = make.org(name="Alder Primary")
-    manager = make.user(name="Mo Manager", role=Role.MANAGER, org=org)
-    learner = make.user(name="Alice Able", email="alice@alder.sch.uk", org=org)
-    certificate = make_certificate(make, user=learner)
+def _world(make, cast):  # type: ignore[no-untyped-def]
+    """The cast, with a certificate, an invitation, a group and a contact in organisation A: all clean."""
+    org, manager, learner = cast.org_a, cast.manager_a, cast.learner_a
+    certificate = make.certificate(user=learner)
     invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=None, actor=manager)
     group = create_group(org, "Teaching staff", actor=manager)
     contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 123", notes="Room 4\nOut of hours: 101"),
@@ -25,21 +22,21 @@ def _world(make):  # type: ignore[no-untyped-def]
     return org, learner, certificate, group, contact
 
 
-def test_clean_rows_pass_with_a_summary_and_exit_0(runner, make):
-    _world(make)
+def test_clean_rows_pass_with_a_summary_and_exit_0(runner, make, cast):
+    _world(make, cast)
     result = runner.invoke(args=["text", "check"])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert "in 8 tables: all follow the text rules" in result.stdout
 
 
-def test_each_offending_value_is_one_line_and_the_exit_is_1(runner, make):
-    org, learner, certificate, group, contact = _world(make)
+def test_each_offending_value_is_one_line_and_the_exit_is_1(runner, make, cast):
+    org, learner, certificate, group, contact = _world(make, cast)
     invitation = db.session.scalars(select(Invitation)).one()
     # Rows written before the rules (or by hand): the command reports them and changes none.
-    learner.display_name = "Al\u200bice Able"
-    learner.email = "Alice@Alder.sch.uk"
-    certificate.learner_name = "Alice \u202eelbA"
+    learner.display_name = "An\u200bn Learner"
+    learner.email = "Ann.Learner@Alder.example"
+    certificate.learner_name = "Ann \u202erenraeL"
     invitation.display_name = "Ivy\u0007 Invitee"
     org.name = "E\u0301cole Alder"  # E + combining acute: NFC makes it É
     group.name = "Teaching  staff"
@@ -60,4 +57,4 @@ def test_each_offending_value_is_one_line_and_the_exit_is_1(runner, make):
         "7 stored value(s) break the text rules",
     ]
     db.session.refresh(learner)
-    assert learner.display_name == "Al\u200bice Able"
+    assert learner.display_name == "An\u200bn Learner"

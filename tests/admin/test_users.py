@@ -8,14 +8,15 @@ from sqlalchemy import func, select
 from elearn.admin import service
 from elearn.errors import Conflict, NotAllowed
 from elearn.extensions import db
-from elearn.models import AuditEvent, Group, GroupMembership, Role, User
+from elearn.models import AuditEvent, GroupMembership, Role, User
 
 
 def events(action: str) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
-def test_search_finds_by_name_or_email_in_any_case(client, make, admin):
+def test_search_finds_by_name_or_email_in_any_case(client, make, cast, sign_in):
+    sign_in(cast.admin)
     make.user(name="Priya Patel", email="priya@school.sch.uk")
     make.user(name="Tom Jones", email="tom@other.org.uk")
     page = client.get("/admin/users", query_string={"q": "PATEL"}).get_data(as_text=True)
@@ -24,7 +25,8 @@ def test_search_finds_by_name_or_email_in_any_case(client, make, admin):
     assert "tom@other.org.uk" in page and "priya@school.sch.uk" not in page
 
 
-def test_search_treats_wildcards_as_plain_characters(client, make, admin):
+def test_search_treats_wildcards_as_plain_characters(client, make, cast, sign_in):
+    sign_in(cast.admin)
     make.user(name="Plain Name", email="plain@example.org")
     page = client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
     assert "plain@example.org" not in page and "Nobody matches" in page
@@ -32,7 +34,8 @@ def test_search_treats_wildcards_as_plain_characters(client, make, admin):
 
 @pytest.mark.parametrize("payload", ["' OR 1=1 --", "\"; DROP TABLE users; --", "<script>alert(1)</script>",
                                      "_", "\\", "%%", "x" * 500, "\u202e\u0000"])
-def test_hostile_searches_are_escaped_and_never_fail(client, make, admin, payload):
+def test_hostile_searches_are_escaped_and_never_fail(client, make, cast, sign_in, payload):
+    sign_in(cast.admin)
     make.user(email="someone@example.org")
     before = db.session.scalar(select(func.count()).select_from(User))
     response = client.get("/admin/users", query_string={"q": payload})
@@ -42,11 +45,13 @@ def test_hostile_searches_are_escaped_and_never_fail(client, make, admin, payloa
 
 
 @pytest.mark.parametrize("page", ["-3", "0", "abc", "99999999999999999999"])
-def test_odd_page_numbers_do_not_fail(client, admin, page):
+def test_odd_page_numbers_do_not_fail(client, cast, sign_in, page):
+    sign_in(cast.admin)
     assert client.get("/admin/users", query_string={"page": page}).status_code == 200
 
 
-def test_users_are_paginated(client, make, admin):
+def test_users_are_paginated(client, make, cast, sign_in):
+    sign_in(cast.admin)
     for n in range(service.PER_PAGE + 5):
         make.user(email=f"person{n:03}@example.org")
     first = client.get("/admin/users").get_data(as_text=True)
@@ -56,11 +61,11 @@ def test_users_are_paginated(client, make, admin):
     assert 'rel="next"' not in second and 'rel="prev"' in second
 
 
-def test_the_user_list_runs_a_fixed_number_of_queries(make, admin, count_queries):
+def test_the_user_list_runs_a_fixed_number_of_queries(make, cast, count_queries):
     def queries() -> int:
-        db.session.refresh(admin)
+        db.session.refresh(cast.admin)
         with count_queries() as counter:
-            page = service.search_users("", 1, actor=admin)
+            page = service.search_users("", 1, actor=cast.admin)
             [person.organisation.name if person.organisation else None for person in page.items]
         return counter.count
 
@@ -72,7 +77,8 @@ def test_the_user_list_runs_a_fixed_number_of_queries(make, admin, count_queries
     assert queries() == few == 1
 
 
-def test_a_role_change_is_saved_and_audited_with_old_and_new(client, make, admin):
+def test_a_role_change_is_saved_and_audited_with_old_and_new(client, make, cast, sign_in):
+    admin = sign_in(cast.admin)
     person = make.user()
     response = client.post(f"/admin/users/{person.id}/role", data={"role": "manager"})
     assert response.status_code == 302
@@ -84,34 +90,37 @@ def test_a_role_change_is_saved_and_audited_with_old_and_new(client, make, admin
     assert event.ip == "127.0.0.1"
 
 
-def test_an_unknown_role_is_refused(client, make, admin):
+def test_an_unknown_role_is_refused(client, make, cast, sign_in):
+    sign_in(cast.admin)
     person = make.user()
     assert client.post(f"/admin/users/{person.id}/role", data={"role": "superuser"}).status_code == 400
     db.session.refresh(person)
     assert person.role == Role.LEARNER and events("role.changed") == []
 
 
-def test_an_admin_cannot_change_their_own_role(client, admin):
+def test_an_admin_cannot_change_their_own_role(client, cast, sign_in):
+    admin = sign_in(cast.admin)
     assert client.post(f"/admin/users/{admin.id}/role", data={"role": "learner"}).status_code == 409
     db.session.refresh(admin)
     assert admin.role == Role.ADMIN
 
 
-def test_the_services_refuse_anyone_but_an_admin(make):
-    manager = make.user(role=Role.MANAGER, org=make.org())
-    person = make.user()
+def test_the_services_refuse_anyone_but_an_admin(cast):
+    manager, person = cast.manager_a, cast.learner_a
     with pytest.raises(NotAllowed):
         service.change_role(person, Role.ADMIN, actor=manager)
     with pytest.raises(NotAllowed):
         service.search_users("", 1, actor=manager)
 
 
-def test_an_unknown_user_is_404(client, admin):
+def test_an_unknown_user_is_404(client, cast, sign_in):
+    sign_in(cast.admin)
     assert client.get("/admin/users/999999").status_code == 404
     assert client.post("/admin/users/999999/deactivate").status_code == 404
 
 
-def test_deactivation_ends_the_users_sessions_at_once(client, make, login_as, other_browser, admin):
+def test_deactivation_ends_the_users_sessions_at_once(client, make, login_as, other_browser, cast, sign_in):
+    sign_in(cast.admin)
     person = login_as(make.user(), via=other_browser)
     assert other_browser.get("/my-learning").status_code == 200
     assert client.post(f"/admin/users/{person.id}/deactivate").status_code == 302
@@ -125,7 +134,8 @@ def test_deactivation_ends_the_users_sessions_at_once(client, make, login_as, ot
     assert response.status_code != 302
 
 
-def test_reactivation_lets_them_sign_in_again(client, make, login_as, other_browser, admin):
+def test_reactivation_lets_them_sign_in_again(client, make, login_as, other_browser, cast, sign_in):
+    sign_in(cast.admin)
     person = make.user()
     client.post(f"/admin/users/{person.id}/deactivate")
     client.post(f"/admin/users/{person.id}/activate")
@@ -136,20 +146,17 @@ def test_reactivation_lets_them_sign_in_again(client, make, login_as, other_brow
         AuditEvent.action.like("user.%")).order_by(AuditEvent.id))] == ["user.deactivated", "user.reactivated"]
 
 
-def test_an_admin_cannot_deactivate_themselves(client, admin):
+def test_an_admin_cannot_deactivate_themselves(client, cast, sign_in):
+    admin = sign_in(cast.admin)
     assert client.post(f"/admin/users/{admin.id}/deactivate").status_code == 409
     db.session.refresh(admin)
     assert admin.is_active_account
 
 
-def test_moving_a_user_changes_organisation_leaves_old_groups_and_is_audited(client, make, admin):
-    org_a, org_b = make.org(name="Org A"), make.org(name="Org B")
-    person = make.user(org=org_a)
-    group = Group(organisation_id=org_a.id, name="Teaching staff")
-    db.session.add(group)
-    db.session.flush()
-    db.session.add(GroupMembership(group_id=group.id, user_id=person.id))
-    db.session.commit()
+def test_moving_a_user_changes_organisation_leaves_old_groups_and_is_audited(client, make, cast, sign_in):
+    sign_in(cast.admin)
+    org_a, org_b, person = cast.org_a, cast.org_b, cast.learner_a
+    make.group(org=org_a, members=[person])
     assert client.post(f"/admin/users/{person.id}/organisation", data={"organisation_id": org_b.id}).status_code == 302
     db.session.refresh(person)
     assert person.organisation_id == org_b.id and person.joined_organisation_at is not None
@@ -158,7 +165,8 @@ def test_moving_a_user_changes_organisation_leaves_old_groups_and_is_audited(cli
     assert event.details == {"old": org_a.id, "new": org_b.id}
 
 
-def test_moving_to_no_organisation_and_to_an_unknown_one(client, make, admin):
+def test_moving_to_no_organisation_and_to_an_unknown_one(client, make, cast, sign_in):
+    sign_in(cast.admin)
     org = make.org()
     person = make.user(org=org)
     assert client.post(f"/admin/users/{person.id}/organisation", data={"organisation_id": 999999}).status_code == 400
@@ -167,7 +175,8 @@ def test_moving_to_no_organisation_and_to_an_unknown_one(client, make, admin):
     assert person.organisation_id is None
 
 
-def test_a_hostile_name_is_escaped_on_the_user_page(client, make, admin):
+def test_a_hostile_name_is_escaped_on_the_user_page(client, make, cast, sign_in):
+    sign_in(cast.admin)
     person = make.user(name="<script>alert(1)</script>")
     page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
@@ -181,12 +190,12 @@ def test_a_deactivation_by_anyone_starts_the_retention_clock(make):
     assert person.deactivated_at is None
 
 
-def test_role_changes_refuse_deleted_accounts(make, admin):
+def test_role_changes_refuse_deleted_accounts(make, cast):
     from elearn.privacy.service import delete_account
 
     person = make.user()
     delete_account(person, make.PASSWORD, actor=person)
     with pytest.raises(Conflict):
-        service.change_role(person, Role.MANAGER, actor=admin)
+        service.change_role(person, Role.MANAGER, actor=cast.admin)
     with pytest.raises(Conflict):
-        service.set_active(person, True, actor=admin)
+        service.set_active(person, True, actor=cast.admin)

@@ -1,36 +1,17 @@
-"""Shared builders for the assessment tests: a learner ready for the assessment, answer sheets, page parsing."""
+"""Answer pickers and page readers for the assessment tests (the builders are in tests/makers.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from html import unescape
-from pathlib import Path
 
 from sqlalchemy import select
 
 from elearn.extensions import db
-from elearn.models import Attempt, AttemptQuestion, Enrolment, Option
+from elearn.models import Attempt, AttemptQuestion, Option
 
 AnswerPicker = Callable[[AttemptQuestion], list[int]]
-
-
-def ready(make, *, folder: Path | None = None,  # type: ignore[no-untyped-def]
-          edit: Callable[[Path], None] | None = None) -> Enrolment:
-    """A learner who has finished every lesson of the sample course (optionally edited first)."""
-    if edit is not None:
-        folder = folder or make.course_folder()
-        edit(folder)
-    course = make.course(folder=folder) if folder is not None else make.course()
-    return make.enrolment(course=course, lessons_done="all")
-
-
-def set_course_option(folder: Path, line: str) -> None:
-    """Add or replace one top-level `key: value` line in the course.yaml of a copied course."""
-    path = folder / "course.yaml"
-    key = line.split(":", 1)[0]
-    kept = [existing for existing in path.read_text().splitlines() if not existing.startswith(f"{key}:")]
-    path.write_text("\n".join([*kept, line]) + "\n")
 
 
 def options_of(row: AttemptQuestion) -> list[Option]:

@@ -14,7 +14,7 @@ from elearn.assessment import service
 from elearn.assessment.kinds import spec_for
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, AuditEvent, Certificate, Enrolment
-from tests.assessment.helpers import attempt_id_from, form_data, ready, right, sheet
+from tests.assessment.helpers import attempt_id_from, form_data, right, sheet
 from tests.conftest import ON_POSTGRES
 
 
@@ -38,7 +38,7 @@ def snapshot() -> tuple[Any, ...]:
 @pytest.fixture
 def attempt(client, make, login_as) -> Attempt:  # type: ignore[no-untyped-def]
     """An open attempt of a logged-in learner, with question 1 answered."""
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     response = client.post("/courses/sample-course/assessment/start")
     started = db.session.get_one(Attempt, attempt_id_from(response.location))
@@ -251,7 +251,7 @@ def submitter(attempt_id: int, user_id: int) -> Callable[[], Any]:
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: TEST_DATABASE_URL=postgresql://…")
 def test_ten_concurrent_submissions_produce_exactly_one_result(app, make, monkeypatch):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = service.start_attempt(enrolment, actor=enrolment.user)
     service.save_answers(attempt, sheet(attempt, right), actor=enrolment.user)
     attempt_id, user_id = attempt.id, enrolment.user.id
@@ -281,7 +281,7 @@ def test_ten_concurrent_submissions_produce_exactly_one_result(app, make, monkey
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: TEST_DATABASE_URL=postgresql://…")
 def test_two_concurrent_submissions_through_the_web_give_one_result(app, make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = service.start_attempt(enrolment, actor=enrolment.user)
     service.save_answers(attempt, sheet(attempt, right), actor=enrolment.user)
     attempt_id = attempt.id
@@ -300,7 +300,7 @@ def test_two_concurrent_submissions_through_the_web_give_one_result(app, make):
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: TEST_DATABASE_URL=postgresql://…")
 def test_concurrent_starts_make_one_open_attempt(app, make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     enrolment_id, user_id = enrolment.id, enrolment.user.id
     db.session.remove()
 
@@ -320,7 +320,7 @@ def test_concurrent_starts_make_one_open_attempt(app, make):
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: TEST_DATABASE_URL=postgresql://…")
 def test_answers_saved_while_submitting_are_either_marked_or_refused(app, make, monkeypatch):
     """A save racing a submit: either it lands before marking (and counts) or it is refused after."""
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = service.start_attempt(enrolment, actor=enrolment.user)
     answers = sheet(attempt, right)
     attempt_id, user_id = attempt.id, enrolment.user.id

@@ -16,7 +16,7 @@ import yaml
 from elearn.assessment.kinds import SPECS, CorrectCount, KindSpec, QuestionKind, parse_kind, spec_for
 from elearn.assessment.marking import AnswerKey, mark_question
 from elearn.content.loader import load_course
-from tests.assessment.helpers import ready, right, sheet, start_through_the_page
+from tests.assessment.helpers import right, sheet, start_through_the_page
 
 KINDS = list(SPECS)
 BANK_SIZE = 4  # the sample course draws 4 questions per attempt
@@ -185,7 +185,7 @@ def test_the_page_and_the_answer_check_follow_the_kinds_selection(client, make, 
     spec = spec_for(kind)
     folder = make.course_folder()
     write_bank(folder, kind)
-    enrolment = ready(make, folder=folder)
+    enrolment = make.enrolment(course=make.course(folder=folder), lessons_done="all")
     login_as(enrolment.user)
     attempt = start_through_the_page(client)
     page = client.get(f"/attempts/{attempt.id}/questions/1").get_data(as_text=True)

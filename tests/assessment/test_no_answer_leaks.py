@@ -20,9 +20,7 @@ from elearn.models import Attempt, AttemptQuestion, Option
 from tests.assessment.helpers import (
     form_data,
     options_of,
-    ready,
     right,
-    set_course_option,
     sheet,
     start_through_the_page,
     wrong,
@@ -70,11 +68,9 @@ MARKERS = [feedback_marker(key, i, kind) for key, _, kind, texts in QUESTIONS fo
 def marked(make, client, login_as):  # type: ignore[no-untyped-def]
     """A logged-in learner ready for the assessment of the marked course (hide-correct-on-fail review)."""
 
-    def edit(folder: Path) -> None:
-        write_marked_questions(folder)
-        set_course_option(folder, "review: hide-correct-on-fail")
-
-    enrolment = ready(make, edit=edit)
+    folder = make.course_folder(options={"review": "hide-correct-on-fail"})
+    write_marked_questions(folder)
+    enrolment = make.enrolment(course=make.course(folder=folder), lessons_done="all")
     login_as(enrolment.user)
     return enrolment
 

@@ -22,7 +22,7 @@ from elearn.assessment.service import (
 from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, Option, Question
-from tests.assessment.helpers import ready, right, set_course_option, sheet, wrong
+from tests.assessment.helpers import right, sheet, wrong
 
 
 def count(model) -> int:  # type: ignore[no-untyped-def]
@@ -51,7 +51,7 @@ def edit_questions(folder, old: str, new: str) -> None:  # type: ignore[no-untyp
 
 @pytest.mark.parametrize("seed", range(20))
 def test_an_attempt_draws_questions_per_attempt_testing_every_outcome(make, seed):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user, rng=random.Random(seed))
     rows = drawn(attempt)
     assert [row.position for row in rows] == [1, 2, 3, 4]
@@ -60,7 +60,7 @@ def test_an_attempt_draws_questions_per_attempt_testing_every_outcome(make, seed
 
 
 def test_each_drawn_question_keeps_all_its_options_in_a_frozen_shuffled_order(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     orders = set()
     for seed in range(10):
         attempt = start_attempt(enrolment, actor=enrolment.user, rng=random.Random(seed))
@@ -74,7 +74,7 @@ def test_each_drawn_question_keeps_all_its_options_in_a_frozen_shuffled_order(ma
 
 
 def test_a_new_attempt_is_a_fresh_draw_avoiding_the_last_attempts_questions(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     first = start_attempt(enrolment, actor=enrolment.user, rng=random.Random(1))
     submit_attempt(first, actor=enrolment.user)
     second = start_attempt(enrolment, actor=enrolment.user, rng=random.Random(1))
@@ -86,7 +86,7 @@ def test_a_new_attempt_is_a_fresh_draw_avoiding_the_last_attempts_questions(make
 
 
 def test_a_second_start_while_one_is_open_returns_the_open_attempt(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     first = start_attempt(enrolment, actor=enrolment.user)
     assert start_attempt(enrolment, actor=enrolment.user).id == first.id
     assert count(Attempt) == 1 and count(AttemptQuestion) == 4
@@ -100,14 +100,14 @@ def test_starting_needs_every_lesson_complete(make):
 
 
 def test_a_learner_cannot_start_an_attempt_on_someone_elses_enrolment(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     with pytest.raises(NotFound):
         start_attempt(enrolment, actor=make.user())
     assert count(Attempt) == 0
 
 
 def test_a_learner_who_has_passed_cannot_start_again(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, right))
     with pytest.raises(Conflict, match="already passed"):
@@ -115,7 +115,7 @@ def test_a_learner_who_has_passed_cannot_start_again(make):
 
 
 def test_the_daily_limit_counts_attempts_started_in_the_last_24_hours(make):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "max_attempts_per_day: 2"))
+    enrolment = make.enrolment(course=make.course(options={"max_attempts_per_day": 2}), lessons_done="all")
     for _ in range(2):
         submit_attempt(start_attempt(enrolment, actor=enrolment.user), actor=enrolment.user)
     with pytest.raises(NotAllowed, match="up to 2 are allowed"):
@@ -131,7 +131,7 @@ def test_the_daily_limit_counts_attempts_started_in_the_last_24_hours(make):
 
 
 def test_without_a_limit_attempts_are_unlimited(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     for _ in range(5):
         submit_attempt(start_attempt(enrolment, actor=enrolment.user), actor=enrolment.user)
     assert count(Attempt) == 5
@@ -142,7 +142,7 @@ def test_without_a_limit_attempts_are_unlimited(make):
 
 
 def test_saving_replaces_the_answers_of_the_page_and_marks_them_answered(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     save_answers(attempt, {1: [1]}, actor=enrolment.user)
     save_answers(attempt, {1: [2]}, actor=enrolment.user)
@@ -158,7 +158,7 @@ def test_saving_replaces_the_answers_of_the_page_and_marks_them_answered(make):
     ({1: [1, 1]}, "not part of the question"),
 ])
 def test_saving_refuses_answers_the_page_could_not_send(make, answers, message):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     with pytest.raises(InvalidInput, match=message):
         save_answers(attempt, answers, actor=enrolment.user)
@@ -166,7 +166,7 @@ def test_saving_refuses_answers_the_page_could_not_send(make, answers, message):
 
 
 def test_a_single_answer_question_takes_one_option_only(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     single = next(row for row in drawn(attempt) if not spec_for(row.question.kind).selects_many)
     with pytest.raises(InvalidInput, match="only one"):
@@ -175,7 +175,7 @@ def test_a_single_answer_question_takes_one_option_only(make):
 
 
 def test_answers_cannot_change_after_submission(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, wrong))
     stored = sorted(db.session.scalars(select(AttemptAnswer.option_id)))
@@ -185,7 +185,7 @@ def test_answers_cannot_change_after_submission(make):
 
 
 def test_another_learner_cannot_save_or_submit_my_attempt(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     intruder = make.user()
     with pytest.raises(NotFound):
@@ -201,7 +201,7 @@ def test_another_learner_cannot_save_or_submit_my_attempt(make):
 
 
 def test_all_correct_passes_records_the_pass_and_issues_one_certificate(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, right))
     assert attempt.passed is True and attempt.score_percent == Decimal("100.00")
@@ -212,7 +212,7 @@ def test_all_correct_passes_records_the_pass_and_issues_one_certificate(make):
 
 
 def test_a_score_below_the_pass_mark_fails_and_issues_nothing(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, {1: right, 2: right, 3: right, 4: wrong}))
     assert attempt.passed is False and attempt.score_percent == Decimal("75.00")
@@ -220,24 +220,22 @@ def test_a_score_below_the_pass_mark_fails_and_issues_nothing(make):
 
 
 def test_exactly_the_pass_mark_passes(make):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "pass_mark: 75"))
+    enrolment = make.enrolment(course=make.course(options={"pass_mark": 75}), lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, {1: right, 2: right, 3: right}))
     assert attempt.passed is True and count(Certificate) == 1
 
 
 def test_unanswered_questions_score_nothing(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = submit_attempt(start_attempt(enrolment, actor=enrolment.user), actor=enrolment.user)
     assert attempt.score_percent == 0 and attempt.passed is False
 
 
 def test_a_partial_credit_question_scores_its_share_and_the_score_is_rounded_down(make):
-    def edit(folder):  # type: ignore[no-untyped-def]
-        set_course_option(folder, "questions_per_attempt: 6")
-        edit_questions(folder, "  type: multiple\n", "  type: multiple\n  partial_credit: true\n")
-
-    enrolment = ready(make, edit=edit)
+    folder = make.course_folder(options={"questions_per_attempt": 6})
+    edit_questions(folder, "  type: multiple\n", "  type: multiple\n  partial_credit: true\n")
+    enrolment = make.enrolment(course=make.course(folder=folder), lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     multiple = next(row for row in drawn(attempt) if row.question.kind == "multiple")
     answers = sheet(attempt, right)
@@ -248,7 +246,7 @@ def test_a_partial_credit_question_scores_its_share_and_the_score_is_rounded_dow
 
 
 def test_a_multiple_answer_question_is_all_or_nothing_by_default(make):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "questions_per_attempt: 6"))
+    enrolment = make.enrolment(course=make.course(options={"questions_per_attempt": 6}), lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     multiple = next(row for row in drawn(attempt) if row.question.kind == "multiple")
     answers = sheet(attempt, right)
@@ -258,7 +256,7 @@ def test_a_multiple_answer_question_is_all_or_nothing_by_default(make):
 
 
 def test_a_second_submission_changes_nothing(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, right))
     submitted_at = attempt.submitted_at
@@ -269,7 +267,7 @@ def test_a_second_submission_changes_nothing(make):
 
 
 def test_a_failure_while_issuing_the_certificate_leaves_the_attempt_open(make, monkeypatch):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     save_answers(attempt, sheet(attempt, right), actor=enrolment.user)
 
@@ -291,7 +289,7 @@ def test_a_failure_while_issuing_the_certificate_leaves_the_attempt_open(make, m
 
 
 def test_the_review_hides_correct_answers_after_a_fail_when_the_course_says_so(make):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "review: hide-correct-on-fail"))
+    enrolment = make.enrolment(course=make.course(options={"review": "hide-correct-on-fail"}), lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, wrong))
     review = get_review(attempt, actor=enrolment.user)
@@ -301,7 +299,7 @@ def test_the_review_hides_correct_answers_after_a_fail_when_the_course_says_so(m
 
 
 def test_the_full_review_shows_the_answer_the_correct_answer_feedback_and_explanation(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     answer_and_submit(attempt, sheet(attempt, wrong))
     review = get_review(attempt, actor=enrolment.user)
@@ -313,7 +311,7 @@ def test_the_full_review_shows_the_answer_the_correct_answer_feedback_and_explan
 
 
 def test_an_open_attempt_has_no_review(make):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     attempt = start_attempt(enrolment, actor=enrolment.user)
     with pytest.raises(AttemptStillOpen):
         get_review(attempt, actor=enrolment.user)

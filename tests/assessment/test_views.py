@@ -12,9 +12,7 @@ from tests.assessment.helpers import (
     form_data,
     option_labels,
     options_of,
-    ready,
     right,
-    set_course_option,
     sheet,
     start_through_the_page,
     wrong,
@@ -39,7 +37,7 @@ def answer_page_by_page(client, attempt: Attempt,  # type: ignore[no-untyped-def
 
 
 def test_a_learner_fails_retakes_and_passes_through_the_pages(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     overview = client.get("/courses/sample-course/assessment").get_data(as_text=True)
     assert "Start the assessment" in overview and "Each attempt has 4 questions" in overview
@@ -66,7 +64,7 @@ def test_a_learner_fails_retakes_and_passes_through_the_pages(client, make, logi
 
 
 def test_the_option_order_on_the_page_is_the_frozen_option_order(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     one_page = client.get(f"/attempts/{attempt.id}/all").get_data(as_text=True)
@@ -78,7 +76,7 @@ def test_the_option_order_on_the_page_is_the_frozen_option_order(client, make, l
 
 
 def test_the_stored_answers_are_the_options_the_learner_ticked(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     row = drawn(attempt)[0]
@@ -91,7 +89,7 @@ def test_the_stored_answers_are_the_options_the_learner_ticked(client, make, log
 
 
 def test_the_one_page_view_saves_every_answer_and_leads_to_the_check(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     client.post("/courses/sample-course/assessment/start", data={"layout": "all"})
     attempt = db.session.scalars(select(Attempt)).one()
@@ -102,7 +100,7 @@ def test_the_one_page_view_saves_every_answer_and_leads_to_the_check(client, mak
 
 
 def test_the_learner_can_leave_and_resume_an_unfinished_attempt(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     answer_page_by_page(client, attempt, sheet(attempt, {1: right, 2: right}))
@@ -115,7 +113,7 @@ def test_the_learner_can_leave_and_resume_an_unfinished_attempt(client, make, lo
 
 
 def test_the_confirmation_page_lists_the_unanswered_questions(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     answer_page_by_page(client, attempt, sheet(attempt, {1: right, 3: right}))
@@ -126,7 +124,7 @@ def test_the_confirmation_page_lists_the_unanswered_questions(client, make, logi
 
 
 def test_clearing_an_answer_on_a_page_marks_the_question_unanswered(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     client.post(f"/attempts/{attempt.id}/questions/1", data={"answer-1": "1"})
@@ -140,7 +138,7 @@ def test_clearing_an_answer_on_a_page_marks_the_question_unanswered(client, make
     ("all", "/all"), ("nonsense", "/questions/3"),
 ])
 def test_the_save_buttons_lead_where_they_say(client, make, login_as, go, expected):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     response = client.post(f"/attempts/{attempt.id}/questions/2", data={"go": go})
@@ -148,14 +146,14 @@ def test_the_save_buttons_lead_where_they_say(client, make, login_as, go, expect
 
 
 def test_saving_the_last_question_leads_to_the_check(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     assert client.post(f"/attempts/{attempt.id}/questions/4", data={}).location == f"/attempts/{attempt.id}/confirm"
 
 
 def test_question_pages_use_a_fieldset_legend_and_labelled_inputs(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     for row in drawn(attempt):
@@ -185,7 +183,7 @@ def test_a_learner_not_enrolled_cannot_start_by_url(client, make, login_as):
 
 
 def test_the_daily_limit_is_shown_and_enforced(client, make, login_as):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "max_attempts_per_day: 1"))
+    enrolment = make.enrolment(course=make.course(options={"max_attempts_per_day": 1}), lessons_done="all")
     login_as(enrolment.user)
     assert "You can make 1 more attempt in the next 24 hours" in client.get(
         "/courses/sample-course/assessment").get_data(as_text=True)
@@ -197,7 +195,7 @@ def test_the_daily_limit_is_shown_and_enforced(client, make, login_as):
 
 
 def test_a_failed_hide_correct_on_fail_review_shows_only_verdicts_and_outcomes(client, make, login_as):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "review: hide-correct-on-fail"))
+    enrolment = make.enrolment(course=make.course(options={"review": "hide-correct-on-fail"}), lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     answer_page_by_page(client, attempt, sheet(attempt, {1: right, 2: wrong, 3: wrong, 4: wrong}))
@@ -212,7 +210,7 @@ def test_a_failed_hide_correct_on_fail_review_shows_only_verdicts_and_outcomes(c
 
 
 def test_after_passing_the_failed_attempt_review_shows_everything(client, make, login_as):
-    enrolment = ready(make, edit=lambda folder: set_course_option(folder, "review: hide-correct-on-fail"))
+    enrolment = make.enrolment(course=make.course(options={"review": "hide-correct-on-fail"}), lessons_done="all")
     login_as(enrolment.user)
     first = start(client)
     client.post(f"/attempts/{first.id}/submit")
@@ -226,7 +224,7 @@ def test_after_passing_the_failed_attempt_review_shows_everything(client, make, 
 
 
 def test_a_full_review_shows_answer_correct_answer_feedback_and_explanation(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     answer_page_by_page(client, attempt, sheet(attempt, wrong))
@@ -239,14 +237,14 @@ def test_a_full_review_shows_answer_correct_answer_feedback_and_explanation(clie
 
 
 def test_the_result_of_an_open_attempt_leads_to_the_check_page(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     assert client.get(f"/attempts/{attempt.id}/result").location == f"/attempts/{attempt.id}/confirm"
 
 
 def test_question_pages_of_a_submitted_attempt_lead_to_its_result(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     client.post(f"/attempts/{attempt.id}/submit")
@@ -255,7 +253,7 @@ def test_question_pages_of_a_submitted_attempt_lead_to_its_result(client, make, 
 
 
 def test_the_history_shows_london_dates_and_scores(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     answer_page_by_page(client, attempt, sheet(attempt, {1: right, 2: right}))
@@ -269,8 +267,8 @@ def test_the_history_shows_london_dates_and_scores(client, make, login_as):
 
 
 def test_the_course_page_states_the_assessment_rules(client, make, login_as):
-    ready(make, edit=lambda folder: (set_course_option(folder, "max_attempts_per_day: 3"),
-                                     set_course_option(folder, "review: hide-correct-on-fail")))
+    make.enrolment(course=make.course(options={"max_attempts_per_day": 3, "review": "hide-correct-on-fail"}),
+                   lessons_done="all")
     page = client.get("/courses/sample-course").get_data(as_text=True)
     for text in ("It opens when you have completed every lesson", "Each attempt has 4 questions",
                  "Every learning outcome of the course is tested", "come back to an unfinished attempt",
@@ -280,7 +278,7 @@ def test_the_course_page_states_the_assessment_rules(client, make, login_as):
 
 
 def test_the_one_page_view_runs_a_bounded_number_of_queries(client, make, login_as, count_queries):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt = start(client)
     with count_queries() as counter:
@@ -289,7 +287,7 @@ def test_the_one_page_view_runs_a_bounded_number_of_queries(client, make, login_
 
 
 def test_enrolment_is_unchanged_by_starting(client, make, login_as):
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     start(client)
     assert db.session.get_one(Enrolment, enrolment.id).passed_at is None

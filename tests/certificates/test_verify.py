@@ -9,7 +9,7 @@ import pytest
 from elearn.certificates.codes import format_code
 from elearn.certificates.service import certificate_document
 from elearn.extensions import db
-from tests.certificates.helpers import days_ago, make_certificate
+from tests.makers import days_ago
 
 XSS = '"><script>alert(1)</script>'
 
@@ -29,7 +29,7 @@ def without_echo(page: str) -> str:
     ],
 )
 def test_the_page_states_the_status(client, make, age_days, revoke, says, badge):
-    certificate = make_certificate(make, user=make.user(name="Jo Bloggs"), submitted_at=days_ago(age_days))
+    certificate = make.certificate(user=make.user(name="Jo Bloggs"), submitted_at=days_ago(age_days))
     if revoke:
         from elearn.db import now_utc
 
@@ -46,7 +46,7 @@ def test_the_page_states_the_status(client, make, age_days, revoke, says, badge)
 
 def test_the_page_shows_name_course_hours_and_dates_and_nothing_else_personal(client, make):
     learner = make.user(name="Jo Bloggs", email="jo.bloggs@school.example", org=make.org(name="St Custard's"))
-    certificate = make_certificate(make, user=learner, score=87)
+    certificate = make.certificate(user=learner, score=87)
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
     completed = certificate_document(certificate).completed_on
     assert "Jo Bloggs" in page and f"{completed.day} {completed:%B %Y}" in page
@@ -59,7 +59,7 @@ def test_the_page_shows_name_course_hours_and_dates_and_nothing_else_personal(cl
     ["{dashed}", "{lower}", "{spaced}", "  {dashed_lower}  ", "{mixed}"],
 )
 def test_codes_match_in_any_case_with_dashes_or_spaces(client, make, typed):
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     code = certificate.code
     raw = typed.format(dashed=format_code(code), lower=code.lower(), dashed_lower=format_code(code).lower(),
                        spaced=" ".join(code[i:i + 4] for i in range(0, 16, 4)), mixed=code[:8].lower() + code[8:])
@@ -76,7 +76,7 @@ def test_codes_match_in_any_case_with_dashes_or_spaces(client, make, typed):
      "../../etc/passwd", "%00", "' OR 1=1 --", XSS, ""],
 )
 def test_unknown_and_malformed_codes_get_the_same_not_found_page(client, make, raw):
-    make_certificate(make)
+    make.certificate()
     reference = client.get("/verify", query_string={"code": "2222-3333-4444-5555"})
     response = client.get("/verify", query_string={"code": raw})
     assert response.status_code == reference.status_code == 404
@@ -102,13 +102,13 @@ def test_the_empty_form_is_a_plain_page(client):
 
 
 def test_the_learner_name_is_escaped(client, make):
-    certificate = make_certificate(make, user=make.user(name=XSS))
+    certificate = make.certificate(user=make.user(name=XSS))
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_a_corrected_name_shows_under_the_same_code_with_a_note(client, make):
-    certificate = make_certificate(make, user=make.user(name="Jo Blogs"))
+    certificate = make.certificate(user=make.user(name="Jo Blogs"))
     from elearn.certificates.names import correct_name
 
     correct_name(certificate.user, "Jo Bloggs", actor=certificate.user)
@@ -117,7 +117,7 @@ def test_a_corrected_name_shows_under_the_same_code_with_a_note(client, make):
 
 
 def test_the_qr_code_in_the_pdf_points_at_the_verify_page(client, make):
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     url = certificate_document(certificate).verify_url
     assert url.startswith("https://elearn.test/verify/")
     path = url.removeprefix("https://elearn.test")
@@ -125,7 +125,7 @@ def test_the_qr_code_in_the_pdf_points_at_the_verify_page(client, make):
 
 
 def test_verification_is_rate_limited_per_address(make_app, make):
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     client = make_app(RATELIMIT_ENABLED=True).test_client()
     statuses = [client.get(f"/verify/{certificate.code}").status_code for _ in range(30)]
     assert statuses == [200] * 30
@@ -140,7 +140,7 @@ def test_verification_needs_no_login_and_changes_nothing(client, make, count_que
 
     from elearn.models import AuditEvent
 
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert client.get(f"/verify/{certificate.code}").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before

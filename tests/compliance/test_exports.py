@@ -16,7 +16,7 @@ from elearn.contacts.service import ContactInput, add_contact
 from elearn.extensions import db
 from elearn.models import AuditEvent, Role, User
 from elearn.training.service import ExternalInput, record_external
-from tests.manage.helpers import assign, certify, days
+from tests.makers import days
 from tests.test_downloads import HOSTILE
 
 
@@ -35,7 +35,7 @@ def _attachment_ok(response, mimetype: str, extension: str) -> None:  # type: ig
     assert "no-store" in response.headers["Cache-Control"]
 
 
-def test_the_csv_neutralises_formulas_and_round_trips_awkward_names(client, cast, make, sign_in):
+def test_the_csv_neutralises_formulas_and_round_trips_awkward_names(client, cast, course, make, sign_in):
     awkward = ["Smith, Jo", 'Jo "JJ" Jones', "broken", *HOSTILE[:6], "spaced"]
     for name in awkward:
         make.user(name=name, org=cast.org_a)
@@ -45,7 +45,7 @@ def test_the_csv_neutralises_formulas_and_round_trips_awkward_names(client, cast
     broken = db.session.scalars(select(User).where(User.display_name == "broken")).one()
     broken.display_name = "Line\nBreak"
     db.session.commit()
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-3)
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-3)
     sign_in(cast.manager_a)
     response = client.get("/manage/matrix/export.csv")
     _attachment_ok(response, "text/csv; charset=utf-8", "csv")
@@ -77,30 +77,30 @@ def test_the_csv_has_only_the_documented_columns_and_organisation_a(client, cast
     assert len(rows) == 1 + 3  # Ann, Abe, Mo
 
 
-def test_the_csv_follows_the_matrix_filters_and_is_audited_with_them(client, cast, sign_in):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-3)
+def test_the_csv_follows_the_matrix_filters_and_is_audited_with_them(client, cast, make, course, sign_in):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-3)
     sign_in(cast.manager_a)
-    rows = _csv(client.get(f"/manage/matrix/export.csv?status=overdue&course={cast.course.id}"))
+    rows = _csv(client.get(f"/manage/matrix/export.csv?status=overdue&course={course.id}"))
     assert [row[0] for row in rows[1:]] == ["Ann Learner"]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.csv")).one()
     assert event.actor_id == cast.manager_a.id and event.organisation_id == cast.org_a.id
-    assert event.details["filter"]["status"] == "overdue" and event.details["filter"]["course_id"] == cast.course.id
+    assert event.details["filter"]["status"] == "overdue" and event.details["filter"]["course_id"] == course.id
 
 
-def test_external_and_imported_training_are_marked_in_the_csv(client, cast, sign_in):
+def test_external_and_imported_training_are_marked_in_the_csv(client, cast, course, sign_in):
     record_external(cast.org_a, cast.learner_a.id, ExternalInput(
-        cast.course.id, "Level 1", "County", days(-10), days(300)), actor=cast.manager_a)
+        course.id, "Level 1", "County", days(-10), days(300)), actor=cast.manager_a)
     sign_in(cast.manager_a)
     rows = _csv(client.get("/manage/matrix/export.csv"))
     ann = next(row for row in rows if row[0] == "Ann Learner")
     assert ann[3:7] == ["Compliant", "", days(300).isoformat(), "external"]
 
 
-def test_the_training_record_pdf_reads_as_an_inspection_record(client, cast, make, sign_in):
+def test_the_training_record_pdf_reads_as_an_inspection_record(client, cast, course, make, sign_in):
     for n in range(70):  # enough rows for a second page
         person = make.user(name=f"Staff Member {n:02d}", org=cast.org_a)
-        assign(cast.org_a, person, cast.course, due_in_days=-2 if n % 2 else 20)
-    certify(make, cast.learner_a, cast.course, expires_on=days(200))
+        make.assignment(user=person, course=course, due_in_days=-2 if n % 2 else 20)
+    make.certificate(user=cast.learner_a, course=course, expires_on=days(200))
     add_contact(cast.org_a, ContactInput("dsl", "Dee Lead", "101"), actor=cast.manager_a)
     sign_in(cast.manager_a)
     response = client.get("/manage/training-record.pdf")
@@ -121,11 +121,11 @@ def test_the_training_record_pdf_reads_as_an_inspection_record(client, cast, mak
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "export.pdf")) == 1
 
 
-def test_the_zip_holds_the_ticked_peoples_certificates_with_safe_unique_names(client, cast, make, sign_in):
+def test_the_zip_holds_the_ticked_peoples_certificates_with_safe_unique_names(client, cast, course, make, sign_in):
     twin_a = make.user(name="../../etc/passwd", org=cast.org_a)
     twin_b = make.user(name="../../etc/passwd", org=cast.org_a)
     for person in (twin_a, twin_b, cast.learner_a):
-        certify(make, person, cast.course, expires_on=days(200))
+        make.certificate(user=person, course=course, expires_on=days(200))
     sign_in(cast.manager_a)
     response = client.post("/manage/certificates.zip", data={"user_ids": [twin_a.id, twin_b.id]})
     _attachment_ok(response, "application/zip", "zip")
@@ -139,9 +139,9 @@ def test_the_zip_holds_the_ticked_peoples_certificates_with_safe_unique_names(cl
     assert sorted(event.details["user_ids"]) == sorted([twin_a.id, twin_b.id]) and event.details["certificates"] == 2
 
 
-def test_the_zip_follows_the_matrix_filters(client, cast, make, sign_in):
-    for person in (cast.learner_a, cast.learner_a2, cast.learner_b):
-        certify(make, person, cast.course, expires_on=days(200))
+def test_the_zip_follows_the_matrix_filters(client, cast, course, make, sign_in):
+    for person in (cast.learner_a, cast.second_learner_a, cast.learner_b):
+        make.certificate(user=person, course=course, expires_on=days(200))
     sign_in(cast.manager_a)
     response = client.get("/manage/certificates.zip?q=ann")
     assert len(zipfile.ZipFile(io.BytesIO(response.get_data())).namelist()) == 1
@@ -156,8 +156,8 @@ def test_a_zip_with_nothing_in_it_explains_why(client, cast, sign_in):
     assert "no certificates" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_a_manager_cannot_tick_another_organisations_learner(client, cast, make, sign_in):
-    certify(make, cast.learner_a, cast.course, expires_on=days(200))
+def test_a_manager_cannot_tick_another_organisations_learner(client, cast, course, make, sign_in):
+    make.certificate(user=cast.learner_a, course=course, expires_on=days(200))
     sign_in(cast.manager_b)
     response = client.post("/manage/certificates.zip", data={"user_ids": [cast.learner_a.id]})
     assert response.status_code == 404
@@ -166,11 +166,11 @@ def test_a_manager_cannot_tick_another_organisations_learner(client, cast, make,
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "export.zip")) == 0
 
 
-def test_another_organisations_manager_exports_only_their_own(client, cast, make, sign_in):
-    certify(make, cast.learner_a, cast.course, expires_on=days(200))
+def test_another_organisations_manager_exports_only_their_own(client, cast, course, make, sign_in):
+    make.certificate(user=cast.learner_a, course=course, expires_on=days(200))
     sign_in(cast.manager_b)
     rows = _csv(client.get("/manage/matrix/export.csv"))
-    assert [row[0] for row in rows[1:]] == ["Bea Learner", "Max Manager"]
+    assert [row[0] for row in rows[1:]] == ["Bea Learner", "Bo Learner", "Max Manager"]
     pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(client.get("/manage/training-record.pdf").get_data())).pages)
     assert "Ann Learner" not in pdf and "Alder Primary" not in pdf
     assert client.get(f"/manage/matrix/export.csv?org={cast.org_a.id}").status_code == 404
@@ -187,9 +187,9 @@ def test_entry_names_are_sanitised_and_unique():
         "a.pdf", "a-2.pdf", "a-3.pdf", "x-y.pdf", "certificate.pdf", "certificate-2.pdf"]
 
 
-def test_the_csv_export_runs_a_bounded_number_of_queries(cast, make, count_queries):
+def test_the_csv_export_runs_a_bounded_number_of_queries(cast, course, make, count_queries):
     for n in range(30):
-        assign(cast.org_a, make.user(name=f"P{n}", org=cast.org_a), cast.course, due_in_days=5)
+        make.assignment(user=make.user(name=f"P{n}", org=cast.org_a), course=course, due_in_days=5)
     with count_queries() as counter:
         exports.matrix_csv(training_matrix(cast.org_a, MatrixQuery(), paginate=False))
     assert counter.count <= 6, counter.statements

@@ -10,21 +10,21 @@ from elearn.compliance import reminders
 from elearn.compliance.reminders import iso_week, send_reminders
 from elearn.extensions import db
 from elearn.models import ReminderLog
-from tests.manage.helpers import assign, certify, days
+from tests.makers import days
 
 
 @pytest.fixture
-def due(cast, make):  # type: ignore[no-untyped-def]
+def due(cast, make, course):  # type: ignore[no-untyped-def]
     """Ann: due in 3 days; Abe: overdue; Ella: certificate expiring in 10 days; Fay: due in 20 days (nothing
     yet); Leo: overdue but deactivated (nothing)."""
-    org, course = cast.org_a, cast.course
-    assign(org, cast.learner_a, course, due_in_days=3)
-    assign(org, cast.learner_a2, course, due_in_days=-4)
+    org = cast.org_a
+    make.assignment(user=cast.learner_a, course=course, due_in_days=3)
+    make.assignment(user=cast.second_learner_a, course=course, due_in_days=-4)
     ella = make.user(name="Ella Expiring", org=org, email="ella@alder.example")
-    certify(make, ella, course, expires_on=days(10))
-    assign(org, make.user(name="Fay Future", org=org), course, due_in_days=20)
+    make.certificate(user=ella, course=course, expires_on=days(10))
+    make.assignment(user=make.user(name="Fay Future", org=org), course=course, due_in_days=20)
     leo = make.user(name="Leo Leaver", org=org, email="leo@alder.example")
-    assign(org, leo, course, due_in_days=-4)
+    make.assignment(user=leo, course=course, due_in_days=-4)
     leo.is_active_account = False
     db.session.commit()
     return {"ella": ella, "leo": leo}
@@ -40,7 +40,7 @@ def test_running_twice_sends_each_reminder_once(runner, cast, due, outbox):
     assert "due soon 1, overdue 1, expiring 1, manager digests 2" in first.output
     assert _to(outbox) == sorted([
         (cast.learner_a.email, reminders.SUBJECTS["due_soon"]),
-        (cast.learner_a2.email, reminders.SUBJECTS["overdue"]),
+        (cast.second_learner_a.email, reminders.SUBJECTS["overdue"]),
         ("ella@alder.example", reminders.SUBJECTS["expiring"]),
         (cast.manager_a.email, reminders.SUBJECTS["manager_digest"]),
         (cast.manager_b.email, reminders.SUBJECTS["manager_digest"]),
@@ -54,7 +54,7 @@ def test_running_twice_sends_each_reminder_once(runner, cast, due, outbox):
 def test_a_new_week_sends_again(cast, due, outbox):
     send_reminders()
     send_reminders(today=days(7))
-    assert len([m for m in outbox if m["To"] == cast.learner_a2.email]) == 2
+    assert len([m for m in outbox if m["To"] == cast.second_learner_a.email]) == 2
 
 
 def test_leavers_get_nothing(due, outbox):
@@ -76,10 +76,10 @@ def test_smtp_down_writes_no_log_so_the_next_run_retries(runner, cast, due, outb
 
 
 def test_a_reminder_claimed_by_another_run_is_not_sent_again(cast, due, outbox):
-    db.session.add(ReminderLog(user_id=cast.learner_a2.id, kind="overdue", week=iso_week(days(0))))
+    db.session.add(ReminderLog(user_id=cast.second_learner_a.id, kind="overdue", week=iso_week(days(0))))
     db.session.commit()
     summary = send_reminders()
-    assert summary.already_sent == 1 and cast.learner_a2.email not in {m["To"] for m in outbox}
+    assert summary.already_sent == 1 and cast.second_learner_a.email not in {m["To"] for m in outbox}
 
 
 def test_emails_carry_no_scores_or_answers_and_the_digest_only_counts(cast, due, outbox):
@@ -91,11 +91,11 @@ def test_emails_carry_no_scores_or_answers_and_the_digest_only_counts(cast, due,
     assert "overdue: 1 people" in digest and "Abe Learner" not in digest
 
 
-def test_a_hostile_name_cannot_add_a_recipient(cast, make, outbox):
+def test_a_hostile_name_cannot_add_a_recipient(cast, course, make, outbox):
     eve = make.user(name="Eve\r\nBcc: x@evil.example", org=cast.org_a, email="eve@alder.example")
     eve.display_name = "Eve\r\nBcc: x@evil.example"  # whatever the sign-up form allowed
     db.session.commit()
-    assign(cast.org_a, eve, cast.course, due_in_days=-1)
+    make.assignment(user=eve, course=course, due_in_days=-1)
     send_reminders()
     [message] = [m for m in outbox if m["To"] == "eve@alder.example"]
     assert message["Bcc"] is None and "evil" not in message["To"] and "evil" not in message["Subject"]

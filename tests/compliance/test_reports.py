@@ -18,34 +18,34 @@ from elearn.extensions import db
 from elearn.models import Assignment, AssignmentSource, Role, User
 from elearn.people import service
 from elearn.people.invitations import accept_invitation, invite_person
-from tests.manage.helpers import assign, certify, days
+from tests.makers import days
 
 
 def _count_assignments() -> int:
     return db.session.scalar(select(func.count()).select_from(Assignment)) or 0
 
 
-def test_assign_to_a_learner_a_group_and_everyone_without_duplicates(cast, make):
+def test_assign_to_a_learner_a_group_and_everyone_without_duplicates(cast, course, make):
     group = service.create_group(cast.org_a, "Teaching staff", actor=cast.manager_a)
     service.set_member_groups(cast.org_a, cast.learner_a.id, [group.id], actor=cast.manager_a)
-    first = assignments.assign_course(cast.org_a, cast.course.id, days(30), user_id=cast.learner_a.id, actor=cast.manager_a)
-    again = assignments.assign_course(cast.org_a, cast.course.id, days(60), group_id=group.id, actor=cast.manager_a)
-    everyone = assignments.assign_course(cast.org_a, cast.course.id, days(90), actor=cast.manager_a)
+    first = assignments.assign_course(cast.org_a, course.id, days(30), user_id=cast.learner_a.id, actor=cast.manager_a)
+    again = assignments.assign_course(cast.org_a, course.id, days(60), group_id=group.id, actor=cast.manager_a)
+    everyone = assignments.assign_course(cast.org_a, course.id, days(90), actor=cast.manager_a)
     assert (first.created, again.created, again.already) == (1, 0, 1)
-    assert (everyone.created, everyone.already) == (2, 1)  # learner_a2 and manager_a; learner_b is in B
+    assert (everyone.created, everyone.already) == (2, 1)  # second_learner_a and manager_a; learner_b is in B
     assert _count_assignments() == 3
     kept = db.session.scalar(select(Assignment).where(Assignment.user_id == cast.learner_a.id))
     assert kept.due_on == days(30) and kept.source == AssignmentSource.MANUAL
 
 
-def test_a_due_date_in_the_past_is_refused(cast):
+def test_a_due_date_in_the_past_is_refused(cast, course):
     with pytest.raises(InvalidInput):
-        assignments.assign_course(cast.org_a, cast.course.id, days(-1), actor=cast.manager_a)
+        assignments.assign_course(cast.org_a, course.id, days(-1), actor=cast.manager_a)
     assert _count_assignments() == 0
 
 
-def test_new_starters_get_the_induction_courses_due_n_days_after_joining(cast, outbox):
-    service.save_new_starter_rule(cast.org_a, cast.course.id, 21, actor=cast.manager_a)
+def test_new_starters_get_the_induction_courses_due_n_days_after_joining(cast, course, outbox):
+    service.save_new_starter_rule(cast.org_a, course.id, 21, actor=cast.manager_a)
     invite_person(cast.org_a, "Nia New", "nia@alder.sch.uk", group_id=None, actor=cast.manager_a)
     token = outbox[-1].get_content().split("/invitations/")[1].split()[0]
     user = accept_invitation(token, "Nia New", "a long invitee passphrase")
@@ -54,44 +54,44 @@ def test_new_starters_get_the_induction_courses_due_n_days_after_joining(cast, o
     assert db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.user_id == cast.learner_a.id)) == 0
 
 
-def _one_of_each_status(cast, make):  # type: ignore[no-untyped-def]
+def _one_of_each_status(cast, make, course):  # type: ignore[no-untyped-def]
     """Six people of A, one per status, on the course."""
-    org, course = cast.org_a, cast.course
+    org = cast.org_a
     people = {status: make.user(name=f"{status.value.title()} Person", org=org) for status in S
               if status != S.NOT_ASSIGNED}
     for status, person in people.items():
-        assign(org, person, course, due_in_days=-5 if status == S.OVERDUE else 20)
-    certify(make, people[S.COMPLIANT], course, expires_on=days(200))
-    certify(make, people[S.EXPIRING], course, expires_on=days(10))
-    certify(make, people[S.OVERDUE], course, expires_on=days(-3))  # expired: overdue once the due date passes
+        make.assignment(user=person, course=course, due_in_days=-5 if status == S.OVERDUE else 20)
+    make.certificate(user=people[S.COMPLIANT], course=course, expires_on=days(200))
+    make.certificate(user=people[S.EXPIRING], course=course, expires_on=days(10))
+    make.certificate(user=people[S.OVERDUE], course=course, expires_on=days(-3))  # expired: overdue once the due date passes
     make.enrolment(user=people[S.IN_PROGRESS], course=course, lessons_done=1)
     return people
 
 
-def test_the_dashboard_counts_every_status(cast, make):
-    _one_of_each_status(cast, make)
+def test_the_dashboard_counts_every_status(cast, make, course):
+    _one_of_each_status(cast, make, course)
     dashboard = reports.compliance_dashboard(cast.org_a)
-    [course] = [c for c in dashboard.courses if c.course_id == cast.course.id]
-    assert course.counts == {S.COMPLIANT: 1, S.EXPIRING: 1, S.OVERDUE: 1, S.IN_PROGRESS: 1, S.NOT_STARTED: 1}
-    assert (course.assigned, course.percent_compliant) == (5, 40)
+    [row] = [c for c in dashboard.courses if c.course_id == course.id]
+    assert row.counts == {S.COMPLIANT: 1, S.EXPIRING: 1, S.OVERDUE: 1, S.IN_PROGRESS: 1, S.NOT_STARTED: 1}
+    assert (row.assigned, row.percent_compliant) == (5, 40)
     assert [p.name for p in dashboard.overdue] == ["Overdue Person"] and dashboard.overdue[0].due_on == days(-5)
     assert [p.name for p in dashboard.expiring] == ["Expiring Person"] and dashboard.expiring[0].valid_until == days(10)
 
 
-def test_a_revoked_certificate_does_not_count(cast, make):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-1)
-    certify(make, cast.learner_a, cast.course, expires_on=days(300), revoked=True)
-    assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.OVERDUE
+def test_a_revoked_certificate_does_not_count(cast, course, make):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-1)
+    make.certificate(user=cast.learner_a, course=course, expires_on=days(300), revoked=True)
+    assert reports.status_of(cast.learner_a.id, course.id, cast.org_a) == S.OVERDUE
 
 
-def test_leavers_drop_out_of_the_dashboard(cast, make):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-1)
+def test_leavers_drop_out_of_the_dashboard(cast, course, make):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-1)
     service.set_active(cast.org_a, cast.learner_a.id, False, actor=cast.manager_a)
     assert reports.compliance_dashboard(cast.org_a).overdue == []
 
 
-def test_the_dashboard_page_shows_figures_a_chart_and_the_lists(client, cast, make, sign_in):
-    _one_of_each_status(cast, make)
+def test_the_dashboard_page_shows_figures_a_chart_and_the_lists(client, cast, course, make, sign_in):
+    _one_of_each_status(cast, make, course)
     sign_in(cast.manager_a)
     page = client.get("/manage/").get_data(as_text=True)
     assert '<svg class="chart"' in page and 'role="img"' in page and "40% compliant" in page
@@ -99,26 +99,26 @@ def test_the_dashboard_page_shows_figures_a_chart_and_the_lists(client, cast, ma
     assert "Bea Learner" not in page
 
 
-def test_the_matrix_filters_by_status_course_group_and_search(cast, make):
-    people = _one_of_each_status(cast, make)
+def test_the_matrix_filters_by_status_course_group_and_search(cast, course, make):
+    people = _one_of_each_status(cast, make, course)
     group = service.create_group(cast.org_a, "Governors", actor=cast.manager_a)
     service.set_member_groups(cast.org_a, people[S.COMPLIANT].id, [group.id], actor=cast.manager_a)
     q = MatrixQuery
     names = lambda m: [row.user.display_name for row in m.rows]  # noqa: E731
     assert names(training_matrix(cast.org_a, q(status=S.OVERDUE))) == ["Overdue Person"]
-    assert names(training_matrix(cast.org_a, q(course_id=cast.course.id, status=S.EXPIRING))) == ["Expiring Person"]
+    assert names(training_matrix(cast.org_a, q(course_id=course.id, status=S.EXPIRING))) == ["Expiring Person"]
     assert names(training_matrix(cast.org_a, q(group_id=group.id))) == ["Compliant Person"]
     assert names(training_matrix(cast.org_a, q(q="progress"))) == ["In_Progress Person"]
     assert names(training_matrix(cast.org_a, q(q=people[S.NOT_STARTED].email.upper()))) == ["Not_Started Person"]
     assert training_matrix(cast.org_a, q(q="%")).total == 0  # wildcards are literal
-    assigned = training_matrix(cast.org_a, q(course_id=cast.course.id))
+    assigned = training_matrix(cast.org_a, q(course_id=course.id))
     assert assigned.total == 5 and "Bea Learner" not in names(assigned)
 
 
-def test_the_matrix_sorts_by_status_most_urgent_first(cast, make):
-    _one_of_each_status(cast, make)
-    matrix = training_matrix(cast.org_a, MatrixQuery(course_id=cast.course.id, sort="status"))
-    assert [row.cells[cast.course.id].status for row in matrix.rows][:5] == [
+def test_the_matrix_sorts_by_status_most_urgent_first(cast, course, make):
+    _one_of_each_status(cast, make, course)
+    matrix = training_matrix(cast.org_a, MatrixQuery(course_id=course.id, sort="status"))
+    assert [row.cells[course.id].status for row in matrix.rows][:5] == [
         S.OVERDUE, S.EXPIRING, S.IN_PROGRESS, S.NOT_STARTED, S.COMPLIANT]
     by_name = training_matrix(cast.org_a, MatrixQuery(sort="name", descending=True))
     assert [r.user.display_name for r in by_name.rows] == sorted((r.user.display_name for r in by_name.rows),
@@ -141,12 +141,12 @@ def _bulk_people(org, n: int, course) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("url", ["/manage/", "/manage/matrix", "/manage/matrix?status=overdue&sort=status&course={course}",
                                  "/manage/matrix?q=bulk&page=2"])
-def test_pages_run_the_same_number_of_queries_for_10_and_500_learners(url, client, cast, make, sign_in, count_queries):
+def test_pages_run_the_same_number_of_queries_for_10_and_500_learners(url, client, cast, course, make, sign_in, count_queries):
     sign_in(cast.manager_a)
-    url = url.format(course=cast.course.id)
+    url = url.format(course=course.id)
     counts = []
     for size in (10, 490):  # 10, then 500 in all
-        _bulk_people(cast.org_a, size, cast.course)
+        _bulk_people(cast.org_a, size, course)
         with count_queries() as counter:
             assert client.get(url).status_code == 200
         counts.append(counter.count)
@@ -154,9 +154,9 @@ def test_pages_run_the_same_number_of_queries_for_10_and_500_learners(url, clien
     assert counts[1] <= 12, counts
 
 
-def test_learner_detail_shows_enrolments_attempts_and_certificates(client, cast, make, sign_in, count_queries):
-    certificate = certify(make, cast.learner_a, cast.course, expires_on=days(100))
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=10)
+def test_learner_detail_shows_enrolments_attempts_and_certificates(client, cast, course, make, sign_in, count_queries):
+    certificate = make.certificate(user=cast.learner_a, course=course, expires_on=days(100))
+    make.assignment(user=cast.learner_a, course=course, due_in_days=10)
     sign_in(cast.manager_a)
     with count_queries() as counter:
         page = client.get(f"/manage/people/{cast.learner_a.id}").get_data(as_text=True)
@@ -164,8 +164,8 @@ def test_learner_detail_shows_enrolments_attempts_and_certificates(client, cast,
     assert counter.count <= 16
 
 
-def test_a_learner_sees_their_assigned_courses_first(client, cast, make, sign_in):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-2)
+def test_a_learner_sees_their_assigned_courses_first(client, cast, course, make, sign_in):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-2)
     assert [a.status for a in list_assigned_courses(cast.learner_a)] == [S.OVERDUE]
     sign_in(cast.learner_a)
     page = client.get("/my-learning").get_data(as_text=True)

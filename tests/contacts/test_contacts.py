@@ -117,12 +117,12 @@ def test_the_worried_page_stays_public_and_generic(client, cast, sign_in):
     assert "Your organisation's safeguarding contacts" not in page.get_data(as_text=True)
 
 
-def test_the_last_lesson_of_a_course_shows_the_contacts(client, cast, make, sign_in):
+def test_the_last_lesson_of_a_course_shows_the_contacts(client, cast, course, make, sign_in):
     add_contact(cast.org_a, ContactInput("dsl", "Dee Lead", "101"), actor=cast.manager_a)
-    enrolment = make.enrolment(user=cast.learner_a, course=cast.course)
+    enrolment = make.enrolment(user=cast.learner_a, course=course)
     last = len(learning.list_lessons(enrolment))
     sign_in(cast.learner_a)
-    assert "Dee Lead" not in client.get(f"/courses/{cast.course.slug}/lessons/1").get_data(as_text=True)
-    page = client.get(f"/courses/{cast.course.slug}/lessons/{last}").get_data(as_text=True)
+    assert "Dee Lead" not in client.get(f"/courses/{course.slug}/lessons/1").get_data(as_text=True)
+    page = client.get(f"/courses/{course.slug}/lessons/{last}").get_data(as_text=True)
     assert "Your organisation's safeguarding contacts" in page and "Dee Lead" in page
     assert page.index("Dee Lead") < page.index('class="lesson-body"')

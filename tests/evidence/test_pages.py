@@ -15,18 +15,8 @@ from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from elearn.evidence import feedback, gain, service
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.models import ConfidenceRating, Role
-from tests.evidence.conftest import add_attempt, questions_of
-
-
-def sign_in_admin(make, client):  # type: ignore[no-untyped-def]
-    admin = make.user(role=Role.ADMIN)
-    admin.totp_enabled_at = now_utc()
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = admin.get_id()
-        session["_fresh"] = True
-    return admin
+from elearn.models import ConfidenceRating
+from tests.makers import questions_of
 
 
 def _passed(make, course, user):  # type: ignore[no-untyped-def]
@@ -104,9 +94,9 @@ def _org_data(make, cast, course, scores):  # type: ignore[no-untyped-def]
     questions = questions_of(course)
     for pre, post in scores:
         learner = make.user(org=cast.org_a)
-        add_attempt(make, course, learner, {questions[0]: pre >= 1, questions[1]: pre >= 2}, kind="precheck",
+        make.attempt(user=learner, course=course, marks={questions[0]: pre >= 1, questions[1]: pre >= 2}, kind="precheck",
                     number=0)
-        add_attempt(make, course, learner, {q: i < post for i, q in enumerate(questions[2:])})
+        make.attempt(user=learner, course=course, marks={q: i < post for i, q in enumerate(questions[2:])})
         enrolment = learning.find_current_enrolment(learner, course)
         db.session.add_all([ConfidenceRating(enrolment_id=enrolment.id, outcome_key="LO1", stage="before", rating=2),
                             ConfidenceRating(enrolment_id=enrolment.id, outcome_key="LO1", stage="after",
@@ -117,7 +107,7 @@ def _org_data(make, cast, course, scores):  # type: ignore[no-untyped-def]
 def test_the_gain_is_medians_over_the_organisations_own_staff(make, cast, course):
     # pre 0/2, 1/2, 2/2 → 0, 50, 100 %; first attempt 2/4, 4/4, 3/4 → 50, 100, 75 %
     _org_data(make, cast, course, [(0, 2), (1, 4), (2, 3)])
-    add_attempt(make, course, cast.learner_b, {q: 0 for q in questions_of(course)[:4]})  # org B: not counted
+    make.attempt(user=cast.learner_b, course=course, marks={q: 0 for q in questions_of(course)[:4]})  # org B: not counted
     result = gain.course_gain(cast.org_a, course)
     assert (result.learners_pre, result.learners_post, result.learners_paired) == (3, 3, 3)
     assert result.median_pre == 50 and result.median_post == 75

@@ -13,7 +13,7 @@ from elearn.errors import Conflict, NotAllowed, NotFound
 from elearn.evidence import service
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptQuestion, Certificate
-from tests.assessment.helpers import right, set_course_option, sheet
+from tests.assessment.helpers import right, sheet
 
 
 def _drawn(attempt: Attempt) -> set[int]:
@@ -99,12 +99,10 @@ def test_a_course_without_a_check_offers_none(make):
 def test_the_loader_wants_a_bank_big_enough_for_the_check_and_an_attempt(make):
     from elearn.content.loader import load_course
 
-    folder = make.course_folder()
-    set_course_option(folder, "precheck_questions: 3")  # 3 + 4 > 6
-    parsed, faults = load_course(folder)
+    parsed, faults = load_course(make.course_folder(options={"precheck_questions": 3}))  # 3 + 4 > 6
     assert parsed is None and any("knowledge check" in str(f) for f in faults)
-    set_course_option(folder, "precheck_questions: 51")
-    assert any("precheck_questions" in str(f) for f in load_course(folder)[1])
+    too_many = make.course_folder(options={"precheck_questions": 51})
+    assert any("precheck_questions" in str(f) for f in load_course(too_many)[1])
 
 
 def test_the_course_and_first_lesson_pages_nudge_towards_the_check(make, course, client, login_as):

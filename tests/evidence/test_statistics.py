@@ -7,8 +7,7 @@ import pytest
 from elearn.errors import NotFound
 from elearn.evidence import statistics
 from elearn.evidence.statistics import ItemSums, flags_for, item_indices
-from elearn.models import Role
-from tests.evidence.conftest import add_attempt, questions_of
+from tests.makers import questions_of
 
 # Five submitted final attempts × three questions (marks 0/1). Each attempt's total t and, per
 # question, the rest of the test y = t − x, as Moodle's discrimination index uses it.
@@ -33,7 +32,7 @@ def five_attempts(make, course):  # type: ignore[no-untyped-def]
     questions = questions_of(course)[:3]
     learners = [make.user() for _ in MARKS]
     for learner, marks in zip(learners, MARKS, strict=True):
-        add_attempt(make, course, learner, dict(zip(questions, marks, strict=True)))
+        make.attempt(user=learner, course=course, marks=dict(zip(questions, marks, strict=True)))
     return questions, learners
 
 
@@ -41,12 +40,12 @@ def _by_key(stats):  # type: ignore[no-untyped-def]
     return {q.key: q for q in stats.questions}
 
 
-def test_facility_and_discrimination_match_the_hand_computation(make, course, five_attempts):
+def test_facility_and_discrimination_match_the_hand_computation(make, course, five_attempts, cast):
     questions, learners = five_attempts
     # Neither a knowledge check nor an unsubmitted attempt counts.
-    add_attempt(make, course, learners[0], {questions[0]: 0, questions[1]: 0}, kind="precheck", number=0)
-    add_attempt(make, course, learners[1], {questions[0]: 0, questions[2]: 0}, number=2, submitted=False)
-    admin = make.user(role=Role.ADMIN)
+    make.attempt(user=learners[0], course=course, marks={questions[0]: 0, questions[1]: 0}, kind="precheck", number=0)
+    make.attempt(user=learners[1], course=course, marks={questions[0]: 0, questions[2]: 0}, number=2, submitted=False)
+    admin = cast.admin
     stats = statistics.version_statistics(questions[0].version, actor=admin)
     rows = _by_key(stats)
     assert stats.attempts == 5
@@ -59,16 +58,16 @@ def test_facility_and_discrimination_match_the_hand_computation(make, course, fi
     assert all(q.attempts == 0 and q.facility is None and q.discrimination is None for q in untouched)
 
 
-def test_flags_follow_the_thresholds(make, course, five_attempts):
+def test_flags_follow_the_thresholds(make, course, five_attempts, cast):
     questions, _ = five_attempts
-    rows = _by_key(statistics.version_statistics(questions[0].version, actor=make.user(role=Role.ADMIN)))
+    rows = _by_key(statistics.version_statistics(questions[0].version, actor=cast.admin))
     assert rows[questions[0].key].flags == ("discriminates poorly",)  # 0.8, r = 0
     assert rows[questions[2].key].flags == ("discriminates poorly",)  # 0.4, r = 0.167
 
 
-def test_option_choices_are_counted_per_option(make, course, five_attempts):
+def test_option_choices_are_counted_per_option(make, course, five_attempts, cast):
     questions, _ = five_attempts
-    rows = _by_key(statistics.version_statistics(questions[0].version, actor=make.user(role=Role.ADMIN)))
+    rows = _by_key(statistics.version_statistics(questions[0].version, actor=cast.admin))
     q1 = rows[questions[0].key]
     correct = [o for o in q1.options if o.is_correct]
     assert [o.picks for o in correct] == [4] and correct[0].share == pytest.approx(0.8)
@@ -101,18 +100,17 @@ def test_flags(n, facility, discrimination, flags):
     assert flags_for(n, facility, discrimination) == flags
 
 
-def test_only_admins_may_read_statistics(make, course):
+def test_only_admins_may_read_statistics(cast, course):
     version = questions_of(course)[0].version
-    for role in (Role.LEARNER, Role.MANAGER):
+    for persona in (cast.learner_a, cast.manager_a):
         with pytest.raises(NotFound):
-            statistics.version_statistics(version, actor=make.user(role=role, org=make.org()))
+            statistics.version_statistics(version, actor=persona)
 
 
-def test_the_statistics_page_runs_the_same_queries_for_5_and_40_attempts(make, course, client, count_queries):
-    from tests.evidence.test_pages import sign_in_admin
-
+def test_the_statistics_page_runs_the_same_queries_for_5_and_40_attempts(make, cast, course, client, sign_in,
+                                                                         count_queries):
     questions = questions_of(course)
-    admin = sign_in_admin(make, client)
+    admin = sign_in(cast.admin)
 
     def page_queries() -> int:
         with count_queries() as counter:
@@ -121,9 +119,9 @@ def test_the_statistics_page_runs_the_same_queries_for_5_and_40_attempts(make, c
         return counter.count
 
     for i in range(5):
-        add_attempt(make, course, make.user(), {q: (i + j) % 2 for j, q in enumerate(questions[:4])})
+        make.attempt(user=make.user(), course=course, marks={q: (i + j) % 2 for j, q in enumerate(questions[:4])})
     small = page_queries()
     for i in range(35):
-        add_attempt(make, course, make.user(), {q: (i * j) % 3 == 0 for j, q in enumerate(questions[2:])})
+        make.attempt(user=make.user(), course=course, marks={q: (i * j) % 3 == 0 for j, q in enumerate(questions[2:])})
     assert page_queries() == small
     assert admin.is_admin

@@ -11,11 +11,11 @@ from sqlalchemy import delete, func, select, update
 
 from elearn.evidence import statistics, tallies
 from elearn.extensions import db
-from elearn.models import Attempt, OptionTally, QuestionTally, Role, VersionTally
+from elearn.models import Attempt, OptionTally, QuestionTally, VersionTally
 from tests.assessment.test_integrity import run_together
 from tests.conftest import ON_POSTGRES
-from tests.evidence.conftest import add_attempt, questions_of
 from tests.evidence.test_statistics import EXPECTED, MARKS
+from tests.makers import questions_of
 
 
 def _indices(version, admin):  # type: ignore[no-untyped-def]
@@ -24,11 +24,11 @@ def _indices(version, admin):  # type: ignore[no-untyped-def]
                             for q in stats.questions}
 
 
-def test_attempts_counted_one_view_at_a_time_give_the_hand_computed_values(make, course):
+def test_attempts_counted_one_view_at_a_time_give_the_hand_computed_values(make, course, cast):
     questions = questions_of(course)[:3]
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for count, marks in enumerate(MARKS, start=1):
-        add_attempt(make, course, make.user(), dict(zip(questions, marks, strict=True)))
+        make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
         attempts, _ = _indices(version, admin)  # each view counts the one new attempt as its own batch
         assert attempts == count
     assert db.session.scalar(select(VersionTally.batches).where(VersionTally.version_id == version.id)) == 5
@@ -39,13 +39,13 @@ def test_attempts_counted_one_view_at_a_time_give_the_hand_computed_values(make,
         assert rows[questions[index].key].discrimination == pytest.approx(discrimination, abs=1e-5)
 
 
-def test_counting_in_batches_equals_counting_everything_at_once(make, course):
+def test_counting_in_batches_equals_counting_everything_at_once(make, course, cast):
     questions = questions_of(course)
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for i in range(12):
         # Partial marks as well as 0/1, and a different subset of the bank each time.
         drawn = questions[i % 4: i % 4 + 6]
-        add_attempt(make, course, make.user(), {q: ((i * 7 + j * 3) % 5) / 4 for j, q in enumerate(drawn)})
+        make.attempt(user=make.user(), course=course, marks={q: ((i * 7 + j * 3) % 5) / 4 for j, q in enumerate(drawn)})
         if i % 5 == 0:
             statistics.version_statistics(version, actor=admin)
     in_batches = _indices(version, admin)
@@ -55,11 +55,11 @@ def test_counting_in_batches_equals_counting_everything_at_once(make, course):
     assert any(discrimination is not None for _, _, discrimination, _ in in_batches[1].values())
 
 
-def test_the_recount_command_rebuilds_the_sums_of_one_or_every_version(make, course, runner):
+def test_the_recount_command_rebuilds_the_sums_of_one_or_every_version(make, course, runner, cast):
     questions = questions_of(course)[:3]
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for marks in MARKS:
-        add_attempt(make, course, make.user(), dict(zip(questions, marks, strict=True)))
+        make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
     before = _indices(version, admin)
     db.session.execute(update(QuestionTally).values(n=999))  # sums damaged by hand
     db.session.commit()
@@ -82,11 +82,11 @@ def _assert_same(got, expected) -> None:  # type: ignore[no-untyped-def]
         assert facility == pytest.approx(facility_e) and discrimination == pytest.approx(discrimination_e), key
 
 
-def test_knowledge_checks_and_open_attempts_wait_uncounted_until_submitted(make, course):
+def test_knowledge_checks_and_open_attempts_wait_uncounted_until_submitted(make, course, cast):
     questions = questions_of(course)[:2]
-    version, admin, learner = questions[0].version, make.user(role=Role.ADMIN), make.user()
-    add_attempt(make, course, learner, {questions[0]: 1, questions[1]: 0}, kind="precheck", number=0)
-    open_attempt = add_attempt(make, course, learner, {questions[0]: 1, questions[1]: 1}, submitted=False)
+    version, admin, learner = questions[0].version, cast.admin, make.user()
+    make.attempt(user=learner, course=course, marks={questions[0]: 1, questions[1]: 0}, kind="precheck", number=0)
+    open_attempt = make.attempt(user=learner, course=course, marks={questions[0]: 1, questions[1]: 1}, submitted=False)
     assert statistics.version_statistics(version, actor=admin).attempts == 0
     assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.tally_batch.is_not(None))) == 0
 
@@ -100,11 +100,11 @@ def test_knowledge_checks_and_open_attempts_wait_uncounted_until_submitted(make,
     assert [q.facility for q in stats.questions if q.attempts] == [1.0, 1.0]
 
 
-def test_a_view_with_nothing_new_to_count_reads_and_writes_nothing_else(make, course, count_queries):
+def test_a_view_with_nothing_new_to_count_reads_and_writes_nothing_else(make, course, count_queries, cast):
     questions = questions_of(course)[:3]
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for marks in MARKS:
-        add_attempt(make, course, make.user(), dict(zip(questions, marks, strict=True)))
+        make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
     with count_queries() as first:
         statistics.version_statistics(version, actor=admin)
     with count_queries() as again:
@@ -114,11 +114,11 @@ def test_a_view_with_nothing_new_to_count_reads_and_writes_nothing_else(make, co
     assert again.count < first.count
 
 
-def test_the_sums_are_stored_per_question_and_option_of_the_version(make, course):
+def test_the_sums_are_stored_per_question_and_option_of_the_version(make, course, cast):
     questions = questions_of(course)[:3]
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for marks in MARKS:
-        add_attempt(make, course, make.user(), dict(zip(questions, marks, strict=True)))
+        make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
     statistics.version_statistics(version, actor=admin)
     q1 = db.session.get_one(QuestionTally, questions[0].id)
     # Q1 (see test_statistics): x = 1,1,1,0,1 and t = 3,2,1,1,2.
@@ -127,13 +127,13 @@ def test_the_sums_are_stored_per_question_and_option_of_the_version(make, course
     assert picks == 15  # one answer per drawn question: 5 attempts × 3 questions
 
 
-def test_the_migration_counts_existing_attempts_as_the_service_would(make, course):
+def test_the_migration_counts_existing_attempts_as_the_service_would(make, course, cast):
     questions = questions_of(course)
-    version, admin = questions[0].version, make.user(role=Role.ADMIN)
+    version, admin = questions[0].version, cast.admin
     for i in range(8):
         drawn = questions[i % 3: i % 3 + 5]
-        add_attempt(make, course, make.user(), {q: ((i * 2 + j * j) % 3) / 2 for j, q in enumerate(drawn)})
-    add_attempt(make, course, make.user(), {questions[0]: 1}, kind="precheck", number=0)
+        make.attempt(user=make.user(), course=course, marks={q: ((i * 2 + j * j) % 3) / 2 for j, q in enumerate(drawn)})
+    make.attempt(user=make.user(), course=course, marks={questions[0]: 1}, kind="precheck", number=0)
     by_service = _indices(version, admin)
 
     for model in (QuestionTally, OptionTally, VersionTally):  # back to the moment before the upgrade
@@ -164,7 +164,7 @@ def test_two_admins_opening_the_page_at_once_count_each_attempt_once(app, make, 
     questions = questions_of(course)[:3]
     version_id, first_question_id = questions[0].version_id, questions[0].id
     for marks in MARKS:
-        add_attempt(make, course, make.user(), dict(zip(questions, marks, strict=True)))
+        make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
     db.session.remove()
 
     real_sums = tallies._question_sums

@@ -32,7 +32,7 @@ from elearn.people import service
 from elearn.people.domains import add_domain
 from elearn.people.invitations import invite_person
 from elearn.training.service import ExternalInput, record_external
-from tests.manage.helpers import assign, certify, days
+from tests.makers import days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
 ADMIN_ONLY = {"people.add_domain", "people.remove_domain"}
@@ -43,23 +43,23 @@ SHARED_ARGUMENTS = {"course_id"}
 
 
 @pytest.fixture
-def objects_a(cast, make):  # type: ignore[no-untyped-def]
+def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     """One object of each kind in organisation A, by URL argument name."""
     org, actor = cast.org_a, cast.manager_a
     group = service.create_group(org, "Teaching staff", actor=actor)
-    certificate = certify(make, cast.learner_a, cast.course, expires_on=days(200))
-    assignment = assign(org, cast.learner_a, cast.course, due_in_days=30)
+    certificate = make.certificate(user=cast.learner_a, course=course, expires_on=days(200))
+    assignment = make.assignment(user=cast.learner_a, course=course, due_in_days=30)
     invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=actor)
-    rule = service.save_new_starter_rule(org, cast.course.id, 30, actor=actor)
+    rule = service.save_new_starter_rule(org, course.id, 30, actor=actor)
     domain = add_domain(org, "alder.sch.uk", actor=cast.admin)
     contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 101", "dsl@alder.sch.uk"), actor=actor)
     training = record_external(org, cast.learner_a.id, ExternalInput(
-        cast.course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
+        course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
     return {
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
-        "course_id": cast.course.id,
+        "course_id": course.id,
     }
 
 
@@ -170,11 +170,11 @@ def test_a_manager_cannot_see_another_organisations_learner(client, cast, object
     assert client.get(f"/manage/people/{cast.learner_b.id}/attempts/{objects_a['attempt_id']}").status_code == 404
 
 
-def test_a_manager_cannot_assign_to_another_organisations_group_by_editing_the_form(client, cast, objects_a, sign_in):
+def test_a_manager_cannot_assign_to_another_organisations_group_by_editing_the_form(client, cast, course, objects_a, sign_in):
     sign_in(cast.manager_b)
     before = _counts()
     response = client.post("/manage/assignments", data={
-        "course_id": cast.course.id, "audience": "group", "group_id": objects_a["group_id"],
+        "course_id": course.id, "audience": "group", "group_id": objects_a["group_id"],
         "due_on": days(30).isoformat()})
     assert response.status_code == 404
     assert _counts() == before

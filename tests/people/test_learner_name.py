@@ -7,11 +7,11 @@ about the page being a manager page like the others.
 from __future__ import annotations
 
 from elearn.extensions import db
-from tests.manage.helpers import certify, days
+from tests.makers import days
 
 
-def test_an_admin_corrects_a_name_once_the_learners_organisation_is_chosen(client, cast, make, sign_in):
-    certificate = certify(make, cast.learner_a, cast.course, expires_on=days(200))
+def test_an_admin_corrects_a_name_once_the_learners_organisation_is_chosen(client, cast, course, make, sign_in):
+    certificate = make.certificate(user=cast.learner_a, course=course, expires_on=days(200))
     sign_in(cast.admin)
     url = f"/manage/learners/{cast.learner_a.id}/name"
     assert client.get(url).status_code == 302  # no organisation chosen yet: off to the chooser

@@ -15,7 +15,7 @@ from elearn.people import service
 from elearn.people.csv_import import RowOutcome, import_people
 from elearn.people.domains import add_domain, set_domain_signup
 from elearn.people.invitations import accept_invitation, invite_person
-from tests.manage.helpers import days
+from tests.makers import days
 
 
 def _token(outbox) -> str:  # type: ignore[no-untyped-def]
@@ -149,9 +149,9 @@ def test_the_import_page_shows_the_report(client, cast, sign_in, outbox):
     assert response.status_code == 200 and "1 invited, 1 not imported" in page and "Enter the person" in page
 
 
-def test_self_registration_on_the_organisations_domain_joins_it(cast):
+def test_self_registration_on_the_organisations_domain_joins_it(cast, course):
     add_domain(cast.org_a, "@Alder.sch.uk", actor=cast.admin)
-    rule = service.save_new_starter_rule(cast.org_a, cast.course.id, 14, actor=cast.manager_a)
+    rule = service.save_new_starter_rule(cast.org_a, course.id, 14, actor=cast.manager_a)
     outsider = service.sign_up("Olly", "olly@alder.sch.uk", "a long test passphrase")
     assert outsider.organisation_id is None  # the organisation has not switched it on
     set_domain_signup(cast.org_a, True, actor=cast.manager_a)
@@ -167,8 +167,8 @@ def test_only_an_admin_can_claim_an_email_domain(cast):
         add_domain(cast.org_a, "gmail.com", actor=cast.manager_a)
 
 
-def test_a_deactivated_leaver_keeps_their_records_and_cannot_log_in(client, cast, make):
-    enrolment = make.enrolment(user=cast.learner_a, course=cast.course)
+def test_a_deactivated_leaver_keeps_their_records_and_cannot_log_in(client, cast, course, make):
+    enrolment = make.enrolment(user=cast.learner_a, course=course)
     service.set_active(cast.org_a, cast.learner_a.id, False, actor=cast.manager_a)
     response = client.post("/login", data={"email": cast.learner_a.email, "password": make.PASSWORD})
     assert response.status_code != 302 or "/login" in response.headers.get("Location", "")

@@ -12,7 +12,6 @@ from elearn.models import (
     Attempt,
     AuditEvent,
     Enrolment,
-    Group,
     GroupMembership,
     Invitation,
     PasswordResetToken,
@@ -39,15 +38,12 @@ def test_the_account_page_links_to_export_and_deletion(client, make, login_as):
     assert 'href="/account/data"' in page and 'href="/account/delete"' in page
 
 
-def test_deletion_removes_personal_data_and_keeps_anonymous_records(client, make, login_as, pass_course):
+def test_deletion_removes_personal_data_and_keeps_anonymous_records(client, make, login_as):
     org = make.org()
-    passed = pass_course(org=org, name="Grace Hopper", email="grace@example.org")
-    user = passed.user
+    certificate = make.passed_assessment(user=make.user(org=org, name="Grace Hopper", email="grace@example.org"))
+    user = certificate.user
     make.two_factor(user)
-    group = Group(organisation_id=org.id, name="Staff")
-    db.session.add(group)
-    db.session.flush()
-    db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+    make.group(org=org, name="Staff", members=[user])
     db.session.add(PasswordResetToken(user_id=user.id, token_hash="x" * 64, expires_at=user.created_at))
     db.session.commit()
     login_as(user)
@@ -72,39 +68,39 @@ def test_the_deletion_event_holds_no_personal_data(client, make, login_as):
     assert "grace" not in str(event.details).lower() and "hopper" not in str(event.details).lower()
 
 
-def test_certificates_keep_the_name_when_the_organisation_requires_it(client, make, login_as, pass_course):
+def test_certificates_keep_the_name_when_the_organisation_requires_it(client, make, login_as):
     org = make.org()  # keep_certificate_names is on by default
-    passed = pass_course(org=org, name="Grace Hopper")
-    login_as(passed.user)
+    certificate = make.passed_assessment(user=make.user(org=org, name="Grace Hopper"))
+    login_as(certificate.user)
     delete_via_page(client, make.PASSWORD)
-    db.session.refresh(passed.certificate)
-    assert passed.certificate.learner_name == "Grace Hopper"
-    response = client.get(f"/verify/{format_code(passed.certificate.code)}")
+    db.session.refresh(certificate)
+    assert certificate.learner_name == "Grace Hopper"
+    response = client.get(f"/verify/{format_code(certificate.code)}")
     assert response.status_code == 200 and "Grace Hopper" in response.get_data(as_text=True)
 
 
-def test_certificates_lose_the_name_when_the_organisation_does_not_keep_it(client, make, login_as, pass_course):
+def test_certificates_lose_the_name_when_the_organisation_does_not_keep_it(client, make, login_as):
     org = make.org()
     org.keep_certificate_names = False
     db.session.commit()
-    passed = pass_course(org=org, name="Grace Hopper")
-    login_as(passed.user)
+    certificate = make.passed_assessment(user=make.user(org=org, name="Grace Hopper"))
+    login_as(certificate.user)
     delete_via_page(client, make.PASSWORD)
-    db.session.refresh(passed.certificate)
-    assert passed.certificate.learner_name == NAME_REMOVED
-    response = client.get(f"/verify/{format_code(passed.certificate.code)}")
+    db.session.refresh(certificate)
+    assert certificate.learner_name == NAME_REMOVED
+    response = client.get(f"/verify/{format_code(certificate.code)}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Grace Hopper" not in page
     assert "Name removed at the learner" in page
 
 
-def test_learners_without_an_organisation_follow_the_platform_default(client, make, login_as, pass_course):
-    passed = pass_course(org=None, name="Solo Learner")
-    login_as(passed.user)
+def test_learners_without_an_organisation_follow_the_platform_default(client, make, login_as):
+    certificate = make.passed_assessment(user=make.user(name="Solo Learner"))
+    login_as(certificate.user)
     delete_via_page(client, make.PASSWORD)
-    db.session.refresh(passed.certificate)
+    db.session.refresh(certificate)
     expected = "Solo Learner" if service.PLATFORM_KEEPS_CERTIFICATE_NAMES else NAME_REMOVED
-    assert passed.certificate.learner_name == expected
+    assert certificate.learner_name == expected
 
 
 def test_a_wrong_password_deletes_nothing(client, make, login_as):

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from elearn.certificates.codes import format_code
 from elearn.extensions import db, limiter
 from elearn.models import Attempt, Certificate, Enrolment, LessonProgress, User
-from tests.assessment.helpers import form_data, ready, right, sheet
+from tests.assessment.helpers import form_data, right, sheet
 from tests.conftest import ON_POSTGRES
 from tests.security.helpers import changed_tables, fingerprint
 
@@ -113,7 +113,7 @@ def test_registration_when_the_database_goes_away(on, client):
 def test_a_passing_submission_when_the_database_goes_away_is_all_or_nothing(on, client, make, login_as):
     """A crash between the pass and the certificate rolls both back: the attempt stays open with its answers;
     the retry passes it and issues exactly one certificate (SECURITY-TESTS F2, F3)."""
-    enrolment = ready(make)
+    enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
     attempt_id = int(re.search(r"/attempts/(\d+)", client.post("/courses/sample-course/assessment/start").location)[1])
     attempt = db.session.get(Attempt, attempt_id)
@@ -134,9 +134,7 @@ def test_a_passing_submission_when_the_database_goes_away_is_all_or_nothing(on, 
 
 
 def test_a_name_correction_when_the_database_goes_away_changes_neither_name(client, make, login_as):
-    from tests.certificates.helpers import make_certificate
-
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     user = certificate.user
     login_as(user)
     before = fingerprint()
@@ -170,9 +168,7 @@ def test_pooled_connections_killed_by_the_server_are_replaced_without_an_error(c
 
 def _passed_without_certificate(make):  # type: ignore[no-untyped-def]
     """A pass whose certificate is missing (written by an older release, a restore or a hand edit)."""
-    from tests.certificates.helpers import make_certificate
-
-    certificate = make_certificate(make)
+    certificate = make.certificate()
     attempt_id, user = certificate.attempt_id, certificate.user
     db.session.delete(certificate)
     db.session.commit()
@@ -181,9 +177,7 @@ def _passed_without_certificate(make):  # type: ignore[no-untyped-def]
 
 def test_flask_certificates_repair_issues_exactly_one_and_is_idempotent(runner, make):
     attempt_id, _ = _passed_without_certificate(make)
-    from tests.certificates.helpers import make_certificate
-
-    make_certificate(make)  # a pass that has its certificate is left alone
+    make.certificate()  # a pass that has its certificate is left alone
     dry = runner.invoke(args=["certificates", "repair", "--dry-run"])
     assert dry.exit_code == 0 and f"would issue a certificate for attempt {attempt_id}" in dry.output
     assert "would issue 1 missing certificate(s)" in dry.output
@@ -210,9 +204,8 @@ def test_my_certificates_only_reads_the_repair_command_issues_what_is_missing(cl
 
 def test_the_repair_costs_one_query_when_nothing_is_missing(make, count_queries):
     from elearn.certificates.service import repair_missing_certificates
-    from tests.certificates.helpers import make_certificate
 
-    user = make_certificate(make).user
+    user = make.certificate().user
     assert user.id
     with count_queries() as counter:
         assert repair_missing_certificates(user=user) == []

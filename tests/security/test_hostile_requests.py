@@ -153,7 +153,7 @@ def test_objects_of_another_user_or_organisation_are_not_found_and_unchanged(per
             assert not missing, f"{route}: no value for {missing}"
             url = fill(route.rule, values)
             for body in ({}, {"display_name": "Hijacked", "reason": "x", "role": "admin", "group_ids": "1",
-                              "course_id": str(world.course.id), "org_id": str(world.org_a.id)}):
+                              "course_id": str(world.course.id), "org_id": str(world.cast.org_a.id)}):
                 if route.method == "GET" and body:
                     continue
                 sign_in(user)

@@ -34,9 +34,8 @@ def assert_anonymous(browser) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def signed_in(app, client, make, login_as):  # type: ignore[no-untyped-def]
-    user = make.user(name="Sid Session")
-    login_as(user)
+def signed_in(app, client, cast, login_as):  # type: ignore[no-untyped-def]
+    user = login_as(cast.learner_a)
     assert client.get(PRIVATE).status_code == 200
     return user, cookie_of(client, app)
 
@@ -64,10 +63,9 @@ def test_a_cookie_signed_with_another_key_is_anonymous(app, signed_in):
     assert_anonymous(with_cookie(app, signed(app, {"_user_id": user.get_id(), "_fresh": True}, key="guessed-key")))
 
 
-def test_another_users_id_in_a_re_signed_or_edited_cookie_is_anonymous(app, make, signed_in):
+def test_another_users_id_in_a_re_signed_or_edited_cookie_is_anonymous(app, cast, signed_in):
     _, cookie = signed_in
-    admin = make.user(name="Ada Admin")
-    forged = signed(app, {"_user_id": admin.get_id(), "_fresh": True}, key="not-the-secret")
+    forged = signed(app, {"_user_id": cast.admin.get_id(), "_fresh": True}, key="not-the-secret")
     assert_anonymous(with_cookie(app, forged))
     _, _, signature = cookie.partition(".")
     assert_anonymous(with_cookie(app, forged.partition(".")[0] + "." + signature))

@@ -52,7 +52,7 @@ def test_registration_refuses_the_name_and_creates_no_account(client, name, mess
 
 @pytest.mark.parametrize(("name", "message"), HOSTILE_NAMES)
 def test_an_invitation_refuses_the_name_and_sends_nothing(client, sign_in, cast, outbox, name, message):
-    sign_in(cast.manager)
+    sign_in(cast.manager_a)
     response = client.post("/manage/people/invite", data={"display_name": name, "email": "ivy@alder.sch.uk"})
     _refused(response, message)
     assert _count(Invitation) == 0 and outbox == []
@@ -60,7 +60,7 @@ def test_an_invitation_refuses_the_name_and_sends_nothing(client, sign_in, cast,
 
 @pytest.mark.parametrize(("name", "message"), HOSTILE_NAMES)
 def test_accepting_an_invitation_refuses_the_name_and_creates_no_account(client, cast, outbox, name, message):
-    invitation = invite_person(cast.org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=None, actor=cast.manager)
+    invitation = invite_person(cast.org_a, "Ivy Invitee", "ivy@alder.sch.uk", group_id=None, actor=cast.manager_a)
     token = outbox[-1].get_content().split("/invitations/")[1].split()[0]
     accounts = _count(User)
     response = client.post(f"/invitations/{token}", data={"display_name": name, "password": PASSWORD, "confirm": PASSWORD})
@@ -69,21 +69,21 @@ def test_accepting_an_invitation_refuses_the_name_and_creates_no_account(client,
     assert _count(User) == accounts and invitation.accepted_at is None
 
 
-@pytest.mark.parametrize("who", ["learner", "manager", "admin"])
+@pytest.mark.parametrize("who", ["learner_a", "manager_a", "admin"])
 @pytest.mark.parametrize(("name", "message"), HOSTILE_NAMES)
 def test_a_name_correction_refuses_the_name_and_changes_nothing(client, sign_in, cast, who, name, message):
     sign_in(getattr(cast, who))
-    url = {"learner": "/account/name", "manager": f"/manage/learners/{cast.learner.id}/name",
-           "admin": f"/manage/learners/{cast.learner.id}/name?org={cast.org.id}"}[who]
+    url = {"learner_a": "/account/name", "manager_a": f"/manage/learners/{cast.learner_a.id}/name",
+           "admin": f"/manage/learners/{cast.learner_a.id}/name?org={cast.org_a.id}"}[who]
     _refused(client.post(url, data={"display_name": name}), message)
-    db.session.refresh(cast.learner)
-    assert cast.learner.display_name == "Alice Able"
+    db.session.refresh(cast.learner_a)
+    assert cast.learner_a.display_name == "Ann Learner"
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "account.name_corrected")) == 0
 
 
 @pytest.mark.parametrize(("name", "message"), HOSTILE_NAMES)
 def test_the_csv_import_refuses_the_row_with_the_reason_and_invites_nobody(client, sign_in, cast, outbox, name, message):
-    sign_in(cast.manager)
+    sign_in(cast.manager_a)
     content = f"name,email\n{name},ivy@alder.sch.uk\n".encode()
     response = client.post("/manage/people/import", data={"file": (io.BytesIO(content), "staff.csv")},
                            content_type="multipart/form-data")
@@ -100,7 +100,7 @@ def test_registration_stores_the_name_in_nfc_with_single_spaces(client):
 
 
 def test_the_csv_import_stores_names_in_nfc_and_emails_lower_case(client, sign_in, cast, outbox):
-    sign_in(cast.manager)
+    sign_in(cast.manager_a)
     content = "name,email\nRene\u0301e  Able, Renee@Alder.SCH.uk\n".encode()
     client.post("/manage/people/import", data={"file": (io.BytesIO(content), "staff.csv")},
                 content_type="multipart/form-data")
@@ -109,8 +109,8 @@ def test_the_csv_import_stores_names_in_nfc_and_emails_lower_case(client, sign_i
 
 
 def test_the_csv_import_finds_a_group_whatever_the_unicode_form_of_its_name(client, sign_in, cast, outbox):
-    group = create_group(cast.org, "\u00c9quipe enseignante", actor=cast.manager)
-    sign_in(cast.manager)
+    group = create_group(cast.org_a, "\u00c9quipe enseignante", actor=cast.manager_a)
+    sign_in(cast.manager_a)
     content = "name,email,group\nIvy Invitee,ivy@alder.sch.uk,E\u0301quipe  enseignante\n".encode()
     client.post("/manage/people/import", data={"file": (io.BytesIO(content), "staff.csv")},
                 content_type="multipart/form-data")

@@ -55,7 +55,6 @@ from elearn.text_rules import (
 )
 from elearn.training.forms import ExternalTrainingForm
 from elearn.training.service import ExternalInput, record_external
-from tests.certificates.helpers import make_certificate
 from tests.makers import Makers
 
 # One character of each forbidden class.
@@ -78,11 +77,11 @@ class Store:
 def _email_stores(cast, make: Makers) -> dict[str, Store]:  # type: ignore[no-untyped-def]
     return {
         "registration": Store("email", lambda v: register_user("Jane Smith", v, Makers.PASSWORD), lambda: _count(User)),
-        "email change": Store("email", lambda v: change_email(cast.learner, Makers.PASSWORD, v),
+        "email change": Store("email", lambda v: change_email(cast.learner_a, Makers.PASSWORD, v),
                               lambda: db.session.scalars(select(User.email)).all()),
-        "invitation": Store("email", lambda v: invite_person(cast.org, "Ivy", v, group_id=None, actor=cast.manager),
+        "invitation": Store("email", lambda v: invite_person(cast.org_a, "Ivy", v, group_id=None, actor=cast.manager_a),
                             lambda: _count(Invitation)),
-        "contact": Store("email", lambda v: add_contact(cast.org, ContactInput("dsl", "Dee", "", v), actor=cast.manager),
+        "contact": Store("email", lambda v: add_contact(cast.org_a, ContactInput("dsl", "Dee", "", v), actor=cast.manager_a),
                          lambda: _count(SafeguardingContact)),
     }
 
@@ -109,30 +108,30 @@ def test_every_service_that_stores_an_email_stores_it_normalised(cast, make, sto
 
 def _text_stores(cast, make: Makers) -> dict[str, Store]:  # type: ignore[no-untyped-def]
     def contact(**fields: str) -> object:
-        return add_contact(cast.org, ContactInput(**{"role": "dsl", "name": "Dee", "phone": "101", **fields}),
-                           actor=cast.manager)
+        return add_contact(cast.org_a, ContactInput(**{"role": "dsl", "name": "Dee", "phone": "101", **fields}),
+                           actor=cast.manager_a)
 
     def training(**fields: object) -> object:
         values: dict[str, object] = {"course_id": None, "title": "Safeguarding", "provider": "County",
                                      "completed_on": date(2026, 1, 5), "expires_on": None, **fields}
-        return record_external(cast.org, cast.learner.id, ExternalInput(**values), actor=cast.manager)  # type: ignore[arg-type]
+        return record_external(cast.org_a, cast.learner_a.id, ExternalInput(**values), actor=cast.manager_a)  # type: ignore[arg-type]
 
     @cache
     def certificate() -> Certificate:  # made when first needed: most stores do not need one
-        return make_certificate(make, user=cast.learner)
+        return make.certificate(user=cast.learner_a)
 
     def revoke(reason: str) -> object:
         return certificates.revoke_certificate(certificate().id, reason, actor=cast.admin)
 
     def evaluate(comment: str) -> object:
         enrolment = db.session.get_one(Enrolment, certificate().enrolment_id)
-        return evidence.submit_evaluation(enrolment, 4, 4, comment, actor=cast.learner)
+        return evidence.submit_evaluation(enrolment, 4, 4, comment, actor=cast.learner_a)
 
     return {
-        "group name": Store("name", lambda v: manage.create_group(cast.org, v, actor=cast.manager), lambda: _count(Group)),
+        "group name": Store("name", lambda v: manage.create_group(cast.org_a, v, actor=cast.manager_a), lambda: _count(Group)),
         "new organisation": Store("name", lambda v: admin.create_organisation(v, 24, True, actor=cast.admin),
                                   lambda: _count(Organisation)),
-        "organisation rename": Store("name", lambda v: admin.update_organisation(cast.org, v, 24, True, actor=cast.admin),
+        "organisation rename": Store("name", lambda v: admin.update_organisation(cast.org_a, v, 24, True, actor=cast.admin),
                                      lambda: db.session.scalars(select(Organisation.name)).all()),
         "contact name": Store("name", lambda v: contact(name=v), lambda: _count(SafeguardingContact)),
         "contact phone": Store("phone", lambda v: contact(phone=v), lambda: _count(SafeguardingContact)),
@@ -224,9 +223,9 @@ def test_the_form_the_service_and_the_column_share_one_limit(app, cast, make, fo
 
 @pytest.mark.parametrize("call", [
     lambda cast: register_user("x" * (PERSON_NAME_MAX + 1), "jane@example.org", Makers.PASSWORD),
-    lambda cast: invite_person(cast.org, "x" * (PERSON_NAME_MAX + 1), "ivy@alder.sch.uk", group_id=None,
-                               actor=cast.manager),
-    lambda cast: names.correct_name(cast.learner, "x" * (PERSON_NAME_MAX + 1), actor=cast.learner),
+    lambda cast: invite_person(cast.org_a, "x" * (PERSON_NAME_MAX + 1), "ivy@alder.sch.uk", group_id=None,
+                               actor=cast.manager_a),
+    lambda cast: names.correct_name(cast.learner_a, "x" * (PERSON_NAME_MAX + 1), actor=cast.learner_a),
 ], ids=["registration", "invitation", "name correction"])
 def test_every_service_that_stores_a_name_refuses_one_over_the_name_limit(cast, call):
     with pytest.raises(InvalidInput) as refused:

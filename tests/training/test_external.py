@@ -19,7 +19,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.models import ExternalTraining
 from elearn.training.service import ExternalInput, import_certificate, names_match, preview_certificate, record_external
-from tests.manage.helpers import assign, certify, days
+from tests.makers import days
 
 D = date(2026, 11, 23)
 
@@ -65,79 +65,79 @@ def test_names_match_reasonably(a, b, match):
     assert names_match(a, b) is match
 
 
-def _external(cast, expires_on, *, course=True):  # type: ignore[no-untyped-def]
+def _external(cast, course, expires_on):  # type: ignore[no-untyped-def]
     return record_external(cast.org_a, cast.learner_a.id, ExternalInput(
-        cast.course.id if course else None, "Level 1 safeguarding", "County council", days(-300), expires_on),
+        course.id if course else None, "Level 1 safeguarding", "County council", days(-300), expires_on),
         actor=cast.manager_a)
 
 
-def test_external_training_makes_an_assigned_person_compliant_until_it_expires(cast):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-5)
-    assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.OVERDUE
-    _external(cast, days(200))
-    assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.COMPLIANT
-    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
+def test_external_training_makes_an_assigned_person_compliant_until_it_expires(cast, make, course):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-5)
+    assert reports.status_of(cast.learner_a.id, course.id, cast.org_a) == S.OVERDUE
+    _external(cast, course, days(200))
+    assert reports.status_of(cast.learner_a.id, course.id, cast.org_a) == S.COMPLIANT
+    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[course.id]
     assert (cell.status, cell.valid_until, cell.source) == (S.COMPLIANT, days(200), T.EXTERNAL)
-    counts = next(c for c in reports.compliance_dashboard(cast.org_a).courses if c.course_id == cast.course.id).counts
+    counts = next(c for c in reports.compliance_dashboard(cast.org_a).courses if c.course_id == course.id).counts
     assert counts == {S.COMPLIANT: 1}
 
 
-def test_expired_external_training_does_not_count(cast):
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-5)
-    record = _external(cast, days(200))
+def test_expired_external_training_does_not_count(cast, make, course):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-5)
+    record = _external(cast, course, days(200))
     record.expires_on = days(-1)
     db.session.commit()
-    assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.OVERDUE
+    assert reports.status_of(cast.learner_a.id, course.id, cast.org_a) == S.OVERDUE
 
 
-def test_another_organisations_external_training_does_not_count_here(cast, make):
-    assign(cast.org_b, cast.learner_b, cast.course, due_in_days=-5)
-    db.session.add(ExternalTraining(organisation_id=cast.org_a.id, user_id=cast.learner_b.id, course_id=cast.course.id,
+def test_another_organisations_external_training_does_not_count_here(cast, course, make):
+    make.assignment(user=cast.learner_b, course=course, due_in_days=-5)
+    db.session.add(ExternalTraining(organisation_id=cast.org_a.id, user_id=cast.learner_b.id, course_id=course.id,
                                     title="x", provider="y", completed_on=days(-3), expires_on=days(300)))
     db.session.commit()
-    assert reports.status_of(cast.learner_b.id, cast.course.id, cast.org_b) == S.OVERDUE
+    assert reports.status_of(cast.learner_b.id, course.id, cast.org_b) == S.OVERDUE
 
 
-@pytest.mark.parametrize(("completed", "expires", "course", "field"), [
+@pytest.mark.parametrize(("completed", "expires", "for_course", "field"), [
     (None, 200, True, "completed_on"),
     (5, 200, True, "completed_on"),          # in the future
     (-10, -20, True, "expires_on"),          # expires before it was completed
     (-10, None, True, "expires_on"),         # counts for a course: needs an expiry date
 ])
-def test_external_training_dates_are_checked(cast, completed, expires, course, field):
+def test_external_training_dates_are_checked(cast, course, completed, expires, for_course, field):
     with pytest.raises(InvalidInput) as error:
         record_external(cast.org_a, cast.learner_a.id, ExternalInput(
-            cast.course.id if course else None, "T", "P", days(completed) if completed is not None else None,
+            course.id if for_course else None, "T", "P", days(completed) if completed is not None else None,
             days(expires) if expires is not None else None), actor=cast.manager_a)
     assert error.value.field == field
 
 
 def test_training_kept_on_record_only_needs_no_expiry(cast):
-    assert _external(cast, None, course=False).course_id is None
+    assert _external(cast, None, None).course_id is None
 
 
-def _previous_employer_certificate(cast, make, *, name: str, expires_in: int = 300):  # type: ignore[no-untyped-def]
+def _previous_employer_certificate(cast, make, course, *, name: str, expires_in: int = 300):  # type: ignore[no-untyped-def]
     old_account = make.user(name=name, org=cast.org_b)
-    return certify(make, old_account, cast.course, expires_on=days(expires_in))
+    return make.certificate(user=old_account, course=course, expires_on=days(expires_in))
 
 
-def test_a_new_starters_certificate_counts_once_imported(cast, make):
-    certificate = _previous_employer_certificate(cast, make, name="Ann Learner")
-    assign(cast.org_a, cast.learner_a, cast.course, due_in_days=-1)
+def test_a_new_starters_certificate_counts_once_imported(cast, course, make):
+    certificate = _previous_employer_certificate(cast, make, course, name="Ann Learner")
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-1)
     preview = preview_certificate(cast.org_a, cast.learner_a.id, format_code(certificate.code).lower())
     assert preview.learner_name == "Ann Learner" and preview.names_match
     record = import_certificate(cast.org_a, cast.learner_a.id, certificate.code, name_confirmed=False,
                                 actor=cast.manager_a)
     assert (record.certificate_id, record.expires_on) == (certificate.id, certificate.expires_on)
-    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[cast.course.id]
+    cell = training_matrix(cast.org_a, MatrixQuery(q="ann")).rows[0].cells[course.id]
     assert (cell.status, cell.source) == (S.COMPLIANT, T.IMPORTED)
     certificate.revoked_at = now_utc()  # revoked later: it stops counting
     db.session.commit()
-    assert reports.status_of(cast.learner_a.id, cast.course.id, cast.org_a) == S.OVERDUE
+    assert reports.status_of(cast.learner_a.id, course.id, cast.org_a) == S.OVERDUE
 
 
-def test_a_certificate_in_another_name_needs_the_managers_confirmation(cast, make):
-    certificate = _previous_employer_certificate(cast, make, name="Ann Smith")
+def test_a_certificate_in_another_name_needs_the_managers_confirmation(cast, course, make):
+    certificate = _previous_employer_certificate(cast, make, course, name="Ann Smith")
     assert not preview_certificate(cast.org_a, cast.learner_a.id, certificate.code).names_match
     with pytest.raises(InvalidInput) as error:
         import_certificate(cast.org_a, cast.learner_a.id, certificate.code, name_confirmed=False, actor=cast.manager_a)
@@ -146,8 +146,8 @@ def test_a_certificate_in_another_name_needs_the_managers_confirmation(cast, mak
 
 
 @pytest.mark.parametrize("case", ["unknown", "malformed", "revoked", "expired", "twice", "own"])
-def test_only_a_valid_certificate_can_be_imported(cast, make, case):
-    certificate = _previous_employer_certificate(cast, make, name="Ann Learner",
+def test_only_a_valid_certificate_can_be_imported(cast, course, make, case):
+    certificate = _previous_employer_certificate(cast, make, course, name="Ann Learner",
                                                  expires_in=-1 if case == "expired" else 300)
     code = certificate.code
     if case == "unknown":
@@ -160,7 +160,7 @@ def test_only_a_valid_certificate_can_be_imported(cast, make, case):
     elif case == "twice":
         import_certificate(cast.org_a, cast.learner_a.id, code, name_confirmed=False, actor=cast.manager_a)
     elif case == "own":
-        code = certify(make, cast.learner_a, cast.course, expires_on=days(100)).code
+        code = make.certificate(user=cast.learner_a, course=course, expires_on=days(100)).code
     before = db.session.scalar(select(func.count()).select_from(ExternalTraining))
     with pytest.raises(InvalidInput) as error:
         import_certificate(cast.org_a, cast.learner_a.id, code, name_confirmed=True, actor=cast.manager_a)
@@ -168,8 +168,8 @@ def test_only_a_valid_certificate_can_be_imported(cast, make, case):
     assert db.session.scalar(select(func.count()).select_from(ExternalTraining)) == before
 
 
-def test_the_import_pages_show_the_name_then_add_the_certificate(client, cast, make, sign_in):
-    certificate = _previous_employer_certificate(cast, make, name="Annie Smith")
+def test_the_import_pages_show_the_name_then_add_the_certificate(client, cast, course, make, sign_in):
+    certificate = _previous_employer_certificate(cast, make, course, name="Annie Smith")
     sign_in(cast.manager_a)
     url = f"/manage/people/{cast.learner_a.id}/training/import"
     page = client.post(url, data={"code": format_code(certificate.code)}).get_data(as_text=True)
@@ -181,10 +181,10 @@ def test_the_import_pages_show_the_name_then_add_the_certificate(client, cast, m
     assert "(imported)" in client.get("/manage/matrix").get_data(as_text=True)
 
 
-def test_external_training_is_recorded_and_removed_through_the_pages(client, cast, sign_in):
+def test_external_training_is_recorded_and_removed_through_the_pages(client, cast, course, sign_in):
     sign_in(cast.manager_a)
     url = f"/manage/people/{cast.learner_a.id}/training"
-    response = client.post(url, data={"course_id": cast.course.id, "title": "Level 2", "provider": "LSCP",
+    response = client.post(url, data={"course_id": course.id, "title": "Level 2", "provider": "LSCP",
                                       "completed_on": days(-20).isoformat(), "expires_on": days(700).isoformat()})
     assert response.status_code == 302
     [record] = db.session.scalars(select(ExternalTraining)).all()
@@ -193,9 +193,9 @@ def test_external_training_is_recorded_and_removed_through_the_pages(client, cas
     assert db.session.scalar(select(func.count()).select_from(ExternalTraining)) == 0
 
 
-def test_a_manager_cannot_reach_another_organisations_training_records(client, cast, make, sign_in):
-    record = _external(cast, days(200))
-    certificate = _previous_employer_certificate(cast, make, name="Ann Learner")
+def test_a_manager_cannot_reach_another_organisations_training_records(client, cast, course, make, sign_in):
+    record = _external(cast, course, days(200))
+    certificate = _previous_employer_certificate(cast, make, course, name="Ann Learner")
     sign_in(cast.manager_b)
     a = cast.learner_a.id
     assert client.get(f"/manage/people/{a}/training").status_code == 404
