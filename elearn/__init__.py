@@ -19,7 +19,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
-    from elearn.errors import register_error_handlers
+    from elearn.error_pages import register_error_handlers
     from elearn.ops.logging import configure_logging
 
     register_error_handlers(app)
