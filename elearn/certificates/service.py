@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.access import require_admin
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
 from elearn.certificates.filenames import certificate_filenames
@@ -309,8 +310,7 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
 
 def revoke_certificate(certificate_id: int, reason: str, *, actor: User) -> Certificate:
     """Withdraw a certificate (admins only) with a stated reason; verification then says revoked; audited."""
-    if actor.role != Role.ADMIN:
-        raise NotFound("There is no certificate at this address.")
+    require_admin(actor)
     certificate = get_certificate(certificate_id, actor=actor)
     # One line, as the audit log and the admin list show it.
     reason = clean_text(reason, field="reason", max_length=REVOKE_REASON_MAX,
@@ -332,8 +332,7 @@ ADMIN_PAGE_SIZE = 50
 
 def list_certificates(query: str, *, actor: User) -> list[CertificateEntry]:
     """Admin search: an exact code (any format) or part of a learner's name; newest first, one page."""
-    if actor.role != Role.ADMIN:
-        raise NotFound()
+    require_admin(actor)
     statement = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(ADMIN_PAGE_SIZE)
     query = " ".join((query or "").split())[:PERSON_NAME_MAX]
     if query:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from elearn.access import require_admin
 from elearn.audit import record_event
-from elearn.errors import InvalidInput, NotAllowed
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.manage.owned import get_owned
-from elearn.models import Organisation, OrganisationDomain, Role, User
+from elearn.models import Organisation, OrganisationDomain, User
 
 
 def clean_domain(raw: str) -> str:
@@ -28,8 +29,7 @@ def list_domains(org: Organisation) -> list[OrganisationDomain]:
 
 def check_can_edit_domains(actor: User) -> None:
     """Admins only: a manager claiming a public domain (gmail.com) would capture every stranger who registers with it."""
-    if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can add or remove an email domain.")
+    require_admin(actor, "Only an administrator can add or remove an email domain.")
 
 
 def add_domain(org: Organisation, raw_domain: str, *, actor: User) -> OrganisationDomain:
