@@ -1,6 +1,7 @@
 """Platform administration: organisations and their retention rules, users, course publishing, the audit log.
 
-Every function takes the acting admin and refuses anyone else (403: elearn/access.py), whatever the view did.
+Every function takes the acting admin and refuses anyone else (403), whatever the view did; what an admin may
+do to an account (not change their own role, nothing to a deleted account) is elearn/access.py's rule.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from elearn.access import require_admin
+from elearn.access import MemberAction, check_may_act_on, get_member, require_admin
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
 from elearn.clock import LONDON
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotFound
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import AuditEvent, Course, Group, GroupMembership, Organisation, Role, User
 from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
@@ -166,20 +167,15 @@ def search_users(query: str, page: int, *, actor: User) -> Page[User]:
 
 
 def get_user(user_id: int, *, actor: User) -> User:
+    """Anyone's account, with its organisation (the user page shows it); a deleted account is NotFound."""
     require_admin(actor)
-    user = db.session.scalar(select(User).options(joinedload(User.organisation)).where(User.id == user_id))
-    if user is None:
-        raise NotFound()
-    return user
+    return get_member(user_id, MemberAction.VIEW, actor=actor, options=[joinedload(User.organisation)])
 
 
 def change_role(user: User, role: Role, *, actor: User) -> User:
     """Make someone a learner, manager or admin; never oneself (so the last admin cannot lock everyone out)."""
     require_admin(actor)
-    if user.id == actor.id:
-        raise Conflict("You cannot change your own role. Ask another administrator.")
-    if user.anonymised_at is not None:
-        raise Conflict("This account has been deleted.")
+    check_may_act_on(actor, user, MemberAction.SET_ROLE)
     old = user.role
     if old == role:
         return user
@@ -199,6 +195,7 @@ def set_active(user: User, active: bool, *, actor: User) -> User:
 def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:
     """Move someone to another organisation (or to none); they leave the old organisation's groups."""
     require_admin(actor)
+    check_may_act_on(actor, user, MemberAction.MOVE)
     target = get_organisation(organisation_id, actor=actor) if organisation_id else None
     old_id = user.organisation_id
     new_id = target.id if target else None

@@ -74,7 +74,7 @@ def admin_list() -> ResponseReturnValue:
 @bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
 @access.area_required(access.Area.ADMIN)
 def revoke(certificate_id: int) -> ResponseReturnValue:
-    certificate = service.get_certificate(certificate_id, actor=current_user)
+    certificate = service.get_certificate_to_revoke(certificate_id, actor=current_user)
     form = RevokeForm()
     if form.validate_on_submit():
         try:
