@@ -86,7 +86,7 @@ class AssessmentOverview:
 
 def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
     """The assessment page for the actor: whether it is open, the attempt to resume, and past attempts."""
-    enrolment = learning.find_current_enrolment(actor, course)
+    enrolment = learning.find_current_enrolment(course, actor=actor)
     version = enrolment.version if enrolment else learning.latest_version(course)
     attempts = list_attempts(enrolment) if enrolment else []
     open_attempt = next((a for a in attempts if a.submitted_at is None), None)

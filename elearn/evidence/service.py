@@ -116,13 +116,13 @@ def find_precheck(enrolment: Enrolment) -> Attempt | None:
 
 def get_status(course: Course, *, actor: User) -> EvidenceStatus:
     """The actor's knowledge check, ratings and evaluation on their current enrolment; NotFound when not enrolled."""
-    enrolment = learning.get_enrolment(actor, course)
+    enrolment = learning.get_enrolment(course, actor=actor)
     return _status(enrolment)
 
 
 def find_status(course: Course, *, actor: User) -> EvidenceStatus | None:
     """As get_status, or None when the actor is not enrolled (for the nudge on the course page)."""
-    enrolment = learning.find_current_enrolment(actor, course)
+    enrolment = learning.find_current_enrolment(course, actor=actor)
     return _status(enrolment) if enrolment is not None else None
 
 

@@ -37,7 +37,7 @@ def before(slug: str) -> ResponseReturnValue:
 @login_required
 def start_precheck(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    enrolment = learning.get_enrolment(learning.get_published_course(slug), actor=current_user)
     attempt = service.start_precheck(enrolment, actor=current_user)
     return redirect(url_for("assessment.resume", attempt_id=attempt.id))
 
@@ -47,7 +47,7 @@ def start_precheck(slug: str) -> ResponseReturnValue:
 def confidence(slug: str, stage: str) -> ResponseReturnValue:
     if stage not in service.STAGES:
         abort(404)
-    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    enrolment = learning.get_enrolment(learning.get_published_course(slug), actor=current_user)
     outcomes = service.list_outcome_confidence(enrolment, actor=current_user)
     form, error = ButtonForm(), None
     if form.validate_on_submit():

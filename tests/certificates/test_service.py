@@ -355,7 +355,7 @@ def test_admin_search_finds_by_code_in_any_format_or_by_part_of_the_name(make, p
 
 def test_no_refresher_while_the_certificate_has_more_than_30_days_left(make):
     certificate = make_certificate(make, submitted_at=days_ago(300))
-    enrolment = learning.start_refresher(certificate.user, certificate.course)
+    enrolment = learning.start_refresher(certificate.course, actor=certificate.user)
     assert enrolment.id == certificate.enrolment_id and count(Enrolment) == 1
     assert service.list_refreshers_due(certificate.user) == {}
 
@@ -365,23 +365,23 @@ def test_a_refresher_starts_a_new_cycle_on_the_newest_version(make, age_days):
     certificate = make_certificate(make, submitted_at=days_ago(age_days))
     offers = service.list_refreshers_due(certificate.user)
     assert list(offers) == [certificate.course_id]
-    refresher = learning.start_refresher(certificate.user, certificate.course)
+    refresher = learning.start_refresher(certificate.course, actor=certificate.user)
     assert refresher.cycle == 2 and refresher.passed_at is None
-    assert learning.start_refresher(certificate.user, certificate.course).id == refresher.id  # double click
+    assert learning.start_refresher(certificate.course, actor=certificate.user).id == refresher.id  # double click
     assert count(Enrolment) == 2
     assert service.list_refreshers_due(certificate.user) == {}  # the refresher is under way
 
 
 def test_no_refresher_before_a_pass(make):
     enrolment = make.enrolment(lessons_done="all")
-    assert learning.start_refresher(enrolment.user, enrolment.course).id == enrolment.id
+    assert learning.start_refresher(enrolment.course, actor=enrolment.user).id == enrolment.id
     with pytest.raises(NotFound):
-        learning.start_refresher(make.user(), enrolment.course)
+        learning.start_refresher(enrolment.course, actor=make.user())
 
 
 def test_passing_the_refresher_adds_a_certificate_and_keeps_the_old_one(make):
     old = make_certificate(make, submitted_at=days_ago(350))
-    refresher = learning.start_refresher(old.user, old.course)
+    refresher = learning.start_refresher(old.course, actor=old.user)
     new = make_certificate(make, enrolment=refresher)
     assert new.id != old.id and new.code != old.code and new.enrolment_id == refresher.id
     assert [e.certificate.id for e in service.list_my_certificates(old.user)] == [new.id, old.id]

@@ -76,7 +76,7 @@ def add_attempt(make, course: Course, user: User, marks: dict[Question, float], 
     """A submitted attempt with the given mark per question, its answers ticking the correct or a wrong option."""
     from elearn.learning import service as learning
 
-    enrolment = learning.find_current_enrolment(user, course) or make.enrolment(user=user, course=course,
+    enrolment = learning.find_current_enrolment(course, actor=user) or make.enrolment(user=user, course=course,
                                                                                  lessons_done="all")
     marks = {question: float(mark) for question, mark in marks.items()}
     total = sum(marks.values())
