@@ -300,3 +300,36 @@ def test_a_refused_request_changes_no_account(cast, client, sign_in):
     db.session.expire_all()
     assert not db.session.get(User, cast.deleted_a.id).is_active_account
     assert db.session.get(User, cast.manager_a2.id).is_active_account
+
+
+# --- what the pages offer follows the policy ---------------------------------------------------
+
+
+def test_the_leavers_list_links_deactivated_members_but_not_deleted_accounts(cast, client, sign_in):
+    sign_in(cast.manager_a)
+    page = client.get("/manage/people").get_data(as_text=True)
+    assert f'href="/manage/people/{cast.deactivated_a.id}"' in page
+    assert f'href="/manage/people/{cast.deleted_a.id}"' not in page
+
+
+def test_the_admin_user_list_sends_a_deleted_account_to_its_audit_events_not_to_a_page(cast, client, sign_in):
+    sign_in(cast.admin)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f'href="/admin/users/{cast.learner_a.id}"' in page
+    assert f'href="/admin/users/{cast.deleted_a.id}"' not in page
+    assert f'href="/admin/audit?person=deleted-{cast.deleted_a.id}@deleted.invalid"' in page
+
+
+def test_a_deleted_accounts_certificate_stays_revocable_but_is_no_ones_to_download(cast, make, client, sign_in):
+    leaver = make.user(name="Lee Leaver", org=cast.org_a)
+    certificate = certify(make, leaver, make.course(), expires_on=days(200))
+    delete_account(leaver, make.PASSWORD, actor=leaver)
+    sign_in(cast.admin)
+    listed = client.get("/admin/certificates").get_data(as_text=True)
+    assert f"/certificates/{certificate.id}/download" not in listed
+    assert f"/admin/certificates/{certificate.id}/revoke" in listed
+    assert client.get(f"/certificates/{certificate.id}/download").status_code == 404
+    response = client.post(f"/admin/certificates/{certificate.id}/revoke", data={"reason": "Issued in error"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert certificate.revoked_at is not None
