@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask, g
 from flask_login import current_user, user_logged_in, user_logged_out
 
+from elearn import access
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -21,14 +23,14 @@ class Viewer:
 
     is_authenticated: bool = False
     display_name: str = ""
-    is_manager: bool = False
+    may_manage: bool = False  # may use the manager area (managers and admins)
     is_admin: bool = False
 
     @classmethod
     def of(cls, user: Any) -> Viewer:
         if user is None or not user.is_authenticated:
             return cls()
-        return cls(True, user.display_name, user.is_manager, user.is_admin)
+        return cls(True, user.display_name, access.may_enter(user, access.Area.MANAGE), access.is_admin(user))
 
 
 def remember_viewer() -> None:

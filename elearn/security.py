@@ -1,24 +1,17 @@
-"""Password hashing, safe redirects and role checks: one place for each."""
+"""Password hashing, safe redirects and database ids in URLs: one place for each (who may do what: elearn/access.py)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Request, abort, current_app
-from flask_login import current_user
+from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, Map
-
-from elearn.models import Role
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _hasher() -> PasswordHasher:
@@ -66,23 +59,6 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
-
-
-def role_required(*roles: Role) -> Callable[[F], F]:
-    """Let only logged-in users with one of these roles through; others get 403."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 class DatabaseIdConverter(IntegerConverter):

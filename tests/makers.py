@@ -155,11 +155,11 @@ class Makers:
         """Enrol a learner; `lessons_done` may be a number or "all"."""
         user = user or self.user()
         course = course or self.course()
-        enrolment = learning.enrol(user, course)
+        enrolment = learning.enrol(course, actor=user)
         lessons = learning.list_lessons(enrolment)
         count = len(lessons) if lessons_done == "all" else int(lessons_done)
         for lesson in lessons[:count]:
-            learning.record_lesson_complete(enrolment, lesson)
+            learning.record_lesson_complete(enrolment, lesson, actor=user)
         return enrolment
 
     def attempt(self, *, user: User | None = None, course: Course | None = None,
@@ -170,7 +170,7 @@ class Makers:
         with every lesson done."""
         user = user or self.user()
         course = course or self.course()
-        enrolment = learning.find_current_enrolment(user, course) or self.enrolment(user=user, course=course,
+        enrolment = learning.find_current_enrolment(course, actor=user) or self.enrolment(user=user, course=course,
                                                                                       lessons_done="all")
         marks = {question: float(mark) for question, mark in
                  (marks if marks is not None else dict.fromkeys(questions_of(course)[:4], 1)).items()}

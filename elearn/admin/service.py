@@ -1,6 +1,7 @@
 """Platform administration: organisations and their retention rules, users, course publishing, the audit log.
 
-Every function takes the acting admin and refuses anyone else, whatever the view did.
+Every function takes the acting admin and refuses anyone else (403), whatever the view did; what an admin may
+do to an account (not change their own role, nothing to a deleted account) is elearn/access.py's rule.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from elearn.access import MemberAction, check_may_act_on, get_member, require_admin
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
 from elearn.clock import LONDON
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import AuditEvent, Course, Group, GroupMembership, Organisation, Role, User
 from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
@@ -44,11 +46,6 @@ class Page(Generic[T]):
     @property
     def has_previous(self) -> bool:
         return self.number > 1
-
-
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise NotAllowed()
 
 
 def _escape_like(text: str) -> str:
@@ -80,7 +77,7 @@ class OrganisationRow:
 
 def list_organisations(*, actor: User) -> list[OrganisationRow]:
     """Every organisation with its number of members, in one aggregate query."""
-    _require_admin(actor)
+    require_admin(actor)
     rows = db.session.execute(
         select(Organisation, func.count(User.id))
         .outerjoin(User, User.organisation_id == Organisation.id)
@@ -90,13 +87,13 @@ def list_organisations(*, actor: User) -> list[OrganisationRow]:
 
 
 def list_organisation_choices(*, actor: User) -> list[tuple[int, str]]:
-    _require_admin(actor)
+    require_admin(actor)
     return [(org_id, name) for org_id, name in db.session.execute(
         select(Organisation.id, Organisation.name).order_by(func.lower(Organisation.name), Organisation.id))]
 
 
 def get_organisation(org_id: int, *, actor: User) -> Organisation:
-    _require_admin(actor)
+    require_admin(actor)
     org = db.session.get(Organisation, org_id)
     if org is None:
         raise NotFound()
@@ -124,7 +121,7 @@ def _check_rule(name: str, retention_months: int) -> str:
 
 def create_organisation(name: str, retention_months: int, keep_certificate_names: bool, *, actor: User) -> Organisation:
     """Create an organisation with its personal-data retention rule."""
-    _require_admin(actor)
+    require_admin(actor)
     name = _check_rule(name, retention_months)
     org = Organisation(name=name, slug=_unique_slug(name), retention_months=retention_months,
                        keep_certificate_names=keep_certificate_names)
@@ -140,7 +137,7 @@ def create_organisation(name: str, retention_months: int, keep_certificate_names
 def update_organisation(org: Organisation, name: str, retention_months: int, keep_certificate_names: bool, *,
                         actor: User) -> Organisation:
     """Rename an organisation or change its retention rule; the old and new rule are audited."""
-    _require_admin(actor)
+    require_admin(actor)
     name = _check_rule(name, retention_months)
     changes = {key: {"old": old, "new": new} for key, old, new in (
         ("name", org.name, name), ("retention_months", org.retention_months, retention_months),
@@ -160,7 +157,7 @@ def update_organisation(org: Organisation, name: str, retention_months: int, kee
 
 def search_users(query: str, page: int, *, actor: User) -> Page[User]:
     """Users whose name or email contains the query (any case), by email, a page at a time."""
-    _require_admin(actor)
+    require_admin(actor)
     statement = select(User).options(joinedload(User.organisation)).order_by(User.email, User.id)
     if query.strip():
         pattern = _like(query)
@@ -170,20 +167,15 @@ def search_users(query: str, page: int, *, actor: User) -> Page[User]:
 
 
 def get_user(user_id: int, *, actor: User) -> User:
-    _require_admin(actor)
-    user = db.session.scalar(select(User).options(joinedload(User.organisation)).where(User.id == user_id))
-    if user is None:
-        raise NotFound()
-    return user
+    """Anyone's account, with its organisation (the user page shows it); a deleted account is NotFound."""
+    require_admin(actor)
+    return get_member(user_id, MemberAction.VIEW, actor=actor, options=[joinedload(User.organisation)])
 
 
 def change_role(user: User, role: Role, *, actor: User) -> User:
     """Make someone a learner, manager or admin; never oneself (so the last admin cannot lock everyone out)."""
-    _require_admin(actor)
-    if user.id == actor.id:
-        raise Conflict("You cannot change your own role. Ask another administrator.")
-    if user.anonymised_at is not None:
-        raise Conflict("This account has been deleted.")
+    require_admin(actor)
+    check_may_act_on(actor, user, MemberAction.SET_ROLE)
     old = user.role
     if old == role:
         return user
@@ -196,13 +188,14 @@ def change_role(user: User, role: Role, *, actor: User) -> User:
 
 def set_active(user: User, active: bool, *, actor: User) -> User:
     """Deactivate an account (their sessions end at once; records stay) or reactivate it."""
-    _require_admin(actor)
+    require_admin(actor)
     return set_account_active(user, active, actor=actor, event="user")
 
 
 def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:
     """Move someone to another organisation (or to none); they leave the old organisation's groups."""
-    _require_admin(actor)
+    require_admin(actor)
+    check_may_act_on(actor, user, MemberAction.MOVE)
     target = get_organisation(organisation_id, actor=actor) if organisation_id else None
     old_id = user.organisation_id
     new_id = target.id if target else None
@@ -226,13 +219,13 @@ def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:
 
 def list_courses(*, actor: User) -> list[Course]:
     """Every course with its versions (two queries)."""
-    _require_admin(actor)
+    require_admin(actor)
     return list(db.session.scalars(select(Course).options(selectinload(Course.versions)).order_by(Course.slug)))
 
 
 def set_published(course_id: int, published: bool, *, actor: User) -> Course:
     """Publish a course (learners can find and start it) or unpublish it."""
-    _require_admin(actor)
+    require_admin(actor)
     course = db.session.get(Course, course_id)
     if course is None:
         raise NotFound()
@@ -272,7 +265,7 @@ def _london_midnight(day: date) -> datetime:
 
 def list_audit_events(filters: AuditFilter, page: int, *, actor: User) -> Page[AuditRow]:
     """Audit events matching the filters, newest first, a page at a time, in one query."""
-    _require_admin(actor)
+    require_admin(actor)
     who, whom = aliased(User), aliased(User)
     statement = (
         select(AuditEvent, who.email, whom.email, Organisation.name)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from elearn import access
 from elearn.admin import service
 from elearn.admin.forms import (
     AuditFilterForm,
@@ -18,15 +19,14 @@ from elearn.admin.forms import (
 from elearn.errors import InvalidInput
 from elearn.forms import ButtonForm, require_button
 from elearn.models import Organisation, Role
-from elearn.security import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 
 @bp.before_request
-@role_required(Role.ADMIN)
-def admins_only() -> None:
+def admins_only() -> ResponseReturnValue | None:
     """Every route here, including any added later: anonymous → login, anyone but an admin → 403."""
+    return access.enter_area(access.Area.ADMIN)
 
 
 def _page_number() -> int:

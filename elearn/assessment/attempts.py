@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from elearn.access import get_own
 from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.assessment.service import ATTEMPT_WINDOW, FINAL, AttemptAlreadySubmitted, load_drawn
 from elearn.db import now_utc
@@ -85,7 +86,7 @@ class AssessmentOverview:
 
 def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
     """The assessment page for the actor: whether it is open, the attempt to resume, and past attempts."""
-    enrolment = learning.find_current_enrolment(actor, course)
+    enrolment = learning.find_current_enrolment(course, actor=actor)
     version = enrolment.version if enrolment else learning.latest_version(course)
     attempts = list_attempts(enrolment) if enrolment else []
     open_attempt = next((a for a in attempts if a.submitted_at is None), None)
@@ -111,12 +112,8 @@ def _daily_allowance(version: CourseVersion, attempts: Sequence[Attempt]) -> tup
 
 def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
     """One of the actor's attempts, or NotFound; with its version and course, which its pages show."""
-    attempt = db.session.get(Attempt, attempt_id, options=[
+    return get_own(Attempt, attempt_id, actor=actor, missing="There is no such attempt.", options=[
         joinedload(Attempt.version), joinedload(Attempt.enrolment).joinedload(Enrolment.course)])
-    if attempt is None or attempt.user_id != actor.id:
-        # 404, not 403: do not confirm that another learner's attempt exists
-        raise NotFound("There is no such attempt.")
-    return attempt
 
 
 def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from elearn.access import require_own
 from elearn.assessment.service import load_drawn
-from elearn.errors import Conflict, NotFound
+from elearn.errors import Conflict
 from elearn.models import Attempt, AttemptQuestion, ReviewPolicy, User
 
 
@@ -58,8 +59,7 @@ class Review:
 
 def get_review(attempt: Attempt, *, actor: User) -> Review:
     """The result of a submitted attempt; correct answers hidden after a fail when the course says so."""
-    if attempt.user_id != actor.id:
-        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
     if attempt.submitted_at is None or attempt.score_percent is None:
         raise AttemptStillOpen(attempt.id)
     version = attempt.version

@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from elearn.access import require_own
 from elearn.assessment import marking
 from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.audit import record_event
 from elearn.certificates.service import issue_certificate
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from elearn.errors import Conflict, InvalidInput, NotAllowed
 from elearn.extensions import db
 from elearn.models import (
     Attempt,
@@ -73,8 +74,7 @@ def load_drawn(attempt: Attempt) -> dict[int, AttemptQuestion]:
 
 def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | None = None) -> Attempt:
     """Start a fresh draw once every lesson is done; an open attempt is returned instead of a second one."""
-    if enrolment.user_id != actor.id:
-        raise NotFound("You are not enrolled on this course.")
+    require_own(enrolment, actor=actor, missing="You are not enrolled on this course.")
     if enrolment.lessons_completed_at is None:
         raise NotAllowed("The assessment opens when you have completed every lesson of the course.")
     open_attempt = _find_open_attempt(enrolment)
@@ -200,8 +200,7 @@ def save_answers(attempt: Attempt, sheet: Mapping[int, Sequence[int]], *, actor:
             than one option for a question whose kind selects one. Nothing is saved.
         AttemptAlreadySubmitted: the attempt has a result; answers can no longer change.
     """
-    if attempt.user_id != actor.id:
-        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
     drawn = load_drawn(attempt)
     chosen = {position: _option_ids(drawn.get(position), numbers) for position, numbers in sheet.items()}
     _lock_open(attempt)
@@ -253,8 +252,7 @@ def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
     submissions the database lets exactly one claim the attempt; the other gets
     AttemptAlreadySubmitted and nothing changes.
     """
-    if attempt.user_id != actor.id:
-        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
     now = now_utc()
     claimed = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))

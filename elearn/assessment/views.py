@@ -43,7 +43,7 @@ def overview(slug: str) -> ResponseReturnValue:
 @login_required
 def start(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    enrolment = learning.get_enrolment(learning.get_published_course(slug), actor=current_user)
     attempt = service.start_attempt(enrolment, actor=current_user)
     if request.form.get("layout") == "all":
         return redirect(url_for("assessment.all_questions", attempt_id=attempt.id))

@@ -12,10 +12,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import record_event
 from elearn.auth.passwords import password_problem
 from elearn.db import now_utc
-from elearn.errors import Conflict, ElearnError, InvalidInput
+from elearn.errors import ElearnError, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
@@ -92,13 +93,11 @@ def set_account_active(user: User, active: bool, *, actor: User, event: str,
                        organisation_id: int | None = None) -> User:
     """Deactivate an account (it can no longer sign in and its sessions end at once; records stay) or reactivate it.
 
-    The rules every caller shares; who may do it to whom is the caller's check. `event` names the
-    audit action's prefix ("user" for admins, "member" for managers).
+    One function for admins and managers. Who may do it to whom is elearn/access.py's SET_ACTIVE rule: never
+    to oneself, a manager only to a learner of their organisation, and a deleted account is no one's to
+    reactivate (404). `event` names the audit action's prefix ("user" for admins, "member" for managers).
     """
-    if user.id == actor.id:
-        raise Conflict("You cannot deactivate your own account.")
-    if active and user.anonymised_at is not None:
-        raise Conflict("This account has been deleted and cannot be reactivated.")
+    check_may_act_on(actor, user, MemberAction.SET_ACTIVE)
     if user.is_active_account == active:
         return user  # a double click, or two people doing the same
     user.is_active_account = active

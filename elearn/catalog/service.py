@@ -67,7 +67,7 @@ class CourseOverview:
 def get_course_overview(slug: str, actor: User | None) -> CourseOverview:
     """Everything the course page shows; NotFound for an unknown or unpublished slug."""
     course = learning.get_published_course(slug)
-    enrolment = learning.find_current_enrolment(actor, course) if actor is not None else None
+    enrolment = learning.find_current_enrolment(course, actor=actor) if actor is not None else None
     version = enrolment.version if enrolment else learning.latest_version(course)
     progress = learning.progress_for(enrolment, version)
     lessons = [(lesson.position, lesson.title, lesson.minutes) for lesson in version.lessons]

@@ -10,39 +10,22 @@ import logging
 
 from sqlalchemy import select
 
+from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import record_event
 from elearn.db import now_utc
-from elearn.errors import InvalidInput, NotFound
+from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.models import Certificate, Role, User
+from elearn.models import Certificate, User
 from elearn.text_rules import clean_person_name
 
 log = logging.getLogger(__name__)
 
-def get_learner_for_name_change(user_id: int, *, actor: User) -> User:
-    """The actor, a learner of the manager's own organisation, or (for an admin) anyone; else NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None or not _may_rename(actor, user):
-        raise NotFound("There is no learner at this address.")
-    return user
-
-
-def _may_rename(actor: User, user: User) -> bool:
-    if actor.id == user.id or actor.role == Role.ADMIN:
-        return True
-    return (
-        actor.role == Role.MANAGER
-        and actor.organisation_id is not None
-        and user.organisation_id == actor.organisation_id
-        and user.role == Role.LEARNER
-    )
-
 
 def correct_name(user: User, new_name: str, *, actor: User) -> list[Certificate]:
     """Correct a learner's name (the name rule applies) and re-issue their unrevoked certificates under the same
-    codes; audited."""
-    if not _may_rename(actor, user):
-        raise NotFound("There is no learner at this address.")
+    codes; audited. Who may rename whom is elearn/access.py's RENAME rule (themselves, their manager if they are a
+    learner, an admin)."""
+    check_may_act_on(actor, user, MemberAction.RENAME)
     name = clean_person_name(new_name)
     if name == user.display_name:
         raise InvalidInput("display_name", "This is already the name on the account.")

@@ -11,7 +11,9 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
+from elearn.access import MemberAction, check_may_act_on, require_admin
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
 from elearn.certificates.filenames import certificate_filenames
@@ -21,10 +23,12 @@ from elearn.db import now_utc
 from elearn.downloads import Download, audited
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
-from elearn.models import Attempt, Certificate, Enrolment, Role, User
+from elearn.models import Attempt, Certificate, Enrolment, User
 from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX, clean_text
 
 log = logging.getLogger(__name__)
+
+NO_CERTIFICATE = "There is no certificate at this address."
 
 
 def find_certificate_for_attempt(attempt: Attempt) -> Certificate | None:
@@ -192,24 +196,13 @@ def list_refreshers_due(actor: User) -> dict[int, RefresherOffer]:
 # --- access and download ------------------------------------------------------------------
 
 
-def can_download(actor: User, certificate: Certificate) -> bool:
-    """The learner, a manager of the learner's organisation, or an admin."""
-    if actor.role == Role.ADMIN or certificate.user_id == actor.id:
-        return True
-    learner = certificate.user
-    return (
-        actor.role == Role.MANAGER
-        and actor.organisation_id is not None
-        and learner is not None
-        and learner.organisation_id == actor.organisation_id
-    )
-
-
 def get_certificate(certificate_id: int, *, actor: User) -> Certificate:
-    """A certificate the actor may see, or NotFound (never 403: a 403 would confirm it exists)."""
+    """A certificate whose learner the actor may see (elearn/access.py's VIEW: themselves, their manager, an admin),
+    or NotFound (never 403: a 403 would confirm it exists)."""
     certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None or not can_download(actor, certificate):
-        raise NotFound("There is no certificate at this address.")
+    if certificate is None or certificate.user is None:
+        raise NotFound(NO_CERTIFICATE)
+    check_may_act_on(actor, certificate.user, MemberAction.VIEW, missing=NO_CERTIFICATE)
     return certificate
 
 
@@ -307,11 +300,19 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
 
 # --- administration ---------------------------------------------------------------------------
 
+def get_certificate_to_revoke(certificate_id: int, *, actor: User) -> Certificate:
+    """Any certificate, for an admin (403 for anyone else): a certificate outlives its learner's account, and so
+    does the duty to withdraw it, even once the account is deleted."""
+    require_admin(actor)
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound(NO_CERTIFICATE)
+    return certificate
+
+
 def revoke_certificate(certificate_id: int, reason: str, *, actor: User) -> Certificate:
     """Withdraw a certificate (admins only) with a stated reason; verification then says revoked; audited."""
-    if actor.role != Role.ADMIN:
-        raise NotFound("There is no certificate at this address.")
-    certificate = get_certificate(certificate_id, actor=actor)
+    certificate = get_certificate_to_revoke(certificate_id, actor=actor)
     # One line, as the audit log and the admin list show it.
     reason = clean_text(reason, field="reason", max_length=REVOKE_REASON_MAX,
                         required="Give the reason for revoking this certificate.")
@@ -332,9 +333,9 @@ ADMIN_PAGE_SIZE = 50
 
 def list_certificates(query: str, *, actor: User) -> list[CertificateEntry]:
     """Admin search: an exact code (any format) or part of a learner's name; newest first, one page."""
-    if actor.role != Role.ADMIN:
-        raise NotFound()
-    statement = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(ADMIN_PAGE_SIZE)
+    require_admin(actor)
+    statement = (select(Certificate).options(joinedload(Certificate.user))  # the page asks whether the account is deleted
+                 .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(ADMIN_PAGE_SIZE))
     query = " ".join((query or "").split())[:PERSON_NAME_MAX]
     if query:
         code = normalise_code(query)

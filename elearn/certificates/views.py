@@ -9,15 +9,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from elearn import downloads
+from elearn import access, downloads
 from elearn.certificates import names, service
 from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
 from elearn.learning import service as learning
-from elearn.models import Role
-from elearn.security import role_required
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 public_bp = Blueprint("certificates_public", __name__, template_folder="templates")
@@ -60,12 +58,12 @@ def correct_own_name() -> ResponseReturnValue:
 @login_required
 def start_refresher(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = learning.start_refresher(current_user, learning.get_published_course(slug))
+    enrolment = learning.start_refresher(learning.get_published_course(slug), actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=learning.resume_lesson(enrolment).position))
 
 
 @bp.get("/admin/certificates")
-@role_required(Role.ADMIN)
+@access.area_required(access.Area.ADMIN)
 def admin_list() -> ResponseReturnValue:
     form = SearchForm(request.args)
     query = form.q.data if form.validate() else ""
@@ -74,9 +72,9 @@ def admin_list() -> ResponseReturnValue:
 
 
 @bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@access.area_required(access.Area.ADMIN)
 def revoke(certificate_id: int) -> ResponseReturnValue:
-    certificate = service.get_certificate(certificate_id, actor=current_user)
+    certificate = service.get_certificate_to_revoke(certificate_id, actor=current_user)
     form = RevokeForm()
     if form.validate_on_submit():
         try:

@@ -13,15 +13,15 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.manage.owned import get_owned
 from elearn.models import Assignment, AssignmentSource, GroupMembership, Organisation, User
-from elearn.people.service import MAX_DUE_DAYS, get_group, get_member
+from elearn.people.service import MAX_DUE_DAYS, get_group
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
     due = check_due_on(due_on)
     members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
     if user_id is not None:
-        source, target = AssignmentSource.MANUAL, f"user:{get_member(org, user_id).id}"
+        member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
+        source, target = AssignmentSource.MANUAL, f"user:{member.id}"
         members = members.where(User.id == user_id)
     elif group_id is not None:
         group = get_group(org, group_id)
@@ -85,7 +86,7 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
 
 
 def get_assignment(org: Organisation, assignment_id: int) -> Assignment:
-    return get_owned(Assignment, org, assignment_id,
+    return get_owned(Assignment, assignment_id, organisation=org,
                      missing="There is no assignment with this address in your organisation.")
 
 

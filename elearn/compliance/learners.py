@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
 from elearn.clock import london_today
@@ -123,9 +124,11 @@ def learner_record(user: User) -> LearnerRecord:
     )
 
 
-def get_member_attempt(org: Organisation, user_id: int, attempt_id: int) -> Attempt:
-    """An attempt of a member of this organisation, or NotFound (another organisation's id included)."""
+def get_member_attempt(org: Organisation, user_id: int, attempt_id: int, *, actor: User) -> Attempt:
+    """An attempt of a member of this organisation whom the actor may see, or NotFound (another organisation's id,
+    or another member's attempt under this member's address, included)."""
+    member = get_member(user_id, MemberAction.VIEW, actor=actor, organisation=org)
     attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.version), joinedload(Attempt.user)])
-    if attempt is None or attempt.user_id != user_id or attempt.user.organisation_id != org.id:
+    if attempt is None or attempt.user_id != member.id:
         raise NotFound("There is no attempt with this address in your organisation.")
     return attempt

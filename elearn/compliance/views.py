@@ -13,6 +13,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from elearn import downloads
+from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.compliance import assignments, exports, learners, matrix_args, reports
 from elearn.compliance.compliance import LABELS
@@ -54,7 +55,7 @@ def matrix() -> ResponseReturnValue:
 
 @bp.get("/people/<int:user_id>")
 def learner(user_id: int) -> ResponseReturnValue:
-    member = people.get_member(managed_organisation(), user_id)
+    member = get_member(user_id, MemberAction.VIEW, actor=current_user, organisation=managed_organisation())
     assign_form = AssignOneForm()
     assign_form.course_id.choices = _course_choices()
     return render_template("compliance/learner.html", record=learners.learner_record(member), assign_form=assign_form,
@@ -63,7 +64,7 @@ def learner(user_id: int) -> ResponseReturnValue:
 
 @bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
 def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
-    attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id)
+    attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id, actor=current_user)
     return render_template("compliance/attempt.html", attempt=attempt, member=attempt.user)
 
 
@@ -72,7 +73,7 @@ def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/assign")
 def assign_learner(user_id: int) -> ResponseReturnValue:
-    member = people.get_member(managed_organisation(), user_id)
+    member = get_member(user_id, MemberAction.MANAGE, actor=current_user, organisation=managed_organisation())
     form = AssignOneForm()
     if not form.validate_on_submit():
         abort(400, "Choose a course and a due date.")

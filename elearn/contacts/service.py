@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from elearn.access import get_owned
 from elearn.audit import record_event
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage.owned import get_owned
 from elearn.models import ContactRole, Organisation, SafeguardingContact, User
 from elearn.text_rules import CONTACT_NAME_MAX, CONTACT_NOTES_MAX, PHONE_MAX, clean_email, clean_text
 
@@ -89,7 +89,7 @@ def contacts_for(user: User | None) -> list[SafeguardingContact]:
 
 def get_contact(org: Organisation, contact_id: int) -> SafeguardingContact:
     """A contact of this organisation, or NotFound (another organisation's id included)."""
-    return get_owned(SafeguardingContact, org, contact_id,
+    return get_owned(SafeguardingContact, contact_id, organisation=org,
                      missing="There is no contact with this address in your organisation.")
 
 

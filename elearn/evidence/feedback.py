@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Float, cast, func, select
 
+from elearn.access import require_admin
 from elearn.catalog.service import course_titles
 from elearn.errors import NotFound
 from elearn.extensions import db
@@ -32,14 +33,9 @@ class FeedbackPage:
     pages: int
 
 
-def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise NotFound()
-
-
 def list_summaries(*, actor: User) -> list[FeedbackSummary]:
     """Every published course with its evaluations' count and averages (two queries)."""
-    _require_admin(actor)
+    require_admin(actor)
     rows = db.session.execute(
         select(CourseEvaluation.course_id, func.count(), func.avg(cast(CourseEvaluation.relevance, Float)),
                func.avg(cast(CourseEvaluation.clarity, Float)),

@@ -16,6 +16,7 @@ from fractions import Fraction
 from sqlalchemy import Float, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.access import require_own
 from elearn.assessment.service import (
     FINAL,
     PRECHECK,
@@ -105,9 +106,7 @@ class LearnerGain:
 
 
 def _own(enrolment: Enrolment, actor: User) -> None:
-    if enrolment.user_id != actor.id:
-        # 404, not 403: do not confirm that another learner's enrolment exists
-        raise NotFound("You are not enrolled on this course.")
+    require_own(enrolment, actor=actor, missing="You are not enrolled on this course.")
 
 
 def find_precheck(enrolment: Enrolment) -> Attempt | None:
@@ -117,13 +116,13 @@ def find_precheck(enrolment: Enrolment) -> Attempt | None:
 
 def get_status(course: Course, *, actor: User) -> EvidenceStatus:
     """The actor's knowledge check, ratings and evaluation on their current enrolment; NotFound when not enrolled."""
-    enrolment = learning.get_enrolment(actor, course)
+    enrolment = learning.get_enrolment(course, actor=actor)
     return _status(enrolment)
 
 
 def find_status(course: Course, *, actor: User) -> EvidenceStatus | None:
     """As get_status, or None when the actor is not enrolled (for the nudge on the course page)."""
-    enrolment = learning.find_current_enrolment(actor, course)
+    enrolment = learning.find_current_enrolment(course, actor=actor)
     return _status(enrolment) if enrolment is not None else None
 
 
@@ -143,8 +142,7 @@ def _status(enrolment: Enrolment) -> EvidenceStatus:
 
 def get_learner_gain(attempt: Attempt, *, actor: User) -> LearnerGain | None:
     """For a submitted final attempt's result page: the knowledge check against the first attempt; None without one."""
-    if attempt.user_id != actor.id:
-        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
     if attempt.kind != FINAL or attempt.submitted_at is None:
         return None
     rows = db.session.execute(

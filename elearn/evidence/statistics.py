@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from elearn.access import require_admin
 from elearn.assessment.service import FINAL
 from elearn.errors import NotFound
 from elearn.evidence import tallies
@@ -119,14 +120,9 @@ class VersionStatistics:
         return sum(1 for q in self.questions if q.flags)
 
 
-def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise NotFound()  # the route is admin-only; say nothing more to anyone else
-
-
 def list_versions(*, actor: User) -> list[VersionSummary]:
     """Every course version, newest first per course, with its number of submitted final attempts (two queries)."""
-    _require_admin(actor)
+    require_admin(actor)
     counts = dict(db.session.execute(
         select(Attempt.version_id, func.count()).where(Attempt.kind == FINAL, Attempt.submitted_at.is_not(None))
         .group_by(Attempt.version_id)
@@ -138,7 +134,7 @@ def list_versions(*, actor: User) -> list[VersionSummary]:
 
 
 def get_version(version_id: int, *, actor: User) -> CourseVersion:
-    _require_admin(actor)
+    require_admin(actor)
     version = db.session.get(CourseVersion, version_id)
     if version is None:
         raise NotFound("There is no such course version.")
@@ -152,7 +148,7 @@ def version_statistics(version: CourseVersion, *, actor: User) -> VersionStatist
     attempts only, and nothing at all when there are none), then reads the running sums: the same
     handful of queries at any number of attempts.
     """
-    _require_admin(actor)
+    require_admin(actor)
     version_id = version.id  # counting commits, which expires `version`; do not reload it for the id
     if tallies.count_new_attempts(version_id):
         db.session.refresh(version)  # the page shows the version: load it here, not from the template

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn import downloads
+from elearn.access import Area, enter_area
 from elearn.errors import InvalidInput
 from elearn.evidence import feedback, forms, gain, service, statistics
 from elearn.extensions import db
@@ -15,8 +16,6 @@ from elearn.forms import ButtonForm, require_button
 from elearn.learning import service as learning
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
-from elearn.models import Role
-from elearn.security import role_required
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 manage_bp = Blueprint("evidence_manage", __name__, url_prefix="/manage/learning-gain", template_folder="templates")
@@ -38,7 +37,7 @@ def before(slug: str) -> ResponseReturnValue:
 @login_required
 def start_precheck(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    enrolment = learning.get_enrolment(learning.get_published_course(slug), actor=current_user)
     attempt = service.start_precheck(enrolment, actor=current_user)
     return redirect(url_for("assessment.resume", attempt_id=attempt.id))
 
@@ -48,7 +47,7 @@ def start_precheck(slug: str) -> ResponseReturnValue:
 def confidence(slug: str, stage: str) -> ResponseReturnValue:
     if stage not in service.STAGES:
         abort(404)
-    enrolment = learning.get_enrolment(current_user, learning.get_published_course(slug))
+    enrolment = learning.get_enrolment(learning.get_published_course(slug), actor=current_user)
     outcomes = service.list_outcome_confidence(enrolment, actor=current_user)
     form, error = ButtonForm(), None
     if form.validate_on_submit():
@@ -115,9 +114,9 @@ def gain_course_csv(course_id: int) -> ResponseReturnValue:
 
 
 @admin_bp.before_request
-@role_required(Role.ADMIN)
-def admins_only() -> None:
+def admins_only() -> ResponseReturnValue | None:
     """Every route here: anonymous → login, anyone but an admin → 403."""
+    return enter_area(Area.ADMIN)
 
 
 @admin_bp.get("/question-statistics")

@@ -1,4 +1,8 @@
-"""Enrolment, lesson progress and the resume point, per learner and per course version."""
+"""Enrolment, lesson progress and the resume point, per learner and per course version.
+
+Every function that acts for a person takes them as `actor` (as the assessment's do) and touches only the
+actor's own enrolments: another person's is NotFound (elearn/access.py's require_own).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from elearn.access import require_own
 from elearn.certificates.service import is_refresher_due
 from elearn.clock import london_today
 from elearn.db import now_utc
@@ -18,6 +23,8 @@ from elearn.extensions import db
 from elearn.models import Certificate, Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
 
 log = logging.getLogger(__name__)
+
+NOT_ENROLLED = "You are not enrolled on this course."
 
 
 class LearningStatus(StrEnum):
@@ -76,12 +83,12 @@ def latest_version(course: Course) -> CourseVersion:
     return version
 
 
-def find_current_enrolment(user: User, course: Course) -> Enrolment | None:
-    """The learner's latest enrolment (cycle) on a course, if any, with its course version (which its pages show)."""
+def find_current_enrolment(course: Course, *, actor: User) -> Enrolment | None:
+    """The actor's latest enrolment (cycle) on a course, if any, with its course version (which its pages show)."""
     return db.session.scalar(
         select(Enrolment)
         .options(joinedload(Enrolment.version))
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+        .where(Enrolment.user_id == actor.id, Enrolment.course_id == course.id)
         .order_by(Enrolment.cycle.desc())
         .limit(1)
     )
@@ -113,31 +120,31 @@ def progress_for(enrolment: Enrolment | None, version: CourseVersion) -> Progres
     return Progress(enrolment, done, total)
 
 
-def enrol(user: User, course: Course) -> Enrolment:
+def enrol(course: Course, *, actor: User) -> Enrolment:
     """Start a course on its newest version; starting twice returns the same enrolment."""
-    existing = find_current_enrolment(user, course)
+    existing = find_current_enrolment(course, actor=actor)
     if existing is not None:
         return existing
-    enrolment = _open_cycle(user, course, cycle=1)
-    log.info("user %s enrolled on course %s (course version id %s)", user.id, course.id, enrolment.version_id)
+    enrolment = _open_cycle(actor, course, cycle=1)
+    log.info("user %s enrolled on course %s (course version id %s)", actor.id, course.id, enrolment.version_id)
     return enrolment
 
 
-def start_refresher(user: User, course: Course) -> Enrolment:
+def start_refresher(course: Course, *, actor: User) -> Enrolment:
     """Start a new cycle on the newest version once the last pass's certificate ends within 30 days or has ended.
 
     Otherwise (not passed yet, certificate still good, refresher already started) return the
     current enrolment: a double click cannot make two cycles (unique user, course, cycle).
     """
-    current = _required(find_current_enrolment(user, course))
+    current = _required(find_current_enrolment(course, actor=actor))
     newest = db.session.scalar(
         select(Certificate).where(Certificate.enrolment_id == current.id)
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
     )
     if current.passed_at is None or newest is None or not is_refresher_due(newest, london_today()):
         return current
-    refresher = _open_cycle(user, course, cycle=current.cycle + 1)
-    log.info("user %s started refresher cycle %s on course %s", user.id, refresher.cycle, course.id)
+    refresher = _open_cycle(actor, course, cycle=current.cycle + 1)
+    log.info("user %s started refresher cycle %s on course %s", actor.id, refresher.cycle, course.id)
     return refresher
 
 
@@ -152,19 +159,19 @@ def _open_cycle(user: User, course: Course, *, cycle: int) -> Enrolment:
         db.session.commit()
     except IntegrityError:  # unique (user, course, cycle): the other request created it first
         db.session.rollback()
-        return _required(find_current_enrolment(user, course))
+        return _required(find_current_enrolment(course, actor=user))
     return enrolment
 
 
 def _required(enrolment: Enrolment | None) -> Enrolment:
     if enrolment is None:
-        raise NotFound("You are not enrolled on this course.")
+        raise NotFound(NOT_ENROLLED)
     return enrolment
 
 
-def get_enrolment(user: User, course: Course) -> Enrolment:
-    """The learner's current enrolment, or NotFound if they have not started the course."""
-    return _required(find_current_enrolment(user, course))
+def get_enrolment(course: Course, *, actor: User) -> Enrolment:
+    """The actor's current enrolment, or NotFound if they have not started the course."""
+    return _required(find_current_enrolment(course, actor=actor))
 
 
 def get_lesson(enrolment: Enrolment, position: int) -> Lesson:
@@ -185,16 +192,19 @@ def completed_lesson_ids(enrolment: Enrolment) -> set[int]:
     return set(db.session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id)))
 
 
-def open_lesson(enrolment: Enrolment, lesson: Lesson) -> None:
-    """Remember the lesson the learner is reading, so they resume there."""
+def open_lesson(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> None:
+    """Remember the lesson the actor is reading in their own enrolment, so they resume there."""
+    require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
     if enrolment.current_lesson_id != lesson.id:
         enrolment.current_lesson_id = lesson.id
         enrolment.last_active_at = now_utc()
         db.session.commit()
 
 
-def record_lesson_complete(enrolment: Enrolment, lesson: Lesson) -> Lesson | None:
-    """Mark a lesson complete (once, however often it is clicked); return the next lesson, if any."""
+def record_lesson_complete(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> Lesson | None:
+    """Mark a lesson of the actor's own enrolment complete (once, however often it is clicked); return the next
+    lesson, if any."""
+    require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
     if lesson.version_id != enrolment.version_id:
         raise NotFound("There is no such lesson in this course.")
     if lesson.id not in completed_lesson_ids(enrolment):
@@ -230,11 +240,11 @@ class DashboardEntry:
     resume_position: int | None
 
 
-def list_my_learning(user: User) -> list[DashboardEntry]:
-    """The learner's courses, most recently active first; a fixed number of queries."""
+def list_my_learning(*, actor: User) -> list[DashboardEntry]:
+    """The actor's courses, most recently active first; a fixed number of queries."""
     enrolments = list(
         db.session.scalars(
-            select(Enrolment).where(Enrolment.user_id == user.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
+            select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
         )
     )
     latest: dict[int, Enrolment] = {}

@@ -20,7 +20,7 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 def dashboard() -> ResponseReturnValue:
     from elearn.compliance.learners import list_assigned_courses
 
-    return render_template("learning/dashboard.html", entries=service.list_my_learning(current_user),
+    return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
                            assignments=list_assigned_courses(current_user),
                            refresher_offers=certificates.list_refreshers_due(current_user))
 
@@ -29,14 +29,14 @@ def dashboard() -> ResponseReturnValue:
 @login_required
 def start(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = service.enrol(current_user, service.get_published_course(slug))
+    enrolment = service.enrol(service.get_published_course(slug), actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
 
 @bp.get("/courses/<slug>/continue")
 @login_required
 def resume(slug: str) -> ResponseReturnValue:
-    enrolment = service.get_enrolment(current_user, service.get_published_course(slug))
+    enrolment = service.get_enrolment(service.get_published_course(slug), actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
 
@@ -44,7 +44,7 @@ def resume(slug: str) -> ResponseReturnValue:
 @login_required
 def lesson(slug: str, position: int) -> ResponseReturnValue:
     course = service.get_published_course(slug)
-    enrolment = service.get_enrolment(current_user, course)
+    enrolment = service.get_enrolment(course, actor=current_user)
     current = service.get_lesson(enrolment, position)
     lessons = service.list_lessons(enrolment)
     page = render_template(
@@ -58,7 +58,7 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
         contact_role_labels=ROLE_LABELS,
     )
     # The resume point is recorded once the page is composed: its commit expires every row the page reads.
-    service.open_lesson(enrolment, current)
+    service.open_lesson(enrolment, current, actor=current_user)
     return page
 
 
@@ -66,8 +66,8 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
 @login_required
 def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
     require_button()
-    enrolment = service.get_enrolment(current_user, service.get_published_course(slug))
-    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, position))
+    enrolment = service.get_enrolment(service.get_published_course(slug), actor=current_user)
+    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, position), actor=current_user)
     if following is not None:
         return redirect(url_for("learning.lesson", slug=slug, position=following.position))
     return redirect(url_for("catalog.course", slug=slug, _anchor="next-step"))

@@ -1,24 +1,25 @@
-"""Who may open the manager pages, and which organisation they are managing.
+"""The manager area's guard: who may open the manager pages (elearn/access.py's rule), and which organisation
+they are managing.
 
-One rule for every blueprint under /manage: each one calls guard(bp), and tests/manage/test_access.py
-walks app.url_map to prove that every /manage route belongs to a guarded blueprint. Managers and
-admins only (403 for learners). A manager works on their own organisation; an admin chooses one
-with ?org=<id>, which every link on those pages then keeps. Another organisation's id is a 404
-(find_managed_organisation).
+Every blueprint under /manage calls guard(bp), and tests/manage/test_access.py walks app.url_map to prove that
+every /manage route belongs to a guarded blueprint. Managers and admins only (the area is no secret: 403 for
+learners). A manager works on their own organisation; an admin chooses one with ?org=<id>, which every link on
+those pages then keeps. An organisation the actor does not manage is a 404 (find_managed_organisation).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from elearn.errors import NotAllowed, NotFound
+from elearn.access import Area, enter_area, is_admin, is_manager_of, require_admin, require_area
+from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.models import Organisation, Role, User
+from elearn.models import Organisation, User
 
 # The names of the blueprints guard() has been applied to: the access test checks every /manage route against it.
 GUARDED: set[str] = set()
@@ -39,12 +40,11 @@ def guard(blueprint: Blueprint) -> None:
 def require_manager() -> ResponseReturnValue | None:
     """Managers and admins only; then find the organisation being managed, into g.manage_org (an admin who has
     not chosen one gets the organisation chooser instead of the page)."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
-        abort(403)
+    refused = enter_area(Area.MANAGE)
+    if refused is not None:
+        return refused
     g.manage_org = find_managed_organisation(request.args.get("org", type=int), actor=current_user)
-    g.manage_org_param = g.manage_org.id if g.manage_org is not None and current_user.is_admin else None
+    g.manage_org_param = g.manage_org.id if g.manage_org is not None and is_admin(current_user) else None
     if g.manage_org is None:
         if request.endpoint != HOME:
             return redirect(url_for(HOME))
@@ -67,24 +67,20 @@ def managed_organisation() -> Organisation:
 
 
 def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisation | None:
-    """The organisation the actor manages: a manager's own (another id is NotFound); for an admin the one
+    """The organisation the actor manages: a manager's own (any other id is NotFound); for an admin the one
     asked for, or None when an admin has not chosen one yet."""
-    if actor.role == Role.ADMIN:
-        if org_id is None:
+    require_area(actor, Area.MANAGE)
+    if org_id is None:
+        if is_admin(actor):
             return None
-        org = db.session.get(Organisation, org_id)
-        if org is None:
-            raise NotFound("There is no organisation at this address.")
-        return org
-    if actor.role != Role.MANAGER:
-        raise NotAllowed("Only managers can manage an organisation.")
-    if actor.organisation_id is None or (org_id is not None and org_id != actor.organisation_id):
+        org_id = actor.organisation_id
+    org = db.session.get(Organisation, org_id) if org_id is not None else None
+    if org is None or not is_manager_of(actor, org.id):
         raise NotFound("There is no organisation at this address.")
-    return db.session.get_one(Organisation, actor.organisation_id)
+    return org
 
 
 def list_organisations(*, actor: User) -> list[Organisation]:
-    """Every organisation, for the admin's organisation switcher."""
-    if actor.role != Role.ADMIN:
-        raise NotFound()
+    """Every organisation, for the admin's organisation chooser (admins only: 403, as every admin-only check)."""
+    require_admin(actor)
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))

@@ -97,14 +97,6 @@ class User(UserMixin, Base):
         # The session names the user and the version of their credentials.
         return f"{self.id}:{self.session_version}"
 
-    @property
-    def is_manager(self) -> bool:
-        return self.role in (Role.MANAGER, Role.ADMIN)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
 
 class PasswordResetToken(Base):
     """A single-use, expiring password-reset token; only its hash is stored."""

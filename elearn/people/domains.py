@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from elearn.access import get_owned, require_admin
 from elearn.audit import record_event
-from elearn.errors import InvalidInput, NotAllowed
+from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.manage.owned import get_owned
-from elearn.models import Organisation, OrganisationDomain, Role, User
+from elearn.models import Organisation, OrganisationDomain, User
 
 
 def clean_domain(raw: str) -> str:
@@ -28,8 +28,7 @@ def list_domains(org: Organisation) -> list[OrganisationDomain]:
 
 def check_can_edit_domains(actor: User) -> None:
     """Admins only: a manager claiming a public domain (gmail.com) would capture every stranger who registers with it."""
-    if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an administrator can add or remove an email domain.")
+    require_admin(actor, "Only an administrator can add or remove an email domain.")
 
 
 def add_domain(org: Organisation, raw_domain: str, *, actor: User) -> OrganisationDomain:
@@ -48,7 +47,7 @@ def add_domain(org: Organisation, raw_domain: str, *, actor: User) -> Organisati
 
 def remove_domain(org: Organisation, domain_id: int, *, actor: User) -> None:
     """Release an email domain (admins only)."""
-    row = get_owned(OrganisationDomain, org, domain_id, missing="There is no such domain in this organisation.")
+    row = get_owned(OrganisationDomain, domain_id, organisation=org, missing="There is no such domain in this organisation.")
     check_can_edit_domains(actor)
     record_event("organisation.domain_removed", actor=actor, organisation_id=org.id, target=f"domain:{row.id}")
     db.session.delete(row)

@@ -16,13 +16,13 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from elearn.access import get_owned
 from elearn.audit import record_event
 from elearn.auth.service import check_new_password, find_user_by_email
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.manage.owned import get_owned
 from elearn.models import Group, Invitation, Organisation, Role, User
 from elearn.people.service import get_group, join_organisation
 from elearn.security import hash_password
@@ -124,7 +124,7 @@ def list_open_invitations(org: Organisation) -> list[Invitation]:
 
 def cancel_invitation(org: Organisation, invitation_id: int, *, actor: User) -> None:
     """Withdraw an invitation: its link stops working."""
-    invitation = get_owned(Invitation, org, invitation_id,
+    invitation = get_owned(Invitation, invitation_id, organisation=org,
                            missing="There is no invitation with this address in your organisation.")
     if invitation.accepted_at is None and invitation.cancelled_at is None:
         invitation.cancelled_at = now_utc()

@@ -1,7 +1,7 @@
 """The people of an organisation: members joining (by invitation or email domain) and leaving, groups, new-starter rules.
 
-Every reader and writer is scoped to one organisation the actor may manage; an id from another
-organisation is NotFound (404), never NotAllowed: a 403 would confirm that the record exists.
+Every reader and writer is scoped to one organisation the actor may manage; who may act on whom, and when
+the answer is 404 or 403, is elearn/access.py's rule.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import to_london
 from elearn.db import now_utc
-from elearn.errors import InvalidInput, NotAllowed
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
-from elearn.manage.owned import get_owned
 from elearn.models import (
     Assignment,
     AssignmentSource,
@@ -42,14 +42,9 @@ MAX_DUE_DAYS = 366 * 3  # a due date at most three years ahead: for assignments 
 # --- members -------------------------------------------------------------------------------
 
 
-def get_member(org: Organisation, user_id: int) -> User:
-    """A person of this organisation (leavers included), or NotFound."""
-    return get_owned(User, org, user_id, missing="There is no one with this address in your organisation.")
-
-
 def get_group(org: Organisation, group_id: int) -> Group:
     """A group of this organisation, or NotFound."""
-    return get_owned(Group, org, group_id, missing="There is no group with this address in your organisation.")
+    return get_owned(Group, group_id, organisation=org, missing="There is no group with this address in your organisation.")
 
 
 # --- people --------------------------------------------------------------------------------
@@ -105,15 +100,13 @@ def add_to_group(user: User, group: Group) -> None:
 
 def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) -> User:
     """Deactivate a leaver (they can no longer log in; records and certificates stay) or reactivate them."""
-    user = get_member(org, user_id)
-    if user.id != actor.id and actor.role != Role.ADMIN and user.role != Role.LEARNER:
-        raise NotAllowed("Only an administrator can deactivate a manager.")
+    user = get_member(user_id, MemberAction.SET_ACTIVE, actor=actor, organisation=org)
     return set_account_active(user, active, actor=actor, event="member", organisation_id=org.id)
 
 
 def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> User:
     """Replace a member's groups with these groups of the organisation."""
-    user = get_member(org, user_id)
+    user = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
     groups = [get_group(org, group_id) for group_id in dict.fromkeys(group_ids)]
     db.session.execute(delete(GroupMembership).where(
         GroupMembership.user_id == user.id,
@@ -128,9 +121,11 @@ def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, 
 
 
 def list_leavers(org: Organisation) -> list[User]:
-    """Deactivated members, by name: their records stay available."""
+    """Deactivated members, by name: their records stay available. A deleted account is no one's to open
+    (elearn/access.py), so it is not listed."""
     return list(db.session.scalars(select(User).where(
-        User.organisation_id == org.id, User.is_active_account.is_(False)).order_by(User.display_name, User.id)))
+        User.organisation_id == org.id, User.is_active_account.is_(False), User.anonymised_at.is_(None))
+        .order_by(User.display_name, User.id)))
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -211,7 +206,7 @@ def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *
 
 def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
     """Stop assigning a course to new members; assignments already made stay."""
-    rule = get_owned(NewStarterRule, org, rule_id, missing="There is no such rule in your organisation.")
+    rule = get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
     record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
     db.session.delete(rule)
     db.session.commit()

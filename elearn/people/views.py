@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.certificates import names
 from elearn.errors import InvalidInput
@@ -115,8 +116,8 @@ def reactivate(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/learners/<int:user_id>/name", methods=["GET", "POST"])
 def correct_learner_name(user_id: int) -> ResponseReturnValue:
-    """The name on a learner's certificates, corrected by their manager; the rule is certificates/names.py's."""
-    learner = names.get_learner_for_name_change(service.get_member(managed_organisation(), user_id).id, actor=current_user)
+    """The name on a learner's certificates, corrected by their manager (elearn/access.py's RENAME rule)."""
+    learner = get_member(user_id, MemberAction.RENAME, actor=current_user, organisation=managed_organisation())
     form = LearnerNameForm(data={"display_name": learner.display_name})
     if form.validate_on_submit():
         try:

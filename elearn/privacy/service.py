@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import erase_personal_details, record_event
 from elearn.db import now_utc
-from elearn.errors import InvalidInput, NotFound
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
@@ -72,10 +73,6 @@ def retention_months(user: User) -> int:
     return org.retention_months if org is not None else PLATFORM_RETENTION_MONTHS
 
 
-def is_anonymised(user: User) -> bool:
-    return user.anonymised_at is not None
-
-
 # --- export -------------------------------------------------------------------------------------
 
 
@@ -85,8 +82,7 @@ def _iso(value: Any) -> str | None:
 
 def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
     """Everything held about the learner, as JSON-ready data; never hashes, secrets or tokens. Audited."""
-    if actor.id != user.id or is_anonymised(user):
-        raise NotFound()  # only one's own data, through this route
+    check_may_act_on(actor, user, MemberAction.PERSONAL_DATA)  # only one's own data, and never a deleted account's
     data = {
         "exported_at": _iso(now_utc()),
         "account": _account(user),
@@ -245,8 +241,7 @@ def _audit_events(user: User) -> list[dict[str, Any]]:
 
 def delete_account(user: User, password: str, *, actor: User) -> None:
     """Delete one's own account after re-entering the password: personal data goes, certificates stay verifiable."""
-    if actor.id != user.id or is_anonymised(user):
-        raise NotFound()
+    check_may_act_on(actor, user, MemberAction.PERSONAL_DATA)
     if not verify_password(user.password_hash, password):
         raise InvalidInput("password", "Your password is not right.")
     names_kept = keeps_certificate_names(user)

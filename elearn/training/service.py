@@ -15,15 +15,14 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, normalise_code
 from elearn.clock import london_today, to_london
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning.service import get_published_course_by_id
-from elearn.manage.owned import get_owned
 from elearn.models import Certificate, ExternalTraining, Organisation, User
-from elearn.people.service import get_member
 from elearn.text_rules import TRAINING_NOTE_MAX, TRAINING_PROVIDER_MAX, TRAINING_TITLE_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,9 @@ class ExternalInput:
     note: str = ""
 
 
-def list_external(org: Organisation, user_id: int) -> list[ExternalTraining]:
+def list_external(org: Organisation, user_id: int, *, actor: User) -> list[ExternalTraining]:
     """A member's recorded and imported training, newest first."""
-    member = get_member(org, user_id)
+    member = get_member(user_id, MemberAction.VIEW, actor=actor, organisation=org)
     return list(db.session.scalars(select(ExternalTraining).where(
         ExternalTraining.organisation_id == org.id, ExternalTraining.user_id == member.id)
         .order_by(ExternalTraining.completed_on.desc(), ExternalTraining.id.desc())))
@@ -53,7 +52,7 @@ def list_external(org: Organisation, user_id: int) -> list[ExternalTraining]:
 
 def get_external(org: Organisation, training_id: int) -> ExternalTraining:
     """A record of this organisation, or NotFound (another organisation's id included)."""
-    return get_owned(ExternalTraining, org, training_id,
+    return get_owned(ExternalTraining, training_id, organisation=org,
                      missing="There is no training record with this address in your organisation.")
 
 
@@ -71,7 +70,7 @@ def _check_dates(completed_on: date | None, expires_on: date | None, *, counts: 
 
 def record_external(org: Organisation, user_id: int, data: ExternalInput, *, actor: User) -> ExternalTraining:
     """Record training a member did elsewhere; it counts for the chosen course until its expiry date."""
-    member = get_member(org, user_id)
+    member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
     course = get_published_course_by_id(data.course_id) if data.course_id is not None else None
     title = clean_text(data.title, field="title", max_length=TRAINING_TITLE_MAX, required="Enter the training's title.")
     provider = clean_text(data.provider, field="provider", max_length=TRAINING_PROVIDER_MAX,
@@ -148,9 +147,9 @@ def _find_importable(member: User, raw_code: str) -> Certificate:
     return certificate
 
 
-def preview_certificate(org: Organisation, user_id: int, raw_code: str) -> CertificatePreview:
+def preview_certificate(org: Organisation, user_id: int, raw_code: str, *, actor: User) -> CertificatePreview:
     """Look a new starter's certificate up by its code: it must exist, be unrevoked and unexpired."""
-    member = get_member(org, user_id)
+    member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
     certificate = _find_importable(member, raw_code)
     return CertificatePreview(format_code(certificate.code), certificate.learner_name, certificate.course_title,
                               to_london(certificate.completed_at).date(), certificate.expires_on,
@@ -161,7 +160,7 @@ def import_certificate(org: Organisation, user_id: int, raw_code: str, *, name_c
                        actor: User) -> ExternalTraining:
     """Count a new starter's elearn certificate from a previous employer until it expires; when the names differ,
     only once the manager has confirmed that it is the same person."""
-    member = get_member(org, user_id)
+    member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
     certificate = _find_importable(member, raw_code)
     if not names_match(certificate.learner_name, member.display_name) and not name_confirmed:
         raise InvalidInput("confirm", "The names differ: confirm that this certificate is theirs.")

@@ -10,13 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
-from elearn.people.service import get_member
+from elearn.models import User
 from elearn.training import service
 from elearn.training.forms import ExternalTrainingForm, ImportCertificateForm
 from elearn.training.service import ExternalInput
@@ -25,14 +26,19 @@ bp = Blueprint("training", __name__, url_prefix="/manage", template_folder="temp
 access.guard(bp)
 
 
+def _member(user_id: int) -> User:
+    """The member whose training from elsewhere the page keeps (elearn/access.py's MANAGE, in this organisation)."""
+    return get_member(user_id, MemberAction.MANAGE, actor=current_user, organisation=managed_organisation())
+
+
 def _external_page(user_id: int, training_form: ExternalTrainingForm | None = None,
                    import_form: ImportCertificateForm | None = None, preview: service.CertificatePreview | None = None,
                    status: int = 200) -> ResponseReturnValue:
-    member = get_member(managed_organisation(), user_id)
+    member = _member(user_id)
     training_form, titles = training_form or ExternalTrainingForm(), course_titles()
     training_form.course_id.choices = [SelectChoice("", "No course: keep on record only"),
                                        *(SelectChoice(cid, t) for cid, t in titles.items())]
-    return render_template("training/external.html", member=member, records=service.list_external(managed_organisation(), member.id),
+    return render_template("training/external.html", member=member, records=service.list_external(managed_organisation(), member.id, actor=current_user),
                            training_form=training_form, import_form=import_form or ImportCertificateForm(),
                            preview=preview, titles=titles), status
 
@@ -44,7 +50,7 @@ def external_training(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/training")
 def record_external(user_id: int) -> ResponseReturnValue:
-    member = get_member(managed_organisation(), user_id)
+    member = _member(user_id)
     form = ExternalTrainingForm()
     if form.validate_on_submit():
         try:
@@ -63,7 +69,7 @@ def record_external(user_id: int) -> ResponseReturnValue:
 @limiter.limit("30 per minute")  # a code lookup: far too few to walk the code space
 def import_certificate(user_id: int) -> ResponseReturnValue:
     """First post: show whose certificate the code is; second post (with "import"): count it."""
-    member = get_member(managed_organisation(), user_id)
+    member = _member(user_id)
     form = ImportCertificateForm()
     if form.validate_on_submit():
         try:
@@ -72,13 +78,14 @@ def import_certificate(user_id: int) -> ResponseReturnValue:
                                            actor=current_user)
                 flash("Certificate added: it counts until it expires.", "success")
                 return redirect(url_for("training.external_training", user_id=member.id))
-            preview = service.preview_certificate(managed_organisation(), member.id, form.code.data)
+            preview = service.preview_certificate(managed_organisation(), member.id, form.code.data, actor=current_user)
             return _external_page(member.id, import_form=form, preview=preview)
         except InvalidInput as error:
             error.attach_to(form)
             if error.field == "confirm":  # the names differ: show the certificate again to confirm
                 return _external_page(member.id, import_form=form, status=422,
-                                      preview=service.preview_certificate(managed_organisation(), member.id, form.code.data))
+                                      preview=service.preview_certificate(managed_organisation(), member.id, form.code.data,
+                                                                          actor=current_user))
     return _external_page(member.id, import_form=form, status=422)
 
 

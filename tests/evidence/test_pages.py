@@ -97,7 +97,7 @@ def _org_data(make, cast, course, scores):  # type: ignore[no-untyped-def]
         make.attempt(user=learner, course=course, marks={questions[0]: pre >= 1, questions[1]: pre >= 2}, kind="precheck",
                     number=0)
         make.attempt(user=learner, course=course, marks={q: i < post for i, q in enumerate(questions[2:])})
-        enrolment = learning.find_current_enrolment(learner, course)
+        enrolment = learning.find_current_enrolment(course, actor=learner)
         db.session.add_all([ConfidenceRating(enrolment_id=enrolment.id, outcome_key="LO1", stage="before", rating=2),
                             ConfidenceRating(enrolment_id=enrolment.id, outcome_key="LO1", stage="after",
                                              rating=2 + post // 2)])

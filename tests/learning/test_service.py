@@ -18,8 +18,8 @@ def progress_rows() -> int:
 
 def test_enrolling_twice_returns_the_same_enrolment(make):
     user, course = make.user(), make.course()
-    first = service.enrol(user, course)
-    second = service.enrol(user, course)
+    first = service.enrol(course, actor=user)
+    second = service.enrol(course, actor=user)
     assert first.id == second.id
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 1
 
@@ -29,7 +29,7 @@ def test_a_new_enrolment_starts_on_the_newest_version_at_the_first_lesson(make):
     make.course(folder=folder)
     (folder / "lessons" / "01-welcome.md").write_text((folder / "lessons" / "01-welcome.md").read_text() + "\nMore.\n")
     course = make.course(folder=folder)
-    enrolment = service.enrol(make.user(), course)
+    enrolment = service.enrol(course, actor=make.user())
     assert enrolment.version.number == 2
     assert service.resume_lesson(enrolment).position == 1
 
@@ -48,14 +48,14 @@ def test_a_learner_part_way_keeps_their_version_when_the_course_changes(make):
 def test_marking_a_lesson_complete_twice_records_one_completion(make):
     enrolment = make.enrolment()
     lesson = service.get_lesson(enrolment, 1)
-    service.record_lesson_complete(enrolment, lesson)
-    service.record_lesson_complete(enrolment, lesson)
+    service.record_lesson_complete(enrolment, lesson, actor=enrolment.user)
+    service.record_lesson_complete(enrolment, lesson, actor=enrolment.user)
     assert progress_rows() == 1
 
 
 def test_completing_a_lesson_moves_the_resume_point_to_the_next(make):
     enrolment = make.enrolment()
-    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, 1))
+    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, 1), actor=enrolment.user)
     assert following.position == 2
     assert service.resume_lesson(enrolment).position == 2
 
@@ -81,9 +81,9 @@ def test_progress_percent_and_status(make, done, percent, status):
 def test_a_lesson_of_another_course_version_cannot_be_completed(make):
     enrolment = make.enrolment()
     other = make.course(slug="other-course")
-    other_enrolment = service.enrol(enrolment.user, other)
+    other_enrolment = service.enrol(other, actor=enrolment.user)
     with pytest.raises(NotFound):
-        service.record_lesson_complete(enrolment, service.get_lesson(other_enrolment, 1))
+        service.record_lesson_complete(enrolment, service.get_lesson(other_enrolment, 1), actor=enrolment.user)
     assert progress_rows() == 0
 
 
@@ -94,9 +94,22 @@ def test_a_lesson_position_outside_the_course_is_not_found(make):
             service.get_lesson(enrolment, position)
 
 
+@pytest.mark.parametrize("write", ["complete", "open"])
+def test_nobody_moves_another_persons_progress(make, write):
+    enrolment = make.enrolment()
+    lesson = service.get_lesson(enrolment, 2)
+    with pytest.raises(NotFound):
+        if write == "complete":
+            service.record_lesson_complete(enrolment, lesson, actor=make.user())
+        else:
+            service.open_lesson(enrolment, lesson, actor=make.user())
+    db.session.rollback()
+    assert progress_rows() == 0 and enrolment.current_lesson_id != lesson.id
+
+
 def test_not_enrolled_means_not_found(make):
     with pytest.raises(NotFound):
-        service.get_enrolment(make.user(), make.course())
+        service.get_enrolment(make.course(), actor=make.user())
 
 
 def test_an_unknown_slug_is_not_found():
@@ -108,7 +121,7 @@ def test_my_learning_lists_each_course_once_with_progress(make):
     user = make.user()
     make.enrolment(user=user, course=make.course(), lessons_done=2)
     make.enrolment(user=user, course=make.course(slug="second-course"), lessons_done="all")
-    entries = {entry.course.slug: entry for entry in service.list_my_learning(user)}
+    entries = {entry.course.slug: entry for entry in service.list_my_learning(actor=user)}
     assert entries["sample-course"].progress.percent == 66
     assert entries["sample-course"].resume_position == 3
     assert entries["second-course"].progress.status == LearningStatus.READY_FOR_ASSESSMENT
@@ -119,10 +132,10 @@ def test_my_learning_runs_the_same_few_queries_for_1_or_6_courses(make, count_qu
     make.enrolment(user=user, course=make.course(slug="course-0"), lessons_done=1)
     db.session.expire_all()
     with count_queries() as one_course:
-        service.list_my_learning(user)
+        service.list_my_learning(actor=user)
     for n in range(1, 6):
         make.enrolment(user=user, course=make.course(slug=f"course-{n}"), lessons_done=n % 4)
     db.session.expire_all()
     with count_queries() as six_courses:
-        service.list_my_learning(user)
+        service.list_my_learning(actor=user)
     assert one_course.count == six_courses.count <= 8

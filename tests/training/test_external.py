@@ -124,7 +124,7 @@ def _previous_employer_certificate(cast, make, course, *, name: str, expires_in:
 def test_a_new_starters_certificate_counts_once_imported(cast, course, make):
     certificate = _previous_employer_certificate(cast, make, course, name="Ann Learner")
     make.assignment(user=cast.learner_a, course=course, due_in_days=-1)
-    preview = preview_certificate(cast.org_a, cast.learner_a.id, format_code(certificate.code).lower())
+    preview = preview_certificate(cast.org_a, cast.learner_a.id, format_code(certificate.code).lower(), actor=cast.manager_a)
     assert preview.learner_name == "Ann Learner" and preview.names_match
     record = import_certificate(cast.org_a, cast.learner_a.id, certificate.code, name_confirmed=False,
                                 actor=cast.manager_a)
@@ -138,7 +138,7 @@ def test_a_new_starters_certificate_counts_once_imported(cast, course, make):
 
 def test_a_certificate_in_another_name_needs_the_managers_confirmation(cast, course, make):
     certificate = _previous_employer_certificate(cast, make, course, name="Ann Smith")
-    assert not preview_certificate(cast.org_a, cast.learner_a.id, certificate.code).names_match
+    assert not preview_certificate(cast.org_a, cast.learner_a.id, certificate.code, actor=cast.manager_a).names_match
     with pytest.raises(InvalidInput) as error:
         import_certificate(cast.org_a, cast.learner_a.id, certificate.code, name_confirmed=False, actor=cast.manager_a)
     assert error.value.field == "confirm"

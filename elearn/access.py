@@ -1,0 +1,258 @@
+"""Who may do what: the one access policy every feature asks, and the one place that says 404 or 403.
+
+The questions, one answer each:
+
+- Is the actor an admin (`is_admin`)? Do they manage this organisation (`is_manager_of`)? A manager manages
+  their own organisation; an admin counts as a manager of every organisation, because the manager area lets an
+  admin manage whichever organisation they choose (`?org=`).
+- May the actor use this area of the site at all (`may_enter`, `enter_area`, `area_required`, `require_admin`)?
+  /manage is for managers and admins, /admin for admins.
+- May the actor act on this member, for this action (`may_act_on`, `check_may_act_on`, `get_member`)? One
+  table, `GRANTS`, below.
+- Is this row the organisation's (`get_owned`), or the actor's own (`get_own`, `require_own`)?
+
+404 or 403, the same everywhere (docs/ARCHITECTURE.md, "Rules that cut across"):
+
+1. Nobody signed in: the sign-in page (a redirect), whatever the page.
+2. A signed-in person whose role cannot use a whole area (a learner on /manage, a manager on /admin, anyone but
+   an admin calling an admin-only service): 403, saying whom the area is for. The area is no secret.
+3. An object asked for by id (a person, certificate, attempt, group, invitation, contact, training record,
+   organisation) that does not exist, that the actor may not see, or that is a deleted account: 404, never
+   403, so that nobody can probe what exists in another organisation or another person's account.
+4. An action the actor may not take on an object they can see (a manager deactivating a fellow manager of
+   their own organisation, anyone deactivating themselves): 403, with the reason.
+
+This module sits below the features: it reads the models and raises elearn.errors, and imports no feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.interfaces import ORMOption
+
+from elearn.db import Base
+from elearn.errors import NotAllowed, NotFound
+from elearn.extensions import db, login_manager
+from elearn.models import Organisation, Role, User
+
+Row = TypeVar("Row", bound=Base)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- roles and areas ---------------------------------------------------------------------------
+
+
+def is_admin(actor: User) -> bool:
+    """A platform administrator."""
+    return actor.role == Role.ADMIN
+
+
+def is_manager_of(actor: User, organisation_id: int | None) -> bool:
+    """A manager of this organisation, or an admin (who may manage any organisation they choose)."""
+    if organisation_id is None:
+        return False
+    return is_admin(actor) or (actor.role == Role.MANAGER and actor.organisation_id == organisation_id)
+
+
+class Area(StrEnum):
+    """A part of the site meant for some roles only."""
+
+    MANAGE = "manage"  # /manage: one organisation's people, training and reports
+    ADMIN = "admin"  # /admin: the whole platform
+
+
+AREA_ROLES: dict[Area, frozenset[Role]] = {
+    Area.MANAGE: frozenset({Role.MANAGER, Role.ADMIN}),
+    Area.ADMIN: frozenset({Role.ADMIN}),
+}
+AREA_REFUSALS: dict[Area, str] = {
+    Area.MANAGE: "These pages are for managers and administrators.",
+    Area.ADMIN: "These pages are for administrators.",
+}
+
+
+def may_enter(actor: User, area: Area) -> bool:
+    """Whether the actor's role may use this area."""
+    return actor.role in AREA_ROLES[area]
+
+
+def require_area(actor: User, area: Area) -> None:
+    """NotAllowed (403) unless the actor's role may use this area: the area is no secret, so say whom it is for."""
+    if not may_enter(actor, area):
+        raise NotAllowed(AREA_REFUSALS[area])
+
+
+def require_admin(actor: User, reason: str = "Only an administrator can do this.") -> None:
+    """NotAllowed (403) for anyone but an admin: every admin-only service and page answers the same."""
+    if not is_admin(actor):
+        raise NotAllowed(reason)
+
+
+def enter_area(area: Area) -> ResponseReturnValue | None:
+    """For a before_request hook: nobody signed in → the sign-in page; a role the area is not for → 403; else None."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    require_area(current_user, area)
+    return None
+
+
+def area_required(area: Area) -> Callable[[F], F]:
+    """A view of this area, on a blueprint that is not all of it: the rule of enter_area, for one route."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            refused = enter_area(area)
+            return refused if refused is not None else view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# --- acting on a member ------------------------------------------------------------------------
+
+
+class MemberAction(StrEnum):
+    """What one person may do to another (or to themselves)."""
+
+    VIEW = "view"  # see their record, attempts and certificates; download their certificates
+    MANAGE = "manage"  # assign them courses, put them in groups, record their training from elsewhere
+    RENAME = "rename"  # correct the name their certificates print
+    SET_ACTIVE = "set_active"  # deactivate a leaver, or reactivate them
+    SET_ROLE = "set_role"  # make them a learner, a manager or an admin
+    MOVE = "move"  # move them to another organisation, or to none
+    PERSONAL_DATA = "personal_data"  # export or delete their personal data (UK GDPR)
+
+
+class Standing(StrEnum):
+    """How the actor stands to the member; more than one can hold (a manager is a member of their organisation)."""
+
+    SELF = "self"
+    ADMIN = "admin"  # any admin, towards anyone
+    MANAGER_OF_LEARNER = "manager of a learner"  # a manager, towards a learner of their own organisation
+    MANAGER_OF_PEER = "manager of a peer"  # a manager, towards a manager or admin of their own organisation
+
+
+A = MemberAction  # short, for the table
+# The rule. An action is allowed when a standing that holds grants it, except the actions nobody takes on
+# themselves; a deleted account is never a target, and a deactivated or deleted account acts on no one.
+GRANTS: dict[Standing, frozenset[MemberAction]] = {
+    Standing.SELF: frozenset({A.VIEW, A.RENAME, A.PERSONAL_DATA}),
+    # Not PERSONAL_DATA: exporting or deleting someone's data is their own right, through their own account.
+    Standing.ADMIN: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE, A.SET_ROLE, A.MOVE}),
+    Standing.MANAGER_OF_LEARNER: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE}),
+    # A fellow manager's name and account are the admin's job, not a peer's.
+    Standing.MANAGER_OF_PEER: frozenset({A.VIEW, A.MANAGE}),
+}
+# So that the last admin cannot lock everyone out, and nobody ends their own access by a slip.
+NEVER_ON_ONESELF: frozenset[MemberAction] = frozenset({A.SET_ACTIVE, A.SET_ROLE})
+
+# Why a person one can see is refused (not seeing them at all is a 404, which says nothing).
+REFUSALS: dict[MemberAction, str] = {
+    A.MANAGE: "Only a manager of their organisation or an administrator can do this.",
+    A.RENAME: "Only an administrator can correct a manager's name.",
+    A.SET_ACTIVE: "Only an administrator can deactivate or reactivate a manager.",
+    A.SET_ROLE: "Only an administrator can change someone's role.",
+    A.MOVE: "Only an administrator can move someone to another organisation.",
+    A.PERSONAL_DATA: "Only the person themselves can export or delete their personal data.",
+}
+REFUSALS_ON_ONESELF: dict[MemberAction, str] = {
+    A.SET_ACTIVE: "You cannot deactivate or reactivate your own account. Ask an administrator.",
+    A.SET_ROLE: "You cannot change your own role. Ask another administrator.",
+}
+NOT_FOUND = "There is no one with this address."
+NOT_FOUND_IN_ORGANISATION = "There is no one with this address in your organisation."
+
+
+def is_deleted(user: User) -> bool:
+    """An account whose personal data has been removed (deleted by its owner, or a leaver past retention)."""
+    return user.anonymised_at is not None
+
+
+def standings(actor: User, member: User) -> set[Standing]:
+    """Every way the actor stands to the member."""
+    held: set[Standing] = set()
+    if actor.id == member.id:
+        held.add(Standing.SELF)
+    if is_admin(actor):
+        held.add(Standing.ADMIN)
+    elif actor.role == Role.MANAGER and is_manager_of(actor, member.organisation_id):
+        held.add(Standing.MANAGER_OF_LEARNER if member.role == Role.LEARNER else Standing.MANAGER_OF_PEER)
+    return held
+
+
+def may_act_on(actor: User, member: User, action: MemberAction) -> bool:
+    """Whether the actor may take this action on the member: the table GRANTS, for everyone, everywhere."""
+    if is_deleted(member) or is_deleted(actor) or not actor.is_active_account:
+        return False
+    if action in NEVER_ON_ONESELF and actor.id == member.id:
+        return False
+    return any(action in GRANTS[standing] for standing in standings(actor, member))
+
+
+def check_may_act_on(actor: User, member: User, action: MemberAction, *, missing: str = NOT_FOUND) -> None:
+    """Nothing when allowed; NotFound(missing) when the actor may not even see the member (or the account is
+    deleted); NotAllowed with the reason when they may see the member but not take this action."""
+    if may_act_on(actor, member, action):
+        return
+    if action == A.VIEW or not may_act_on(actor, member, A.VIEW):
+        # 404, not 403: do not confirm that the person exists
+        raise NotFound(missing)
+    raise NotAllowed(REFUSALS_ON_ONESELF[action] if actor.id == member.id and action in NEVER_ON_ONESELF
+                     else REFUSALS[action])
+
+
+def get_member(user_id: int, action: MemberAction, *, actor: User, organisation: Organisation | None = None,
+               options: Sequence[ORMOption] = ()) -> User:
+    """The person with this id, when the actor may take this action on them (check_may_act_on's 404 or 403).
+
+    With `organisation` (the one a manager page is managing), a person of any other organisation is not found
+    either, for an admin too: a page of one organisation never reaches into another.
+    """
+    missing = NOT_FOUND if organisation is None else NOT_FOUND_IN_ORGANISATION
+    # With loader options, a SELECT even when the session holds the row already, so that the options apply.
+    member = (db.session.scalar(select(User).options(*options).where(User.id == user_id)) if options
+              else db.session.get(User, user_id))
+    if member is None or (organisation is not None and member.organisation_id != organisation.id):
+        raise NotFound(missing)
+    check_may_act_on(actor, member, action, missing=missing)
+    return member
+
+
+# --- rows owned by an organisation or by a person ----------------------------------------------
+
+
+def get_owned(model: type[Row], row_id: int, *, organisation: Organisation, missing: str) -> Row:
+    """The row of `model` with this id if `organisation` owns it (its organisation_id), else NotFound(missing).
+
+    Another organisation's id gets the same 404 as an id that does not exist, so a manager cannot learn what
+    other organisations hold.
+    """
+    row = db.session.get(model, row_id)
+    if row is None or getattr(row, "organisation_id", None) != organisation.id:
+        raise NotFound(missing)
+    return row
+
+
+def require_own(row: Base, *, actor: User, missing: str) -> None:
+    """NotFound(missing) unless the row (an enrolment, an attempt) is the actor's own (its user_id)."""
+    if getattr(row, "user_id", None) != actor.id:
+        # 404, not 403: do not confirm that another person's row exists
+        raise NotFound(missing)
+
+
+def get_own(model: type[Row], row_id: int, *, actor: User, missing: str, options: Sequence[ORMOption] = ()) -> Row:
+    """The row of `model` with this id if it is the actor's own, else NotFound(missing)."""
+    row = db.session.get(model, row_id, options=options)
+    if row is None:
+        raise NotFound(missing)
+    require_own(row, actor=actor, missing=missing)
+    return row
