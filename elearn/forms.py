@@ -70,3 +70,12 @@ def require_button() -> None:
         abort(400, FORM_EXPIRED)
 
 
+class NameCorrectionForm(FlaskForm):
+    """The name on someone's certificates, corrected by them or by their manager (the rule: certificates/names.py)."""
+
+    display_name = certificate_name_field(
+        "Full name, as it should appear on certificates",
+        required="Enter the name as it should appear on certificates.",
+        description="Certificates already issued will be re-issued with this name, under the same codes.",
+    )
+    submit = SubmitField("Save the name")

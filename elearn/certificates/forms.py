@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import Form, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from elearn.forms import certificate_name_field
 from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX
 
 
@@ -19,14 +18,6 @@ class VerifyForm(Form):
         validators=[DataRequired("Enter the certificate code."), Length(max=64, message="That is not a certificate code.")],
     )
 
-
-class NameForm(FlaskForm):
-    display_name = certificate_name_field(
-        "Full name, as it should appear on certificates",
-        required="Enter the name as it should appear on certificates.",
-        description="Certificates already issued will be re-issued with this name, under the same codes.",
-    )
-    submit = SubmitField("Save the name")
 
 
 class RevokeForm(FlaskForm):

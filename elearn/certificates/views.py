@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 
 from elearn import access, downloads
 from elearn.certificates import names, service
-from elearn.certificates.forms import NameForm, RevokeForm, SearchForm, VerifyForm
+from elearn.certificates.forms import RevokeForm, SearchForm, VerifyForm
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
-from elearn.forms import require_button
+from elearn.forms import NameCorrectionForm, require_button
 from elearn.learning import service as learning
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -41,7 +41,7 @@ def download(certificate_id: int) -> ResponseReturnValue:
 @bp.route("/account/name", methods=["GET", "POST"])
 @login_required
 def correct_own_name() -> ResponseReturnValue:
-    form = NameForm(data={"display_name": current_user.display_name})
+    form = NameCorrectionForm(data={"display_name": current_user.display_name})
     if form.validate_on_submit():
         try:
             reissued = names.correct_name(current_user, form.display_name.data, actor=current_user)

@@ -68,13 +68,3 @@ class AcceptInvitationForm(FlaskForm):
     password, confirm = new_password_fields()
     submit = SubmitField("Create my account")
 
-
-class LearnerNameForm(FlaskForm):
-    """A manager correcting the name on a learner's certificates (the rule is certificates/names.py's)."""
-
-    display_name = certificate_name_field(
-        "Full name, as it should appear on certificates",
-        required="Enter the name as it should appear on certificates.",
-        description="Certificates already issued will be re-issued with this name, under the same codes.",
-    )
-    submit = SubmitField("Save the name")

@@ -17,7 +17,7 @@ from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.certificates import names
 from elearn.errors import InvalidInput
-from elearn.forms import FORM_EXPIRED, require_button
+from elearn.forms import FORM_EXPIRED, NameCorrectionForm, require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import csv_import, domains, invitations, service
@@ -27,7 +27,6 @@ from elearn.people.forms import (
     GroupForm,
     ImportForm,
     InviteForm,
-    LearnerNameForm,
     MemberGroupsForm,
     NewStarterRuleForm,
 )
@@ -118,7 +117,7 @@ def reactivate(user_id: int) -> ResponseReturnValue:
 def correct_learner_name(user_id: int) -> ResponseReturnValue:
     """The name on a learner's certificates, corrected by their manager (elearn/access.py's RENAME rule)."""
     learner = get_member(user_id, MemberAction.RENAME, actor=current_user, organisation=managed_organisation())
-    form = LearnerNameForm(data={"display_name": learner.display_name})
+    form = NameCorrectionForm(data={"display_name": learner.display_name})
     if form.validate_on_submit():
         try:
             reissued = names.correct_name(learner, form.display_name.data, actor=current_user)

@@ -18,13 +18,14 @@ from elearn.auth.forms import ChangeEmailForm, RegisterForm
 from elearn.auth.service import change_email, register_user
 from elearn.certificates import names
 from elearn.certificates import service as certificates
-from elearn.certificates.forms import NameForm, RevokeForm
+from elearn.certificates.forms import RevokeForm
 from elearn.contacts.forms import ContactForm
 from elearn.contacts.service import ContactInput, add_contact
 from elearn.errors import InvalidInput
 from elearn.evidence import service as evidence
 from elearn.evidence.forms import EvaluationForm
 from elearn.extensions import db
+from elearn.forms import NameCorrectionForm
 from elearn.models import (
     Certificate,
     CourseEvaluation,
@@ -180,7 +181,7 @@ LIMITS = [
     (RegisterForm, "display_name", User.display_name, PERSON_NAME_MAX, None),
     (InviteForm, "display_name", Invitation.display_name, PERSON_NAME_MAX, None),
     (AcceptInvitationForm, "display_name", User.display_name, PERSON_NAME_MAX, None),
-    (NameForm, "display_name", Certificate.learner_name, PERSON_NAME_MAX, None),
+    (NameCorrectionForm, "display_name", Certificate.learner_name, PERSON_NAME_MAX, None),
     (RegisterForm, "email", User.email, EMAIL_MAX, "registration"),
     (ChangeEmailForm, "email", User.email, EMAIL_MAX, "email change"),
     (InviteForm, "email", Invitation.email, EMAIL_MAX, "invitation"),
