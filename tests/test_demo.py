@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pyotp
 
-from elearn.demo.cli import set_up_demo_two_factor
+from elearn.demo.cli import DEMO_PASSWORD, set_up_demo_two_factor
 from elearn.models import Role
 
 
 def test_demo_manager_gets_two_factor_and_the_code_command_prints_a_valid_code(make, runner):
-    manager = make.user(email="manager@demo.elearn.test", role=Role.MANAGER, org=make.org())
+    manager = make.user(email="manager@demo.elearn.test", role=Role.MANAGER, org=make.org(), password=DEMO_PASSWORD)
     set_up_demo_two_factor()
     result = runner.invoke(args=["demo", "code", "manager@demo.elearn.test"])
     assert result.exit_code == 0

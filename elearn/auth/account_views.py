@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, logout_user
 
 from elearn.auth import service
 from elearn.auth import two_factor as two_factor_service
-from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFactorForm, TwoFactorForm
+from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFactorForm, TwoFactorSetupForm
 from elearn.errors import InvalidInput
 
 bp = Blueprint("account", __name__, template_folder="templates")
@@ -76,10 +76,11 @@ def two_factor_setup() -> ResponseReturnValue:
         session.pop(SETUP_KEY, None)
         return redirect(url_for("account.overview"))
     secret = _secret_being_set_up()
-    form = TwoFactorForm()
+    form = TwoFactorSetupForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor_service.confirm_setup(current_user, secret, form.code.data)
+            codes = two_factor_service.confirm_setup(current_user, secret, form.code.data,
+                                                       password=form.current_password.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:

@@ -42,6 +42,13 @@ class TwoFactorForm(FlaskForm):
     submit = SubmitField("Continue")
 
 
+class TwoFactorSetupForm(FlaskForm):
+    current_password = current_password_field()
+    code = StringField("Code from your authenticator app", description="6 digits.",
+                       validators=[DataRequired("Enter the code."), Length(max=32)])
+    submit = SubmitField("Turn on two-factor sign-in")
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = current_password_field()
     password, confirm = new_password_fields("New password", description="At least 10 characters.",

@@ -61,11 +61,16 @@ def _accept_totp(user: User, secret: str | None, code: str) -> bool:
     return False
 
 
-def confirm_setup(user: User, secret: str, code: str) -> list[str]:
-    """Save the secret being set up and switch two-factor sign-in on once its first code is right (a wrong code
-    saves nothing); return the recovery codes, shown once."""
+def confirm_setup(user: User, secret: str, code: str, *, password: str) -> list[str]:
+    """Save the secret being set up and switch two-factor sign-in on once the password is re-entered and the first
+    code is right (otherwise nothing is saved); return the recovery codes, shown once.
+
+    The password: a session left open on a shared computer must not let someone tie the account to their own phone.
+    """
     if user.has_two_factor or not secret:
         raise NotAllowed("Start the two-factor set-up again.")
+    if not verify_password(user.password_hash, password):
+        raise InvalidInput("current_password", "Your password is not right.")
     if not _accept_totp(user, secret, code):
         raise InvalidInput("code", WRONG_CODE)
     user.totp_secret, user.totp_enabled_at = secret, now_utc()

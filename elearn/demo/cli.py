@@ -70,7 +70,7 @@ def set_up_demo_two_factor() -> None:
         user = find_user_by_email(email)
         if user is not None and role != Role.LEARNER and not user.has_two_factor:
             secret = two_factor.start_setup(user)
-            two_factor.confirm_setup(user, secret, pyotp.TOTP(secret).now())
+            two_factor.confirm_setup(user, secret, pyotp.TOTP(secret).now(), password=DEMO_PASSWORD)
 
 
 @demo_cli.command("code")

@@ -16,6 +16,7 @@ from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
 from elearn.extensions import db
 from elearn.models import RecoveryCode, Role
+from tests.makers import Makers
 
 
 @pytest.mark.parametrize(("failures", "minutes"), [(0, 0), (4, 0), (5, 1), (6, 2), (7, 4), (8, 8), (9, 15), (30, 15)])
@@ -53,7 +54,7 @@ def test_a_paused_account_gets_the_same_429_page_as_the_rate_limiter(client, mak
 def enable_two_factor(user) -> tuple[pyotp.TOTP, list[str]]:  # type: ignore[no-untyped-def]
     secret = two_factor.start_setup(user)
     totp = pyotp.TOTP(secret)
-    codes = two_factor.confirm_setup(user, secret, totp.now())
+    codes = two_factor.confirm_setup(user, secret, totp.now(), password=Makers.PASSWORD)
     return totp, codes
 
 
@@ -61,7 +62,7 @@ def test_setup_needs_a_right_code_before_it_is_switched_on(make):
     user = make.user()
     secret = two_factor.start_setup(user)
     with pytest.raises(InvalidInput):
-        two_factor.confirm_setup(user, secret, "000000")
+        two_factor.confirm_setup(user, secret, "000000", password=make.PASSWORD)
     assert not user.has_two_factor
 
 
@@ -122,7 +123,7 @@ def test_a_manager_must_set_up_two_factor_before_anything_else(client, make):
     assert response.status_code == 302 and response.location == "/account/two-factor"
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in page
-    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret_shown(page)).now()})
+    done = client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(secret_shown(page)).now()})
     assert done.status_code == 200 and "Save these recovery codes now" in done.get_data(as_text=True)
     assert client.get("/my-learning").status_code == 200
 
@@ -147,7 +148,7 @@ def test_opening_the_set_up_page_writes_nothing(client, make, sign_in, count_que
 def test_a_right_code_saves_the_secret_shown_and_removes_it_from_the_session(client, make, sign_in):
     user = sign_in(make.user())
     secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
-    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    done = client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(secret).now()})
     assert done.status_code == 200 and "Save these recovery codes now" in done.get_data(as_text=True)
     assert user.totp_secret == secret and user.has_two_factor
     with client.session_transaction() as session:
@@ -158,11 +159,11 @@ def test_a_wrong_code_saves_nothing_and_the_same_secret_still_works(client, make
     user = sign_in(make.user())
     secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
     with count_queries() as counter:
-        wrong = client.post("/account/two-factor", data={"code": "000000"})
+        wrong = client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": "000000"})
     assert wrong.status_code == 422 and two_factor.WRONG_CODE in wrong.get_data(as_text=True)
     assert counter.writes == [] and user.totp_secret is None
     assert secret_shown(wrong.get_data(as_text=True)) == secret
-    assert client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(secret).now()}).status_code == 200
     assert user.totp_secret == secret
 
 
@@ -171,8 +172,8 @@ def test_a_reload_or_a_second_tab_shows_the_same_secret_and_either_tab_confirms_
     first_tab = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
     second_tab = secret_shown(client.get("/account/two-factor").get_data(as_text=True))  # same cookies
     assert first_tab == second_tab
-    assert client.post("/account/two-factor", data={"code": pyotp.TOTP(second_tab).now()}).status_code == 200
-    late = client.post("/account/two-factor", data={"code": pyotp.TOTP(first_tab).now()})
+    assert client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(second_tab).now()}).status_code == 200
+    late = client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(first_tab).now()})
     assert late.status_code == 302 and late.location == "/account"  # already on: nothing to confirm twice
     assert user.totp_secret == first_tab
 
@@ -185,15 +186,15 @@ def test_another_browser_sets_up_its_own_secret(client, app, make, sign_in):
     mine = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
     theirs = secret_shown(other.get("/account/two-factor").get_data(as_text=True))
     assert mine != theirs
-    assert other.post("/account/two-factor", data={"code": pyotp.TOTP(mine).now()}).status_code == 422
+    assert other.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(mine).now()}).status_code == 422
 
 
 def test_the_secret_being_set_up_is_never_logged(client, make, sign_in, caplog):
     sign_in(make.user())
     with caplog.at_level(logging.DEBUG):
         secret = secret_shown(client.get("/account/two-factor").get_data(as_text=True))
-        client.post("/account/two-factor", data={"code": "000000"})
-        client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+        client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": "000000"})
+        client.post("/account/two-factor", data={"current_password": Makers.PASSWORD, "code": pyotp.TOTP(secret).now()})
     assert caplog.records and secret not in caplog.text
 
 
@@ -248,3 +249,18 @@ def test_the_account_pages_work_through_the_browser_forms(client, make, login_as
     assert good.status_code == 302 and good.location == "/login"
     assert client.get("/my-learning").status_code == 302
     assert service.authenticate(user.email, "a brand new passphrase") is not None
+
+
+def test_setting_up_two_factor_asks_for_the_password_again_and_saves_nothing_without_it(client, make, login_as):
+    """A session left open on a shared computer must not let someone tie the account to their own phone."""
+    user = login_as(make.user())
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    code = pyotp.TOTP(secret_shown(page)).now()
+    for password in ("", "not my password"):
+        refused = client.post("/account/two-factor", data={"current_password": password, "code": code})
+        assert refused.status_code == 422
+        db.session.refresh(user)
+        assert not user.has_two_factor
+    assert "Your password is not right." in refused.get_data(as_text=True)
+    done = client.post("/account/two-factor", data={"current_password": make.PASSWORD, "code": code})
+    assert done.status_code == 200 and "Two-factor sign-in is on" in done.get_data(as_text=True)

@@ -293,6 +293,7 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     expect(page).to_have_url(re.compile(r"/account/two-factor$"))
     checkpoint(page, "two-factor-setup")
     secret = page.locator("code.secret").inner_text().strip().replace(" ", "")
+    page.locator("#current_password").fill(PASSWORD)
     page.locator("#code").fill(totp_code(secret, used_codes))
     page.locator("form button[type=submit], form input[type=submit]").last.click()
     page.wait_for_load_state("load")
