@@ -240,7 +240,7 @@ def test_redis_down_keeps_the_sign_in_limit_in_process_memory(make_app, make):
     """RATELIMIT_IN_MEMORY_FALLBACK_ENABLED (config.py): with Redis unreachable the app still serves, and the
     same limits hold per process instead of silently switching off."""
     down = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1",
-                    LOGIN_RATE_LIMIT_PER_EMAIL="3 per minute")
+                    LOGIN_RATE_LIMIT_PER_IP="3 per minute")
     try:
         user = make.user()
         client = down.test_client()
