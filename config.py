@@ -91,6 +91,7 @@ class Config:
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per minute")
     REGISTER_RATE_LIMIT_PER_IP = os.environ.get("REGISTER_RATE_LIMIT_PER_IP", "20 per hour")
     PASSWORD_RESET_HOURS = 1
+    REGISTRATION_LINK_HOURS = 24
     # Names the accounts that have signed in from a browser before (elearn/auth/known_browsers.py).
     KNOWN_BROWSER_COOKIE = "elearn_browser"
     # Argon2id parameters (RFC 9106 second recommended option, 64 MiB).

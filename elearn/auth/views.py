@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from elearn.auth import known_browsers, service
+from elearn.auth import known_browsers, registration, service
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import (
+    FinishRegistrationForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
@@ -60,13 +61,32 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = people.sign_up(form.display_name.data, form.email.data, form.password.data)
+            registration.request_registration(form.display_name.data, form.email.data)
         except InvalidInput as error:
+            error.attach_to(form)
+        else:  # the same page whether or not the address has an account: the email tells its owner which
+            return render_template("auth/register_sent.html", email=form.email.data.strip())
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def finish_registration(token: str) -> ResponseReturnValue:
+    pending = registration.find_registration(token)
+    if pending is None:
+        return render_template("auth/register_invalid.html"), 400
+    form = FinishRegistrationForm(display_name=pending.display_name)
+    if form.validate_on_submit():
+        try:
+            user = people.sign_up(form.display_name.data, pending.email, form.password.data)
+        except InvalidInput as error:
+            if error.field == "email":  # the link was used a moment ago, in another tab
+                return render_template("auth/register_invalid.html"), 400
             error.attach_to(form)
         else:
             flash("Welcome to elearn. Your account is ready.", "success")
             return _signed_in(user, url_for("catalog.index"))
-    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+    return render_template("auth/register_finish.html", form=form, email=pending.email), 422 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
