@@ -10,13 +10,13 @@ from collections.abc import Collection
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import String, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from elearn.audit import record_event
 from elearn.auth import known_browsers, throttle
 from elearn.auth.passwords import password_problem
-from elearn.db import now_utc
+from elearn.db import UTCDateTime, now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
@@ -192,30 +192,51 @@ def _hash_token(token: str) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a single-use reset link if the account exists; the caller answers the same either way."""
-    user = find_user_by_email(email)
-    if user is None or not user.is_active:
-        log.info("password reset asked for an unknown or inactive email")
-        return
+    """Email a single-use reset link to an active account, or a note that there is none to any other address.
+
+    The same work runs either way, so neither the page nor its timing tells whether the address has an account:
+    a token is made and hashed, the same statements run (they touch rows only for an active account) and one
+    email leaves.
+    """
+    address = normalise_email(email)
+    user = find_user_by_email(address)
+    holder = user.display_name if user is not None and user.is_active else None  # read now: no query after
     token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
-    lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
-    spend_reset_links(user)  # only the newest link works: an older email lying in an inbox is dead
-    db.session.add(PasswordResetToken(user=user, token_hash=_hash_token(token), expires_at=now_utc() + lifetime))
+    now, lifetime = now_utc(), timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    active = (User.email == address, User.is_active_account.is_(True))
+    # Only the newest link works: an older email lying in an inbox is dead.
+    db.session.execute(update(PasswordResetToken)
+                       .where(PasswordResetToken.user_id.in_(select(User.id).where(*active)),
+                              PasswordResetToken.used_at.is_(None))
+                       .values(used_at=now).execution_options(synchronize_session=False))
+    db.session.execute(insert(PasswordResetToken).from_select(
+        ["user_id", "token_hash", "created_at", "expires_at"],
+        select(User.id, literal(_hash_token(token), String()), literal(now, UTCDateTime()),
+               literal(now + lifetime, UTCDateTime())).where(*active)))
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/reset-password/{token}"
+    body = _reset_email_body(holder, link, lifetime) if holder is not None else NO_ACCOUNT_FOR_RESET
     try:
-        send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
+        send_email(address, "Reset your elearn password", body)
     except (OSError, smtplib.SMTPException) as error:
         # The page must read the same whether or not the email left (no account enumeration, no 500);
         # the learner can ask again once the mail server is back.
-        log.error("password reset email for user %s not sent: %s", user.id, type(error).__name__)
+        log.error("password reset email not sent: %s", type(error).__name__)
 
 
-def _reset_email_body(user: User, link: str, lifetime: timedelta) -> str:
+NO_ACCOUNT_FOR_RESET = (
+    "Hello,\n\n"
+    "Someone asked to reset the password of an elearn account for this email address, but no active elearn account "
+    "uses it. If it was you, you may have signed up with another address; if your organisation has closed your "
+    "account, ask your elearn manager. If it was not you, you can ignore this email.\n"
+)
+
+
+def _reset_email_body(name: str, link: str, lifetime: timedelta) -> str:
     hours = int(lifetime.total_seconds() // 3600)
     return (
-        f"Hello {user.display_name},\n\n"
+        f"Hello {name},\n\n"
         f"Someone asked to reset the password for your elearn account. To choose a new password, open:\n\n"
         f"{link}\n\n"
         f"The link works once and expires in {hours} hour{'s' if hours != 1 else ''}. "

@@ -1,7 +1,7 @@
 """No page tells a stranger whether an email address has an account (A4, A5; issue item 10).
 
-Registration and sign-in answer the same whether or not the address is known, and run the same statements
-(the same work, so the same time: timing itself is measured in bench/, never here).
+Registration, sign-in and password reset answer the same whether or not the address is known, and run the same
+statements (the same work, so the same time: timing itself is measured in bench/, never here).
 """
 
 from __future__ import annotations
@@ -114,3 +114,38 @@ def test_a_waiting_account_answers_like_a_wrong_password_and_an_unknown_email(cl
                                        ("unknown@example.org", make.PASSWORD)]]
     assert {response.status_code for response in answers} == {422}
     assert len({page(response) for response in answers}) == 1
+
+
+# --- password reset -------------------------------------------------------------------------------------------
+
+
+def test_a_reset_runs_the_same_statements_for_known_unknown_and_deactivated_addresses(make, count_queries):
+    from elearn.auth.service import request_password_reset
+
+    make.user(email="known@example.org")
+    gone = make.user(email="gone@example.org")
+    gone.is_active_account = False
+    db.session.commit()
+    request_password_reset("warm-up@example.org")
+    seen = []
+    for email in ("known@example.org", "unknown@example.org", "gone@example.org"):
+        with count_queries() as counter:
+            request_password_reset(email)
+        seen.append(counter.statements)
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_a_reset_hashes_a_token_and_sends_one_email_whether_or_not_the_address_has_an_account(
+        client, make, monkeypatch, outbox):
+    from elearn.auth import service
+
+    hashed: list[str] = []
+    real = service._hash_token
+    monkeypatch.setattr(service, "_hash_token", lambda token: hashed.append(token) or real(token))
+    make.user(email="known@example.org")
+    known = client.post("/reset-password", data={"email": "known@example.org"})
+    unknown = client.post("/reset-password", data={"email": "unknown@example.org"})
+    assert known.status_code == unknown.status_code == 200 and page(known) == page(unknown)
+    assert len(hashed) == 2
+    assert [message["To"] for message in outbox] == ["known@example.org", "unknown@example.org"]
+    assert "/reset-password/" in outbox[0].get_content() and "/reset-password/" not in outbox[1].get_content()
