@@ -1,7 +1,7 @@
-"""No page tells a stranger whether an email address has an account (A4, A5; issue item 10).
+"""No page tells a stranger, or a manager, whether an email address has an account (A4, A5; issue item 10).
 
-Registration, sign-in and password reset answer the same whether or not the address is known, and run the same
-statements (the same work, so the same time: timing itself is measured in bench/, never here).
+Registration, sign-in, password reset and invitations answer the same whether or not the address is known, and
+run the same statements (the same work, so the same time: timing itself is measured in bench/, never here).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.models import User
+from elearn.models import Invitation, Role, User
 
 EMAIL = re.compile(r"[\w.+-]+@[\w.-]+")
 
@@ -149,3 +150,49 @@ def test_a_reset_hashes_a_token_and_sends_one_email_whether_or_not_the_address_h
     assert len(hashed) == 2
     assert [message["To"] for message in outbox] == ["known@example.org", "unknown@example.org"]
     assert "/reset-password/" in outbox[0].get_content() and "/reset-password/" not in outbox[1].get_content()
+
+
+# --- invitations ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def manager(make, sign_in):  # type: ignore[no-untyped-def]
+    manager = make.user(role=Role.MANAGER, org=make.org(name="Alder Primary"))
+    make.two_factor(manager)
+    return sign_in(manager)
+
+
+def invite(client, email: str):  # type: ignore[no-untyped-def]
+    return client.post("/manage/people/invite", data={"display_name": "Bea Person", "email": email})
+
+
+@pytest.mark.parametrize("whose", ["another organisation's member", "a deactivated account", "an account with no organisation"])
+def test_inviting_an_address_with_an_account_elsewhere_reads_like_a_new_address(client, make, manager, count_queries,
+                                                                               outbox, whose):
+    other = make.user(email="bea@elsewhere.example", org=make.org() if whose.startswith("another") else None)
+    if whose == "a deactivated account":
+        other.is_active_account = False
+        db.session.commit()
+    invite(client, "warm-up@example.org")
+    with count_queries() as existing:
+        known = invite(client, "bea@elsewhere.example")
+    with count_queries() as new:
+        fresh = invite(client, "new@example.org")
+    assert known.status_code == fresh.status_code == 302 and known.location == fresh.location
+    assert existing.statements == new.statements
+    assert [message["To"] for message in outbox[-2:]] == ["bea@elsewhere.example", "new@example.org"]
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 3
+
+
+def test_a_member_of_another_organisation_is_turned_away_by_the_acceptance_page(client, app, make, manager, outbox,
+                                                                               sign_in):
+    elsewhere = make.org(name="Birch Academy")
+    bea = make.user(email="bea@elsewhere.example", org=elsewhere)
+    invite(client, "bea@elsewhere.example")
+    link = link_in(outbox[-1], "/invitations/")
+    invitee = app.test_client()
+    sign_in(bea, via=invitee)
+    refused = invitee.post(link, data={})
+    assert refused.status_code == 400 and "already belongs to an organisation" in refused.get_data(as_text=True)
+    db.session.refresh(bea)
+    assert bea.organisation_id == elsewhere.id
