@@ -86,10 +86,14 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address: generous enough for a school behind one NAT address, tight enough to stop stuffing.
+    # Guessing at one account is slowed by the sign-in throttle (elearn/auth/throttle.py), not by a request
+    # limit per email address: anyone could spend that one and keep the owner out.
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per minute")
-    LOGIN_RATE_LIMIT_PER_EMAIL = os.environ.get("LOGIN_RATE_LIMIT_PER_EMAIL", "5 per minute")
     REGISTER_RATE_LIMIT_PER_IP = os.environ.get("REGISTER_RATE_LIMIT_PER_IP", "20 per hour")
     PASSWORD_RESET_HOURS = 1
+    REGISTRATION_LINK_HOURS = 24
+    # Names the accounts that have signed in from a browser before (elearn/auth/known_browsers.py).
+    KNOWN_BROWSER_COOKIE = "elearn_browser"
     # Argon2id parameters (RFC 9106 second recommended option, 64 MiB).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -191,6 +195,7 @@ class ProductionConfig(Config):
     # __Host- cookies must be Secure, path=/ and have no Domain: no subdomain can set or read them.
     SESSION_COOKIE_NAME = "__Host-elearn"
     SESSION_COOKIE_SECURE = True
+    KNOWN_BROWSER_COOKIE = "__Host-elearn-browser"
     REMEMBER_COOKIE_SECURE = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 

@@ -22,6 +22,7 @@ from sqlalchemy import event, select
 
 from elearn.assessment import service as assessment
 from elearn.auth import service as auth
+from elearn.auth.registration import request_registration
 from elearn.auth.views import PENDING_KEY
 from elearn.clock import london_today
 from elearn.contacts import service as contacts
@@ -143,6 +144,9 @@ def _url(app: Flask, rule: Any, values: dict[str, object], outbox: list) -> str:
     if rule.endpoint == "auth.reset_password":  # a fresh token each time: a reset page may spend it
         auth.request_password_reset(str(values["reset_email"]))
         arguments["token"] = _token(outbox, "/reset-password/")
+    if rule.endpoint == "auth.finish_registration":  # a link to finish creating an account for a new address
+        request_registration("Nia New", "nia.new@example.org")
+        arguments["token"] = _token(outbox, "/register/")
     return app.url_map.bind("localhost").build(rule.endpoint, arguments)
 
 

@@ -13,6 +13,11 @@ from elearn.text_rules import EMAIL_MAX, PASSWORD_MAX
 class RegisterForm(FlaskForm):
     display_name = certificate_name_field()
     email = email_field()
+    submit = SubmitField("Create account")
+
+
+class FinishRegistrationForm(FlaskForm):
+    display_name = certificate_name_field()
     password, confirm = new_password_fields()
     submit = SubmitField("Create account")
 

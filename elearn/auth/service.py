@@ -6,17 +6,19 @@ import hashlib
 import logging
 import secrets
 import smtplib
+from collections.abc import Collection
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import String, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import record_event
+from elearn.auth import known_browsers, throttle
 from elearn.auth.passwords import password_problem
-from elearn.db import now_utc
-from elearn.errors import ElearnError, InvalidInput
+from elearn.db import UTCDateTime, now_utc
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
@@ -79,16 +81,6 @@ def register_user(display_name: str, email: str, password: str, *, role: Role = 
     return user
 
 
-class AccountLocked(ElearnError):
-    """Too many failed sign-ins: the account pauses for a while (never for good)."""
-
-    status = 429
-
-
-LOCK_AFTER_FAILURES = 5
-MAX_LOCK = timedelta(minutes=15)
-
-
 def set_account_active(user: User, active: bool, *, actor: User, event: str,
                        organisation_id: int | None = None) -> User:
     """Deactivate an account (it can no longer sign in and its sessions end at once; records stay) or reactivate it.
@@ -110,57 +102,43 @@ def set_account_active(user: User, active: bool, *, actor: User, event: str,
     return user
 
 
-def lock_duration(failures: int) -> timedelta:
-    """One minute after the fifth failure in a row, doubling with each further failure, at most 15 minutes."""
-    if failures < LOCK_AFTER_FAILURES:
-        return timedelta(0)
-    return min(timedelta(minutes=2 ** (failures - LOCK_AFTER_FAILURES)), MAX_LOCK)
-
-
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > now_utc()
-
-
-def record_failed_login(user: User, *, stage: str = "password") -> None:
-    """Count a failure and pause the account when there have been too many (flush only)."""
-    user.failed_logins += 1
-    pause = lock_duration(user.failed_logins)
-    if pause:
-        user.locked_until = now_utc() + pause
-    record_event("login.failed", actor=None, subject=user, stage=stage)
-    log.warning("failed %s sign-in for user %s (%s in a row)", stage, user.id, user.failed_logins)
-
-
-def record_successful_login(user: User, *, method: str = "password") -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+def record_successful_login(user: User, *, method: str = "password", known_browser: bool = False) -> None:
+    """A whole sign-in succeeded (flush only): the run of failures of this kind of browser ends."""
+    throttle.record_success(user, known_browser=known_browser)
     user.last_login_at = now_utc()
     record_event("login.succeeded", actor=user, subject=user, method=method)
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Check a password. Returns the user, or None; raises AccountLocked while the account is paused.
+def authenticate(email: str, password: str, *, known_accounts: Collection[str] = ()) -> User | None:
+    """Check a password under the sign-in throttle. Returns the user, or None for every kind of failure.
 
-    The cost is the same for unknown emails. A user who still owes a second factor is
+    `known_accounts` are the accounts the browser has signed in to before (`known_browsers`). While the
+    throttle's wait runs, even the right password gets None. Unknown emails, waits and wrong passwords cost
+    the same (one Argon2 check) and read the same to the caller. A user who still owes a second factor is
     returned too, but their sign-in is recorded only when that factor is checked.
     """
-    user = find_user_by_email(email)
+    # Attempts at one account are checked one at a time: on PostgreSQL its row stays locked until this commits,
+    # so guesses sent all at once each meet the wait the earlier ones earned instead of all being checked.
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)).with_for_update())
     if user is None:
         burn_password_check(password)
-        record_event("login.failed", actor=None, reason="unknown email")
+        record_event("login.failed", actor=None, stage="password", reason="unknown email")
         db.session.commit()
         return None
-    if is_locked(user):
-        burn_password_check(password)  # even the right password is refused while paused
-        record_event("login.refused_locked", actor=None, subject=user)
+    known = known_browsers.is_known(user, known_accounts)
+    if throttle.is_waiting(user, known_browser=known):
+        burn_password_check(password)  # the right password is refused too, unchecked
+        throttle.refuse(user, stage="password", known_browser=known)
         db.session.commit()
-        raise AccountLocked("Too many sign-in attempts. Wait a few minutes, then try again.")
+        return None
     if not verify_password(user.password_hash, password) or not user.is_active:
-        record_failed_login(user)
+        notify = throttle.record_failure(user, stage="password", known_browser=known)
         db.session.commit()
+        if notify:
+            throttle.send_notice(user, stage="password")
         return None
     if not user.has_two_factor:
-        record_successful_login(user)
+        record_successful_login(user, known_browser=known)
     db.session.commit()
     return user
 
@@ -213,30 +191,51 @@ def _hash_token(token: str) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a single-use reset link if the account exists; the caller answers the same either way."""
-    user = find_user_by_email(email)
-    if user is None or not user.is_active:
-        log.info("password reset asked for an unknown or inactive email")
-        return
+    """Email a single-use reset link to an active account, or a note that there is none to any other address.
+
+    The same work runs either way, so neither the page nor its timing tells whether the address has an account:
+    a token is made and hashed, the same statements run (they touch rows only for an active account) and one
+    email leaves.
+    """
+    address = normalise_email(email)
+    user = find_user_by_email(address)
+    holder = user.display_name if user is not None and user.is_active else None  # read now: no query after
     token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
-    lifetime = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
-    spend_reset_links(user)  # only the newest link works: an older email lying in an inbox is dead
-    db.session.add(PasswordResetToken(user=user, token_hash=_hash_token(token), expires_at=now_utc() + lifetime))
+    now, lifetime = now_utc(), timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    active = (User.email == address, User.is_active_account.is_(True))
+    # Only the newest link works: an older email lying in an inbox is dead.
+    db.session.execute(update(PasswordResetToken)
+                       .where(PasswordResetToken.user_id.in_(select(User.id).where(*active)),
+                              PasswordResetToken.used_at.is_(None))
+                       .values(used_at=now).execution_options(synchronize_session=False))
+    db.session.execute(insert(PasswordResetToken).from_select(
+        ["user_id", "token_hash", "created_at", "expires_at"],
+        select(User.id, literal(_hash_token(token), String()), literal(now, UTCDateTime()),
+               literal(now + lifetime, UTCDateTime())).where(*active)))
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/reset-password/{token}"
+    body = _reset_email_body(holder, link, lifetime) if holder is not None else NO_ACCOUNT_FOR_RESET
     try:
-        send_email(user.email, "Reset your elearn password", _reset_email_body(user, link, lifetime))
+        send_email(address, "Reset your elearn password", body)
     except (OSError, smtplib.SMTPException) as error:
         # The page must read the same whether or not the email left (no account enumeration, no 500);
         # the learner can ask again once the mail server is back.
-        log.error("password reset email for user %s not sent: %s", user.id, type(error).__name__)
+        log.error("password reset email not sent: %s", type(error).__name__)
 
 
-def _reset_email_body(user: User, link: str, lifetime: timedelta) -> str:
+NO_ACCOUNT_FOR_RESET = (
+    "Hello,\n\n"
+    "Someone asked to reset the password of an elearn account for this email address, but no active elearn account "
+    "uses it. If it was you, you may have signed up with another address; if your organisation has closed your "
+    "account, ask your elearn manager. If it was not you, you can ignore this email.\n"
+)
+
+
+def _reset_email_body(name: str, link: str, lifetime: timedelta) -> str:
     hours = int(lifetime.total_seconds() // 3600)
     return (
-        f"Hello {user.display_name},\n\n"
+        f"Hello {name},\n\n"
         f"Someone asked to reset the password for your elearn account. To choose a new password, open:\n\n"
         f"{link}\n\n"
         f"The link works once and expires in {hours} hour{'s' if hours != 1 else ''}. "

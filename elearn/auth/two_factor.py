@@ -12,6 +12,8 @@ import segno
 from sqlalchemy import select, update
 
 from elearn.audit import record_event
+from elearn.auth import throttle
+from elearn.auth.service import record_successful_login
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
 from elearn.extensions import db
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 ISSUER = "elearn"
 RECOVERY_CODE_COUNT = 10
 WRONG_CODE = "That code is not right. Check your authenticator app and try again."
+# Signing in: the same answer for a wrong code and for any code while the sign-in throttle's wait runs.
+CODE_REFUSED = ("That code is not right, or there have been too many attempts. Check your authenticator app, "
+                "wait a minute or two, then try again.")
 
 
 def _hash(code: str) -> str:
@@ -98,17 +103,27 @@ def _accept_recovery_code(user: User, code: str) -> bool:
     return True
 
 
-def verify_second_factor(user: User, code: str) -> bool:
-    """Check a sign-in code or a recovery code; each works once. Failures count towards the lockout."""
-    from elearn.auth.service import record_failed_login, record_successful_login
+def verify_second_factor(user: User, code: str, *, known_browser: bool = False) -> bool:
+    """Check a sign-in code or a recovery code under the sign-in throttle; each code works once.
 
+    The password step and this one share the throttle (`throttle.py`): a failure here counts towards the same
+    run, and while its wait runs no code is checked at all, the right one included.
+    """
+    db.session.refresh(user, with_for_update=True)  # one attempt at a time (PostgreSQL), as the password step
+    if throttle.is_waiting(user, known_browser=known_browser):
+        throttle.refuse(user, stage="two_factor", known_browser=known_browser)
+        db.session.commit()
+        return False
     code = (code or "").strip()[:32]
     accepted = _accept_totp(user, user.totp_secret, code) or (len(code) > 6 and _accept_recovery_code(user, code))
+    notify = False
     if accepted:
-        record_successful_login(user, method="two_factor")
+        record_successful_login(user, method="two_factor", known_browser=known_browser)
     else:
-        record_failed_login(user, stage="two_factor")
+        notify = throttle.record_failure(user, stage="two_factor", known_browser=known_browser)
     db.session.commit()
+    if notify:
+        throttle.send_notice(user, stage="two_factor")
     return accepted
 
 

@@ -7,10 +7,12 @@ import time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
-from elearn.auth import service
+from elearn.auth import known_browsers, registration, service
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import (
+    FinishRegistrationForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
@@ -22,23 +24,33 @@ from elearn.extensions import limiter
 from elearn.forms import ButtonForm
 from elearn.people import service as people
 from elearn.security import safe_next_url
-from elearn.text_rules import EMAIL_MAX, normalise_email
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-LOGIN_FAILED = "The email address or password is not right. Check them and try again."
+# One answer for a wrong password, an unknown email and any attempt while the sign-in throttle's wait runs.
+LOGIN_FAILED = ("The email address or password is not right, or there have been too many attempts. Check them, "
+                "wait a minute or two, then try again.")
 PENDING_KEY = "two_factor_pending"
 PENDING_SECONDS = 300  # the password step is good for five minutes
 
 
-def _login_email_key() -> str:
-    # The address as the account stores it, so "Jo@X.org " and "jo@x.org" share one counter.
-    return "login:" + normalise_email(request.form.get("email", ""))[:EMAIL_MAX]
+def _known_accounts() -> frozenset[str]:
+    """The accounts that have signed in from this browser before (the sign-in throttle keeps them apart)."""
+    return known_browsers.accounts_in(request.cookies.get(current_app.config["KNOWN_BROWSER_COOKIE"]))
 
 
-def _start_session(user: service.User) -> None:
+def _remember_browser(response: Response, user: service.User) -> Response:
+    name = current_app.config["KNOWN_BROWSER_COOKIE"]
+    response.set_cookie(name, known_browsers.cookie_with(request.cookies.get(name), user),
+                        max_age=int(known_browsers.MAX_AGE.total_seconds()), httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _signed_in(user: service.User, target: str) -> Response:
     session.clear()  # a fresh session (and CSRF token) after login: no fixation
     login_user(user)
+    return _remember_browser(redirect(target), user)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -49,32 +61,48 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = people.sign_up(form.display_name.data, form.email.data, form.password.data)
+            registration.request_registration(form.display_name.data, form.email.data)
         except InvalidInput as error:
             error.attach_to(form)
-        else:
-            _start_session(user)
-            flash("Welcome to elearn. Your account is ready.", "success")
-            return redirect(url_for("catalog.index"))
+        else:  # the same page whether or not the address has an account: the email tells its owner which
+            return render_template("auth/register_sent.html", email=form.email.data.strip())
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def finish_registration(token: str) -> ResponseReturnValue:
+    pending = registration.find_registration(token)
+    if pending is None:
+        return render_template("auth/register_invalid.html"), 400
+    form = FinishRegistrationForm(display_name=pending.display_name)
+    if form.validate_on_submit():
+        try:
+            user = people.sign_up(form.display_name.data, pending.email, form.password.data)
+        except InvalidInput as error:
+            if error.field == "email":  # the link was used a moment ago, in another tab
+                return render_template("auth/register_invalid.html"), 400
+            error.attach_to(form)
+        else:
+            flash("Welcome to elearn. Your account is ready.", "success")
+            return _signed_in(user, url_for("catalog.index"))
+    return render_template("auth/register_finish.html", form=form, email=pending.email), 422 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_EMAIL"], methods=["POST"], key_func=_login_email_key)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        user = service.authenticate(form.email.data, form.password.data, known_accounts=_known_accounts())
         if user is not None and user.has_two_factor:
             session.clear()
             session[PENDING_KEY] = {"user": user.get_id(), "at": int(time.time())}
             return redirect(url_for("auth.two_factor", next=safe_next_url(request.args.get("next"))))
         if user is not None:
-            _start_session(user)
-            return redirect(safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+            return _signed_in(user, safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
         form.password.errors = [LOGIN_FAILED]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
@@ -96,10 +124,10 @@ def two_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        if two_factor_service.verify_second_factor(user, form.code.data):
-            _start_session(user)
-            return redirect(safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
-        form.code.errors = [two_factor_service.WRONG_CODE]
+        known = known_browsers.is_known(user, _known_accounts())
+        if two_factor_service.verify_second_factor(user, form.code.data, known_browser=known):
+            return _signed_in(user, safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+        form.code.errors = [two_factor_service.CODE_REFUSED]
     return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
 
 
@@ -131,12 +159,13 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            service.reset_password(token, form.password.data)
+            user = service.reset_password(token, form.password.data)
         except InvalidInput as error:
             if error.field == "token":
                 return render_template("auth/reset_invalid.html", message=error.message), 400
             error.attach_to(form)
         else:
             flash("Your password has been changed. Log in with your new password.", "success")
-            return redirect(url_for("auth.login"))
+            # The reset proved the inbox: this browser is known, and signs in past a stranger's wait.
+            return _remember_browser(redirect(url_for("auth.login")), user)
     return render_template("auth/reset_password.html", form=form), 200 if not form.errors else 422

@@ -57,9 +57,15 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Consecutive failed logins, and the growing pause they impose (never a permanent lock).
+    # The sign-in throttle (elearn/auth/throttle.py): failures in a row, and until when no further attempt is
+    # checked (a short, capped wait, never a lock). One pair for browsers this account has not signed in from,
+    # one for those it has, so a stranger's guesses never hold up the owner's own browsers.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    device_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner was last emailed about failed sign-ins (at most once a day).
+    failed_logins_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Two-factor sign-in (TOTP, RFC 6238); the last accepted time step stops a code being replayed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

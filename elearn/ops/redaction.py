@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 # The first segment of every route whose next segment is a secret: /reset-password/<token>,
-# /invitations/<token>, /verify/<path:code> (a certificate code shows the learner's name).
-SECRET_ROUTES = ("reset-password", "invitations", "verify")
+# /invitations/<token>, /register/<token>, /verify/<path:code> (a certificate code shows the learner's name).
+SECRET_ROUTES = ("reset-password", "invitations", "register", "verify")
 # Anchored at the start of the path, so /manage/invitations/12 keeps its id. Repeated slashes and any case:
 # whatever Werkzeug might still route (or redirect) to the page.
 _ROUTES = "|".join(map(re.escape, SECRET_ROUTES))

@@ -49,16 +49,15 @@ class PendingEmail:
 
 
 def check_invitable(org: Organisation, email: str) -> User | None:
-    """The existing account for this email (if any); InvalidInput when it cannot be invited."""
+    """The existing account for this email (if any); InvalidInput only when it is already a member here.
+
+    An address whose account belongs to another organisation, or has been deactivated, is invited like a new
+    one: the manager must not learn from the answer who has an account elsewhere. The acceptance page turns
+    away whoever cannot accept (`accept_invitation_as`).
+    """
     user = find_user_by_email(email)
-    if user is None:
-        return None
-    if user.organisation_id == org.id:
+    if user is not None and user.organisation_id == org.id:
         raise InvalidInput("email", "This person is already a member of your organisation.")
-    if user.organisation_id is not None:
-        raise InvalidInput("email", "This person already belongs to another organisation.")
-    if not user.is_active:
-        raise InvalidInput("email", "This account has been deactivated. Ask an administrator.")
     return user
 
 

@@ -272,6 +272,7 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     user.password_hash = None
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, None
+    user.device_failed_logins, user.device_locked_until, user.failed_logins_notified_at = 0, None, None
     user.role = Role.LEARNER
     if user.is_active_account:
         user.is_active_account = False

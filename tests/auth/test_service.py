@@ -100,9 +100,12 @@ def test_password_reset_sends_one_email_with_a_link_on_the_configured_host(make,
     assert "https://elearn.test/reset-password/" in outbox[0].get_content()
 
 
-def test_password_reset_for_an_unknown_email_sends_nothing(outbox):
+def test_password_reset_for_an_unknown_email_sends_a_note_without_a_link(outbox):
     service.request_password_reset("nobody@example.org")
-    assert outbox == []
+    [note] = outbox
+    assert note["To"] == "nobody@example.org" and "no active elearn account" in note.get_content()
+    assert "/reset-password/" not in note.get_content()
+    assert db.session.scalar(select(func.count()).select_from(PasswordResetToken)) == 0
 
 
 def test_only_a_hash_of_the_reset_token_is_stored(make, outbox):

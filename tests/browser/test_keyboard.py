@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.browser.journeys import SAMPLE_TITLE, attempt_id_from, watch
+from tests.browser.journeys import SAMPLE_TITLE, attempt_id_from, emailed_link, watch
 from tests.browser.live import PASSWORD, answer_key
 
 pytestmark = pytest.mark.browser
@@ -83,6 +83,14 @@ def test_learner_journey_with_the_keyboard_alone(new_page, live) -> None:
     page.keyboard.type(name)
     assert keys.press("Tab")["id"] == "email"
     page.keyboard.type(live.unique_email("keyboard"))
+    keys.tab_to(lambda f: f["tag"] in ("button", "input") and f["type"] == "submit", "the Create account button")
+    keys.activate()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+
+    page.goto(emailed_link(live, "/register/"))  # the email is opened outside the page
+    assert keys.press("Tab")["text"] == "Skip to main content"
+    keys.page.keyboard.press("Enter")
+    assert keys.press("Tab")["id"] == "display_name"
     assert keys.press("Tab")["id"] == "password"
     page.keyboard.type(PASSWORD)
     assert keys.press("Tab")["id"] == "confirm"

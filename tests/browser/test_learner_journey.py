@@ -31,12 +31,14 @@ def test_the_lesson_contents_are_closed_on_phones_and_open_on_desktop(new_page, 
 
 
 def learner_journey_until_lesson(page, live) -> None:  # type: ignore[no-untyped-def]
-    from tests.browser.journeys import SAMPLE_TITLE, follow, submit
+    from tests.browser.journeys import SAMPLE_TITLE, emailed_link, follow, submit
     from tests.browser.live import PASSWORD
 
     page.goto(live.url + "/register")
     page.locator("#display_name").fill("Sam Phone")
     page.locator("#email").fill(live.unique_email("phone"))
+    submit(page, "Create account")
+    page.goto(emailed_link(live, "/register/"))
     page.locator("#password").fill(PASSWORD)
     page.locator("#confirm").fill(PASSWORD)
     submit(page, "Create account")
