@@ -111,6 +111,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Remember this device for 30 days" after two-factor sign-in (elearn/auth/sessions.py): its own signed cookie.
+    DEVICE_COOKIE_NAME = "elearn-device"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     def validate(self) -> None:
@@ -197,6 +199,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     KNOWN_BROWSER_COOKIE = "__Host-elearn-browser"
     REMEMBER_COOKIE_SECURE = True
+    DEVICE_COOKIE_NAME = "__Host-elearn-device"
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
     def __init__(self) -> None:

@@ -86,7 +86,7 @@ def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created once in elearn.extensions."""
     from elearn import models  # noqa: F401 - every table registered before Alembic looks
-    from elearn.auth.service import load_user_from_session
+    from elearn.auth.sessions import load_user
     from elearn.db import configure_sqlite
     from elearn.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -102,7 +102,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_user_from_session)
+    login_manager.user_loader(load_user)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from elearn import create_app
+from elearn.auth.sessions import start_session
 from elearn.extensions import db as _db
 from elearn.extensions import limiter
 from elearn.models import Course, Organisation, Role, User
@@ -205,11 +206,15 @@ def sign_in(client: FlaskClient):  # type: ignore[no-untyped-def]
     For tests about what a signed-in person may do; signing in itself is tested in tests/auth through login_as.
     """
 
+    keys: dict[int, str] = {}  # one server-side session per user and test, as one browser would keep
+
     def sign(user: User | None, via: FlaskClient | None = None) -> User | None:
         with (via or client).session_transaction() as session:
             session.clear()
             if user is not None:
-                session["_user_id"] = user.get_id()
+                if user.id not in keys:
+                    keys[user.id] = start_session(user, user_agent=None, ip=None).key
+                session["_user_id"] = keys[user.id]
                 session["_fresh"] = True
         return user
 

@@ -23,6 +23,7 @@ from sqlalchemy import event, select
 from elearn.assessment import service as assessment
 from elearn.auth import service as auth
 from elearn.auth.registration import request_registration
+from elearn.auth.sessions import start_session
 from elearn.auth.views import PENDING_KEY
 from elearn.clock import london_today
 from elearn.contacts import service as contacts
@@ -154,10 +155,10 @@ def _sign_in(client: FlaskClient, user: User | None, *, password_step_done_by: U
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = start_session(user, user_agent=None, ip=None).key
             session["_fresh"] = True
         else:  # for the second step of signing in: someone has given their password
-            session[PENDING_KEY] = {"user": password_step_done_by.get_id(), "at": int(time.time())}
+            session[PENDING_KEY] = {"user": password_step_done_by.id, "at": int(time.time())}
 
 
 def test_no_page_issues_a_query_from_its_template(app, client, world, template_queries, outbox):

@@ -6,10 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
-from elearn.auth import service
+from elearn.auth import service, sessions
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFactorForm, TwoFactorSetupForm
 from elearn.errors import InvalidInput
+from elearn.forms import require_button
 
 bp = Blueprint("account", __name__, template_folder="templates")
 
@@ -35,7 +36,8 @@ def require_two_factor_setup() -> ResponseReturnValue | None:
 @bp.get("/account")
 @login_required
 def overview() -> ResponseReturnValue:
-    return render_template("auth/account.html", disable_form=DisableTwoFactorForm())
+    return render_template("auth/account.html", disable_form=DisableTwoFactorForm(),
+                           active_sessions=sessions.list_active(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -48,9 +50,8 @@ def change_password() -> ResponseReturnValue:
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            logout_user()  # the session version changed: sign in again with the new password
-            flash("Your password has been changed. Log in with your new password.", "success")
-            return redirect(url_for("auth.login"))
+            flash("Your password has been changed. Every other session has been signed out.", "success")
+            return redirect(url_for("account.overview"))
     return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
 
 
@@ -113,3 +114,24 @@ def disable_two_factor() -> ResponseReturnValue:
         else:
             flash("Two-factor sign-in is off.", "success")
     return redirect(url_for("account.overview"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> ResponseReturnValue:
+    """End another of one's own sessions, or forget a remembered device."""
+    require_button()
+    sessions.end_one(current_user, session_id)
+    flash("That session has ended.", "success")
+    return redirect(url_for("account.overview", _anchor="sessions"))
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def sign_out_everywhere() -> ResponseReturnValue:
+    require_button()
+    sessions.sign_out_everywhere(current_user)
+    logout_user()
+    session.clear()
+    flash("You have been signed out everywhere, on this device too.", "info")
+    return redirect(url_for("auth.login"))

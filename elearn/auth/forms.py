@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from elearn.forms import certificate_name_field, current_password_field, email_field, new_password_fields
@@ -43,6 +43,10 @@ class TwoFactorForm(FlaskForm):
         "Code from your authenticator app",
         description="6 digits. Lost your phone? Enter one of your recovery codes instead.",
         validators=[DataRequired("Enter the code."), Length(max=32)],
+    )
+    remember_device = BooleanField(
+        "Remember this device for 30 days",
+        description="Only on a device no one else uses. You will still need your password here.",
     )
     submit = SubmitField("Continue")
 

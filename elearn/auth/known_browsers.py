@@ -2,13 +2,15 @@
 
 The sign-in throttle (`throttle.py`) keeps a separate run of failures for such browsers, so a stranger guessing
 a password elsewhere never holds up the owner's own. The cookie is not a credential: it signs nobody in and
-skips no step. It holds the accounts' session ids ("id:version"), signed with SECRET_KEY; a password change, a
-reset or a deactivation bumps the version, which forgets every browser of the account until it signs in again
-(the browser that completes a reset is remembered at once). A tampered or expired cookie names nobody.
+skips no step. It holds a marker per account ("id:credentials"), signed with SECRET_KEY, where "credentials" is a
+short digest of the account's password hash: a password change or reset therefore forgets every browser of the
+account until it signs in again (the browser that completes a reset is remembered at once). A tampered or expired
+cookie names nobody.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from datetime import timedelta
 
@@ -37,16 +39,21 @@ def _read(cookie: str | None) -> list[str]:
 
 
 def accounts_in(cookie: str | None) -> frozenset[str]:
-    """The session ids a browser's cookie names; none when it is missing, tampered with or too old."""
+    """The account markers a browser's cookie names; none when it is missing, tampered with or too old."""
     return frozenset(_read(cookie))
 
 
+def _marker(user: User) -> str:
+    """The account at its current password: "<id>:<16 hex digits of the hash's SHA-256>"."""
+    return f"{user.id}:{hashlib.sha256((user.password_hash or '').encode()).hexdigest()[:16]}"
+
+
 def is_known(user: User, accounts: Collection[str]) -> bool:
-    """Whether the account, at its current credentials version, has signed in from the browser before."""
-    return user.get_id() in accounts
+    """Whether the account, with its current password, has signed in from the browser before."""
+    return _marker(user) in accounts
 
 
 def cookie_with(cookie: str | None, user: User) -> str:
     """The cookie's new value once `user` has signed in: them first, then the most recent others."""
     others = [account for account in _read(cookie) if account.partition(":")[0] != str(user.id)]
-    return _serializer().dumps([user.get_id(), *others][:MAX_ACCOUNTS])
+    return _serializer().dumps([_marker(user), *others][:MAX_ACCOUNTS])

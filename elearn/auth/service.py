@@ -17,6 +17,7 @@ from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import record_event
 from elearn.auth import known_browsers, throttle
 from elearn.auth.passwords import password_problem
+from elearn.auth.sessions import end_all_sessions
 from elearn.db import UTCDateTime, now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
@@ -32,17 +33,6 @@ RESET_INVALID = "This password reset link is invalid, has been used or has expir
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
-
-
-def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login's loader: the session must name the user's current credentials version."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit() or len(user_id) > 9:  # beyond INTEGER ids: no such user
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.is_active:
-        return None
-    return user
 
 
 def check_new_password(password: str, *, email: str, name: str = "") -> None:
@@ -94,7 +84,7 @@ def set_account_active(user: User, active: bool, *, actor: User, event: str,
         return user  # a double click, or two people doing the same
     user.is_active_account = active
     if not active:
-        user.session_version += 1  # end their sessions now
+        end_all_sessions(user)  # end their sessions now
     record_event(f"{event}.{'reactivated' if active else 'deactivated'}", actor=actor, subject=user,
                  organisation_id=organisation_id, target=f"user:{user.id}")
     db.session.commit()
@@ -144,12 +134,12 @@ def authenticate(email: str, password: str, *, known_accounts: Collection[str] =
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password after re-entering the current one; other sessions are signed out."""
+    """Change the password after re-entering the current one; every other session and remembered device ends."""
     if not verify_password(user.password_hash, current_password):
         raise InvalidInput("current_password", "Your current password is not right.")
     check_new_password(new_password, email=user.email, name=user.display_name)
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    end_all_sessions(user, keep_key=user.session_key)
     spend_reset_links(user)  # a link mailed before the change must not undo it
     record_event("password.changed", actor=user, subject=user)
     db.session.commit()
@@ -271,7 +261,7 @@ def reset_password(token: str, new_password: str) -> User:
         raise InvalidInput("token", RESET_INVALID)
     spend_reset_links(user)
     user.password_hash = hash_password(new_password)
-    user.session_version += 1  # sign out every other session
+    end_all_sessions(user)  # sign out every session and forget every remembered device
     record_event("password.reset", actor=user, subject=user)
     db.session.commit()
     log.info("password reset for user %s", user.id)

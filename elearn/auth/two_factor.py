@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from elearn.audit import record_event
 from elearn.auth import throttle
 from elearn.auth.service import record_successful_login
+from elearn.auth.sessions import forget_devices
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
 from elearn.extensions import db
@@ -135,5 +136,6 @@ def disable(user: User, password: str) -> None:
         raise InvalidInput("password", "Your current password is not right.")
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
     db.session.execute(update(RecoveryCode).where(RecoveryCode.user_id == user.id).values(used_at=now_utc()))
+    forget_devices(user)  # a remembered device skips a second factor that no longer exists
     record_event("two_factor.disabled", actor=user, subject=user)
     db.session.commit()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from elearn.auth import known_browsers, registration, service
+from elearn.auth import known_browsers, registration, service, sessions
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import (
     FinishRegistrationForm,
@@ -22,6 +22,7 @@ from elearn.auth.forms import (
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import ButtonForm
+from elearn.models import Role
 from elearn.people import service as people
 from elearn.security import safe_next_url
 
@@ -47,10 +48,28 @@ def _remember_browser(response: Response, user: service.User) -> Response:
     return response
 
 
-def _signed_in(user: service.User, target: str) -> Response:
-    session.clear()  # a fresh session (and CSRF token) after login: no fixation
+def _remember_device_cookie(response: Response, value: str) -> Response:
+    # HttpOnly, SameSite=Lax, path=/ and (in production) Secure under a __Host- name: no script or subdomain reads it.
+    response.set_cookie(current_app.config["DEVICE_COOKIE_NAME"], value, path="/", httponly=True, samesite="Lax",
+                        max_age=int(sessions.DEVICE_LIFETIME.total_seconds()),
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def _landing(user: service.User) -> str:
+    """A safe `next`, else managers and admins land on the compliance dashboard and learners on My learning."""
+    manages = user.role in (Role.MANAGER, Role.ADMIN)
+    return safe_next_url(request.args.get("next")) or url_for("compliance.dashboard" if manages else "learning.dashboard")
+
+
+def _signed_in(user: service.User, target: str | None = None, *, remember_device: bool = False) -> Response:
+    """Start a server-side session (a fresh cookie and CSRF token: no fixation), mark this browser as known, land."""
+    session.clear()
+    started = sessions.start_session(user, user_agent=request.headers.get("User-Agent"), ip=request.remote_addr,
+                                     remember_device=remember_device)
     login_user(user)
-    return _remember_browser(redirect(target), user)
+    response = _remember_browser(make_response(redirect(target or _landing(user))), user)
+    return _remember_device_cookie(response, started.device_cookie) if started.device_cookie else response
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -97,12 +116,18 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data, known_accounts=_known_accounts())
+        if user is not None and user.has_two_factor and sessions.is_remembered_device(
+                user, request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])):
+            # The password was right and this device was remembered after a second factor: that factor stands.
+            service.record_successful_login(user, method="remembered_device",
+                                            known_browser=known_browsers.is_known(user, _known_accounts()))
+            return _signed_in(user)
         if user is not None and user.has_two_factor:
             session.clear()
-            session[PENDING_KEY] = {"user": user.get_id(), "at": int(time.time())}
+            session[PENDING_KEY] = {"user": user.id, "at": int(time.time())}
             return redirect(url_for("auth.two_factor", next=safe_next_url(request.args.get("next"))))
         if user is not None:
-            return _signed_in(user, safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+            return _signed_in(user)
         form.password.errors = [LOGIN_FAILED]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
@@ -112,7 +137,7 @@ def _pending_user() -> service.User | None:
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
-    return service.load_user_from_session(str(pending.get("user", "")))
+    return sessions.find_pending_user(pending.get("user"))
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
@@ -126,7 +151,7 @@ def two_factor() -> ResponseReturnValue:
     if form.validate_on_submit():
         known = known_browsers.is_known(user, _known_accounts())
         if two_factor_service.verify_second_factor(user, form.code.data, known_browser=known):
-            return _signed_in(user, safe_next_url(request.args.get("next")) or url_for("learning.dashboard"))
+            return _signed_in(user, remember_device=bool(form.remember_device.data))
         form.code.errors = [two_factor_service.CODE_REFUSED]
     return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
 
@@ -135,6 +160,7 @@ def two_factor() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     if ButtonForm().validate_on_submit():
+        sessions.end_session(current_user, current_user.session_key)  # a copy of this cookie opens nothing now
         logout_user()
         session.clear()
         flash("You have logged out.", "info")

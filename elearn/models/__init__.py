@@ -1,6 +1,6 @@
 """Every table; the one import Alembic's env.py needs."""
 
-from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, User
+from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, SessionKind, User, UserSession
 from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate
@@ -54,6 +54,8 @@ __all__ = [
     "ReviewPolicy",
     "Role",
     "SafeguardingContact",
+    "SessionKind",
     "User",
+    "UserSession",
     "VersionTally",
 ]

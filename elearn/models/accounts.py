@@ -53,8 +53,6 @@ class User(UserMixin, Base):
     # When they joined their current organisation: new-starter rules count their due dates from it.
     joined_organisation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
-    # Bumped on password change or deactivation: older sessions stop working.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The sign-in throttle (elearn/auth/throttle.py): failures in a row, and until when no further attempt is
@@ -99,9 +97,25 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_active_account
 
+    @property
+    def session_key(self) -> str | None:
+        """The raw key of the session this object was signed in or loaded with (elearn/auth/sessions.py)."""
+        return self.__dict__.get("_session_key")  # never stored: only its hash is, in user_sessions
+
+    def use_session_key(self, key: str) -> None:
+        self.__dict__["_session_key"] = key
+
+    # Flask-Login's UserMixin compares get_id(), which is now a session key: compare accounts instead.
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, User) and self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
+
     def get_id(self) -> str:
-        # The session names the user and the version of their credentials.
-        return f"{self.id}:{self.session_version}"
+        # The signed cookie carries the key of a UserSession row, never a bare user id.
+        if not self.session_key:
+            raise RuntimeError("sign in through elearn.auth.sessions.start_session")
+        return self.session_key
 
 
 class PasswordResetToken(Base):
@@ -128,3 +142,32 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SessionKind(StrEnum):
+    SESSION = "session"  # a signed-in browser
+    DEVICE = "device"  # a device remembered after two-factor sign-in: it skips only the second step
+
+
+class UserSession(Base):
+    """A signed-in session or a remembered device; only the hash of its random key is stored.
+
+    A session ends (ended_at) on logout, "sign out everywhere", a password change or reset, deactivation or
+    deletion; a remembered device also at expires_at, when forgotten or when two-factor sign-in is turned off.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SessionKind] = mapped_column(String(10), default=SessionKind.SESSION)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Refreshed at most every few minutes (elearn/auth/sessions.py SEEN_EVERY), so reads rarely write.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship()

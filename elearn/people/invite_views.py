@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
 from elearn.auth.service import find_user_by_email
+from elearn.auth.sessions import start_session
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import FORM_EXPIRED, ButtonForm
@@ -47,6 +48,7 @@ def accept(token: str) -> ResponseReturnValue:
             getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
         else:
             session.clear()  # a fresh session after login: no fixation
+            start_session(user, user_agent=request.headers.get("User-Agent"), ip=request.remote_addr)
             login_user(user)
             flash(f"Welcome to {user.organisation.name if user.organisation else 'elearn'}. Your account is ready.", "success")
             return redirect(url_for("learning.dashboard"))

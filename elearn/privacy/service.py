@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from elearn.access import MemberAction, check_may_act_on
 from elearn.audit import erase_personal_details, record_event
+from elearn.auth.sessions import end_all_sessions
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
@@ -276,7 +277,7 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     user.role = Role.LEARNER
     if user.is_active_account:
         user.is_active_account = False
-    user.session_version += 1  # every session ends now
+    end_all_sessions(user)  # every session and remembered device ends now
     user.anonymised_at = now_utc()
     db.session.flush()
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from elearn.auth import service, throttle, two_factor
 from elearn.auth.account_views import SETUP_KEY
+from elearn.auth.sessions import load_user, start_session
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotAllowed
 from elearn.extensions import db
@@ -214,12 +215,14 @@ def test_a_learner_can_switch_two_factor_off_with_their_password(make):
 
 def test_changing_the_password_needs_the_current_one_and_signs_out_other_sessions(make):
     user = make.user()
-    old_session = user.get_id()
+    old_session = start_session(user, user_agent=None, ip=None).key  # another device
+    this_session = start_session(user, user_agent=None, ip=None).key  # the one changing the password
     with pytest.raises(InvalidInput) as error:
         service.change_password(user, "not my password", "a brand new passphrase")
     assert error.value.field == "current_password"
     service.change_password(user, make.PASSWORD, "a brand new passphrase")
-    assert service.load_user_from_session(old_session) is None
+    assert load_user(old_session) is None
+    assert load_user(this_session) == user
     assert service.authenticate(user.email, "a brand new passphrase") == user
 
 
@@ -243,8 +246,8 @@ def test_the_account_pages_work_through_the_browser_forms(client, make, login_as
     assert bad.status_code == 422 and "Your current password is not right." in bad.get_data(as_text=True)
     good = client.post("/account/password", data={"current_password": make.PASSWORD, "password": "a brand new passphrase",
                                                   "confirm": "a brand new passphrase"})
-    assert good.status_code == 302 and good.location == "/login"
-    assert client.get("/my-learning").status_code == 302
+    assert good.status_code == 302 and good.location == "/account"  # this session goes on; the others ended
+    assert client.get("/my-learning").status_code == 200
     assert service.authenticate(user.email, "a brand new passphrase") is not None
 
 

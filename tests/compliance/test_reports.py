@@ -130,7 +130,7 @@ def _bulk_people(org, n: int, course) -> None:  # type: ignore[no-untyped-def]
     batch = f"bulk{db.session.scalar(select(func.count()).select_from(User))}-"
     db.session.execute(insert(User), [
         {"email": f"{batch}{i}@alder.sch.uk", "display_name": f"Bulk Person {i:04d}", "role": Role.LEARNER,
-         "organisation_id": org.id, "is_active_account": True, "session_version": 1, "created_at": now_utc(),
+         "organisation_id": org.id, "is_active_account": True, "created_at": now_utc(),
          "joined_organisation_at": now_utc()} for i in range(n)])
     ids = db.session.scalars(select(User.id).where(User.email.like(f"{batch}%"))).all()
     db.session.execute(insert(Assignment), [  # a spread of due dates, some passed, in every batch

@@ -37,6 +37,7 @@ COVERED = {
 NOT_THEIRS = {
     ("password_reset_tokens", "user_id"): "a secret, never exported",
     ("recovery_codes", "user_id"): "secrets, never exported",
+    ("user_sessions", "user_id"): "sessions and remembered devices: listed and ended on My account, ended on deletion",
     # Who did something to someone else: the row is about the other person.
     ("assignments", "assigned_by_id"): "the manager who assigned it",
     ("enrolments", "assigned_by_id"): "the manager who assigned it",

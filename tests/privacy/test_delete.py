@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from elearn.auth.sessions import start_session
 from elearn.certificates.codes import format_code
 from elearn.errors import NotFound
 from elearn.extensions import db
@@ -159,7 +160,7 @@ def test_deletion_needs_a_csrf_token(make_app, make):
     user = make.user(email="keepme@example.org")
     browser = csrf_app.test_client()
     with browser.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = start_session(user, user_agent=None, ip=None).key
         session["_fresh"] = True
     response = browser.post("/account/delete", data={"password": make.PASSWORD})
     assert response.status_code == 400

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from elearn.assessment import service as assessment
+from elearn.auth.sessions import start_session
 from elearn.models import Course, Organisation, User
 from tests.conftest import Cast
 from tests.makers import Makers, days
@@ -39,6 +40,7 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "rule_id": make.new_starter_rule(org=org, course=course).id,
         "domain_id": make.domain(org=org, domain=domain).id,
         "org_id": org.id,
+        "session_id": start_session(learner, user_agent=None, ip=None).id,
     }
 
 

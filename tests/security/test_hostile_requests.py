@@ -81,6 +81,7 @@ def test_the_catalogue_reaches_every_feature(app):
 def test_junk_in_every_url_argument_is_refused_and_changes_nothing(persona, app, client, world, sign_in):
     """Ids like -1, 0, 20 digits, 'abc', '../../etc/passwd', %00 in every argument of every route: 3xx/4xx."""
     user = world.persona(persona)
+    sign_in(user)  # the server-side session starts before the fingerprint
     before, failures = fingerprint(), []
     with writes_seen() as writes:
         for route in routes(app):
@@ -143,6 +144,7 @@ def test_objects_of_another_user_or_organisation_are_not_found_and_unchanged(per
     user = world.persona(persona)
     values: dict[str, object] = {**SHARED_ARGUMENTS, "course_id": world.course.id, "version_id": 1}
     values.update(world.objects_b)
+    sign_in(user)  # the server-side session starts before the fingerprint
     before, failures, checked = fingerprint(), [], 0
     with writes_seen() as writes:
         for route in routes(app):
@@ -206,6 +208,7 @@ def test_hostile_bodies_are_refused_with_csrf_on_and_change_nothing(persona, mak
     csrf_app = make_app(WTF_CSRF_ENABLED=True)
     client = csrf_app.test_client()
     user = world.persona(persona)
+    sign_in(user, via=client)  # the server-side session starts before the fingerprint
     before, failures = fingerprint(), []
     for route in routes(csrf_app):
         if route.method != "POST":
