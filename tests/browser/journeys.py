@@ -301,6 +301,8 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     page.locator("#password").fill(PASSWORD)
     submit(page, "Log in")
     expect(page).to_have_url(re.compile(r"/account/two-factor$"))
+    qr_width = page.locator("img[alt^='QR code']").evaluate("img => img.complete ? img.naturalWidth : 0")
+    assert qr_width > 0, "the two-factor QR code did not draw"
     checkpoint(page, "two-factor-setup")
     secret = page.locator("code.secret").inner_text().strip().replace(" ", "")
     page.locator("#current_password").fill(PASSWORD)
