@@ -18,14 +18,13 @@ from sqlalchemy.orm import joinedload
 
 from elearn.access import get_owned
 from elearn.audit import record_event
-from elearn.auth.service import check_new_password, find_user_by_email
+from elearn.auth.service import create_account, find_user_by_email
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Group, Invitation, Organisation, Role, User
+from elearn.models import Group, Invitation, Organisation, User
 from elearn.people.service import get_group, join_organisation
-from elearn.security import hash_password
 from elearn.text_rules import clean_email, clean_person_name
 
 log = logging.getLogger(__name__)
@@ -163,11 +162,12 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     invitation = find_valid_invitation(token)
     if invitation is None or find_user_by_email(invitation.email) is not None:
         raise InvalidInput("token", INVITATION_INVALID)
-    name = clean_person_name(display_name)
-    check_new_password(password, email=invitation.email, name=name)
-    user = User(email=invitation.email, display_name=name, password_hash=hash_password(password), role=Role.LEARNER)
-    db.session.add(user)
-    db.session.flush()
+    try:  # the one way an account is made: the name, email and password rules, the duplicate check, the audit
+        user = create_account(display_name, invitation.email, password)
+    except InvalidInput as error:
+        if error.field == "email":  # an account took this address a moment ago
+            raise InvalidInput("token", INVITATION_INVALID) from None
+        raise
     _spend(invitation, user)
     join_organisation(user, invitation.organisation, group=invitation.group)
     record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
