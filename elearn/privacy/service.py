@@ -3,7 +3,8 @@
 The rule, also in the README and on the privacy page:
 
 - Deleting an account (or anonymising a leaver) removes the name, email, password hash, two-factor
-  secret, recovery codes, reset tokens, group memberships and pending invitations, and the names in
+  secret, recovery codes, reset tokens, sessions and remembered devices (with the addresses they began
+  from), group memberships and pending invitations, and the names in
   the audit log's details about them (the events themselves stay). Enrolments,
   lesson progress and attempts stay, attached to an anonymous account, for course statistics.
 - Certificates stay verifiable. Whether they keep the learner's name follows the organisation's
@@ -49,6 +50,7 @@ from elearn.models import (
     ReminderLog,
     Role,
     User,
+    UserSession,
 )
 from elearn.security import verify_password
 
@@ -98,6 +100,7 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "course_evaluations": _course_evaluations(user),
         "invitations": _invitations(user),
         "reminders": _reminders(user),
+        "sessions": _sessions(user),
         "audit_events": _audit_events(user),
     }
     record_event("personal_data.exported", actor=actor, subject=user, target=f"user:{user.id}")
@@ -223,6 +226,14 @@ def _reminders(user: User) -> list[dict[str, Any]]:
     return [{"kind": row.kind, "week": row.week, "sent_at": _iso(row.sent_at)} for row in rows]
 
 
+def _sessions(user: User) -> list[dict[str, Any]]:
+    """Sessions and remembered devices, with the address and browser each began from; never the key."""
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id))
+    return [{"kind": str(row.kind), "started_at": _iso(row.created_at), "last_seen_at": _iso(row.last_seen_at),
+             "expires_at": _iso(row.expires_at), "ended_at": _iso(row.ended_at), "browser": row.user_agent,
+             "ip": row.ip} for row in rows]
+
+
 def _audit_events(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_user_id == user.id)
                               .order_by(AuditEvent.at, AuditEvent.id))
@@ -278,6 +289,8 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     if user.is_active_account:
         user.is_active_account = False
     end_all_sessions(user)  # every session and remembered device ends now
+    # and their records go: they hold the addresses and browsers the person signed in from
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     user.anonymised_at = now_utc()
     db.session.flush()
 

@@ -6,7 +6,7 @@ import ast
 import json
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from elearn.audit import ERASED, PERSONAL_DETAILS
 from elearn.certificates.names import correct_name
@@ -33,11 +33,11 @@ COVERED = {
     ("invitations", "user_id"): "invitations",
     ("reminder_logs", "user_id"): "reminders",
     ("audit_events", "subject_user_id"): "audit_events",
+    ("user_sessions", "user_id"): "sessions",
 }
 NOT_THEIRS = {
     ("password_reset_tokens", "user_id"): "a secret, never exported",
     ("recovery_codes", "user_id"): "secrets, never exported",
-    ("user_sessions", "user_id"): "sessions and remembered devices: listed and ended on My account, ended on deletion",
     # Who did something to someone else: the row is about the other person.
     ("assignments", "assigned_by_id"): "the manager who assigned it",
     ("enrolments", "assigned_by_id"): "the manager who assigned it",
@@ -124,3 +124,17 @@ def test_every_audit_detail_that_could_hold_a_name_is_erased_with_the_person():
     assert "new_name" in keys, "the scan found no record_event calls"
     suspicious = {k for k in keys if any(word in k for word in ("name", "email", "comment", "note", "phone"))}
     assert suspicious <= PERSONAL_DETAILS | NOT_PERSONAL_DETAILS
+
+
+def test_the_export_lists_sessions_with_their_address_and_deletion_removes_them(client, make, login_as):
+    from elearn.models import UserSession
+
+    user = make.user(email="grace@hill.sch.uk")
+    login_as(user)
+    body = client.get("/account/data").get_data(as_text=True)
+    [session] = json.loads(body)["sessions"]
+    assert session["ip"] == "127.0.0.1" and session["ended_at"] is None
+    [row] = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id))
+    assert row.key_hash not in body
+    delete_account(user, make.PASSWORD, actor=user)
+    assert db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)) == 0
