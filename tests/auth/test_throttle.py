@@ -1,7 +1,8 @@
 """The sign-in throttle (elearn/auth/throttle.py): both steps of signing in share one bounded, growing wait per
 account; every failure is audited; the owner is told by email; a stranger's guesses never shut the owner out.
 
-Waiting is simulated by moving the wait's end into the past (`wait_out`), never by sleeping.
+Waiting is simulated by moving the wait's end into the past (`wait_out`), never by sleeping, and the throttle's
+clock stands still during each test (`still_clock`): a 2-second wait must not run out because the machine is slow.
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from elearn.db import now_utc
+from elearn.auth import throttle
+from elearn.db import now_utc as real_now
 from elearn.extensions import db
 from elearn.models import AuditEvent, Role, User
 from tests.conftest import ON_POSTGRES
+
+
+@pytest.fixture(autouse=True)
+def still_clock(monkeypatch):  # type: ignore[no-untyped-def]
+    """The throttle reads a clock that does not move while the test runs."""
+    moment = real_now()
+    monkeypatch.setattr(throttle, "now_utc", lambda: moment)
+
 
 WRONG = "not the right password"
 WRONG_CODE = "000000"
@@ -29,7 +39,7 @@ def log_in(browser, user: User, password: str):  # type: ignore[no-untyped-def]
 def wait_out(user: User) -> None:
     """As if every wait the account is under had run out."""
     db.session.refresh(user)
-    past = now_utc() - timedelta(seconds=1)
+    past = throttle.now_utc() - timedelta(seconds=1)
     user.locked_until = past
     if hasattr(user, "device_locked_until"):
         user.device_locked_until = past
@@ -100,7 +110,7 @@ def test_failures_past_the_forty_sixth_are_counted_audited_and_answered_like_any
     db.session.refresh(user)
     assert user.failed_logins == 48
     assert len(failures_audited(user)) == 4
-    assert user.locked_until is not None and user.locked_until - now_utc() <= timedelta(minutes=5)
+    assert user.locked_until is not None and timedelta(0) < user.locked_until - throttle.now_utc() <= timedelta(minutes=5)
 
 
 @pytest.mark.parametrize(("failures", "seconds"), [
@@ -138,7 +148,7 @@ def test_on_a_new_browser_the_owner_waits_at_most_the_cap_after_any_number_of_gu
     stranger = app.test_client()
     assert log_in(stranger, owner, WRONG).status_code == 422
     db.session.refresh(owner)
-    assert owner.locked_until - now_utc() <= timedelta(minutes=5)
+    assert timedelta(0) < owner.locked_until - throttle.now_utc() <= timedelta(minutes=5)
     wait_out(owner)
     assert log_in(app.test_client(), owner, make.PASSWORD).status_code == 302
 
@@ -213,7 +223,7 @@ def test_the_owner_is_emailed_once_after_ten_failures_in_a_row_and_then_at_most_
     body = outbox[0].get_content()
     assert "http" not in body and "/reset-password/" not in body  # nothing an attacker could use
     assert "10 failed attempts" in body
-    owner.failed_logins_notified_at = now_utc() - timedelta(days=1, seconds=1)
+    owner.failed_logins_notified_at = throttle.now_utc() - timedelta(days=1, seconds=1)
     db.session.commit()
     wait_out(owner)
     log_in(stranger, owner, WRONG)

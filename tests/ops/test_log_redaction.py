@@ -59,6 +59,7 @@ def test_the_query_string_is_never_in_the_request_log(client, caplog):
         client.get(f"/login?next=/invitations/{TOKEN}")
         client.get(f"/verify?code={TOKEN}")
     assert TOKEN not in _logged(caplog)
+    assert [record.path for record in caplog.records if record.name == "elearn.request"] == ["/login", "/verify"]
 
 
 def test_an_error_on_a_token_page_is_logged_without_the_token(make_app, monkeypatch, caplog):
