@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn.certificates import service as certificates
+from elearn.compliance.learners import list_assigned_courses
 from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
@@ -18,8 +19,6 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @bp.get("/my-learning")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    from elearn.compliance.learners import list_assigned_courses
-
     return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
                            assignments=list_assigned_courses(current_user),
                            refresher_offers=certificates.list_refreshers_due(current_user))

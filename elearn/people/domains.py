@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from elearn.access import get_owned, require_admin
 from elearn.audit import record_event
@@ -39,7 +40,11 @@ def add_domain(org: Organisation, raw_domain: str, *, actor: User) -> Organisati
         raise InvalidInput("domain", "This domain already belongs to an organisation.")
     row = OrganisationDomain(organisation_id=org.id, domain=domain, added_by_id=actor.id)
     db.session.add(row)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another admin claimed it at the same moment (unique domain)
+        db.session.rollback()
+        raise InvalidInput("domain", "This domain already belongs to an organisation.") from None
     record_event("organisation.domain_added", actor=actor, organisation_id=org.id, target=f"domain:{row.id}", domain=domain)
     db.session.commit()
     return row

@@ -116,6 +116,7 @@ def list_open_invitations(org: Organisation) -> list[Invitation]:
     return list(db.session.scalars(
         select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
                                  Invitation.cancelled_at.is_(None), Invitation.expires_at > now_utc())
+        .options(joinedload(Invitation.group))  # the people page shows each invitation's group
         .order_by(Invitation.created_at.desc())
     ))
 

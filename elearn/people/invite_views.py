@@ -45,7 +45,7 @@ def accept(token: str) -> ResponseReturnValue:
         except InvalidInput as error:
             if error.field == "token":
                 return _invalid(error.message)
-            getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+            error.attach_to(form)
         else:
             session.clear()  # a fresh session after login: no fixation
             start_session(user, user_agent=request.headers.get("User-Agent"), ip=request.remote_addr)

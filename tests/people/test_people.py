@@ -208,3 +208,17 @@ def test_the_member_page_offers_the_organisations_groups_and_saves_them(client, 
     assert client.post(f"/manage/people/{cast.learner_a.id}/groups", data={"group_ids": [teachers.id]}).status_code == 302
     page = client.get(f"/manage/people/{cast.learner_a.id}").get_data(as_text=True)
     assert f'value="{teachers.id}" id="group-{teachers.id}" checked' in page
+
+
+def test_the_people_page_reads_the_invitations_groups_in_the_same_queries_for_one_or_five(client, cast, make,
+                                                                                         sign_in, count_queries):
+    sign_in(cast.manager_a)
+
+    def page_queries(invitations: int) -> int:
+        for n in range(invitations):
+            make.invitation(org=cast.org_a, group=make.group(org=cast.org_a, name=f"Group {n} of {invitations}"))
+        with count_queries() as counter:
+            assert client.get("/manage/people").status_code == 200
+        return counter.count
+
+    assert page_queries(1) == page_queries(5)
