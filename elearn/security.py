@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,14 @@ from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, Map
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a random token (reset link, invitation, session key): the only form such a token is stored in.
+
+    A fast hash is right here, unlike for passwords: the tokens are 256-bit random, so nothing can be guessed.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _hasher() -> PasswordHasher:

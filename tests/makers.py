@@ -55,7 +55,8 @@ from elearn.models import (
     SafeguardingContact,
     User,
 )
-from elearn.people.invitations import INVITATION_DAYS, hash_token
+from elearn.people.invitations import INVITATION_DAYS
+from elearn.security import token_hash
 from tests.assessment.helpers import right, sheet
 
 FIXTURES = Path(__file__).parent / "content" / "fixtures"
@@ -268,7 +269,7 @@ class Makers:
         now = now_utc()
         invitation = Invitation(organisation_id=org.id, email=email or f"invitee{next(_serial)}@example.org",
                                 display_name=name, group_id=group.id if group else None,
-                                token_hash=hash_token(token or secrets.token_urlsafe(32)), created_at=now,
+                                token_hash=token_hash(token or secrets.token_urlsafe(32)), created_at=now,
                                 expires_at=now + timedelta(days=INVITATION_DAYS))
         db.session.add(invitation)
         db.session.commit()

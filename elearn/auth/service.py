@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import smtplib
@@ -23,7 +22,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import PasswordResetToken, Role, User
-from elearn.security import burn_password_check, hash_password, verify_password
+from elearn.security import burn_password_check, hash_password, token_hash, verify_password
 from elearn.text_rules import clean_email, clean_person_name, normalise_email
 
 log = logging.getLogger(__name__)
@@ -176,10 +175,6 @@ def spend_reset_links(user: User) -> int:
     return int(spent.rowcount)  # type: ignore[attr-defined]
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def request_password_reset(email: str) -> None:
     """Email a single-use reset link to an active account, or a note that there is none to any other address.
 
@@ -200,7 +195,7 @@ def request_password_reset(email: str) -> None:
                        .values(used_at=now).execution_options(synchronize_session=False))
     db.session.execute(insert(PasswordResetToken).from_select(
         ["user_id", "token_hash", "created_at", "expires_at"],
-        select(User.id, literal(_hash_token(token), String()), literal(now, UTCDateTime()),
+        select(User.id, literal(token_hash(token), String()), literal(now, UTCDateTime()),
                literal(now + lifetime, UTCDateTime())).where(*active)))
     record_event("password.reset_requested", actor=None, subject=user)
     db.session.commit()
@@ -237,7 +232,7 @@ def find_valid_reset_token(token: str) -> PasswordResetToken | None:
     """The unexpired, unused token row for this token string, if there is one."""
     if not token or len(token) > 128:
         return None
-    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token)))
+    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash(token)))
     if row is None or row.used_at is not None or row.expires_at <= now_utc():
         return None
     return row

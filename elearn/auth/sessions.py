@@ -11,7 +11,6 @@ password but skips the second step.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -27,6 +26,7 @@ from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.models import SessionKind, User, UserSession
+from elearn.security import token_hash
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,6 @@ SEEN_EVERY = timedelta(minutes=5)
 DEVICE_LIFETIME = timedelta(days=30)
 KEY_LENGTH = 43  # secrets.token_urlsafe(32): 256 bits
 _DEVICE_SALT = "elearn.remembered-device"
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -85,14 +81,14 @@ def start_session(user: User, *, user_agent: str | None, ip: str | None,
     """Record a new signed-in session (and, when asked after a second factor, a remembered device); commit."""
     key = secrets.token_urlsafe(32)
     label, address = describe_user_agent(user_agent), _clean_ip(ip)
-    row = UserSession(user_id=user.id, kind=SessionKind.SESSION, key_hash=_hash(key), user_agent=label, ip=address)
+    row = UserSession(user_id=user.id, kind=SessionKind.SESSION, key_hash=token_hash(key), user_agent=label, ip=address)
     db.session.add(row)
     device_cookie = None
     if remember_device:
         if not user.has_two_factor:
             raise NotFound()  # only a second factor earns a remembered device
         token = secrets.token_urlsafe(32)
-        db.session.add(UserSession(user_id=user.id, kind=SessionKind.DEVICE, key_hash=_hash(token),
+        db.session.add(UserSession(user_id=user.id, kind=SessionKind.DEVICE, key_hash=token_hash(token),
                                    user_agent=label, ip=address, expires_at=now_utc() + DEVICE_LIFETIME))
         device_cookie = _device_serializer().dumps({"user": user.id, "token": token})
         record_event("device.remembered", actor=user, subject=user)
@@ -108,7 +104,7 @@ def load_user(key: str) -> User | None:
         return None
     found = db.session.execute(
         select(UserSession.id, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id).where(
-            UserSession.key_hash == _hash(key), UserSession.kind == SessionKind.SESSION,
+            UserSession.key_hash == token_hash(key), UserSession.kind == SessionKind.SESSION,
             UserSession.ended_at.is_(None))).first()
     if found is None or not found.User.is_active:
         return None
@@ -132,7 +128,7 @@ def find_pending_user(user_id: object) -> User | None:
 def end_session(user: User, key: str | None) -> None:
     """Log out: end this session on the server, so a copy of its cookie opens nothing."""
     if key:
-        _end(user, UserSession.key_hash == _hash(key))
+        _end(user, UserSession.key_hash == token_hash(key))
         record_event("session.ended", actor=user, subject=user, how="logout")
     db.session.commit()
 
@@ -143,7 +139,7 @@ def end_all_sessions(user: User, *, keep_key: str | None = None) -> None:
     Used by "sign out everywhere", password change (keeping the current session) and reset, deactivation and
     deletion.
     """
-    keep = [UserSession.key_hash != _hash(keep_key)] if keep_key else []
+    keep = [UserSession.key_hash != token_hash(keep_key)] if keep_key else []
     _end(user, *keep)
 
 
@@ -182,7 +178,7 @@ def list_active(user: User) -> list[ActiveSession]:
     now = now_utc()
     rows = db.session.scalars(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None)).order_by(UserSession.id.desc()))
-    current = _hash(user.session_key) if user.session_key else None
+    current = token_hash(user.session_key) if user.session_key else None
     return [ActiveSession(row.id, row.kind, row.user_agent, row.ip, row.created_at, row.last_seen_at,
                           row.expires_at, row.key_hash == current)
             for row in rows if row.expires_at is None or row.expires_at > now]
@@ -203,6 +199,6 @@ def is_remembered_device(user: User, cookie: str | None) -> bool:
     if not isinstance(data, dict) or data.get("user") != user.id or not isinstance(data.get("token"), str):
         return False
     row = db.session.scalar(select(UserSession).where(
-        UserSession.key_hash == _hash(data["token"]), UserSession.kind == SessionKind.DEVICE,
+        UserSession.key_hash == token_hash(data["token"]), UserSession.kind == SessionKind.DEVICE,
         UserSession.user_id == user.id, UserSession.ended_at.is_(None)))
     return row is not None and row.expires_at is not None and row.expires_at > now_utc() and user.has_two_factor

@@ -6,7 +6,6 @@ organisation) logs in and accepts it, so nobody is joined to an organisation wit
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -25,16 +24,13 @@ from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import Group, Invitation, Organisation, User
 from elearn.people.service import get_group, join_organisation
+from elearn.security import token_hash
 from elearn.text_rules import clean_email, clean_person_name
 
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
 INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -73,7 +69,7 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
     )
     token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
     invitation = Invitation(organisation_id=org.id, email=email, display_name=name, group_id=group.id if group else None,
-                            token_hash=hash_token(token), invited_by_id=actor.id, created_at=now,
+                            token_hash=token_hash(token), invited_by_id=actor.id, created_at=now,
                             expires_at=now + timedelta(days=INVITATION_DAYS))
     db.session.add(invitation)
     db.session.flush()
@@ -139,7 +135,7 @@ def find_valid_invitation(token: str) -> Invitation | None:
     if not token or len(token) > 128:
         return None
     invitation = db.session.scalar(select(Invitation).options(joinedload(Invitation.organisation))
-                                   .where(Invitation.token_hash == hash_token(token)))
+                                   .where(Invitation.token_hash == token_hash(token)))
     if (invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None
             or invitation.expires_at <= now_utc()):
         return None

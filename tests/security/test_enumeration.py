@@ -149,8 +149,8 @@ def test_a_reset_hashes_a_token_and_sends_one_email_whether_or_not_the_address_h
     from elearn.auth import service
 
     hashed: list[str] = []
-    real = service._hash_token
-    monkeypatch.setattr(service, "_hash_token", lambda token: hashed.append(token) or real(token))
+    real = service.token_hash
+    monkeypatch.setattr(service, "token_hash", lambda token: hashed.append(token) or real(token))
     make.user(email="known@example.org")
     known = client.post("/reset-password", data={"email": "known@example.org"})
     unknown = client.post("/reset-password", data={"email": "unknown@example.org"})
