@@ -10,6 +10,7 @@ from elearn.auth import service, sessions
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFactorForm, TwoFactorSetupForm
 from elearn.errors import InvalidInput
+from elearn.extensions import limiter
 from elearn.forms import require_button
 
 bp = Blueprint("account", __name__, template_folder="templates")
@@ -42,6 +43,7 @@ def overview() -> ResponseReturnValue:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"])  # each checks the password: no free guessing from a session
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -57,6 +59,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"])  # each checks the password: no free guessing from a session
 def change_email() -> ResponseReturnValue:
     form = ChangeEmailForm()
     if form.validate_on_submit():
@@ -72,6 +75,7 @@ def change_email() -> ResponseReturnValue:
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"])  # each checks the password: no free guessing from a session
 def two_factor_setup() -> ResponseReturnValue:
     if current_user.has_two_factor:
         session.pop(SETUP_KEY, None)
@@ -104,6 +108,7 @@ def _secret_being_set_up() -> str:
 
 @bp.post("/account/two-factor/disable")
 @login_required
+@limiter.limit("10 per minute", methods=["POST"])  # each checks the password: no free guessing from a session
 def disable_two_factor() -> ResponseReturnValue:
     form = DisableTwoFactorForm()
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from elearn import access
 from elearn.auth import known_browsers, registration, service, sessions
 from elearn.auth import two_factor as two_factor_service
 from elearn.auth.forms import (
@@ -22,7 +23,6 @@ from elearn.auth.forms import (
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import ButtonForm
-from elearn.models import Role
 from elearn.people import service as people
 from elearn.security import safe_next_url
 
@@ -58,7 +58,7 @@ def _remember_device_cookie(response: Response, value: str) -> Response:
 
 def _landing(user: service.User) -> str:
     """A safe `next`, else managers and admins land on the compliance dashboard and learners on My learning."""
-    manages = user.role in (Role.MANAGER, Role.ADMIN)
+    manages = access.may_enter(user, access.Area.MANAGE)
     return safe_next_url(request.args.get("next")) or url_for("compliance.dashboard" if manages else "learning.dashboard")
 
 

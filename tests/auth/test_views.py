@@ -193,3 +193,19 @@ def test_login_is_rate_limited_per_address_across_many_emails(make_app):
                 for i in range(12)]
     assert statuses[:10] == [422] * 10
     assert statuses[10:] == [429, 429]
+
+
+@pytest.mark.parametrize("path", ["/account/password", "/account/email", "/account/two-factor",
+                                  "/account/two-factor/disable"])
+def test_a_signed_in_session_cannot_guess_the_password_on_my_account_pages_without_limit(make_app, make, path):
+    """Each of these pages checks the password: someone at an unlocked computer must not get free guesses."""
+    from tests.conftest import IsolatedClient
+
+    app = make_app(RATELIMIT_ENABLED=True)
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    user = make.user()
+    client.post("/login", data={"email": user.email, "password": make.PASSWORD})
+    statuses = [client.post(path, data={"current_password": f"guess {i}", "password": f"guess {i}"}).status_code
+                for i in range(11)]
+    assert 429 not in statuses[:10] and statuses[10] == 429
