@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from elearn.access import MemberAction, get_member
+from elearn.access import MemberAction, get_members
 from elearn.certificates.filenames import certificate_filenames
 from elearn.certificates.pdf import render_certificate_pdf
 from elearn.certificates.service import certificate_document
@@ -160,7 +160,8 @@ def export_certificates_zip(org: Organisation, *, actor: User, query: MatrixQuer
     """The certificates of ticked members (another organisation's id is NotFound) or of the matrix filters, as
     one ZIP built in memory; audited as export.zip."""
     if user_ids is not None:
-        ids = [get_member(uid, MemberAction.VIEW, actor=actor, organisation=org).id for uid in dict.fromkeys(user_ids)]
+        ids = [member.id for member in get_members(list(dict.fromkeys(user_ids)), MemberAction.VIEW, actor=actor,
+                                                   organisation=org)]
     else:
         ids = [row.user.id for row in training_matrix(org, query or MatrixQuery(), paginate=False).rows]
     certificates = selected_certificates(org, ids) if ids else []

@@ -18,7 +18,7 @@ from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import to_london
 from elearn.db import now_utc
-from elearn.errors import InvalidInput
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.models import (
@@ -107,7 +107,10 @@ def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) ->
 def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> User:
     """Replace a member's groups with these groups of the organisation."""
     user = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
-    groups = [get_group(org, group_id) for group_id in dict.fromkeys(group_ids)]
+    wanted = list(dict.fromkeys(group_ids))
+    groups = list(db.session.scalars(select(Group).where(Group.id.in_(wanted), Group.organisation_id == org.id)))
+    if len(groups) != len(wanted):  # one query for all of them; any id that is not this organisation's is a 404
+        raise NotFound("There is no group with this address in your organisation.")
     db.session.execute(delete(GroupMembership).where(
         GroupMembership.user_id == user.id,
         GroupMembership.group_id.in_(select(Group.id).where(Group.organisation_id == org.id)),

@@ -222,3 +222,27 @@ def test_the_people_page_reads_the_invitations_groups_in_the_same_queries_for_on
         return counter.count
 
     assert page_queries(1) == page_queries(5)
+
+
+def test_setting_a_members_groups_reads_them_in_the_same_queries_for_one_group_or_five(cast, make, count_queries):
+    """The chosen groups are looked up together; only the memberships written grow with their number."""
+    groups = [make.group(org=cast.org_a, name=f"Group {n}") for n in range(5)]
+
+    def queries(chosen: list) -> int:
+        ids = [g.id for g in chosen]
+        db.session.expire_all()  # as in a request: nothing already loaded
+        with count_queries() as counter:
+            service.set_member_groups(cast.org_a, cast.learner_a.id, ids, actor=cast.manager_a)
+        return len([sql for sql in counter.statements if sql.lstrip().upper().startswith("SELECT")])
+
+    assert queries(groups[:1]) == queries(groups)
+
+
+def test_a_group_of_another_organisation_among_the_chosen_is_not_found_and_changes_nothing(cast, make):
+    mine, theirs = make.group(org=cast.org_a, name="Mine"), make.group(org=cast.org_b, name="Theirs")
+    service.set_member_groups(cast.org_a, cast.learner_a.id, [mine.id], actor=cast.manager_a)
+    with pytest.raises(NotFound):
+        service.set_member_groups(cast.org_a, cast.learner_a.id, [mine.id, theirs.id], actor=cast.manager_a)
+    db.session.rollback()
+    assert [m.group_id for m in db.session.scalars(select(GroupMembership).where(
+        GroupMembership.user_id == cast.learner_a.id))] == [mine.id]
