@@ -29,7 +29,7 @@ COURSE_KEYS_OPTIONAL = (
 )  # fmt: skip
 OUTCOME_KEYS = ("id", "text", "draw", "critical", "critical_mark")
 WHAT_CHANGED_KEYS = ("title", "text")
-LESSON_KEYS = ("title", "minutes", "min_minutes")
+LESSON_KEYS = ("title", "minutes", "min_minutes", "outcomes")
 QUESTION_KEYS = ("id", "outcome", "type", "applied", "stem", "options", "explanation", "partial_credit")
 BANK_DRAW_MULTIPLE = 3  # every outcome's pool holds this many times its draw, so a retake can draw unseen items
 OPTION_KEYS = ("text", "correct", "feedback")
@@ -83,6 +83,7 @@ class ParsedLesson:
     body_html: str
     word_count: int
     min_minutes: int = 0  # the server accepts "Mark complete" only this long after the lesson was opened
+    outcomes: tuple[str, ...] = ()  # the learning outcomes it teaches: a failed attempt links back to it
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
         faults.append(Fault(str(folder / "questions.yaml"), 1,
                             f"the bank has {len(questions)} questions but the knowledge check ({precheck}) and "
                             f"an attempt ({meta['questions_per_attempt']}) need {precheck + meta['questions_per_attempt']}"))
+    if outcome_keys is not None:
+        faults += [Fault(str(folder / "lessons" / f"{lesson.slug}.md"), 2, f"outcome '{key}' is not one of the course's outcomes")
+                   for lesson in lessons for key in lesson.outcomes if key not in outcome_keys]
     if meta and questions is not None:
         faults += _check_pools(meta["outcomes"], questions, folder / "questions.yaml")
     if faults or meta is None or questions is None:
@@ -467,10 +471,15 @@ def _read_lesson(path: Path, position: int) -> tuple[ParsedLesson | None, list[F
         c.add(body_line, "the lesson has no text")
     for fault in check_markdown(body):
         c.add(body_line + fault.line - 1, fault.message)
+    outcomes = front.get("outcomes", [])
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+        c.add(front.line_of("outcomes"), "'outcomes' must be a list of outcome ids, e.g. [LO1, LO2]")
+        outcomes = []
     if c.faults or minutes is None:
         return None, c.faults
     words = len(re.findall(r"[A-Za-z0-9][\w'’-]*", body))
-    return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words, min_minutes), []
+    return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words, min_minutes,
+                        tuple(outcomes)), []
 
 
 def _read_questions(path: Path, outcome_keys: set[str] | None) -> tuple[list[ParsedQuestion] | None, list[Fault]]:

@@ -76,7 +76,7 @@ def _new_version(course: Course, parsed: ParsedCourse, number: int) -> CourseVer
     for lesson in parsed.lessons:
         version.lessons.append(
             Lesson(position=lesson.position, slug=lesson.slug, title=lesson.title, minutes=lesson.minutes,
-                   min_minutes=lesson.min_minutes, body_html=lesson.body_html)
+                   min_minutes=lesson.min_minutes, outcomes=list(lesson.outcomes), body_html=lesson.body_html)
         )
     for position, question in enumerate(parsed.questions, start=1):
         version.questions.append(_new_question(question, position))

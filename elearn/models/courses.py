@@ -88,6 +88,7 @@ class Lesson(Base):
     title: Mapped[str] = mapped_column(String(200))
     minutes: Mapped[int] = mapped_column(Integer)
     min_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # before "Mark complete"
+    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))  # ids it teaches
     body_html: Mapped[str] = mapped_column(Text)
 
     version: Mapped[CourseVersion] = relationship(back_populates="lessons")

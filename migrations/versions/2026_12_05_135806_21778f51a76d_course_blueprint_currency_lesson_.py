@@ -2,7 +2,7 @@
 
 The outcomes' draw and critical marks live in course_versions.outcomes (JSON), so need no column. A course
 version names the guidance editions it follows, its review date and its short "what changed" update; a lesson
-its minimum time before "Mark complete"; a question whether it is an applied case.
+the outcomes it teaches and its minimum time before "Mark complete"; a question whether it is an applied case.
 
 Revision ID: 21778f51a76d
 Revises: ac15eace7e48
@@ -29,6 +29,7 @@ def upgrade():
 
     with op.batch_alter_table('lessons', schema=None) as batch_op:
         batch_op.add_column(sa.Column('min_minutes', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('outcomes', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
 
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applied', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -39,6 +40,7 @@ def downgrade():
         batch_op.drop_column('applied')
 
     with op.batch_alter_table('lessons', schema=None) as batch_op:
+        batch_op.drop_column('outcomes')
         batch_op.drop_column('min_minutes')
 
     with op.batch_alter_table('course_versions', schema=None) as batch_op:

@@ -63,6 +63,7 @@ BROKEN = [
     ("course.yaml", "review: full", "review: full\nwhat_changed: New guidance.", 10, "needs a 'title' and a 'text'"),
     ("course.yaml", "review: full", "review: full\naligned_to: KCSIE", 10, "'aligned_to' must be a list"),
     ("lessons/01-welcome.md", "minutes: 5", "minutes: 5\nmin_minutes: 6", 4, "cannot be more than the lesson's"),
+    ("lessons/01-welcome.md", "minutes: 5", "minutes: 5\noutcomes: [LO7]", 2, "outcome 'LO7' is not one of"),
 ]
 
 
@@ -87,7 +88,7 @@ def test_the_blueprint_currency_and_minimum_times_are_synced_into_the_version(ma
          "text: Say who to tell about a concern.\n    draw: 2\n    critical: true\n    critical_mark: 50")
     edit(folder, "course.yaml", "review: full", "review: outcomes-on-fail\naligned_to:\n  - KCSIE 2026\n"
          "review_by: 2027-09-01\nwhat_changed:\n  title: New guidance\n  text: Part one **grew**.")
-    edit(folder, "lessons/01-welcome.md", "minutes: 5", "minutes: 5\nmin_minutes: 2")
+    edit(folder, "lessons/01-welcome.md", "minutes: 5", "minutes: 5\nmin_minutes: 2\noutcomes: [LO2]")
     edit(folder, "questions.yaml", "type: single", "type: single\n  applied: true")
     for extra in range(7, 10):  # LO2 needs three times its draw of two
         edit(folder, "questions.yaml", "questions:\n", f"questions:\n- id: q-{extra}\n  outcome: LO2\n  type: true_false\n"
@@ -102,6 +103,7 @@ def test_the_blueprint_currency_and_minimum_times_are_synced_into_the_version(ma
     assert version.aligned_to == ["KCSIE 2026"] and str(version.review_by) == "2027-09-01"
     assert version.what_changed_title == "New guidance" and "<strong>grew</strong>" in version.what_changed_html
     assert [lesson.min_minutes for lesson in version.lessons] == [2, 0, 0]
+    assert [lesson.outcomes for lesson in version.lessons] == [["LO2"], [], []]
     assert sum(question.applied for question in version.questions) == 1
 
 
