@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -158,21 +158,21 @@ class UpdateNote:
         return self.title if self.title.lower().startswith("updated for ") else f"Updated for {self.title}"
 
 
-def update_notes(certificate_ids: list[int]) -> dict[int, tuple[UpdateNote, ...]]:
-    """The updates read against each certificate, oldest first, by certificate id; one query (none for no ids)."""
-    if not certificate_ids:
-        return {}
+def _with_updates(condition: ColumnElement[bool]) -> list[tuple[Certificate, tuple[UpdateNote, ...]]]:
+    """The certificates matching a condition, newest first, each with the updates read against it; one query."""
     rows = db.session.execute(
-        select(CertificateUpdate.certificate_id, CourseVersion.what_changed_title, CourseVersion.number,
-               CertificateUpdate.completed_at)
-        .join(CourseVersion, CourseVersion.id == CertificateUpdate.version_id)
-        .where(CertificateUpdate.certificate_id.in_(certificate_ids))
-        .order_by(CertificateUpdate.completed_at, CertificateUpdate.id)
+        select(Certificate, CourseVersion.what_changed_title, CourseVersion.number, CertificateUpdate.completed_at)
+        .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
+        .outerjoin(CourseVersion, CourseVersion.id == CertificateUpdate.version_id)
+        .where(condition)
+        .order_by(Certificate.completed_at.desc(), Certificate.id.desc(), CertificateUpdate.completed_at)
     )
-    notes: dict[int, list[UpdateNote]] = {}
-    for certificate_id, title, number, completed_at in rows:
-        notes.setdefault(certificate_id, []).append(UpdateNote(title or f"version {number}", number, completed_at))
-    return {certificate_id: tuple(found) for certificate_id, found in notes.items()}
+    found: dict[int, tuple[Certificate, list[UpdateNote]]] = {}
+    for certificate, title, number, completed_at in rows:
+        _, notes = found.setdefault(certificate.id, (certificate, []))
+        if completed_at is not None:
+            notes.append(UpdateNote(title or f"version {number}", number, completed_at))
+    return [(certificate, tuple(notes)) for certificate, notes in found.values()]
 
 
 @dataclass(frozen=True)
@@ -185,15 +185,10 @@ class CertificateEntry:
 
 
 def list_my_certificates(actor: User) -> list[CertificateEntry]:
-    """The actor's own certificates, newest first, old cycles included, with the updates read; two queries."""
+    """The actor's own certificates, newest first, old cycles included, with the updates read; one query."""
     today = london_today()
-    certificates = list(db.session.scalars(
-        select(Certificate).where(Certificate.user_id == actor.id)
-        .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
-    ))
-    notes = update_notes([certificate.id for certificate in certificates])
-    return [CertificateEntry(certificate, certificate_status(certificate, today), notes.get(certificate.id, ()))
-            for certificate in certificates]
+    return [CertificateEntry(certificate, certificate_status(certificate, today), notes)
+            for certificate, notes in _with_updates(Certificate.user_id == actor.id)]
 
 
 @dataclass(frozen=True)
@@ -317,14 +312,12 @@ _NEVER_A_CODE = "0" * 16
 
 
 def verify_certificate(raw_code: str) -> PublicCertificate | None:
-    """Look a typed code up (any case, dashes and spaces ignored); None when unknown or malformed.
-
-    One query for an unknown or malformed code; a second, for the updates read, only once a certificate is found.
-    """
+    """Look a typed code up (any case, dashes and spaces ignored); None when unknown or malformed. One query."""
     code = normalise_code(raw_code) or _NEVER_A_CODE
-    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
-    if certificate is None:
+    found = _with_updates(Certificate.code == code)
+    if not found:
         return None
+    certificate, updates = found[0]
     return PublicCertificate(
         code=format_code(certificate.code),
         status=certificate_status(certificate, london_today()),
@@ -337,7 +330,7 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
         reissued_at=certificate.reissued_at,
         revoked_at=certificate.revoked_at,
         aligned_to=tuple(certificate.aligned_to or ()),
-        updates=update_notes([certificate.id]).get(certificate.id, ()),
+        updates=updates,
     )
 
 
