@@ -12,8 +12,9 @@ version already. Every reader here costs a fixed number of queries, whatever the
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,12 +36,32 @@ NO_UPDATE = "There is no update for you on this course."
 # --- the rule ----------------------------------------------------------------------------------
 
 
-def owed_certificate(latest: CourseVersion, certificates: Iterable[Certificate]) -> Certificate | None:
-    """The certificate an update is read against: the newest valid one from an earlier version; None when the
-    person holds a valid certificate of the newest version (they need no update) or none at all. Pure: the
+@dataclass(frozen=True)
+class CourseUpdate:
+    """A course whose newest version carries a "what changed" update."""
+
+    version: CourseVersion  # the newest version
+    since: int  # the first version of the unbroken run that carries this same update (same title and text)
+    version_ids: frozenset[int]  # that run: reading the update in any of its versions counts
+
+
+def update_run(versions: Sequence[tuple[int, int, str | None, str | None]]) -> tuple[int, frozenset[int]]:
+    """The first version number and the ids of the newest versions that carry the newest one's update unchanged.
+
+    `versions` are (id, number, title, html), oldest first. A course republished for a typo keeps its update:
+    whoever read it, or passed a version that already carried it, is not asked again. Pure.
+    """
+    newest = versions[-1][2:]
+    run = list(itertools.takewhile(lambda v: v[2:] == newest, reversed(versions)))
+    return run[-1][1], frozenset(v[0] for v in run)
+
+
+def owed_certificate(update: CourseUpdate, certificates: Iterable[Certificate]) -> Certificate | None:
+    """The certificate an update is read against: the newest valid one from a version before the update; None
+    when the person holds a valid certificate of a version that carries it already, or none at all. Pure: the
     caller passes only valid certificates of this course."""
     held = list(certificates)
-    if any(c.course_version_number >= latest.number for c in held):
+    if any(c.course_version_number >= update.since for c in held):
         return None
     return max(held, key=lambda c: (c.completed_at, c.id), default=None)
 
@@ -48,9 +69,9 @@ def owed_certificate(latest: CourseVersion, certificates: Iterable[Certificate])
 # --- reading -----------------------------------------------------------------------------------
 
 
-def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseVersion]:
-    """The newest version of each published course (or of these), by course id, when it carries an update; one
-    query."""
+def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseUpdate]:
+    """Each published course (or each of these) whose newest version carries an update, by course id; two
+    queries."""
     newest = (select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
               .group_by(CourseVersion.course_id).subquery())
     statement = (
@@ -62,7 +83,17 @@ def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, Cours
     )
     if course_ids is not None:
         statement = statement.where(CourseVersion.course_id.in_(course_ids))
-    return {version.course_id: version for version in db.session.scalars(statement)}
+    latest = {version.course_id: version for version in db.session.scalars(statement)}
+    if not latest:
+        return {}
+    history: dict[int, list[tuple[int, int, str | None, str | None]]] = {}
+    for course_id, version_id, number, title, html in db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.id, CourseVersion.number, CourseVersion.what_changed_title,
+               CourseVersion.what_changed_html)
+        .where(CourseVersion.course_id.in_(latest)).order_by(CourseVersion.course_id, CourseVersion.number)
+    ):
+        history.setdefault(course_id, []).append((version_id, number, title, html))
+    return {course_id: CourseUpdate(version, *update_run(history[course_id])) for course_id, version in latest.items()}
 
 
 def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = None,
@@ -79,13 +110,14 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
     return list(db.session.scalars(statement))
 
 
-def _completions(certificate_ids: Collection[int], version_ids: Collection[int]) -> dict[int, CertificateUpdate]:
-    """The updates of these versions read against these certificates, by certificate id; one query (none if empty)."""
-    if not certificate_ids or not version_ids:
+def _completions(certificate_ids: Collection[int]) -> dict[int, list[CertificateUpdate]]:
+    """The updates read against these certificates, by certificate id; one query (none for no ids)."""
+    if not certificate_ids:
         return {}
-    rows = db.session.scalars(select(CertificateUpdate).where(CertificateUpdate.certificate_id.in_(certificate_ids),
-                                                             CertificateUpdate.version_id.in_(version_ids)))
-    return {row.certificate_id: row for row in rows}
+    found: dict[int, list[CertificateUpdate]] = {}
+    for row in db.session.scalars(select(CertificateUpdate).where(CertificateUpdate.certificate_id.in_(certificate_ids))):
+        found.setdefault(row.certificate_id, []).append(row)
+    return found
 
 
 @dataclass(frozen=True)
@@ -97,26 +129,26 @@ class UpdateState:
     completed_at: datetime | None  # when they confirmed reading it; None while it is still to do
 
 
-def _states(latest: dict[int, CourseVersion], certificates: list[Certificate]) -> dict[tuple[int, int], UpdateState]:
+def _states(updates: dict[int, CourseUpdate], certificates: list[Certificate]) -> dict[tuple[int, int], UpdateState]:
     """Each (user id, course id) owed an update, done or not; one query for the completions."""
     by_person: dict[tuple[int, int], list[Certificate]] = {}
     for certificate in certificates:
         if certificate.user_id is not None:
             by_person.setdefault((certificate.user_id, certificate.course_id), []).append(certificate)
-    done = _completions([c.id for c in certificates], [v.id for v in latest.values()])
+    done = _completions([c.id for c in certificates])
     states = {}
     for (user_id, course_id), held in by_person.items():
-        version = latest[course_id]
-        owed = owed_certificate(version, held)
+        update = updates[course_id]
+        owed = owed_certificate(update, held)
         if owed is None:
             continue
-        finished = [done[c.id].completed_at for c in held if c.id in done and done[c.id].version_id == version.id]
-        states[user_id, course_id] = UpdateState(version, owed, min(finished) if finished else None)
+        finished = [row.completed_at for c in held for row in done.get(c.id, ()) if row.version_id in update.version_ids]
+        states[user_id, course_id] = UpdateState(update.version, owed, min(finished) if finished else None)
     return states
 
 
 def list_update_offers(actor: User) -> dict[int, UpdateState]:
-    """The updates the actor still has to read, by course id; three queries at most."""
+    """The updates the actor still has to read, by course id; four queries at most."""
     latest = latest_updates()
     if not latest:
         return {}
@@ -125,7 +157,7 @@ def list_update_offers(actor: User) -> dict[int, UpdateState]:
 
 
 def find_update(course: Course, *, actor: User) -> UpdateState | None:
-    """The actor's update on this course, read or still to read; None when none is owed; three queries at most."""
+    """The actor's update on this course, read or still to read; None when none is owed; four queries at most."""
     latest = latest_updates([course.id])
     if not latest:
         return None
@@ -203,7 +235,7 @@ class CourseUpdateReport:
 
 
 def list_update_report(organisation: Organisation, *, actor: User) -> list[CourseUpdateReport]:
-    """Every course update owed in the organisation, with its members' status; four queries at most.
+    """Every course update owed in the organisation, with its members' status; five queries at most.
 
     NotFound for an organisation the actor does not manage (404, not 403: do not confirm that it exists).
     """
@@ -215,7 +247,7 @@ def list_update_report(organisation: Organisation, *, actor: User) -> list[Cours
     states = _states(latest, _valid_certificates(latest.keys(), organisation=organisation))
     people = _people({user_id for user_id, _ in states})
     reports = []
-    for course_id, version in sorted(latest.items(), key=lambda item: item[1].title):
+    for course_id, version in sorted(((c, u.version) for c, u in latest.items()), key=lambda item: item[1].title):
         rows = [UpdateRow(user_id, people[user_id].display_name, people[user_id].email,
                           state.certificate.course_version_number, state.completed_at)
                 for (user_id, owed_course), state in states.items() if owed_course == course_id]

@@ -166,7 +166,7 @@ def test_an_unpublished_course_offers_no_update(client, make, two_versions, sign
     assert service.list_update_offers(learner) == {}
 
 
-def test_the_offers_cost_three_queries_whatever_the_number_of_certificates(make, two_versions, count_queries):
+def test_the_offers_cost_four_queries_whatever_the_number_of_certificates(make, two_versions, count_queries):
     learner = make.user()
     make.certificate(user=learner, course=two_versions.course)
     make.certificate(user=learner, course=two_versions.course)
@@ -174,4 +174,37 @@ def test_the_offers_cost_three_queries_whatever_the_number_of_certificates(make,
     db.session.refresh(learner)  # as the request's loaded user
     with count_queries() as counter:
         service.list_update_offers(learner)
-    assert counter.count <= 3
+    assert counter.count <= 4
+
+
+def republish_with_a_typo_fixed(two_versions) -> None:
+    lesson = two_versions.folder / "lessons" / "01-welcome.md"
+    lesson.write_text(lesson.read_text().replace("Every member of staff", "Each member of staff"))
+    course = two_versions.make.course(folder=two_versions.folder)
+    assert course.versions[-1].number == 3
+
+
+def test_a_version_republished_with_the_same_update_does_not_ask_again(make, two_versions):
+    reader, unread = make.user(), make.user()
+    make.certificate(user=reader, course=two_versions.course)
+    make.certificate(user=unread, course=two_versions.course)
+    course = two_versions.publish_update()
+    service.complete_update("sample-course", actor=reader)
+    passed_v2 = make.user()
+    make.certificate(user=passed_v2, course=course)
+    republish_with_a_typo_fixed(two_versions)
+    assert service.list_update_offers(reader) == {}
+    assert service.find_update(course, actor=reader).completed_at is not None
+    assert service.list_update_offers(passed_v2) == {}  # version 2 already carried the update
+    assert list(service.list_update_offers(unread)) == [course.id]
+
+
+@pytest.mark.parametrize(("versions", "since", "ids"), [
+    ([(1, 1, None, None), (2, 2, "T", "<p>x</p>")], 2, {2}),
+    ([(1, 1, None, None), (2, 2, "T", "<p>x</p>"), (3, 3, "T", "<p>x</p>")], 2, {2, 3}),
+    ([(1, 1, "T", "<p>x</p>"), (2, 2, "U", "<p>y</p>"), (3, 3, "U", "<p>y</p>")], 2, {2, 3}),
+    ([(1, 1, "T", "<p>x</p>"), (2, 2, None, None), (3, 3, "T", "<p>x</p>")], 3, {3}),
+    ([(1, 1, "T", "<p>x</p>"), (2, 2, "T", "<p>changed</p>")], 2, {2}),
+])
+def test_the_update_runs_back_to_the_first_version_that_carries_it_unchanged(versions, since, ids):
+    assert service.update_run(versions) == (since, frozenset(ids))
