@@ -91,3 +91,8 @@ def test_the_report_costs_the_same_queries_for_two_or_eight_people(holders, make
         certificate.course_version_number = 1
         db.session.commit()
     assert counted() == (few, 8) and few <= 5
+
+
+def test_the_compliance_dashboard_links_to_the_report(client, holders, sign_in):
+    sign_in(holders.manager_a)
+    assert 'href="/manage/course-updates"' in client.get("/manage/").text
