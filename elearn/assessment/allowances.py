@@ -67,8 +67,9 @@ def daily_limits(enrolments: Sequence[Enrolment]) -> dict[int, DailyLimit]:
     if not ids:
         return {}
     now = now_utc()
-    limits = dict(db.session.execute(select(Enrolment.id, CourseVersion.max_attempts_per_day).join(
-        CourseVersion, CourseVersion.id == Enrolment.version_id).where(Enrolment.id.in_(ids))).tuples())
+    limits: dict[int, int | None] = {i: limit for i, limit in db.session.execute(
+        select(Enrolment.id, CourseVersion.max_attempts_per_day)
+        .join(CourseVersion, CourseVersion.id == Enrolment.version_id).where(Enrolment.id.in_(ids)))}
     starts: dict[int, list[datetime]] = defaultdict(list)
     for enrolment_id, started_at in db.session.execute(
             select(Attempt.enrolment_id, Attempt.started_at).where(
