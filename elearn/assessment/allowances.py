@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,7 +35,7 @@ class DailyLimit:
     limit: int | None  # None: unlimited
     left: int | None  # attempts left in the next 24 hours; None: unlimited
     frees_at: datetime | None  # when the next attempt frees, while none is left
-    has_allowance: bool  # a manager has allowed one more attempt, not used yet
+    has_allowance: bool  # at the limit, and a manager has allowed one more attempt, not used yet
 
     @property
     def is_reached(self) -> bool:
@@ -50,34 +50,51 @@ class DailyLimit:
 
 def daily_limit(limit: int | None, starts: Sequence[datetime], *, now: datetime,
                 has_allowance: bool = False) -> DailyLimit:
-    """The limit for these start times of final attempts (any age): pure, so the rule has one place and one test."""
+    """The limit for these start times of final attempts (any age): pure, so the rule has one place and one test.
+
+    An allowance counts only at the limit; below it, it waits there for the start the limit would refuse.
+    """
     if limit is None:
-        return DailyLimit(None, None, None, has_allowance)
+        return DailyLimit(None, None, None, False)
     recent = sorted(start for start in starts if start > now - ATTEMPT_WINDOW)
     left = max(limit - len(recent), 0)
     # With an allowance used, more than `limit` attempts can sit in the window: an attempt frees when the
     # count falls below the limit, so when the (len - limit + 1)-th oldest leaves it.
     frees_at = recent[len(recent) - limit] + ATTEMPT_WINDOW if left == 0 and recent else None
-    return DailyLimit(limit, left, frees_at, has_allowance)
+    return DailyLimit(limit, left, frees_at, has_allowance and left == 0)
 
 
 def daily_limits(enrolments: Sequence[Enrolment]) -> dict[int, DailyLimit]:
-    """The daily limit of each enrolment, by enrolment id, in three queries however many there are."""
+    """The daily limit of each enrolment, by enrolment id, in at most three queries however many there are."""
     ids = [e.id for e in enrolments]
     if not ids:
         return {}
-    now = now_utc()
-    limits: dict[int, int | None] = {i: limit for i, limit in db.session.execute(
-        select(Enrolment.id, CourseVersion.max_attempts_per_day)
-        .join(CourseVersion, CourseVersion.id == Enrolment.version_id).where(Enrolment.id.in_(ids)))}
+    limits: dict[int, int | None] = {version_id: limit for version_id, limit in db.session.execute(
+        select(CourseVersion.id, CourseVersion.max_attempts_per_day)
+        .where(CourseVersion.id.in_({e.version_id for e in enrolments})))}
+    attempts = db.session.scalars(select(Attempt).where(
+        Attempt.enrolment_id.in_(ids), Attempt.kind == FINAL, Attempt.started_at > now_utc() - ATTEMPT_WINDOW))
+    return limits_of(enrolments, limits, attempts)
+
+
+def limits_of(enrolments: Sequence[Enrolment], limits: Mapping[int, int | None],
+              attempts: Iterable[Attempt]) -> dict[int, DailyLimit]:
+    """The daily limit of each enrolment from its version's limit (by version id) and attempts the caller has
+    loaded already (any kind, any age, any enrolment: the rule picks its own); one query for the allowances, and
+    only when an enrolment is at its limit."""
     starts: dict[int, list[datetime]] = defaultdict(list)
-    for enrolment_id, started_at in db.session.execute(
-            select(Attempt.enrolment_id, Attempt.started_at).where(
-                Attempt.enrolment_id.in_(ids), Attempt.kind == FINAL, Attempt.started_at > now - ATTEMPT_WINDOW)):
-        starts[enrolment_id].append(started_at)
+    for attempt in attempts:
+        if attempt.kind == FINAL:
+            starts[attempt.enrolment_id].append(attempt.started_at)
+    now = now_utc()
+    plain = {e.id: daily_limit(limits.get(e.version_id), starts[e.id], now=now) for e in enrolments}
+    at_limit = [i for i, limit in plain.items() if limit.is_reached]
+    if not at_limit:
+        return plain
     allowed = set(db.session.scalars(select(AttemptAllowance.enrolment_id).where(
-        AttemptAllowance.enrolment_id.in_(ids), AttemptAllowance.used_at.is_(None))))
-    return {i: daily_limit(limits.get(i), starts[i], now=now, has_allowance=i in allowed) for i in ids}
+        AttemptAllowance.enrolment_id.in_(at_limit), AttemptAllowance.used_at.is_(None))))
+    return {e.id: daily_limit(limits.get(e.version_id), starts[e.id], now=now, has_allowance=e.id in allowed)
+            if e.id in allowed else plain[e.id] for e in enrolments}
 
 
 def grant_attempt(organisation: Organisation, user_id: int, enrolment_id: int, *, actor: User) -> AttemptAllowance:
