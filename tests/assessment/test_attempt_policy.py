@@ -25,6 +25,7 @@ from elearn.assessment.service import save_answers, start_attempt, submit_attemp
 from elearn.errors import Conflict, NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptAllowance, AuditEvent, CourseVersion, Enrolment, ReviewPolicy
+from elearn.privacy.service import export_personal_data
 from tests.assessment.helpers import right, sheet, wrong
 from tests.assessment.test_no_answer_leaks import MARKERS, QUESTIONS, write_marked_questions
 
@@ -119,7 +120,7 @@ def fail_page(client, make, login_as, review: str, *, critical: str | None = Non
 
 
 def test_a_failed_outcomes_on_fail_result_names_the_outcomes_and_their_lessons(client, make, login_as):
-    attempt, page = fail_page(client, make, login_as, "outcomes-on-fail", critical="LO2")
+    _, page = fail_page(client, make, login_as, "outcomes-on-fail", critical="LO2")
     assert "not passed this time" in page and "Outcomes to revisit" in page
     # LO2 is critical, so it comes first and says so.
     assert page.index("Say who to tell about a concern.") < page.index("Name the four categories of abuse.")
@@ -330,3 +331,10 @@ def test_a_learner_cannot_see_anothers_result(client, cast, make, sign_in):
     sign_in(cast.manager_a)
     assert client.get(f"/attempts/{attempt.id}/result").status_code == 404
 
+
+
+def test_the_learners_data_export_lists_the_allowance_but_not_who_granted_it(cast, at_limit):
+    grant_attempt(cast.org_a, cast.learner_a.id, at_limit.id, actor=cast.manager_a)
+    [entry] = export_personal_data(cast.learner_a, actor=cast.learner_a)["attempt_allowances"]
+    assert entry["course"] == "Sample safeguarding refresher" and entry["used_at"] is None
+    assert cast.manager_a.display_name not in str(entry)
