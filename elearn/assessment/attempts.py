@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from elearn.access import get_own
-from elearn.assessment.allowances import DailyLimit, daily_limit, daily_limits
+from elearn.assessment.allowances import DailyLimit, daily_limit, limits_of
 from elearn.assessment.kinds import QuestionKind, spec_for
 from elearn.assessment.service import FINAL, AttemptAlreadySubmitted, load_drawn
 from elearn.db import now_utc
@@ -98,7 +98,8 @@ def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
     version = enrolment.version if enrolment else learning.latest_version(course)
     attempts = list_attempts(enrolment) if enrolment else []
     open_attempt = next((a for a in attempts if a.submitted_at is None), None)
-    limit = (daily_limits([enrolment])[enrolment.id] if enrolment
+    # From the attempts loaded already: a query only at the limit, to look for a manager's allowance.
+    limit = (limits_of([enrolment], {version.id: version.max_attempts_per_day}, attempts)[enrolment.id] if enrolment
              else daily_limit(version.max_attempts_per_day, [], now=now_utc()))
     return AssessmentOverview(course, version, enrolment, open_attempt, attempts, limit)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from elearn.assessment import allowances
 from elearn.assessment.allowances import DailyLimit, daily_limit, grant_attempt
@@ -338,3 +339,14 @@ def test_the_learners_data_export_lists_the_allowance_but_not_who_granted_it(cas
     [entry] = export_personal_data(cast.learner_a, actor=cast.learner_a)["attempt_allowances"]
     assert entry["course"] == "Sample safeguarding refresher" and entry["used_at"] is None
     assert cast.manager_a.display_name not in str(entry)
+
+
+def test_the_database_keeps_at_most_one_unused_allowance_per_enrolment(cast, at_limit):
+    grant_attempt(cast.org_a, cast.learner_a.id, at_limit.id, actor=cast.manager_a)
+    db.session.add(AttemptAllowance(enrolment_id=at_limit.id, granted_by_id=cast.admin.id))
+    with pytest.raises(IntegrityError):  # two managers pressing the button at the same moment
+        db.session.commit()
+    db.session.rollback()
+    start_attempt(at_limit, actor=cast.learner_a)  # once used, another may be granted
+    grant_attempt(cast.org_a, cast.learner_a.id, at_limit.id, actor=cast.admin)
+    assert count(AttemptAllowance) == 2
