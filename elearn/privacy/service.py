@@ -34,6 +34,7 @@ from elearn.extensions import db
 from elearn.models import (
     Assignment,
     Attempt,
+    AttemptAllowance,
     AttemptAnswer,
     AttemptQuestion,
     AuditEvent,
@@ -94,6 +95,7 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "assignments": _assignments(user),
         "enrolments": _enrolments(user),
         "attempts": _attempts(user),
+        "attempt_allowances": _attempt_allowances(user),
         "certificates": _certificates(user),
         "external_training": _external_training(user),
         "confidence_ratings": _confidence_ratings(user),
@@ -175,6 +177,15 @@ def _attempts(user: User) -> list[dict[str, Any]]:
         "questions": [{"question": q.question.stem, "selected": [a.option.text for a in q.answers],
                        "mark": float(q.mark) if q.mark is not None else None} for q in row.questions],
     } for row in rows]
+
+
+def _attempt_allowances(user: User) -> list[dict[str, Any]]:
+    """The extra attempts a manager or an admin allowed past a course's daily limit (not who: that is theirs)."""
+    rows = db.session.execute(
+        select(AttemptAllowance, CourseVersion.title).join(Enrolment, Enrolment.id == AttemptAllowance.enrolment_id)
+        .join(CourseVersion, CourseVersion.id == Enrolment.version_id)
+        .where(Enrolment.user_id == user.id).order_by(AttemptAllowance.id))
+    return [{"course": title, "granted_at": _iso(row.granted_at), "used_at": _iso(row.used_at)} for row, title in rows]
 
 
 def _certificates(user: User) -> list[dict[str, Any]]:
