@@ -5,7 +5,7 @@ an admin, can lift it for one learner on one course: attempt_allowances holds ea
 attempt that used it. A partial unique index keeps at most one unused allowance per enrolment.
 
 Revision ID: 859fcaf896f3
-Revises: 21778f51a76d
+Revises: 32f9a5875a11
 Create Date: 2026-12-05 14:01:33.986033
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '859fcaf896f3'
-down_revision = '21778f51a76d'
+down_revision = '32f9a5875a11'
 branch_labels = None
 depends_on = None
 
