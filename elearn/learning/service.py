@@ -294,6 +294,9 @@ def record_lesson_complete(enrolment: Enrolment, lesson: Lesson, *, actor: User)
 def record_lesson_read(enrolment: Enrolment, lesson: Lesson, *, actor: User, minutes: int | None = None) -> Lesson | None:
     """For seeding demo, bench and test data only: the actor opened the lesson `minutes` ago (default: its declared
     minutes, and never less than its minimum) and marks it complete now. No page calls this."""
+    require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
+    if lesson.version_id != enrolment.version_id:
+        raise NotFound("There is no such lesson in this course.")
     spent = timedelta(minutes=max(lesson.min_minutes, lesson.minutes if minutes is None else minutes))
     opened = now_utc() - spent
     row = _find_progress(enrolment, lesson)
