@@ -7,7 +7,7 @@ completions. completed_at is NULL while the lesson is still being read. Rows com
 revision keep first_opened_at NULL: their time was never recorded, and the reports say so.
 
 Revision ID: b24ce818eec1
-Revises: 21778f51a76d
+Revises: 32f9a5875a11
 Create Date: 2026-12-05 14:02:44.243832
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b24ce818eec1'
-down_revision = '21778f51a76d'
+down_revision = '32f9a5875a11'
 branch_labels = None
 depends_on = None
 
