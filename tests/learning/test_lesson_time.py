@@ -42,7 +42,7 @@ def test_mark_complete_is_refused_until_the_minimum_time_has_passed(client, lear
     refused = client.post(f"{LESSON_1}/complete")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
-    assert 'role="alert"' in page and 'href="#complete-button"' in page
+    assert 'role="alert"' in page and 'href="#complete-button"' in page and "<title>Error: Welcome" in page
     assert ("You opened this lesson 2 minutes ago. Spend at least 4 minutes on it before marking it complete: "
             "about 2 minutes more.") in page
     assert progress(learner, 1).completed_at is None
@@ -128,3 +128,12 @@ def test_an_idle_gap_counts_at_most_twice_the_declared_minutes_and_at_least_ten(
 def test_seeded_reading_records_the_declared_minutes(make):
     enrolment = make.enrolment(course=with_minimum(make), lessons_done=1)
     assert progress(enrolment, 1).seconds_spent == 5 * 60
+
+
+def test_a_long_pause_before_marking_complete_counts_only_the_cap(make, lesson_clock):
+    enrolment = make.enrolment(course=with_minimum(make))
+    lesson = service.get_lesson(enrolment, 1)
+    service.open_lesson(enrolment, lesson, actor=enrolment.user)
+    lesson_clock.advance(hours=3)  # left open over lunch: counts 10 minutes
+    service.record_lesson_complete(enrolment, lesson, actor=enrolment.user)
+    assert progress(enrolment, 1).seconds_spent == 10 * 60
