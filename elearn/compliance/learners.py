@@ -22,6 +22,7 @@ from elearn.compliance.compliance import ComplianceStatus, severity_sql
 from elearn.compliance.reports import cells
 from elearn.errors import NotFound
 from elearn.extensions import db
+from elearn.learning.time_spent import CourseTime, list_course_times, list_quick_completions
 from elearn.models import (
     Attempt,
     Certificate,
@@ -73,6 +74,7 @@ class EnrolmentLine:
     lessons_done: int
     lesson_count: int
     limit: DailyLimit  # the course's daily attempt limit, and any extra attempt a manager has allowed
+    time: CourseTime | None = None  # time on its lessons beside the declared minutes
 
     @property
     def percent(self) -> int:
@@ -117,6 +119,7 @@ def learner_record(user: User) -> LearnerRecord:
         .where(Enrolment.user_id == user.id).order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())).all())
     totals = lesson_counts([e.version_id for e, _ in enrolments])
     done = done_counts([e.id for e, _ in enrolments])
+    times = list_course_times([e.id for e, _ in enrolments])
     attempts = list(db.session.scalars(
         select(Attempt).where(Attempt.user_id == user.id).order_by(Attempt.started_at.desc(), Attempt.id.desc())))
     attempt_titles = dict(db.session.execute(select(CourseVersion.id, CourseVersion.title).where(
@@ -132,11 +135,33 @@ def learner_record(user: User) -> LearnerRecord:
         user=user, groups=groups,
         assignments=list_assigned_courses(user, today=today) if user.is_active_account else [],
         enrolments=[EnrolmentLine(e, titles.get(e.version_id, slug), slug, done.get(e.id, 0), totals.get(e.version_id, 0),
-                                  limits[e.id]) for e, slug in enrolments],
+                                  limits[e.id], times.get(e.id)) for e, slug in enrolments],
         attempts=[line for line in lines if line.attempt.kind != PRECHECK],
         knowledge_checks=[line for line in lines if line.attempt.kind == PRECHECK],
         certificates=certificates,
     )
+
+
+@dataclass(frozen=True)
+class QuickCompletion:
+    """A member who marked every lesson of a course complete in under a quarter of its declared minutes."""
+
+    user_id: int
+    name: str
+    title: str
+    time: CourseTime
+
+
+def list_quick_completions_in(org: Organisation) -> list[QuickCompletion]:
+    """The organisation's active members' quick completions, newest first; two queries at any size."""
+    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    times = list_quick_completions(members)
+    if not times:
+        return []
+    names = dict(db.session.execute(select(User.id, User.display_name)
+                                    .where(User.id.in_({t.user_id for t in times}))).all())
+    titles = course_titles()
+    return [QuickCompletion(t.user_id, names[t.user_id], titles.get(t.course_id, ""), t) for t in times]
 
 
 def get_member_attempt(org: Organisation, user_id: int, attempt_id: int, *, actor: User) -> Attempt:

@@ -63,6 +63,12 @@ def learner(user_id: int) -> ResponseReturnValue:
                            groups=people.list_groups(managed_organisation()))
 
 
+@bp.get("/quick-completions")
+def quick_completions() -> ResponseReturnValue:
+    return render_template("compliance/quick_completions.html",
+                           completions=learners.list_quick_completions_in(managed_organisation()))
+
+
 @bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
 def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
     attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id, actor=current_user)

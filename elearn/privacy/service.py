@@ -153,8 +153,10 @@ def _enrolments(user: User) -> list[dict[str, Any]]:
             "enrolled_at": _iso(row.enrolled_at), "last_active_at": _iso(row.last_active_at),
             "due_on": _iso(row.due_on), "lessons_completed_at": _iso(row.lessons_completed_at),
             "passed_at": _iso(row.passed_at),
-            "lessons_done": [{"lesson": lessons[p.lesson_id].title if p.lesson_id in lessons else None,
-                              "completed_at": _iso(p.completed_at)} for p in row.progress],
+            "lessons": [{"lesson": lessons[p.lesson_id].title if p.lesson_id in lessons else None,
+                         "first_opened_at": _iso(p.first_opened_at), "last_seen_at": _iso(p.last_seen_at),
+                         "seconds_spent": p.seconds_spent, "completed_at": _iso(p.completed_at)}
+                        for p in row.progress],
         })
     return result
 
