@@ -12,6 +12,7 @@ import random
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 # The one other import: kinds.py is as pure as this module (standard library only).
@@ -245,19 +246,29 @@ def mark_question(key: AnswerKey, selected: frozenset[int]) -> Fraction:
 
 @dataclass(frozen=True)
 class Result:
-    """The marks of one attempt, its exact percentage, each outcome's, and whether it passes."""
+    """The marks of one attempt, its exact percentage, whether it passes, and how each outcome went."""
 
     marks: tuple[Fraction, ...]
     score_percent: Fraction  # 100 * sum(marks) / len(marks)
     passed: bool  # the pass mark reached (compared exactly) and no critical outcome short of its mark
-    outcome_scores: Mapping[str, Fraction] = field(default_factory=dict)  # outcome id -> percent of its marks
     critical_missed: tuple[str, ...] = ()  # critical outcomes below their critical_mark, in id order
-    outcomes_to_revisit: tuple[str, ...] = ()  # below their threshold: critical_mark, else the pass mark
+    outcomes: tuple[Outcome, ...] = ()  # each mark's outcome, in the order of `marks`; () when not given
+    thresholds: Mapping[str, int] = field(default_factory=dict)  # outcome id -> percent it needs
 
     @property
     def display_percent(self) -> int:
         """The percentage rounded down, so 79.9 shows 79 and never claims a pass it isn't."""
         return math.floor(self.score_percent)
+
+    @cached_property
+    def outcome_scores(self) -> dict[str, Fraction]:
+        """Each outcome's percentage of its questions' marks, in outcome id order; a partial mark counts as its fraction."""
+        return outcome_scores(self.outcomes, self.marks) if self.outcomes else {}
+
+    @property
+    def outcomes_to_revisit(self) -> tuple[str, ...]:
+        """The outcomes below their threshold (a critical outcome's critical_mark, any other's the pass mark)."""
+        return tuple(outcome for outcome, share in self.outcome_scores.items() if share < self.thresholds[outcome])
 
 
 def score(
@@ -268,35 +279,57 @@ def score(
     outcomes: Sequence[Outcome] | None = None,
     critical_marks: Mapping[str, int] | None = None,
 ) -> Result:
-    """Mark every question; pass with the pass mark overall and every critical outcome at its own mark.
-
-    `outcomes` gives each question's outcome (in the order of `keys`); `critical_marks` the percent of
-    its marks each critical outcome needs (`Blueprint.critical_marks`). A partial mark counts as its
-    fraction. A critical outcome the attempt did not draw is not judged: the blueprint draws at least
-    two of each in every final attempt, and the knowledge check, which need not, never passes anyone.
+    """Mark every question, then judge the marks (`judge_marks`): the service's one way to mark an attempt.
 
     Raises:
-        ValueError: no questions, keys, selections or outcomes of different lengths, a pass mark
-            outside 1-100, or a selection that `mark_question` rejects.
+        ValueError: no questions, keys and selections of different lengths, or what `mark_question`
+            and `judge_marks` refuse.
     """
     if not keys:
         raise ValueError("an attempt has at least one question")
     if len(keys) != len(selections):
         raise ValueError(f"{len(keys)} questions but {len(selections)} selections")
-    if outcomes is not None and len(outcomes) != len(keys):
-        raise ValueError(f"{len(keys)} questions but {len(outcomes)} outcomes")
+    pairs = zip(keys, selections, strict=True)
+    marks = [mark_question(key, selected) for key, selected in pairs]
+    return judge_marks(marks, pass_mark, outcomes=outcomes, critical_marks=critical_marks)
+
+
+def judge_marks(
+    marks: Sequence[Fraction],
+    pass_mark: int,
+    *,
+    outcomes: Sequence[Outcome] | None = None,
+    critical_marks: Mapping[str, int] | None = None,
+) -> Result:
+    """Pass with the pass mark overall and every critical outcome at its own mark; the one pass rule.
+
+    `outcomes` gives each mark's outcome; `critical_marks` the percent of its marks each critical outcome
+    needs (`Blueprint.critical_marks`). A partial mark counts as its fraction. A critical outcome the
+    attempt did not draw is not judged: the blueprint draws at least two of each in every final attempt,
+    and the knowledge check, which need not, never passes anyone. `score` calls this after marking each
+    answer; the guessing simulator calls it on marks it worked out once per answer with `mark_question`.
+
+    Raises:
+        ValueError: no marks, marks and outcomes of different lengths, or a pass mark outside 1-100.
+    """
+    if not marks:
+        raise ValueError("an attempt has at least one question")
+    if outcomes is not None and len(outcomes) != len(marks):
+        raise ValueError(f"{len(marks)} questions but {len(outcomes)} outcomes")
     if not 1 <= pass_mark <= 100:
         raise ValueError("the pass mark is a percentage from 1 to 100")
-    pairs = zip(keys, selections, strict=True)
-    marks = tuple(mark_question(key, selected) for key, selected in pairs)
-    # Fractions, not floats: 7.2 marks out of 9 is exactly 80%, where floats give 79.999…
+    critical = critical_marks or {}
     percent = _percent(marks)
-    by_outcome = outcome_scores(outcomes or [None] * len(marks), marks)
-    thresholds = {outcome: (critical_marks or {}).get(outcome, pass_mark) for outcome in by_outcome}
-    below = tuple(outcome for outcome, share in by_outcome.items() if share < thresholds[outcome])
-    critical_missed = tuple(outcome for outcome in below if outcome in (critical_marks or {}))
-    return Result(marks=marks, score_percent=percent, passed=percent >= pass_mark and not critical_missed,
-                  outcome_scores=by_outcome, critical_missed=critical_missed, outcomes_to_revisit=below)
+    pairs = list(zip(outcomes or (), marks, strict=False))
+    missed = []
+    for outcome in sorted(critical):
+        own = [mark for of, mark in pairs if of == outcome]
+        # Fractions, not floats: 7.2 marks out of 9 is exactly 80%, where floats give 79.999…
+        if own and _percent(own) < critical[outcome]:
+            missed.append(outcome)
+    thresholds = {outcome: critical.get(outcome, pass_mark) for outcome in set(outcomes or ()) if outcome}
+    return Result(marks=tuple(marks), score_percent=percent, passed=percent >= pass_mark and not missed,
+                  critical_missed=tuple(missed), outcomes=tuple(outcomes or ()), thresholds=thresholds)
 
 
 def outcome_scores(outcomes: Sequence[Outcome], marks: Sequence[Fraction]) -> dict[str, Fraction]:
@@ -309,4 +342,8 @@ def outcome_scores(outcomes: Sequence[Outcome], marks: Sequence[Fraction]) -> di
 
 
 def _percent(marks: Sequence[Fraction]) -> Fraction:
+    """100 times the mean mark, exactly. Whole marks (all-or-nothing answers, the usual case) are summed as
+    integers: Fraction addition costs a gcd per step, and the guessing simulator judges millions of attempts."""
+    if all(mark.denominator == 1 for mark in marks):
+        return Fraction(100 * sum(mark.numerator for mark in marks), len(marks))
     return 100 * sum(marks, Fraction(0)) / len(marks)
