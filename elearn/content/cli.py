@@ -1,4 +1,4 @@
-"""`flask courses check` and `flask courses sync`."""
+"""`flask courses check`, `flask courses sync` and `flask courses simulate`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from elearn.assessment import simulate
 from elearn.content.loader import ParsedCourse, load_all
 from elearn.content.sync import sync_courses
 
@@ -45,3 +46,32 @@ def sync_command(folder: str | None) -> None:
     for outcome in sync_courses(_load_or_exit(folder)):
         state = "new version" if outcome.created else "unchanged"
         click.echo(f"{outcome.slug}: version {outcome.version_number} ({state})")
+
+
+@courses_cli.command("simulate")
+@click.argument("slug", required=False)
+@click.option("--attempts", default=simulate.DEFAULT_ATTEMPTS, show_default=True, type=click.IntRange(min=1),
+              help="First attempts per strategy.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the draws and the random guesses.")
+@click.option("--dir", "folder", type=click.Path(), help="Courses folder (default: COURSES_DIR).")
+def simulate_command(slug: str | None, attempts: int, seed: int, folder: str | None) -> None:
+    """Guess each course's first attempt without knowing the subject; exit 1 when a strategy passes 2% or more."""
+    courses = [c for c in _load_or_exit(folder) if slug is None or c.slug == slug]
+    if not courses:
+        click.echo(f"no course with the slug '{slug}'", err=True)
+        sys.exit(1)
+    root = Path(folder or current_app.config["COURSES_DIR"])
+    problems = []
+    for course in courses:
+        figures = simulate.simulate(course, attempts, seed)
+        click.echo(f"{course.slug}: {attempts} first attempts per strategy, pass mark {course.pass_mark}%")
+        for figure in figures:
+            low, high = figure.interval()
+            click.echo(f"  {figure.strategy:<30} {figure.probability:7.2%}   95% CI {low:6.2%} to {high:6.2%}")
+        problems += [f"{root / course.slug / 'questions.yaml'}:1: guessing by '{f.strategy}' passes a first attempt "
+                     f"{f.probability:.2%} of the time; the limit is under {float(simulate.PASS_LIMIT):.0%}"
+                     for f in figures if f.too_guessable]
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
