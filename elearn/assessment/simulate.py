@@ -101,6 +101,7 @@ class Figure:
     strategy: str
     passes: int
     attempts: int
+    detail: str = ""  # for the best combination: the strategy it takes on each kind of question
 
     @property
     def probability(self) -> float:
@@ -132,7 +133,7 @@ def simulate(course: CourseLike, attempts: int = DEFAULT_ATTEMPTS, seed: int = 0
     outcomes = [q.outcome for q in questions]
     bank = [marking.BankQuestion(index, q.outcome) for index, q in enumerate(questions)]
     blueprint = marking.Blueprint.from_outcomes(o.as_blueprint() for o in course.outcomes)
-    table = strategy_marks(questions)
+    table, best = strategy_marks(questions)
     rng = random.Random(seed)
     passes = dict.fromkeys(table, 0)
     for _ in range(attempts):
@@ -143,18 +144,23 @@ def simulate(course: CourseLike, attempts: int = DEFAULT_ATTEMPTS, seed: int = 0
             result = marking.judge_marks(marks, course.pass_mark, outcomes=drawn_outcomes,
                                          critical_marks=blueprint.critical_marks)
             passes[name] += result.passed
-    return tuple(Figure(name, count, attempts) for name, count in passes.items())
+    kinds = sorted({q.kind for q in questions}, key=list(QuestionKind).index)
+    detail = "; ".join(f"{kind.value}: {best[kind]}" for kind in kinds)
+    return tuple(Figure(name, count, attempts, detail if name == BEST else "") for name, count in passes.items())
 
 
-def strategy_marks(questions: Sequence[QuestionLike]) -> dict[str, list[Marks]]:
-    """Per strategy, per question, the mark of each selection it picks between: worked out once, not per attempt."""
+def strategy_marks(questions: Sequence[QuestionLike]) -> tuple[dict[str, list[Marks]], dict[QuestionKind, str]]:
+    """Per strategy, per question, the mark of each selection it picks between: worked out once, not per attempt.
+
+    Also returns the strategy the best combination takes on each kind of question.
+    """
     facts = bank_facts(questions)
     keys = [_answer_key(q) for q in questions]
     table = {name: [tuple(marking.mark_question(key, c) for c in picker(q, facts)) for q, key in zip(questions, keys)]
              for name, picker in PICKERS.items()}
     best = {kind: _best_for_kind(kind, questions, table) for kind in QuestionKind}
     table[BEST] = [table[best[q.kind]][i] for i, q in enumerate(questions)]
-    return table
+    return table, best
 
 
 def _best_for_kind(kind: QuestionKind, questions: Sequence[QuestionLike], table: dict[str, list[Marks]]) -> str:

@@ -67,7 +67,8 @@ def simulate_command(slug: str | None, attempts: int, seed: int, folder: str | N
         click.echo(f"{course.slug}: {attempts} first attempts per strategy, pass mark {course.pass_mark}%")
         for figure in figures:
             low, high = figure.interval()
-            click.echo(f"  {figure.strategy:<30} {figure.probability:7.2%}   95% CI {low:6.2%} to {high:6.2%}")
+            detail = f"   ({figure.detail})" if figure.detail else ""
+            click.echo(f"  {figure.strategy:<30} {figure.probability:7.2%}   95% CI {low:6.2%} to {high:6.2%}{detail}")
         problems += [f"{root / course.slug / 'questions.yaml'}:1: guessing by '{f.strategy}' passes a first attempt "
                      f"{f.probability:.2%} of the time; the limit is under {float(simulate.PASS_LIMIT):.0%}"
                      for f in figures if f.too_guessable]

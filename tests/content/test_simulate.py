@@ -116,7 +116,8 @@ def test_the_best_combination_takes_each_kinds_best_strategy():
     result = figures(course)
     assert result[LONGEST].passes == 0  # right on the single item, "False" on the true/false
     assert close_to(result[ABSOLUTE], Fraction(1, 4))  # uniform on the single item
-    assert result[BEST].passes == ATTEMPTS  # longest on singles, the absolute-word rule on true/false
+    assert result[BEST].passes == ATTEMPTS
+    assert result[BEST].detail == f"single: {LONGEST}; true_false: {ABSOLUTE}"
 
 
 def test_a_guesser_short_on_a_critical_outcome_fails_whatever_the_total():
