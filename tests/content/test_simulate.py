@@ -111,10 +111,11 @@ def test_the_best_combination_takes_each_kinds_best_strategy():
     course = course_of(
         single("a", ["Tell the DSL today, in person", "Wait and see", "Ask the parents", "Do nothing yet"], 0),
         true_false("b", "True or false: a concern can be shared with the DSL.", answer=True),
-        per_attempt=2,
+        true_false("c", "True or false: staff must always keep a disclosure secret.", answer=False),
+        per_attempt=3,
     )
     result = figures(course)
-    assert result[LONGEST].passes == 0  # right on the single item, "False" on the true/false
+    assert result[LONGEST].passes == 0  # right on the single item, "False" on both true/false items
     assert close_to(result[ABSOLUTE], Fraction(1, 4))  # uniform on the single item
     assert result[BEST].passes == ATTEMPTS
     assert result[BEST].detail == f"single: {LONGEST}; true_false: {ABSOLUTE}"
