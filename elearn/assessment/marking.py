@@ -1,8 +1,10 @@
-"""Assessment rules: which questions an attempt draws and how its answers are marked.
+"""Assessment rules: which questions an attempt draws and how its answers are marked and judged.
 
-Pure functions over plain values, with no database and no Flask. The assessment service builds
-these value objects from the frozen AttemptQuestions and calls the functions here. Marks are
-exact `Fraction`s, so a score of exactly the pass mark always passes.
+The draw follows the course's blueprint (items per outcome) and prefers questions the learner has
+not seen; the judgement needs the pass mark and every critical outcome at its own mark. Pure
+functions over plain values, with no database and no Flask: the assessment service and the guessing
+simulator (simulate.py) both call them. Marks are exact `Fraction`s, so a score of exactly the pass
+mark always passes.
 """
 
 from __future__ import annotations
