@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,12 +31,6 @@ from elearn.assessment.kinds import QuestionKind
 PASS_LIMIT = Fraction(2, 100)  # issue 14: CI fails a course when any strategy passes a first attempt this often
 DEFAULT_ATTEMPTS = 20_000  # per strategy: the Wilson interval at 2% is then about ±0.2 points
 Z_95 = 1.959963984540054  # the normal quantile for a two-sided 95% interval
-# Words that make a statement sweeping, so test-wise guessers answer False (ITEM-WRITING.md, true/false items).
-ABSOLUTE_WORDS = re.compile(
-    r"\b(only|never|always|cannot|can't|must|all|none|every|everyone|everybody|everything|nothing|"
-    r"no one|nobody|solely|entirely|completely|guaranteed?)\b",
-    re.IGNORECASE,
-)
 
 UNIFORM, LONGEST, SHORTEST = "uniform random", "longest option", "shortest option"
 ABSOLUTE, MODAL, BEST = "absolute words (true/false)", "modal count (multi-select)", "best combination"
@@ -84,14 +77,20 @@ class CourseLike(Protocol):
 
 Choices = tuple[frozenset[int], ...]  # the selections a strategy picks between, each equally likely
 Marks = tuple[Fraction, ...]  # the marks of those selections, in the same order
-Picker = Callable[[QuestionLike, "BankFacts"], Choices]
+Picker = Callable[[QuestionLike, "Cues"], Choices]
+AbsoluteRule = Callable[[str], str]  # a true/false statement -> the test-wise answer, "True" or "False"
 
 
 @dataclass(frozen=True)
-class BankFacts:
-    """What a guesser could learn from the bank's form across attempts."""
+class Cues:
+    """What a test-wise guesser goes by besides the options' length.
+
+    The absolute-word rule is the item checks' own (`content.item_checks.absolute_word_rule`), passed in
+    by the caller: assessment sits below content, so one rule serves both gates without an import cycle.
+    """
 
     modal_correct: int  # the most common number of correct options on a multi-select (ties: the larger)
+    absolute_rule: AbsoluteRule
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,8 @@ class Figure:
         return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def simulate(course: CourseLike, attempts: int = DEFAULT_ATTEMPTS, seed: int = 0) -> tuple[Figure, ...]:
+def simulate(course: CourseLike, absolute_rule: AbsoluteRule, attempts: int = DEFAULT_ATTEMPTS,
+             seed: int = 0) -> tuple[Figure, ...]:
     """Each strategy's passes over `attempts` first attempts; all strategies answer the same draws.
 
     Per attempt: the real draw, then per strategy the real pass rule (`marking.judge_marks`) on the marks of
@@ -133,7 +133,7 @@ def simulate(course: CourseLike, attempts: int = DEFAULT_ATTEMPTS, seed: int = 0
     outcomes = [q.outcome for q in questions]
     bank = [marking.BankQuestion(index, q.outcome) for index, q in enumerate(questions)]
     blueprint = marking.Blueprint.from_outcomes(o.as_blueprint() for o in course.outcomes)
-    table, best = strategy_marks(questions)
+    table, best = strategy_marks(questions, absolute_rule)
     rng = random.Random(seed)
     passes = dict.fromkeys(table, 0)
     for _ in range(attempts):
@@ -149,14 +149,15 @@ def simulate(course: CourseLike, attempts: int = DEFAULT_ATTEMPTS, seed: int = 0
     return tuple(Figure(name, count, attempts, detail if name == BEST else "") for name, count in passes.items())
 
 
-def strategy_marks(questions: Sequence[QuestionLike]) -> tuple[dict[str, list[Marks]], dict[QuestionKind, str]]:
+def strategy_marks(questions: Sequence[QuestionLike],
+                   absolute_rule: AbsoluteRule) -> tuple[dict[str, list[Marks]], dict[QuestionKind, str]]:
     """Per strategy, per question, the mark of each selection it picks between: worked out once, not per attempt.
 
     Also returns the strategy the best combination takes on each kind of question.
     """
-    facts = bank_facts(questions)
+    cues = cues_of(questions, absolute_rule)
     keys = [_answer_key(q) for q in questions]
-    table = {name: [tuple(marking.mark_question(key, c) for c in picker(q, facts)) for q, key in zip(questions, keys)]
+    table = {name: [tuple(marking.mark_question(key, c) for c in picker(q, cues)) for q, key in zip(questions, keys)]
              for name, picker in PICKERS.items()}
     best = {kind: _best_for_kind(kind, questions, table) for kind in QuestionKind}
     table[BEST] = [table[best[q.kind]][i] for i, q in enumerate(questions)]
@@ -173,16 +174,17 @@ def _best_for_kind(kind: QuestionKind, questions: Sequence[QuestionLike], table:
     return max(PICKERS, key=expected)  # max() keeps the first of equals
 
 
-def bank_facts(questions: Sequence[QuestionLike]) -> BankFacts:
+def cues_of(questions: Sequence[QuestionLike], absolute_rule: AbsoluteRule) -> Cues:
+    """The cues a guesser could learn from the bank's form across attempts."""
     counts = Counter(sum(o.is_correct for o in q.options) for q in questions if q.kind == QuestionKind.MULTIPLE)
     modal = max(counts, key=lambda n: (counts[n], n)) if counts else 1
-    return BankFacts(modal_correct=modal)
+    return Cues(modal_correct=modal, absolute_rule=absolute_rule)
 
 
 # --- the strategies: each sees the options' form only ----------------------------------------
 
 
-def pick_uniform(question: QuestionLike, facts: BankFacts) -> Choices:
+def pick_uniform(question: QuestionLike, cues: Cues) -> Choices:
     """One option at random; on a multi-select, any non-empty set of options, each set equally likely."""
     n = len(question.options)
     if question.kind != QuestionKind.MULTIPLE:
@@ -190,29 +192,29 @@ def pick_uniform(question: QuestionLike, facts: BankFacts) -> Choices:
     return tuple(frozenset(c) for size in range(1, n + 1) for c in itertools.combinations(range(n), size))
 
 
-def pick_longest(question: QuestionLike, facts: BankFacts) -> Choices:
+def pick_longest(question: QuestionLike, cues: Cues) -> Choices:
     """The longest option (on true/false that is always "False"; on a multi-select, that option alone)."""
     return _extremes([len(o.text) for o in question.options], 1)
 
 
-def pick_shortest(question: QuestionLike, facts: BankFacts) -> Choices:
+def pick_shortest(question: QuestionLike, cues: Cues) -> Choices:
     """The shortest option (on true/false always "True")."""
     return _extremes([-len(o.text) for o in question.options], 1)
 
 
-def pick_absolute_word(question: QuestionLike, facts: BankFacts) -> Choices:
+def pick_absolute_word(question: QuestionLike, cues: Cues) -> Choices:
     """On true/false: False when the statement holds an absolute word, else True; otherwise at random."""
     if question.kind != QuestionKind.TRUE_FALSE:
-        return pick_uniform(question, facts)
-    answer = "False" if ABSOLUTE_WORDS.search(question.stem) else "True"
+        return pick_uniform(question, cues)
+    answer = cues.absolute_rule(question.stem)
     return (frozenset(i for i, o in enumerate(question.options) if o.text == answer),)
 
 
-def pick_modal_count(question: QuestionLike, facts: BankFacts) -> Choices:
+def pick_modal_count(question: QuestionLike, cues: Cues) -> Choices:
     """On a multi-select: tick the bank's most common number of correct options, the longest; otherwise at random."""
     if question.kind != QuestionKind.MULTIPLE:
-        return pick_uniform(question, facts)
-    return _extremes([len(o.text) for o in question.options], facts.modal_correct)
+        return pick_uniform(question, cues)
+    return _extremes([len(o.text) for o in question.options], cues.modal_correct)
 
 
 PICKERS: dict[str, Picker] = {

@@ -12,6 +12,7 @@ import pytest
 from elearn.assessment import simulate
 from elearn.assessment.kinds import QuestionKind
 from elearn.assessment.simulate import ABSOLUTE, BEST, LONGEST, MODAL, SHORTEST, UNIFORM, Figure
+from elearn.content.item_checks import absolute_word_rule
 from elearn.content.loader import ParsedCourse, ParsedOption, ParsedOutcome, ParsedQuestion, load_course
 from tests.makers import FIXTURES, Makers
 
@@ -43,7 +44,7 @@ def course_of(*questions: ParsedQuestion, per_attempt: int, pass_mark: int = 100
 
 
 def figures(course: ParsedCourse, attempts: int = ATTEMPTS, seed: int = 1) -> dict[str, Figure]:
-    return {figure.strategy: figure for figure in simulate.simulate(course, attempts, seed)}
+    return {figure.strategy: figure for figure in simulate.simulate(course, absolute_word_rule, attempts, seed)}
 
 
 def close_to(figure: Figure, expected: Fraction) -> bool:
@@ -75,7 +76,7 @@ def test_deterministic_strategies_pass_always_or_never_as_the_bank_was_built():
 
 
 def test_every_strategy_is_reported_in_order():
-    assert [f.strategy for f in simulate.simulate(LONGEST_WINS, 10)] == STRATEGIES
+    assert [f.strategy for f in simulate.simulate(LONGEST_WINS, absolute_word_rule, 10)] == STRATEGIES
 
 
 def test_the_absolute_word_rule_answers_false_to_sweeping_statements_and_true_otherwise():
@@ -141,7 +142,7 @@ def test_options_tied_at_the_cut_are_taken_in_every_combination():
 
 def test_the_modal_count_breaks_a_tie_towards_more_correct_options():
     course = course_of(multiple("a", ["A", "B", "C"], {0}), multiple("b", ["A", "B", "C"], {0, 1}), per_attempt=1)
-    assert simulate.bank_facts(course.questions).modal_correct == 2
+    assert simulate.cues_of(course.questions, absolute_word_rule).modal_correct == 2
 
 
 # --- the figures and the gate -------------------------------------------------------------------
@@ -175,12 +176,15 @@ def test_the_gate_fails_a_point_estimate_of_two_percent_or_more(passes, attempts
 
 
 def test_the_same_seed_gives_the_same_figures():
-    assert simulate.simulate(LONGEST_WINS, 500, seed=7) == simulate.simulate(LONGEST_WINS, 500, seed=7)
+    def run() -> tuple[Figure, ...]:
+        return simulate.simulate(LONGEST_WINS, absolute_word_rule, 500, seed=7)
+
+    assert run() == run()
 
 
 def test_simulating_no_attempts_is_refused():
     with pytest.raises(ValueError, match="at least one"):
-        simulate.simulate(LONGEST_WINS, 0)
+        simulate.simulate(LONGEST_WINS, absolute_word_rule, 0)
 
 
 # --- flask courses simulate ---------------------------------------------------------------------
