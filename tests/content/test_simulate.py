@@ -122,6 +122,20 @@ def test_the_best_combination_takes_each_kinds_best_strategy():
     assert result[BEST].detail == f"single: {LONGEST}; true_false: {ABSOLUTE}"
 
 
+def test_the_best_combination_is_the_one_that_passes_most_not_the_one_most_often_right():
+    # Always "False" gets two of three right but never all three; guessing gets all three one time in eight.
+    course = course_of(
+        true_false("a", "True or false: a nurse may carry out the procedure.", answer=False),
+        true_false("b", "True or false: the parents' consent makes it lawful.", answer=False),
+        true_false("c", "True or false: a concern can be shared with the DSL.", answer=True),
+        per_attempt=3,
+    )
+    result = figures(course)
+    assert result[LONGEST].passes == 0
+    assert result[BEST].detail == f"true_false: {UNIFORM}"
+    assert close_to(result[BEST], Fraction(1, 8))
+
+
 def test_a_guesser_short_on_a_critical_outcome_fails_whatever_the_total():
     long_key = ["The right answer is the long one", "No", "Nope", "Not it"]
     short_key = ["Yes", "A long but wrong answer to pick", "A second long wrong one", "Another long wrong one"]
