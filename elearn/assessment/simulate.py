@@ -2,9 +2,10 @@
 
 Each strategy sees only the form of the options (their length, the words of a true/false statement, how
 many options a multi-select usually wants), never their meaning. Every simulated attempt is drawn by the
-real `marking.draw_questions` under the course's blueprint and marked by the real `marking.score` with its
-critical outcomes, so the figures move with any change to either. The first attempt is simulated: no
-earlier draws, and no knowledge check (it is optional).
+real `marking.draw_questions` under the course's blueprint and marked by the real rules: `mark_question`
+for each answer and `judge_marks` (what `marking.score` calls) for the pass mark and the critical
+outcomes, so the figures move with any change to either. The first attempt is simulated: no earlier
+draws, and no knowledge check (it is optional).
 
 The gate (`too_guessable`): a course fails when any strategy's estimated pass probability (the point
 estimate, passes / attempts) is `PASS_LIMIT` (2%) or more. The Wilson interval is printed so a reader can

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from elearn.assessment.kinds import QuestionKind
 from elearn.assessment.simulate import ABSOLUTE, BEST, LONGEST, MODAL, SHORTEST, UNIFORM, Figure
 from elearn.content.item_checks import absolute_word_rule
 from elearn.content.loader import ParsedCourse, ParsedOption, ParsedOutcome, ParsedQuestion, load_course
+from tests.assessment.test_marking import top_level_imports
 from tests.makers import FIXTURES, Makers
 
 ATTEMPTS = 20_000
@@ -250,3 +252,8 @@ def test_the_command_refuses_an_unknown_slug(make, runner):
     result = runner.invoke(args=["courses", "simulate", "no-such-course", "--dir", str(folder.parent)])
     assert result.exit_code == 1
     assert "no course with the slug 'no-such-course'" in result.stderr
+
+
+def test_the_simulator_imports_only_the_standard_library_and_the_marking_rules():
+    allowed = frozenset({"elearn.assessment", "elearn.assessment.kinds"})
+    assert top_level_imports(simulate, allowed=allowed) <= sys.stdlib_module_names
