@@ -296,14 +296,14 @@ def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
     return attempt
 
 
-def result_of(attempt: Attempt) -> marking.Result:
+def result_of(attempt: Attempt, drawn: Sequence[AttemptQuestion] | None = None) -> marking.Result:
     """The attempt's result from its saved answers: marks, outcome scores and the critical outcomes missed.
 
     Read only. The bank of a published version never changes, so for a submitted attempt this is
     exactly the result it was marked with; no column stores the outcome scores (4-place marks would
-    round a partial 2/3 below a threshold it reached).
+    round a partial 2/3 below a threshold it reached). `drawn`: the attempt's loaded questions, if the caller has them.
     """
-    return _score(list(load_drawn(attempt).values()), attempt.version)
+    return _score(list(drawn) if drawn is not None else list(load_drawn(attempt).values()), attempt.version)
 
 
 def _mark(attempt: Attempt) -> marking.Result:
