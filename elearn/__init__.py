@@ -33,6 +33,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
+    register_job_queue(app)
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
@@ -103,6 +104,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+
+
+def register_job_queue(app: Flask) -> None:
+    """Celery for the outbox and the schedule; inline without a broker (elearn/jobs/queue.py)."""
+    from elearn.jobs.queue import init_job_queue
+
+    init_job_queue(app)
 
 
 def register_blueprints(app: Flask) -> None:
