@@ -76,6 +76,7 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")  # smtp | folder | memory
+    MAIL_CLAIM_SECONDS = int(os.environ.get("MAIL_CLAIM_SECONDS", "120"))  # see elearn.mail.claim_period
     # The job queue's broker (redis://… or amqp://…). Unset: jobs run inline in the process that queues them.
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(BASE_DIR / "instance" / "mail"))

@@ -108,6 +108,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_job_queue(app: Flask) -> None:
     """Celery for the outbox and the schedule; inline without a broker (elearn/jobs/queue.py)."""
+    import elearn.jobs.tasks  # noqa: F401 - the shared tasks, registered on every Celery the process makes
     from elearn.jobs.queue import init_job_queue
 
     init_job_queue(app)
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.certificates.views import public_bp as certificates_public_bp
     from elearn.compliance.views import bp as compliance_bp
     from elearn.contacts.views import bp as contacts_bp
+    from elearn.jobs.views import bp as jobs_bp
     from elearn.learning.views import bp as learning_bp
     from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
@@ -135,7 +137,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (privacy_bp, admin_bp):
+    for blueprint in (privacy_bp, admin_bp, jobs_bp):
         app.register_blueprint(blueprint)
     from elearn.evidence import views as evidence
 

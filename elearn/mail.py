@@ -28,7 +28,6 @@ from elearn.models import OutboxEmail
 log = logging.getLogger(__name__)
 
 NEW_IN_SESSION = "outbox_new"  # Session.info key: ids of emails queued in the open transaction
-CLAIM_FOR = timedelta(minutes=2)  # longer than SMTP's timeout: a claim outlives a slow send, not a dead worker
 MAX_ATTEMPTS = 8  # then the email is failed, shown to admins, and retried only by hand
 FIRST_RETRY = timedelta(seconds=30)  # doubled after each failure: 30 s, 1 min, 2 min … about 1 h in all
 LAST_RETRY = timedelta(hours=1)
@@ -105,6 +104,12 @@ def retry_failed(outbox_id: int) -> bool:
     return True
 
 
+def claim_period() -> timedelta:
+    """How long a worker holds an email it is sending: longer than SMTP's timeout, so a claim outlives a slow
+    send, but not a dead worker (MAIL_CLAIM_SECONDS)."""
+    return timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+
+
 def take_new_in_session(session: Session) -> Sequence[int]:
     """The ids queued in a transaction that just committed (and forget them)."""
     return session.info.pop(NEW_IN_SESSION, [])
@@ -124,14 +129,14 @@ def _is_due(now: datetime) -> tuple:  # type: ignore[type-arg]
 
 
 def _claim(session: Session, outbox_id: int) -> OutboxEmail | None:
-    """Take the email for CLAIM_FOR, or None when it is sent, failed, not yet due, or held by another worker.
+    """Take the email for claim_period(), or None when it is sent, failed, not yet due, or held by another worker.
 
     The conditional UPDATE is the lock: of two workers given the same id, the database lets one claim it.
     """
     now = now_utc()
     claimed = session.execute(
         update(OutboxEmail).where(OutboxEmail.id == outbox_id, *_is_due(now))
-        .values(claimed_until=now + CLAIM_FOR, attempts=OutboxEmail.attempts + 1)
+        .values(claimed_until=now + claim_period(), attempts=OutboxEmail.attempts + 1)
     )
     session.commit()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -173,10 +173,10 @@ def test_an_email_held_by_a_worker_that_died_is_sent_after_its_claim_lapses(outb
     db.session.info.pop(mail.NEW_IN_SESSION)  # as if the broker lost the job
     db.session.commit()
     [row] = stored()
-    row.claimed_until, row.attempts = clock.now + mail.CLAIM_FOR, 1  # a worker took it, then died mid-send
+    row.claimed_until, row.attempts = clock.now + mail.claim_period(), 1  # a worker took it, then died mid-send
     db.session.commit()
     assert sweep_outbox() == 0 and outbox == []
-    clock.advance(mail.CLAIM_FOR + timedelta(seconds=1))
+    clock.advance(mail.claim_period() + timedelta(seconds=1))
     assert sweep_outbox() == 1
     assert len(outbox) == 1
 

@@ -1,7 +1,7 @@
 """The job queue: Celery, bound to the Flask app, with the outbox handed to it after every commit.
 
 Production names a broker (CELERY_BROKER_URL: Redis, or RabbitMQ over AMQP) and runs the workers and
-the scheduler as their own processes (`celery -A elearn.jobs.worker worker`, `... beat`), on any
+the scheduler as their own processes (`celery -A worker worker`, `celery -A worker beat`, worker.py), on any
 number of machines. Without a broker (`make run`, the tests) every task runs inline, right after the
 commit that queued it: the same task code, with nothing more to install.
 """
@@ -71,8 +71,6 @@ def init_job_queue(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    import elearn.jobs.tasks  # noqa: F401 - registers the tasks on this Celery
-
     _listen_for_commits()
     return celery
 
@@ -98,6 +96,33 @@ def enqueue(task_name: str, *args: object) -> bool:
         log.warning("job %s%s not queued, the broker is unreachable (%s); the sweep will retry", task_name, args, error)
         return False
     return True
+
+
+def broker_status() -> str:
+    """"inline" without a broker, else "ok" or "unreachable" after one quick connection attempt."""
+    if runs_inline():
+        return "inline"
+    try:
+        with job_queue().connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except (OperationalError, OSError) as error:
+        log.warning("readiness: job broker unreachable (%s)", type(error).__name__)
+        return "unreachable"
+    return "ok"
+
+
+def queue_depth() -> int | None:
+    """Jobs waiting in the broker's default queue; None inline or when the broker cannot be asked."""
+    if runs_inline():
+        return None
+    try:
+        with job_queue().connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(queue=job_queue().conf.task_default_queue,
+                                                                 passive=True)
+    except Exception as error:  # noqa: BLE001 - the page shows "unknown" rather than failing
+        log.warning("queue depth unavailable (%s)", type(error).__name__)
+        return None
+    return int(declared.message_count)
 
 
 _listening = False
