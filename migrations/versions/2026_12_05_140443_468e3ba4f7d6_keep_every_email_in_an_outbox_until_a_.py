@@ -11,7 +11,6 @@ Create Date: 2026-12-05 14:04:43.512683
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '468e3ba4f7d6'
 down_revision = '21778f51a76d'
