@@ -12,6 +12,7 @@ from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
+from elearn.updates import service as updates
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -21,7 +22,8 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 def dashboard() -> ResponseReturnValue:
     return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
                            assignments=list_assigned_courses(current_user),
-                           refresher_offers=certificates.list_refreshers_due(current_user))
+                           refresher_offers=certificates.list_refreshers_due(current_user),
+                           update_offers=updates.list_update_offers(current_user))
 
 
 @bp.post("/courses/<slug>/start")

@@ -3,7 +3,7 @@
 from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, SessionKind, User, UserSession
 from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
-from elearn.models.certificates import Certificate
+from elearn.models.certificates import Certificate, CertificateUpdate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.learning import Enrolment, LessonProgress
@@ -29,6 +29,7 @@ __all__ = [
     "AttemptQuestion",
     "AuditEvent",
     "Certificate",
+    "CertificateUpdate",
     "ConfidenceRating",
     "ContactRole",
     "Course",
