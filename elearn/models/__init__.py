@@ -1,7 +1,7 @@
 """Every table; the one import Alembic's env.py needs."""
 
 from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, SessionKind, User, UserSession
-from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
+from elearn.models.assessment import Attempt, AttemptAllowance, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate, CertificateUpdate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
@@ -25,6 +25,7 @@ __all__ = [
     "Assignment",
     "AssignmentSource",
     "Attempt",
+    "AttemptAllowance",
     "AttemptAnswer",
     "AttemptQuestion",
     "AuditEvent",
