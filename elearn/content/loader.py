@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,20 @@ from elearn.content.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_NAME_RE = re.compile(r"^\d{2}-[a-z0-9-]+\.md$")
-REVIEW_POLICIES = ("full", "hide-correct-on-fail")
+REVIEW_POLICIES = ("full", "hide-correct-on-fail", "outcomes-on-fail")
 COURSE_KEYS_REQUIRED = (
     "title", "summary", "topic", "audience", "cpd_hours", "questions_per_attempt",
     "content_warning", "outcomes", "references",
 )  # fmt: skip
-COURSE_KEYS_OPTIONAL = ("pass_mark", "validity_months", "max_attempts_per_day", "review", "precheck_questions")
-QUESTION_KEYS = ("id", "outcome", "type", "stem", "options", "explanation", "partial_credit")
+COURSE_KEYS_OPTIONAL = (
+    "pass_mark", "validity_months", "max_attempts_per_day", "review", "precheck_questions",
+    "aligned_to", "review_by", "what_changed",
+)  # fmt: skip
+OUTCOME_KEYS = ("id", "text", "draw", "critical", "critical_mark")
+WHAT_CHANGED_KEYS = ("title", "text")
+LESSON_KEYS = ("title", "minutes", "min_minutes", "outcomes")
+QUESTION_KEYS = ("id", "outcome", "type", "applied", "stem", "options", "explanation", "partial_credit")
+BANK_DRAW_MULTIPLE = 3  # every outcome's pool holds this many times its draw, so a retake can draw unseen items
 OPTION_KEYS = ("text", "correct", "feedback")
 MAX_OUTCOMES = 8
 
@@ -42,6 +50,27 @@ class Fault:
 class ParsedOutcome:
     key: str
     text: str
+    draw: int | None = None  # items per attempt; None when the course declares no blueprint
+    critical: bool = False  # a pass needs this outcome's drawn items right (to critical_mark percent)
+    critical_mark: int = 100
+
+    def as_blueprint(self) -> dict[str, Any]:
+        """The outcome as CourseVersion.outcomes stores it."""
+        entry: dict[str, Any] = {"id": self.key, "text": self.text}
+        if self.draw is not None:
+            entry["draw"] = self.draw
+        if self.critical:
+            entry |= {"critical": True, "critical_mark": self.critical_mark}
+        return entry
+
+
+@dataclass(frozen=True)
+class WhatChanged:
+    """The short update offered to holders of an earlier version's certificate."""
+
+    title: str
+    markdown: str
+    html: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,8 @@ class ParsedLesson:
     body_markdown: str
     body_html: str
     word_count: int
+    min_minutes: int = 0  # the server accepts "Mark complete" only this long after the lesson was opened
+    outcomes: tuple[str, ...] = ()  # the learning outcomes it teaches: a failed attempt links back to it
 
 
 @dataclass(frozen=True)
@@ -71,6 +102,7 @@ class ParsedQuestion:
     options: tuple[ParsedOption, ...]
     explanation: str
     partial_credit: bool
+    applied: bool = False  # a case asking for a decision, not recall of a fact
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,13 @@ class ParsedCourse:
     questions: tuple[ParsedQuestion, ...]
     content_hash: str
     precheck_questions: int = 0  # the unscored knowledge check before the course; 0: none
+    aligned_to: tuple[str, ...] = ()  # the guidance editions the course follows
+    review_by: date | None = None
+    what_changed: WhatChanged | None = None
+
+    @property
+    def has_blueprint(self) -> bool:
+        return any(outcome.draw is not None for outcome in self.outcomes)
 
     @property
     def total_minutes(self) -> int:
@@ -152,6 +191,11 @@ def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
         faults.append(Fault(str(folder / "questions.yaml"), 1,
                             f"the bank has {len(questions)} questions but the knowledge check ({precheck}) and "
                             f"an attempt ({meta['questions_per_attempt']}) need {precheck + meta['questions_per_attempt']}"))
+    if outcome_keys is not None:
+        faults += [Fault(str(folder / "lessons" / f"{lesson.slug}.md"), 2, f"outcome '{key}' is not one of the course's outcomes")
+                   for lesson in lessons for key in lesson.outcomes if key not in outcome_keys]
+    if meta and questions is not None:
+        faults += _check_pools(meta["outcomes"], questions, folder / "questions.yaml")
     if faults or meta is None or questions is None:
         return None, faults
     return ParsedCourse(
@@ -161,6 +205,20 @@ def load_course(folder: Path) -> tuple[ParsedCourse | None, list[Fault]]:
         content_hash=content_hash(folder),
         **meta,
     ), []
+
+
+def _check_pools(outcomes: tuple[ParsedOutcome, ...], questions: list[ParsedQuestion], path: Path) -> list[Fault]:
+    """Under a blueprint, each outcome's pool is big enough for retakes to draw items not seen before."""
+    faults = []
+    for outcome in outcomes:
+        if outcome.draw is None:
+            continue
+        held = sum(question.outcome == outcome.key for question in questions)
+        needed = BANK_DRAW_MULTIPLE * outcome.draw
+        if held < needed:
+            faults.append(Fault(str(path), 1, f"outcome {outcome.key} has {held} questions; it draws {outcome.draw} "
+                                              f"per attempt, so it needs at least {needed} for fresh retakes"))
+    return faults
 
 
 def content_hash(folder: Path) -> str:
@@ -242,10 +300,27 @@ def _read_course_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Fault]]:
         "review": review,
         "outcomes": _outcomes(data, c),
         "references": _references(data, c),
+        "aligned_to": _aligned_to(data, c),
+        "review_by": _review_by(data, c),
+        "what_changed": _what_changed(data, c),
     }
     if "questions_per_attempt" not in data:
         c.add(data.line, "'questions_per_attempt' is required")
+    _check_blueprint(meta["outcomes"], meta["questions_per_attempt"], data, c)
     return meta, c.faults
+
+
+def _check_blueprint(outcomes: tuple[ParsedOutcome, ...], per_attempt: int | None, data: LineDict,
+                     c: _Collector) -> None:
+    """Declared draws add up to the attempt; a critical outcome is tested at least twice in every attempt."""
+    if not any(o.draw is not None for o in outcomes):
+        if any(o.critical for o in outcomes):
+            c.add(data.line_of("outcomes"), "a critical outcome needs a 'draw' on every outcome (the blueprint)")
+        return
+    total = sum(o.draw or 1 for o in outcomes)
+    if per_attempt is not None and total != per_attempt:
+        c.add(data.line_of("questions_per_attempt"),
+              f"'questions_per_attempt' is {per_attempt} but the outcomes' draws add up to {total}")
 
 
 def _cpd_hours(data: LineDict, c: _Collector) -> Decimal:
@@ -265,6 +340,7 @@ def _outcomes(data: LineDict, c: _Collector) -> tuple[ParsedOutcome, ...]:
         c.add(data.line_of("outcomes"), f"'outcomes' must be a list of 1 to {MAX_OUTCOMES} learning outcomes")
         return ()
     outcomes, seen = [], set()
+    declared = any(isinstance(item, LineDict) and "draw" in item for item in items)
     for index, item in enumerate(items):
         line = items.line_of(index)
         if not isinstance(item, LineDict) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
@@ -273,8 +349,57 @@ def _outcomes(data: LineDict, c: _Collector) -> tuple[ParsedOutcome, ...]:
         if item["id"] in seen:
             c.add(line, f"duplicate outcome id '{item['id']}'")
         seen.add(item["id"])
-        outcomes.append(ParsedOutcome(item["id"], item["text"].strip()))
+        _unknown_keys(item, OUTCOME_KEYS, c)
+        outcomes.append(_outcome(item, declared, c))
     return tuple(outcomes)
+
+
+def _outcome(item: LineDict, declared: bool, c: _Collector) -> ParsedOutcome:
+    # Once one outcome declares a draw the course has a blueprint, and an outcome without one draws one item.
+    draw = _int(item, "draw", c, 1 if declared else None, 1, 20)
+    critical = item.get("critical", False)
+    if not isinstance(critical, bool):
+        c.add(item.line_of("critical"), "'critical' must be true or false")
+        critical = False
+    critical_mark = _int(item, "critical_mark", c, 100, 1, 100) or 100
+    if "critical_mark" in item and not critical:
+        c.add(item.line_of("critical_mark"), "'critical_mark' applies only to a critical outcome")
+    if critical and draw is not None and draw < 2:
+        c.add(item.line_of("critical"), "a critical outcome must draw at least 2 items in every attempt")
+    return ParsedOutcome(item["id"], item["text"].strip(), draw, critical, critical_mark)
+
+
+def _aligned_to(data: LineDict, c: _Collector) -> tuple[str, ...]:
+    items = data.get("aligned_to", [])
+    if not isinstance(items, list) or len(items) > 10 or not all(isinstance(i, str) and i.strip() for i in items):
+        c.add(data.line_of("aligned_to"), "'aligned_to' must be a list of up to 10 guidance editions, as texts")
+        return ()
+    return tuple(i.strip() for i in items)
+
+
+def _review_by(data: LineDict, c: _Collector) -> date | None:
+    value = data.get("review_by")
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        c.add(data.line_of("review_by"), "'review_by' must be a date written YYYY-MM-DD")
+        return None
+    return value
+
+
+def _what_changed(data: LineDict, c: _Collector) -> WhatChanged | None:
+    item = data.get("what_changed")
+    if item is None:
+        return None
+    if not isinstance(item, LineDict):
+        c.add(data.line_of("what_changed"), "'what_changed' needs a 'title' and a 'text' (Markdown)")
+        return None
+    _unknown_keys(item, WHAT_CHANGED_KEYS, c)
+    title = _text(item, "title", c, limit=200)
+    text = _text(item, "text", c, limit=8000)
+    for fault in check_markdown(text):
+        c.add(item.line_of("text"), f"what_changed text: {fault.message}")
+    return WhatChanged(title, text, render_markdown(text)) if title and text else None
 
 
 def _references(data: LineDict, c: _Collector) -> tuple[str, ...]:
@@ -334,19 +459,27 @@ def _read_lesson(path: Path, position: int) -> tuple[ParsedLesson | None, list[F
         c.add(1, "front matter must hold 'title' and 'minutes'")
         return None, c.faults
     front.line, front.key_lines = 2, {k: v + 1 for k, v in front.key_lines.items()}
-    _unknown_keys(front, ("title", "minutes"), c)
+    _unknown_keys(front, LESSON_KEYS, c)
     title = _text(front, "title", c, limit=200)
     minutes = _int(front, "minutes", c, None, 1, 120)
     if "minutes" not in front:
         c.add(1, "'minutes' is required")
+    min_minutes = _int(front, "min_minutes", c, 0, 0, 120) or 0
+    if minutes is not None and min_minutes > minutes:
+        c.add(front.line_of("min_minutes"), "'min_minutes' cannot be more than the lesson's 'minutes'")
     if not body.strip():
         c.add(body_line, "the lesson has no text")
     for fault in check_markdown(body):
         c.add(body_line + fault.line - 1, fault.message)
+    outcomes = front.get("outcomes", [])
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+        c.add(front.line_of("outcomes"), "'outcomes' must be a list of outcome ids, e.g. [LO1, LO2]")
+        outcomes = []
     if c.faults or minutes is None:
         return None, c.faults
     words = len(re.findall(r"[A-Za-z0-9][\w'’-]*", body))
-    return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words), []
+    return ParsedLesson(position, path.stem, title, minutes, body, render_markdown(body), words, min_minutes,
+                        tuple(outcomes)), []
 
 
 def _read_questions(path: Path, outcome_keys: set[str] | None) -> tuple[list[ParsedQuestion] | None, list[Fault]]:
@@ -388,12 +521,15 @@ def _read_question(item: LineDict, outcome_keys: set[str] | None, c: _Collector)
     if not isinstance(partial, bool) or (partial and (kind is None or not spec_for(kind).allows_partial_credit)):
         c.add(item.line_of("partial_credit"),
               f"'partial_credit' is true or false, and only for {partial_credit_names()} questions")
+    applied = item.get("applied", False)
+    if not isinstance(applied, bool):
+        c.add(item.line_of("applied"), "'applied' must be true or false")
     stem = _text(item, "stem", c)
     explanation = _text(item, "explanation", c)
     options = _read_options(item, kind, c)
     if len(c.faults) > before or kind is None:  # an unknown kind is a fault already; this narrows the type
         return None
-    return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial))
+    return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial), applied is True)
 
 
 def _read_options(item: LineDict, kind: QuestionKind | None, c: _Collector) -> tuple[ParsedOption, ...]:

@@ -64,15 +64,19 @@ def _new_version(course: Course, parsed: ParsedCourse, number: int) -> CourseVer
         max_attempts_per_day=parsed.max_attempts_per_day,
         precheck_questions=parsed.precheck_questions,
         review_policy=parsed.review,
-        outcomes=[{"id": o.key, "text": o.text} for o in parsed.outcomes],
+        outcomes=[o.as_blueprint() for o in parsed.outcomes],
         references=list(parsed.references),
+        aligned_to=list(parsed.aligned_to),
+        review_by=parsed.review_by,
+        what_changed_title=parsed.what_changed.title if parsed.what_changed else None,
+        what_changed_html=parsed.what_changed.html if parsed.what_changed else None,
         total_minutes=parsed.total_minutes,
     )
     db.session.add(version)
     for lesson in parsed.lessons:
         version.lessons.append(
             Lesson(position=lesson.position, slug=lesson.slug, title=lesson.title, minutes=lesson.minutes,
-                   body_html=lesson.body_html)
+                   min_minutes=lesson.min_minutes, outcomes=list(lesson.outcomes), body_html=lesson.body_html)
         )
     for position, question in enumerate(parsed.questions, start=1):
         version.questions.append(_new_question(question, position))
@@ -87,6 +91,7 @@ def _new_question(parsed: ParsedQuestion, position: int) -> Question:
         outcome=parsed.outcome,
         kind=parsed.kind,
         partial_credit=parsed.partial_credit,
+        applied=parsed.applied,
         stem=parsed.stem,
         explanation=parsed.explanation,
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
@@ -16,6 +16,7 @@ from elearn.db import Base, UTCDateTime, now_utc
 class ReviewPolicy(StrEnum):
     FULL = "full"
     HIDE_CORRECT_ON_FAIL = "hide-correct-on-fail"
+    OUTCOMES_ON_FAIL = "outcomes-on-fail"  # a fail names the outcomes to revisit, never a question's verdict
 
 
 class Course(Base):
@@ -58,8 +59,14 @@ class CourseVersion(Base):
     max_attempts_per_day: Mapped[int | None] = mapped_column(Integer)
     precheck_questions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: no knowledge check
     review_policy: Mapped[ReviewPolicy] = mapped_column(String(30), default=ReviewPolicy.FULL)
-    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"id": "LO1", "text": "…"}]
+    # The blueprint: [{"id": "LO1", "text": "…", "draw": 2, "critical": true, "critical_mark": 100}]; "draw"
+    # is absent for a course without a declared blueprint (then attempts spread across outcomes in turn).
+    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     references: Mapped[list[str]] = mapped_column(JSON)
+    aligned_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))  # guidance editions the text follows
+    review_by: Mapped[date | None] = mapped_column(Date)  # the authors' own date to review the course by
+    what_changed_title: Mapped[str | None] = mapped_column(String(200))  # the short update for earlier holders
+    what_changed_html: Mapped[str | None] = mapped_column(Text)
     total_minutes: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
@@ -80,6 +87,8 @@ class Lesson(Base):
     slug: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
     minutes: Mapped[int] = mapped_column(Integer)
+    min_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # before "Mark complete"
+    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))  # ids it teaches
     body_html: Mapped[str] = mapped_column(Text)
 
     version: Mapped[CourseVersion] = relationship(back_populates="lessons")
@@ -100,6 +109,7 @@ class Question(Base):
     # models, the bottom layer, never import a feature; spec_for() takes the text.
     kind: Mapped[str] = mapped_column(String(20))
     partial_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    applied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a case, not recall
     stem: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
 

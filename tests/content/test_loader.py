@@ -48,6 +48,22 @@ BROKEN = [
     ("questions.yaml", "outcome: LO2", "outcome: LO9", 18, "outcome 'LO9' is not one of the course's outcomes"),
     ("questions.yaml", "type: single", "type: essay", 4, "'type' must be one of"),
     ("questions.yaml", "  explanation: Explanation 1.\n", "", 2, "'explanation' is required"),
+    ("questions.yaml", "type: single", "type: single\n  applied: often", 5, "'applied' must be true or false"),
+    ("course.yaml", "text: Say who to tell about a concern.",
+     "text: Say who to tell about a concern.\n    draw: 3", 1, "outcome LO2 has 3 questions; it draws 3"),
+    ("course.yaml", "text: Say who to tell about a concern.",
+     "text: Say who to tell about a concern.\n    draw: 2", 7, "the outcomes' draws add up to 3"),
+    ("course.yaml", "text: Name the four categories of abuse.",
+     "text: Name the four categories of abuse.\n    draw: 1\n    critical: true", 15, "at least 2 items"),
+    ("course.yaml", "text: Name the four categories of abuse.",
+     "text: Name the four categories of abuse.\n    critical: true", 11, "needs a 'draw' on every outcome"),
+    ("course.yaml", "text: Name the four categories of abuse.",
+     "text: Name the four categories of abuse.\n    weight: 2", 14, "unknown key 'weight'"),
+    ("course.yaml", "review: full", "review: full\nreview_by: next summer", 10, "'review_by' must be a date"),
+    ("course.yaml", "review: full", "review: full\nwhat_changed: New guidance.", 10, "needs a 'title' and a 'text'"),
+    ("course.yaml", "review: full", "review: full\naligned_to: KCSIE", 10, "'aligned_to' must be a list"),
+    ("lessons/01-welcome.md", "minutes: 5", "minutes: 5\nmin_minutes: 6", 4, "cannot be more than the lesson's"),
+    ("lessons/01-welcome.md", "minutes: 5", "minutes: 5\noutcomes: [LO7]", 2, "outcome 'LO7' is not one of"),
 ]
 
 
@@ -61,6 +77,34 @@ def test_a_malformed_course_file_is_reported_as_path_line_problem(make, relative
     expected_prefix = f"{folder / relative}:{line}: " if relative != "course.yaml" or line != 1 else f"{folder}"
     assert any(message in text for text in rendered), rendered
     assert any(text.startswith(expected_prefix) and message in text for text in rendered), rendered
+
+
+def test_the_blueprint_currency_and_minimum_times_are_synced_into_the_version(make):
+    folder = make.course_folder()
+    edit(folder, "course.yaml", "questions_per_attempt: 4", "questions_per_attempt: 3")
+    edit(folder, "course.yaml", "text: Name the four categories of abuse.",
+         "text: Name the four categories of abuse.\n    draw: 1")
+    edit(folder, "course.yaml", "text: Say who to tell about a concern.",
+         "text: Say who to tell about a concern.\n    draw: 2\n    critical: true\n    critical_mark: 50")
+    edit(folder, "course.yaml", "review: full", "review: outcomes-on-fail\naligned_to:\n  - KCSIE 2026\n"
+         "review_by: 2027-09-01\nwhat_changed:\n  title: New guidance\n  text: Part one **grew**.")
+    edit(folder, "lessons/01-welcome.md", "minutes: 5", "minutes: 5\nmin_minutes: 2\noutcomes: [LO2]")
+    edit(folder, "questions.yaml", "type: single", "type: single\n  applied: true")
+    for extra in range(7, 10):  # LO2 needs three times its draw of two
+        edit(folder, "questions.yaml", "questions:\n", f"questions:\n- id: q-{extra}\n  outcome: LO2\n  type: true_false\n"
+             "  stem: Extra?\n  options:\n  - {text: 'True', correct: true, feedback: Yes.}\n"
+             "  - {text: 'False', correct: false, feedback: No.}\n  explanation: Because.\n")
+    version = make.course(folder=folder).versions[-1]
+    assert version.outcomes == [
+        {"id": "LO1", "text": "Name the four categories of abuse.", "draw": 1},
+        {"id": "LO2", "text": "Say who to tell about a concern.", "draw": 2, "critical": True, "critical_mark": 50},
+    ]
+    assert version.review_policy == "outcomes-on-fail"
+    assert version.aligned_to == ["KCSIE 2026"] and str(version.review_by) == "2027-09-01"
+    assert version.what_changed_title == "New guidance" and "<strong>grew</strong>" in version.what_changed_html
+    assert [lesson.min_minutes for lesson in version.lessons] == [2, 0, 0]
+    assert [lesson.outcomes for lesson in version.lessons] == [["LO2"], [], []]
+    assert sum(question.applied for question in version.questions) == 1
 
 
 def test_a_single_choice_question_with_two_correct_options_is_refused(make):
