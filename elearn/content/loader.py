@@ -103,6 +103,7 @@ class ParsedQuestion:
     explanation: str
     partial_credit: bool
     applied: bool = False  # a case asking for a decision, not recall of a fact
+    line: int = 1  # where the question starts in questions.yaml, for the item-writing checks' faults
 
 
 @dataclass(frozen=True)
@@ -529,7 +530,8 @@ def _read_question(item: LineDict, outcome_keys: set[str] | None, c: _Collector)
     options = _read_options(item, kind, c)
     if len(c.faults) > before or kind is None:  # an unknown kind is a fault already; this narrows the type
         return None
-    return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial), applied is True)
+    return ParsedQuestion(key, outcome, kind, stem, options, explanation, bool(partial), applied is True,
+                          item.line_of("id"))
 
 
 def _read_options(item: LineDict, kind: QuestionKind | None, c: _Collector) -> tuple[ParsedOption, ...]:
