@@ -123,11 +123,12 @@ def register_blueprints(app: Flask) -> None:
     from elearn.people.views import bp as people_bp
     from elearn.privacy.views import bp as privacy_bp
     from elearn.training.views import bp as training_bp
+    from elearn.updates import views as updates
 
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (privacy_bp, admin_bp):
+    for blueprint in (privacy_bp, admin_bp, updates.bp, updates.manage_bp):
         app.register_blueprint(blueprint)
     from elearn.evidence import views as evidence
 

@@ -130,6 +130,7 @@ class MemberAction(StrEnum):
     SET_ROLE = "set_role"  # make them a learner, a manager or an admin
     MOVE = "move"  # move them to another organisation, or to none
     PERSONAL_DATA = "personal_data"  # export or delete their personal data (UK GDPR)
+    GRANT_ATTEMPT = "grant_attempt"  # lift a course's daily attempt limit for them, for one more attempt
 
 
 class Standing(StrEnum):
@@ -147,13 +148,14 @@ A = MemberAction  # short, for the table
 GRANTS: dict[Standing, frozenset[MemberAction]] = {
     Standing.SELF: frozenset({A.VIEW, A.RENAME, A.PERSONAL_DATA}),
     # Not PERSONAL_DATA: exporting or deleting someone's data is their own right, through their own account.
-    Standing.ADMIN: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE, A.SET_ROLE, A.MOVE}),
-    Standing.MANAGER_OF_LEARNER: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE}),
+    Standing.ADMIN: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE, A.SET_ROLE, A.MOVE, A.GRANT_ATTEMPT}),
+    Standing.MANAGER_OF_LEARNER: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE, A.GRANT_ATTEMPT}),
     # A fellow manager's name and account are the admin's job, not a peer's.
     Standing.MANAGER_OF_PEER: frozenset({A.VIEW, A.MANAGE}),
 }
-# So that the last admin cannot lock everyone out, and nobody ends their own access by a slip.
-NEVER_ON_ONESELF: frozenset[MemberAction] = frozenset({A.SET_ACTIVE, A.SET_ROLE})
+# So that the last admin cannot lock everyone out, nobody ends their own access by a slip, and nobody lifts
+# the attempt limit of their own assessment.
+NEVER_ON_ONESELF: frozenset[MemberAction] = frozenset({A.SET_ACTIVE, A.SET_ROLE, A.GRANT_ATTEMPT})
 
 # Why a person one can see is refused (not seeing them at all is a 404, which says nothing).
 REFUSALS: dict[MemberAction, str] = {
@@ -163,10 +165,12 @@ REFUSALS: dict[MemberAction, str] = {
     A.SET_ROLE: "Only an administrator can change someone's role.",
     A.MOVE: "Only an administrator can move someone to another organisation.",
     A.PERSONAL_DATA: "Only the person themselves can export or delete their personal data.",
+    A.GRANT_ATTEMPT: "Only a manager of their organisation or an administrator can allow another attempt.",
 }
 REFUSALS_ON_ONESELF: dict[MemberAction, str] = {
     A.SET_ACTIVE: "You cannot deactivate or reactivate your own account. Ask an administrator.",
     A.SET_ROLE: "You cannot change your own role. Ask another administrator.",
+    A.GRANT_ATTEMPT: "You cannot allow yourself another attempt. Ask a manager or an administrator.",
 }
 NOT_FOUND = "There is no one with this address."
 NOT_FOUND_IN_ORGANISATION = "There is no one with this address in your organisation."

@@ -160,7 +160,7 @@ class Makers:
         lessons = learning.list_lessons(enrolment)
         count = len(lessons) if lessons_done == "all" else int(lessons_done)
         for lesson in lessons[:count]:
-            learning.record_lesson_complete(enrolment, lesson, actor=user)
+            learning.record_lesson_read(enrolment, lesson, actor=user)
         return enrolment
 
     def attempt(self, *, user: User | None = None, course: Course | None = None,

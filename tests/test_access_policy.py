@@ -95,6 +95,11 @@ EXPECTED: dict[MemberAction, dict[str, frozenset[str]]] = {
         "manager_a": own("manager_a"), "manager_a2": own("manager_a2"), "manager_b": own("manager_b"),
         "admin": own("admin"),
     },
+    # A manager lifts the attempt limit only for a learner of their organisation; a peer's is the admin's job.
+    MemberAction.GRANT_ATTEMPT: {
+        "manager_a": LEARNERS_A, "manager_a2": LEARNERS_A, "manager_b": own("learner_b"),
+        "admin": ALIVE - own("admin"),
+    },
 }
 
 

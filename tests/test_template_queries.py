@@ -35,6 +35,7 @@ from elearn.people.invitations import invite_person
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
+from tests.updates.helpers import add_currency
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
 NOT_PAGES = {
@@ -99,8 +100,10 @@ def _token(outbox: list, marker: str) -> str:
 @pytest.fixture
 def world(make: Makers, cast: Cast, outbox: list) -> World:
     """On the cast: a course with a knowledge check; learner_a did everything (and holds a certificate about to
-    expire); second_learner_a is part-way through the assessment; manager_a; the platform admin."""
-    course = make.course(options={"precheck_questions": 2})
+    expire, from version 1, so version 2's "what changed" update is offered); second_learner_a is part-way through
+    the assessment; manager_a; the platform admin."""
+    folder = make.course_folder(options={"precheck_questions": 2})
+    course = make.course(folder=folder)
     org, manager, admin, learner = cast.org_a, cast.manager_a, cast.admin, cast.learner_a
     enrolment = make.enrolment(user=learner, course=course, lessons_done="all")
     precheck = evidence.start_precheck(enrolment, actor=learner)
@@ -118,6 +121,8 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     learner_open = cast.second_learner_a
     open_attempt = assessment.start_attempt(make.enrolment(user=learner_open, course=course, lessons_done="all"),
                                             actor=learner_open)
+    add_currency(folder)  # version 2, with an update for learner_a
+    make.course(folder=folder)
     make.assignment(user=learner, course=course, due_in_days=30)
     group = manage.create_group(org, "Teaching staff", actor=manager)
     manage.save_new_starter_rule(org, course.id, 30, actor=manager)

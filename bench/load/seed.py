@@ -1,6 +1,6 @@
 """Seed N learners with a known password through the real service, register_user (Argon2 and all).
 
-Every other learner has already read the lessons of their first course (enrol and record_lesson_complete,
+Every other learner has already read the lessons of their first course (enrol and record_lesson_read,
 the real services), as if they had done so yesterday: they go straight to the assessment, so attempts,
 passes and certificates happen inside the one-minute run even when the server is saturated.
 
@@ -32,7 +32,7 @@ def main(count: int) -> None:
                 if n % 2 == 0:  # same first course as the locustfile gives learner n
                     enrolment = learning.enrol(learning.get_published_course(COURSES[n % len(COURSES)]), actor=user)
                     for lesson in learning.list_lessons(enrolment):
-                        learning.record_lesson_complete(enrolment, lesson, actor=user)
+                        learning.record_lesson_read(enrolment, lesson, actor=user)
         print(f"seeded {made} learner(s); {count} in all")
 
 

@@ -19,11 +19,11 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from elearn.access import MemberAction, check_may_act_on, get_member, require_admin
 from elearn.audit import record_event
 from elearn.auth.service import set_account_active
-from elearn.clock import LONDON
+from elearn.clock import LONDON, london_today
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import AuditEvent, Course, Group, GroupMembership, Organisation, Role, User
+from elearn.models import AuditEvent, Course, CourseVersion, Group, GroupMembership, Organisation, Role, User
 from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,21 @@ def list_courses(*, actor: User) -> list[Course]:
     """Every course with its versions (two queries)."""
     require_admin(actor)
     return list(db.session.scalars(select(Course).options(selectinload(Course.versions)).order_by(Course.slug)))
+
+
+def list_courses_past_review(*, actor: User) -> dict[int, date]:
+    """Courses whose newest version's review date has passed (London's today), with that date, by course id; one
+    query. A course without a review date is never past it."""
+    require_admin(actor)
+    newest = (select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+              .group_by(CourseVersion.course_id).subquery())
+    rows = db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.review_by)
+        .join(newest, (newest.c.course_id == CourseVersion.course_id) & (newest.c.number == CourseVersion.number))
+        .where(CourseVersion.review_by < london_today())
+        .order_by(CourseVersion.review_by, CourseVersion.course_id)
+    )
+    return {course_id: review_by for course_id, review_by in rows if review_by is not None}
 
 
 def set_published(course_id: int, published: bool, *, actor: User) -> Course:

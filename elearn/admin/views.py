@@ -35,7 +35,7 @@ def _page_number() -> int:
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    return render_template("admin/index.html")
+    return render_template("admin/index.html", past_review=service.list_courses_past_review(actor=current_user))
 
 
 @bp.get("/organisations")
@@ -135,7 +135,8 @@ def move_user(user_id: int) -> ResponseReturnValue:
 
 @bp.get("/courses")
 def courses() -> ResponseReturnValue:
-    return render_template("admin/courses.html", courses=service.list_courses(actor=current_user), button=ButtonForm())
+    return render_template("admin/courses.html", courses=service.list_courses(actor=current_user), button=ButtonForm(),
+                           past_review=service.list_courses_past_review(actor=current_user))
 
 
 @bp.post("/courses/<int:course_id>/publish")

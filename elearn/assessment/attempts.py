@@ -6,7 +6,6 @@ the frozen order and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from elearn.access import get_own
+from elearn.assessment.allowances import DailyLimit, daily_limit, limits_of
 from elearn.assessment.kinds import QuestionKind, spec_for
-from elearn.assessment.service import ATTEMPT_WINDOW, FINAL, AttemptAlreadySubmitted, load_drawn
+from elearn.assessment.service import FINAL, AttemptAlreadySubmitted, load_drawn
 from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db
@@ -64,8 +64,17 @@ class AssessmentOverview:
     enrolment: Enrolment | None
     open_attempt: Attempt | None
     attempts: list[Attempt]  # newest first
-    attempts_left_today: int | None  # None: unlimited
-    next_attempt_at: datetime | None  # when the daily limit frees an attempt
+    limit: DailyLimit  # attempts left in the next 24 hours, when the next frees, a manager's allowance
+
+    @property
+    def attempts_left_today(self) -> int | None:
+        """None: unlimited."""
+        return self.limit.left
+
+    @property
+    def next_attempt_at(self) -> datetime | None:
+        """When the daily limit frees an attempt, while none is left."""
+        return self.limit.frees_at
 
     @property
     def is_unlocked(self) -> bool:
@@ -77,8 +86,7 @@ class AssessmentOverview:
 
     @property
     def can_start(self) -> bool:
-        return (self.is_unlocked and not self.has_passed and self.open_attempt is None
-                and self.attempts_left_today != 0)
+        return self.is_unlocked and not self.has_passed and self.open_attempt is None and self.limit.can_start
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -90,8 +98,10 @@ def get_overview(course: Course, *, actor: User) -> AssessmentOverview:
     version = enrolment.version if enrolment else learning.latest_version(course)
     attempts = list_attempts(enrolment) if enrolment else []
     open_attempt = next((a for a in attempts if a.submitted_at is None), None)
-    left, next_at = _daily_allowance(version, attempts)
-    return AssessmentOverview(course, version, enrolment, open_attempt, attempts, left, next_at)
+    # From the attempts loaded already: a query only at the limit, to look for a manager's allowance.
+    limit = (limits_of([enrolment], {version.id: version.max_attempts_per_day}, attempts)[enrolment.id] if enrolment
+             else daily_limit(version.max_attempts_per_day, [], now=now_utc()))
+    return AssessmentOverview(course, version, enrolment, open_attempt, attempts, limit)
 
 
 def list_attempts(enrolment: Enrolment) -> list[Attempt]:
@@ -100,14 +110,6 @@ def list_attempts(enrolment: Enrolment) -> list[Attempt]:
         select(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
         .order_by(Attempt.number.desc())
     ))
-
-
-def _daily_allowance(version: CourseVersion, attempts: Sequence[Attempt]) -> tuple[int | None, datetime | None]:
-    if version.max_attempts_per_day is None:
-        return None, None
-    recent = sorted(a.started_at for a in attempts if a.started_at > now_utc() - ATTEMPT_WINDOW)
-    left = max(version.max_attempts_per_day - len(recent), 0)
-    return left, (recent[0] + ATTEMPT_WINDOW if left == 0 else None)
 
 
 def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:

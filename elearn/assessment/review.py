@@ -1,20 +1,40 @@
 """The result of a submitted attempt: the score, and each question reviewed as the course's policy allows.
 
 The only assessment code that passes `Option.is_correct`, `Option.feedback` and `Question.explanation`
-to a page, and only once the attempt has a result; after a fail (until the course is passed) a
-hide-correct-on-fail course shows just the verdict and the learning outcome of each question.
+to a page, and only once the attempt has a result. What a fail shows (until the course is passed)
+depends on the course's review policy:
+
+- `full`: every question with the learner's answer, the right answer, feedback and explanation;
+- `hide-correct-on-fail`: each question's verdict and the outcome it tests, and the outcomes to revisit;
+- `outcomes-on-fail`: only the outcomes to revisit, each with its lessons; no question, no verdict.
+
+A pass shows the full review under every policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
 
 from elearn.access import require_own
-from elearn.assessment.service import load_drawn
+from elearn.assessment.service import PRECHECK, load_drawn
 from elearn.errors import Conflict
-from elearn.models import Attempt, AttemptQuestion, ReviewPolicy, User
+from elearn.extensions import db
+from elearn.models import Attempt, AttemptQuestion, Lesson, ReviewPolicy, User
+
+
+class Shown(StrEnum):
+    """How much of a submitted attempt its result page shows."""
+
+    FULL = "full"  # every question, the answers, feedback and explanations
+    VERDICTS = "verdicts"  # each question's verdict and outcome, and the outcomes to revisit
+    OUTCOMES = "outcomes"  # the outcomes to revisit only: nothing says which answer was wrong
 
 
 class AttemptStillOpen(Conflict):
@@ -46,6 +66,24 @@ class ReviewQuestion:
 
 
 @dataclass(frozen=True)
+class LessonLink:
+    """A lesson of the attempt's course version, by its position (its address) and title."""
+
+    position: int
+    title: str
+
+
+@dataclass(frozen=True)
+class OutcomeToRevisit:
+    """A learning outcome the learner scored below full marks on, with the lessons that teach it."""
+
+    key: str
+    text: str
+    is_critical: bool  # a pass needs this outcome answered right, whatever the total
+    lessons: tuple[LessonLink, ...]
+
+
+@dataclass(frozen=True)
 class Review:
     """The result page of a submitted attempt."""
 
@@ -53,21 +91,65 @@ class Review:
     score_percent: int  # rounded down, as on the certificate
     passed: bool
     pass_mark: int
-    is_full: bool  # False: correct answers hidden (hide-correct-on-fail, not yet passed)
-    questions: tuple[ReviewQuestion, ...]
+    shown: Shown
+    questions: tuple[ReviewQuestion, ...]  # empty when only outcomes are shown
+    revisit: tuple[OutcomeToRevisit, ...]  # empty when the full review is shown
+
+    @property
+    def is_full(self) -> bool:
+        """The right answers, feedback and explanations are shown."""
+        return self.shown == Shown.FULL
+
+    @property
+    def is_precheck(self) -> bool:
+        """The unscored knowledge check before the course, not an assessment attempt."""
+        return self.attempt.kind == PRECHECK
 
 
 def get_review(attempt: Attempt, *, actor: User) -> Review:
-    """The result of a submitted attempt; correct answers hidden after a fail when the course says so."""
+    """The result of a submitted attempt, shown as the course's review policy allows (see the module docstring)."""
     require_own(attempt, actor=actor, missing="There is no such attempt.")
     if attempt.submitted_at is None or attempt.score_percent is None:
         raise AttemptStillOpen(attempt.id)
     version = attempt.version
-    is_full = (version.review_policy != ReviewPolicy.HIDE_CORRECT_ON_FAIL or bool(attempt.passed)
-               or attempt.enrolment.passed_at is not None)
-    outcomes = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
-    questions = tuple(_reviewed(row, outcomes, is_full) for row in load_drawn(attempt).values())
-    return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, is_full, questions)
+    shown = shown_for(ReviewPolicy(version.review_policy),
+                      passed=bool(attempt.passed) or attempt.enrolment.passed_at is not None)
+    drawn = list(load_drawn(attempt).values())
+    revisit: tuple[OutcomeToRevisit, ...] = ()
+    if shown != Shown.FULL:
+        lessons = [(position, title, taught) for position, title, taught in db.session.execute(
+            select(Lesson.position, Lesson.title, Lesson.outcomes).where(Lesson.version_id == version.id)
+            .order_by(Lesson.position))]
+        revisit = outcomes_to_revisit(((row.question.outcome, row.mark) for row in drawn), version.outcomes, lessons)
+    texts = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
+    questions = () if shown == Shown.OUTCOMES else tuple(_reviewed(row, texts, shown == Shown.FULL) for row in drawn)
+    return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, shown, questions,
+                  revisit)
+
+
+def shown_for(policy: ReviewPolicy, *, passed: bool) -> Shown:
+    """What a result shows under a policy: everything after a pass (of this attempt or the course), else the policy's."""
+    if passed or policy == ReviewPolicy.FULL:
+        return Shown.FULL
+    return Shown.VERDICTS if policy == ReviewPolicy.HIDE_CORRECT_ON_FAIL else Shown.OUTCOMES
+
+
+def outcomes_to_revisit(marks: Iterable[tuple[str | None, Decimal | None]], outcomes: Sequence[Mapping[str, Any]],
+                        lessons: Iterable[tuple[int, str, Sequence[str]]]) -> tuple[OutcomeToRevisit, ...]:
+    """The outcomes scored below full marks (each drawn question's mark, 0 to 1, by its outcome): critical ones
+    first, then in the course's order; each with the lessons whose `outcomes` include it. Pure."""
+    scored: dict[str, list[Decimal]] = defaultdict(list)
+    for outcome, mark in marks:
+        if outcome is not None:
+            scored[outcome].append(mark or Decimal(0))
+    below = [o for o in outcomes if o["id"] in scored and sum(scored[o["id"]]) < len(scored[o["id"]])]
+    teaching: dict[str, list[LessonLink]] = defaultdict(list)
+    for position, title, taught in lessons:
+        for key in taught or ():
+            teaching[key].append(LessonLink(position, title))
+    ordered = sorted(below, key=lambda o: not o.get("critical", False))  # stable: the course's order within each
+    return tuple(OutcomeToRevisit(o["id"], o["text"], bool(o.get("critical", False)), tuple(teaching[o["id"]]))
+                 for o in ordered)
 
 
 def _reviewed(drawn: AttemptQuestion, outcomes: Mapping[str, str], is_full: bool) -> ReviewQuestion:

@@ -29,6 +29,7 @@ from elearn.errors import Conflict, InvalidInput, NotAllowed
 from elearn.extensions import db
 from elearn.models import (
     Attempt,
+    AttemptAllowance,
     AttemptAnswer,
     AttemptQuestion,
     Enrolment,
@@ -82,11 +83,13 @@ def start_attempt(enrolment: Enrolment, *, actor: User, rng: random.Random | Non
         return open_attempt
     if enrolment.passed_at is not None:
         raise Conflict("You have already passed this assessment.")
-    number = _next_number_within_limit(enrolment)
+    number, allowance = _next_number_within_limit(enrolment)
     _close_open_precheck(enrolment)
+    attempt = Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number)
+    if allowance is not None:  # a manager lifted the limit for one attempt: this one uses it
+        allowance.used_at, allowance.attempt = now_utc(), attempt
     attempt = insert_drawn_attempt(
-        Attempt(enrolment_id=enrolment.id, user_id=actor.id, version_id=enrolment.version_id, number=number),
-        actor=actor, event="assessment.started", rng=rng, find_winner=lambda: _find_open_attempt(enrolment),
+        attempt, actor=actor, event="assessment.started", rng=rng, find_winner=lambda: _find_open_attempt(enrolment),
         lost="Another attempt was started at the same moment. Please try again.",
     )
     log.info("attempt %s started on enrolment %s", attempt.id, enrolment.id)
@@ -134,12 +137,13 @@ def _close_open_precheck(enrolment: Enrolment) -> None:
         db.session.flush()
 
 
-def _next_number_within_limit(enrolment: Enrolment) -> int:
-    """The next attempt number, or NotAllowed when the daily limit is reached.
+def _next_number_within_limit(enrolment: Enrolment) -> tuple[int, AttemptAllowance | None]:
+    """The next attempt number, with the allowance it uses when the daily limit is reached (a manager's
+    override); NotAllowed when the limit is reached and no allowance is waiting.
 
     The count and the highest number come from one statement, so from one snapshot: an attempt
     started concurrently after it makes this number collide with the unique (enrolment, number)
-    constraint instead of slipping past the limit.
+    constraint instead of slipping past the limit (or using one allowance twice).
     """
     recent = case((Attempt.started_at > now_utc() - ATTEMPT_WINDOW, 1), else_=0)
     started_today, highest = db.session.execute(
@@ -147,11 +151,15 @@ def _next_number_within_limit(enrolment: Enrolment) -> int:
         .where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
     ).one()
     limit = enrolment.version.max_attempts_per_day
-    if limit is not None and started_today >= limit:
+    if limit is None or started_today < limit:
+        return int(highest) + 1, None
+    allowance = db.session.scalar(select(AttemptAllowance).where(
+        AttemptAllowance.enrolment_id == enrolment.id, AttemptAllowance.used_at.is_(None)))
+    if allowance is None:
         log.warning("attempt refused on enrolment %s: daily limit reached", enrolment.id)
         raise NotAllowed(f"You have used your attempts for now: up to {limit} are allowed in any 24 hours. "
                          "The assessment page shows when you can try again.")
-    return int(highest) + 1
+    return int(highest) + 1, allowance
 
 
 def _draw(attempt: Attempt, rng: random.Random) -> None:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from elearn.catalog import service
 from elearn.evidence import service as evidence
+from elearn.updates import service as updates
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -27,4 +28,6 @@ def course(slug: str) -> ResponseReturnValue:
     overview = service.get_course_overview(slug, _actor())
     # The knowledge check, confidence and evaluation the learner is offered on this course, if enrolled.
     status = evidence.find_status(overview.course, actor=current_user) if current_user.is_authenticated else None
-    return render_template("catalog/course.html", overview=overview, evidence=status)
+    # The short "what changed" update, for a holder of an earlier version's certificate.
+    update = updates.find_update(overview.course, actor=current_user) if current_user.is_authenticated else None
+    return render_template("catalog/course.html", overview=overview, evidence=status, update=update)

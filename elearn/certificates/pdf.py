@@ -17,7 +17,8 @@ HTML verification page shows such names correctly.
 
 Text is never cut: the learner's name and the course title shrink, then wrap, to fit their
 boxes; only input far beyond any real name (hundreds of characters) ends in an ellipsis.
-Learning outcomes are shown "in brief": at most four, one line each, shortened with "…".
+Learning outcomes are shown "in brief": at most four, one line each, shortened with "…". The guidance
+editions the course version was aligned to follow "Version N" on its line, shortened with "…" if long.
 """
 
 import functools
@@ -71,6 +72,7 @@ class CertificateDocument:
     verify_url: str
     platform_name: str = "elearn"
     status_note: str | None = None
+    aligned_to: tuple[str, ...] = ()  # the guidance editions the course version followed
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def layout_certificate(doc: CertificateDocument) -> Layout:
     runs += _centred_fit("This is to certify that", SANS, 11, 432, MUTED)
     runs += _fit_block(doc.learner_name, _font_for(doc.learner_name, SERIF), 30, 374, 422, INK)
     runs += _centred_fit("has successfully completed", SANS, 11, 354, MUTED)
-    runs += _title_block(doc.course_title, doc.course_version)
+    runs += _title_block(doc.course_title, doc.course_version, doc.aligned_to)
     runs += _facts_row(doc)
     runs += _outcomes(doc.outcomes)
     runs += _footer_text(doc)
@@ -275,11 +277,16 @@ def _ellipsise(text: str, font: str, size: float, width: float) -> str:
     return text[:cut].rstrip(" ,;:.") + "…"
 
 
-def _title_block(title: str, version: int) -> list[TextRun]:
-    """Course title in bold, shrunk and wrapped to its box, with "Version N" just below."""
+def _title_block(title: str, version: int, aligned_to: tuple[str, ...] = ()) -> list[TextRun]:
+    """Course title in bold, shrunk and wrapped to its box, with "Version N" just below, followed on the same
+    line by the guidance editions the version was aligned to (one line: shortened with "…" if long)."""
     runs = _fit_block(title, _font_for(title, SANS_BOLD), 19, 304, 344, NAVY)
     version_y = min(runs[-1].bottom - 11, 291)
-    return runs + [_run(f"Version {version}", SANS, 8.5, CENTRE, version_y, MUTED, align="centre")]
+    editions = "; ".join(" ".join(edition.split()) for edition in aligned_to if edition.strip())
+    line = f"Version {version} · Aligned to {editions}" if editions else f"Version {version}"
+    font = _font_for(line, SANS)
+    return runs + [_run(_ellipsise(line, font, 8.5, CONTENT_WIDTH), font, 8.5, CENTRE, version_y, MUTED,
+                        align="centre")]
 
 
 def _facts_row(doc: CertificateDocument) -> list[TextRun]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -23,7 +23,7 @@ from elearn.db import now_utc
 from elearn.downloads import Download, audited
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
-from elearn.models import Attempt, Certificate, Enrolment, User
+from elearn.models import Attempt, Certificate, CertificateUpdate, CourseVersion, Enrolment, User
 from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def issue_certificate(attempt: Attempt) -> Certificate:
         course_version_number=version.number,
         cpd_hours=version.cpd_hours,
         outcomes=[outcome["text"] for outcome in version.outcomes],
+        aligned_to=list(version.aligned_to or ()),
         # Floor, never round up: 79.9% must not be printed as a pass mark of 80%.
         score_percent=int(attempt.score_percent),
         completed_at=attempt.submitted_at,
@@ -144,21 +145,50 @@ def is_refresher_due(certificate: Certificate, today: date) -> bool:
 
 
 @dataclass(frozen=True)
+class UpdateNote:
+    """A "what changed" update of a later version that the holder read, recorded against the certificate."""
+
+    title: str
+    version_number: int
+    completed_at: datetime
+
+    @property
+    def headline(self) -> str:
+        """The line "Updated for <title>", however the authors began the title."""
+        return self.title if self.title.lower().startswith("updated for ") else f"Updated for {self.title}"
+
+
+def _with_updates(condition: ColumnElement[bool]) -> list[tuple[Certificate, tuple[UpdateNote, ...]]]:
+    """The certificates matching a condition, newest first, each with the updates read against it; one query."""
+    rows = db.session.execute(
+        select(Certificate, CourseVersion.what_changed_title, CourseVersion.number, CertificateUpdate.completed_at)
+        .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
+        .outerjoin(CourseVersion, CourseVersion.id == CertificateUpdate.version_id)
+        .where(condition)
+        .order_by(Certificate.completed_at.desc(), Certificate.id.desc(), CertificateUpdate.completed_at)
+    )
+    found: dict[int, tuple[Certificate, list[UpdateNote]]] = {}
+    for certificate, title, number, completed_at in rows:
+        _, notes = found.setdefault(certificate.id, (certificate, []))
+        if completed_at is not None:
+            notes.append(UpdateNote(title or f"version {number}", number, completed_at))
+    return [(certificate, tuple(notes)) for certificate, notes in found.values()]
+
+
+@dataclass(frozen=True)
 class CertificateEntry:
     """A certificate with its status on a given day, for lists."""
 
     certificate: Certificate
     status: CertificateStatus
+    updates: tuple[UpdateNote, ...] = ()
 
 
 def list_my_certificates(actor: User) -> list[CertificateEntry]:
-    """The actor's own certificates, newest first, old cycles included; one query."""
+    """The actor's own certificates, newest first, old cycles included, with the updates read; one query."""
     today = london_today()
-    certificates = db.session.scalars(
-        select(Certificate).where(Certificate.user_id == actor.id)
-        .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
-    )
-    return [CertificateEntry(certificate, certificate_status(certificate, today)) for certificate in certificates]
+    return [CertificateEntry(certificate, certificate_status(certificate, today), notes)
+            for certificate, notes in _with_updates(Certificate.user_id == actor.id)]
 
 
 @dataclass(frozen=True)
@@ -251,6 +281,7 @@ def certificate_document(certificate: Certificate) -> CertificateDocument:
         verify_url=verify_url(certificate.code),
         platform_name=current_app.config["PLATFORM_NAME"],
         status_note=status_note(certificate),
+        aligned_to=tuple(certificate.aligned_to or ()),
     )
 
 
@@ -271,6 +302,8 @@ class PublicCertificate:
     expires_on: date
     reissued_at: datetime | None
     revoked_at: datetime | None
+    aligned_to: tuple[str, ...] = ()
+    updates: tuple[UpdateNote, ...] = ()
 
 
 # A value normalise_code can never return ("0" is not in the alphabet): a malformed code still
@@ -281,9 +314,10 @@ _NEVER_A_CODE = "0" * 16
 def verify_certificate(raw_code: str) -> PublicCertificate | None:
     """Look a typed code up (any case, dashes and spaces ignored); None when unknown or malformed. One query."""
     code = normalise_code(raw_code) or _NEVER_A_CODE
-    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
-    if certificate is None:
+    found = _with_updates(Certificate.code == code)
+    if not found:
         return None
+    certificate, updates = found[0]
     return PublicCertificate(
         code=format_code(certificate.code),
         status=certificate_status(certificate, london_today()),
@@ -295,6 +329,8 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
         expires_on=certificate.expires_on,
         reissued_at=certificate.reissued_at,
         revoked_at=certificate.revoked_at,
+        aligned_to=tuple(certificate.aligned_to or ()),
+        updates=updates,
     )
 
 

@@ -27,6 +27,7 @@ from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_bytes, slug
 from elearn.errors import InvalidInput
 from elearn.extensions import db
+from elearn.learning.time_spent import CourseTime, latest_course_times
 from elearn.models import Certificate, ExternalTraining, Organisation, User
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,13 @@ def _audited(download: Download, action: str, org: Organisation, actor: User, qu
 
 
 def matrix_csv(matrix: Matrix) -> bytes:
-    """The matrix as UTF-8 CSV with a byte-order mark (so Excel reads the encoding), one row per person."""
+    """The matrix as UTF-8 CSV with a byte-order mark (so Excel reads the encoding), one row per person; per course
+    the status and dates, and the time on its lessons beside the declared minutes (latest cycle)."""
+    times = latest_course_times([row.user.id for row in matrix.rows])
     header: list[object] = ["Name", "Email", "Groups"]
     for title in matrix.courses.values():
-        header += [f"{title}: status", f"{title}: due", f"{title}: valid until", f"{title}: training"]
+        header += [f"{title}: status", f"{title}: due", f"{title}: valid until", f"{title}: training",
+                   f"{title}: time on lessons", f"{title}: quick completion"]
     lines = [header]
     for row in matrix.rows:
         line: list[object] = [row.user.display_name, row.user.email, "; ".join(row.groups)]
@@ -65,6 +69,8 @@ def matrix_csv(matrix: Matrix) -> bytes:
             cell = row.cells.get(course_id)
             line += ([LABELS[cell.status], cell.due_on, cell.valid_until, SOURCE_LABELS.get(cell.source, "")]  # type: ignore[arg-type]
                      if cell else ["", "", "", ""])
+            time = times.get((row.user.id, course_id))
+            line += [time.describe(), "yes" if time.is_quick else ""] if time else ["", ""]
         lines.append(line)
     return csv_bytes(lines)
 
@@ -87,12 +93,13 @@ def training_record_document(org: Organisation, query: MatrixQuery) -> RecordDoc
     courses = [RecordCourse(c.title, c.assigned, c.percent_compliant,
                             tuple((LABELS[s], c.counts.get(s, 0)) for s in dashboard.statuses))
                for c in dashboard.courses if c.course_id in matrix.courses]
+    times = latest_course_times([row.user.id for row in matrix.rows])
     rows = []
     for row in matrix.rows:
         cells = []
         for course_id in matrix.courses:
             cell = row.cells.get(course_id)
-            cells.append(_cell_text(cell) if cell else "")
+            cells.append((_cell_text(cell) if cell else "") + _time_text(times.get((row.user.id, course_id))))
         rows.append(RecordRow(row.user.display_name, ", ".join(row.groups), tuple(cells)))
     filtered = bool(query.q or query.group_id or query.course_id or query.status)
     return RecordDocument(organisation=org.name, produced_at=to_london(now_utc()),
@@ -109,6 +116,14 @@ def _cell_text(cell: Cell) -> str:
     if cell.source in (TrainingSource.EXTERNAL, TrainingSource.IMPORTED) and cell.status.value in ("compliant", "expiring"):
         text += f"\n({SOURCE_LABELS[cell.source]})"
     return text
+
+
+def _time_text(time: CourseTime | None) -> str:
+    """The lessons' time under a course's status: "lessons 6/55 min" and, when quick, "quick completion"."""
+    if time is None or not time.is_known:
+        return ""
+    return f"\nlessons {time.minutes}/{time.declared_minutes} min" + (
+        "\nquick completion" if time.is_quick else "")
 
 
 def export_training_record(org: Organisation, query: MatrixQuery, *, actor: User) -> Download:

@@ -149,6 +149,9 @@ def render_training_record(document: RecordDocument) -> bytes:
            f"{' matching the filters chosen' if document.filtered else ''}.", styles["body"]),
         _p("Compliant means holding a valid certificate (expiring ones included). Training done elsewhere and "
            "certificates brought from a previous employer are marked (external) and (imported).", styles["body"]),
+        _p("\"lessons 6/55 min\": the time the server saw the person on the course's lessons (latest cycle) beside the "
+           "minutes the course declares; \"quick completion\": every lesson marked complete in under a quarter of "
+           "that time. Certificates keep the declared CPD hours.", styles["body"]),
         _p("Compliance by course", styles["h2"]),
         _course_table(document, styles) if document.courses else _p("No courses.", styles["body"]),
         Spacer(1, 4 * mm),

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from elearn import downloads
 from elearn.access import MemberAction, get_member
+from elearn.assessment import allowances
 from elearn.catalog.service import course_titles
 from elearn.compliance import assignments, exports, learners, matrix_args, reports
 from elearn.compliance.compliance import LABELS
@@ -62,10 +63,25 @@ def learner(user_id: int) -> ResponseReturnValue:
                            groups=people.list_groups(managed_organisation()))
 
 
+@bp.get("/quick-completions")
+def quick_completions() -> ResponseReturnValue:
+    return render_template("compliance/quick_completions.html",
+                           completions=learners.list_quick_completions_in(managed_organisation()))
+
+
 @bp.get("/people/<int:user_id>/attempts/<int:attempt_id>")
 def learner_attempt(user_id: int, attempt_id: int) -> ResponseReturnValue:
     attempt = learners.get_member_attempt(managed_organisation(), user_id, attempt_id, actor=current_user)
     return render_template("compliance/attempt.html", attempt=attempt, member=attempt.user)
+
+
+@bp.post("/people/<int:user_id>/enrolments/<int:enrolment_id>/allow-attempt")
+def allow_attempt(user_id: int, enrolment_id: int) -> ResponseReturnValue:
+    """Lift the course's daily attempt limit for this learner: one more attempt, now (audited)."""
+    require_button()
+    allowances.grant_attempt(managed_organisation(), user_id, enrolment_id, actor=current_user)
+    flash("One more attempt allowed. The learner can start it now.", "success")
+    return redirect(url_for("compliance.learner", user_id=user_id, _anchor="enrolments"))
 
 
 # --- assignments ---------------------------------------------------------------------------

@@ -16,6 +16,23 @@ item mark x and the rest of the test y = t − x, so an item is not correlated w
 
 Facility is the mean mark Σx / n: the proportion correct for all-or-nothing questions, the mean
 partial mark otherwise. Each learner draws a different subset of the bank, so n differs per item.
+The sums are exact integers in units of 1/MARK_UNITS (a mark has four places), so a question everybody
+scored the same on has a variance of exactly 0, and no discrimination ("—").
+
+Test-level statistics (`score_summary`, pure) describe the total mark T of an attempt (out of k, the
+items per attempt): mean, median, the sample standard deviation s_T, Cronbach's alpha and the standard
+error of measurement SEM = s_T √(1 − α). Alpha needs the items' variances, but every attempt draws a
+different k items from the bank. We use the expected sum of the item variances within one attempt,
+each item's variance (population form, Σx²/n − (Σx/n)², over the n_i attempts that drew it) weighted
+by the share of attempts that drew it:
+
+    Σσ²ᵢ ≈ Σᵢ (n_i / N) σ²ᵢ,   α = k/(k − 1) · (1 − Σσ²ᵢ / σ²_T)   (σ²_T: population variance of T)
+
+which is the usual alpha when every attempt draws the same items. With 0/1 marks only, σ²ᵢ = pᵢqᵢ and
+alpha is KR-20. k is the mean number of items per attempt (Σn_i / N): every attempt of a version draws
+the same number. Alpha is undefined (None) with fewer than two attempts, fewer than two items, or no
+variance in T. The first-attempts filter computes everything now from the attempts numbered 1
+(a learner's first try at the version), rather than from the running sums, which count every attempt.
 """
 
 from __future__ import annotations
@@ -23,14 +40,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from elearn.access import require_admin
 from elearn.assessment.service import FINAL
 from elearn.errors import NotFound
 from elearn.evidence import tallies
 from elearn.extensions import db
-from elearn.models import Attempt, Course, CourseVersion, Option, Question, User
+from elearn.models import Attempt, AttemptQuestion, Course, CourseVersion, Option, Question, User
+from elearn.models.evidence import MARK_UNITS
 
 TOO_EASY = 0.95  # facility above this: nearly everyone gets it right, it tells nobody apart
 TOO_HARD = 0.30  # facility below this: check the key, the wording or the lesson
@@ -40,14 +58,20 @@ MIN_ATTEMPTS_FOR_FLAGS = 5  # fewer attempts than this say too little to flag an
 
 @dataclass(frozen=True)
 class ItemSums:
-    """One question's running sums over the attempts that drew it (x: its mark, t: the attempt's total)."""
+    """One question's running sums over the attempts that drew it (x: its mark, t: the attempt's total), as exact
+    integers: sx, st in units of 1/MARK_UNITS; sxx, stt, sxt in units of 1/MARK_UNITS²."""
 
     n: int
-    sx: float
-    sxx: float
-    st: float
-    stt: float
-    sxt: float
+    sx: int
+    sxx: int
+    st: int
+    stt: int
+    sxt: int
+
+    @property
+    def spread(self) -> int:
+        """nΣx² − (Σx)², exactly (in 1/MARK_UNITS²): 0 when every attempt scored the same on the item."""
+        return self.n * self.sxx - self.sx ** 2
 
 
 def item_indices(sums: ItemSums) -> tuple[float | None, float | None]:
@@ -55,16 +79,56 @@ def item_indices(sums: ItemSums) -> tuple[float | None, float | None]:
     n = sums.n
     if n == 0:
         return None, None
-    facility = sums.sx / n
+    facility = sums.sx / (n * MARK_UNITS)
     sy = sums.st - sums.sx
     syy = sums.stt - 2 * sums.sxt + sums.sxx
     sxy = sums.sxt - sums.sxx
-    var_x = n * sums.sxx - sums.sx ** 2
     var_y = n * syy - sy ** 2
-    # Float sums of exact marks can leave a variance of ±1e-12 where it is really 0.
-    if var_x <= 1e-9 or var_y <= 1e-9:
+    if sums.spread <= 0 or var_y <= 0:  # exact integers: no variance is exactly 0
         return facility, None
-    return facility, (n * sxy - sums.sx * sy) / math.sqrt(var_x * var_y)
+    return facility, (n * sxy - sums.sx * sy) / math.sqrt(sums.spread * var_y)
+
+
+def item_sd(sums: ItemSums) -> float | None:
+    """The sample standard deviation of the item's mark over the attempts that drew it; None under two attempts."""
+    if sums.n < 2:
+        return None
+    return math.sqrt(sums.spread / (sums.n * (sums.n - 1))) / MARK_UNITS
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """Test-level statistics of a version's total marks (out of `items_per_attempt`); None where undefined."""
+
+    attempts: int
+    items_per_attempt: int
+    mean: float | None
+    median: float | None
+    sd: float | None  # sample standard deviation (n − 1)
+    alpha: float | None
+    is_kr20: bool  # every item marked 0 or 1: alpha is KR-20
+    sem: float | None
+
+
+def score_summary(n: int, sum_t: int, sum_tt: int, median_units: float | None, items: list[ItemSums]) -> ScoreSummary:
+    """Mean, median, SD, alpha (KR-20 for 0/1 items) and SEM from the totals' sums (units of 1/MARK_UNITS) and the
+    items' sums; the method for attempts that draw different items is in the module docstring."""
+    drawn = sum(item.n for item in items)
+    k = round(drawn / n) if n else 0
+    is_kr20 = bool(items) and all(item.sxx == item.sx * MARK_UNITS for item in items if item.n)
+    if n == 0:
+        return ScoreSummary(0, k, None, None, None, None, is_kr20, None)
+    mean = sum_t / (n * MARK_UNITS)
+    spread_t = n * sum_tt - sum_t ** 2  # exact: n² σ²_T in 1/MARK_UNITS²
+    sd = math.sqrt(spread_t / (n * (n - 1))) / MARK_UNITS if n > 1 else None
+    alpha = None
+    if n > 1 and k > 1 and spread_t > 0:
+        # Σ (n_i / N) σ²_i with σ²_i = spread_i / n_i², over σ²_T = spread_T / N²: multiply through by N².
+        item_variance = sum(n * item.spread / item.n for item in items if item.n)
+        alpha = k / (k - 1) * (1 - item_variance / spread_t)
+    sem = sd * math.sqrt(1 - alpha) if sd is not None and alpha is not None and alpha <= 1 else None
+    median = median_units / MARK_UNITS if median_units is not None else None
+    return ScoreSummary(n, k, mean, median, sd, alpha, is_kr20, sem)
 
 
 def flags_for(n: int, facility: float | None, discrimination: float | None) -> tuple[str, ...]:
@@ -98,6 +162,7 @@ class QuestionStatistic:
     stem: str
     attempts: int
     facility: float | None
+    sd: float | None
     discrimination: float | None
     flags: tuple[str, ...]
     options: tuple[OptionStatistic, ...]
@@ -114,6 +179,8 @@ class VersionStatistics:
     version: CourseVersion
     attempts: int
     questions: tuple[QuestionStatistic, ...]
+    summary: ScoreSummary
+    first_only: bool = False
 
     @property
     def flagged(self) -> int:
@@ -141,19 +208,22 @@ def get_version(version_id: int, *, actor: User) -> CourseVersion:
     return version
 
 
-def version_statistics(version: CourseVersion, *, actor: User) -> VersionStatistics:
-    """Facility, discrimination and option choices for every question of a version.
+def version_statistics(version: CourseVersion, *, actor: User, first_only: bool = False) -> VersionStatistics:
+    """Facility, SD, discrimination and option choices for every question of a version, and the test-level figures.
 
     Counts the attempts submitted since the last view first (a few grouped queries over those
     attempts only, and nothing at all when there are none), then reads the running sums: the same
-    handful of queries at any number of attempts.
+    handful of queries at any number of attempts. `first_only` computes the figures now, over first
+    attempts only (the running sums count every attempt).
     """
     require_admin(actor)
     version_id = version.id  # counting commits, which expires `version`; do not reload it for the id
     if tallies.count_new_attempts(version_id):
         db.session.refresh(version)  # the page shows the version: load it here, not from the template
-    sums = tallies.question_sums(version_id)
-    picks = tallies.option_picks(version_id)
+    if first_only:
+        sums, picks = tallies.sums_where(_countable(version_id, True)), tallies.picks_where(_countable(version_id, True))
+    else:
+        sums, picks = tallies.question_sums(version_id), tallies.option_picks(version_id)
     questions = db.session.scalars(select(Question).where(Question.version_id == version_id)
                                    .order_by(Question.position)).all()
     options = db.session.scalars(
@@ -162,9 +232,31 @@ def version_statistics(version: CourseVersion, *, actor: User) -> VersionStatist
     by_question: dict[int, list[Option]] = {}
     for option in options:
         by_question.setdefault(option.question_id, []).append(option)
-    rows = tuple(_question_row(q, ItemSums(*sums.get(q.id, (0, 0, 0, 0, 0, 0))), by_question.get(q.id, []), picks)
-                 for q in questions)
-    return VersionStatistics(version, tallies.counted_attempts(version_id), rows)
+    items = {q.id: ItemSums(*sums.get(q.id, (0, 0, 0, 0, 0, 0))) for q in questions}
+    rows = tuple(_question_row(q, items[q.id], by_question.get(q.id, []), picks) for q in questions)
+    summary = _summary(version_id, first_only, list(items.values()))
+    attempts = summary.attempts if first_only else tallies.counted_attempts(version_id)
+    return VersionStatistics(version, attempts, rows, summary, first_only)
+
+
+def _countable(version_id: int, first_only: bool) -> ColumnElement[bool]:
+    condition = and_(Attempt.version_id == version_id, tallies.COUNTABLE)
+    return and_(condition, Attempt.number == 1) if first_only else condition
+
+
+def _summary(version_id: int, first_only: bool, items: list[ItemSums]) -> ScoreSummary:
+    """The test-level figures: two queries over the attempts' totals (their sums, then the middle one or two)."""
+    totals = (select(func.sum(tallies.mark_units()).label("t"))
+              .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+              .where(_countable(version_id, first_only)).group_by(AttemptQuestion.attempt_id).subquery())
+    n, sum_t, sum_tt = db.session.execute(select(func.count(), func.sum(totals.c.t),
+                                                 func.sum(totals.c.t * totals.c.t))).one()
+    median = None
+    if n:
+        middle = db.session.scalars(select(totals.c.t).order_by(totals.c.t).offset((n - 1) // 2)
+                                    .limit(2 - n % 2)).all()
+        median = sum(int(t) for t in middle) / len(middle)
+    return score_summary(n, int(sum_t or 0), int(sum_tt or 0), median, items)
 
 
 def _question_row(question: Question, sums: ItemSums, options: list[Option],
@@ -173,4 +265,5 @@ def _question_row(question: Question, sums: ItemSums, options: list[Option],
     shown = tuple(OptionStatistic(o.text, o.is_correct, picks.get(o.id, 0),
                                   picks.get(o.id, 0) / sums.n if sums.n else None) for o in options)
     return QuestionStatistic(question.id, question.key, question.position, question.outcome, question.stem,
-                             sums.n, facility, discrimination, flags_for(sums.n, facility, discrimination), shown)
+                             sums.n, facility, item_sd(sums), discrimination,
+                             flags_for(sums.n, facility, discrimination), shown)

@@ -1,7 +1,8 @@
 """Running sums behind the question statistics, so the page costs the same at 100 or 100,000 attempts.
 
 Per question the statistics need only six numbers over the submitted final attempts that drew it
-(n, Σx, Σx², Σt, Σt², Σxt) and per option a count of picks. All are sums, so they can be added to
+(n, Σx, Σx², Σt, Σt², Σxt), kept as exact integers in units of 1/MARK_UNITS (elearn/models/evidence.py),
+and per option a count of picks. All are sums, so they can be added to
 batch by batch: `count_new_attempts` claims the version's submitted final attempts that no batch has
 counted yet (`attempts.tally_batch IS NULL`, found through a partial index), computes their sums
 with the same two grouped queries that would read the whole history, and adds them to
@@ -21,12 +22,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal_column, select, update
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptAnswer, AttemptQuestion, OptionTally, QuestionTally, VersionTally
+from elearn.models.evidence import MARK_UNITS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,13 @@ log = logging.getLogger(__name__)
 COUNTABLE = and_(Attempt.kind == literal_column("'final'"), Attempt.submitted_at.is_not(None))
 
 SUMS = ("n", "sum_x", "sum_xx", "sum_t", "sum_tt", "sum_xt")
+
+Sums = tuple[int, int, int, int, int, int]
+
+
+def mark_units() -> ColumnElement[int]:
+    """A drawn question's mark as a whole number of 1/MARK_UNITS: exact integer sums on both databases."""
+    return cast(func.round(AttemptQuestion.mark * MARK_UNITS), BigInteger)
 
 
 def count_new_attempts(version_id: int) -> int:
@@ -71,11 +80,25 @@ def recount(version_id: int) -> int:
     return counted
 
 
-def question_sums(version_id: int) -> dict[int, tuple[int, float, float, float, float, float]]:
-    """The counted sums per question id: (n, Σx, Σx², Σt, Σt², Σxt)."""
+def question_sums(version_id: int) -> dict[int, Sums]:
+    """The counted sums per question id: (n, Σx, Σx², Σt, Σt², Σxt), in units of 1/MARK_UNITS (squares: ²)."""
     rows = db.session.scalars(select(QuestionTally).where(QuestionTally.version_id == version_id))
-    return {row.question_id: (row.n, float(row.sum_x), float(row.sum_xx), float(row.sum_t), float(row.sum_tt),
-                              float(row.sum_xt)) for row in rows}
+    return {row.question_id: (row.n, int(row.sum_x), int(row.sum_xx), int(row.sum_t), int(row.sum_tt),
+                              int(row.sum_xt)) for row in rows}
+
+
+def sums_where(attempts: ColumnElement[bool]) -> dict[int, Sums]:
+    """The same sums per question id, computed now over the attempts matching `attempts` (not kept)."""
+    result: dict[int, Sums] = {}
+    for row in _question_sums(attempts):
+        n, sx, sxx, st, stt, sxt = (int(row[name]) for name in SUMS)
+        result[row["question_id"]] = (n, sx, sxx, st, stt, sxt)
+    return result
+
+
+def picks_where(attempts: ColumnElement[bool]) -> dict[int, int]:
+    """The picks per option id, computed now over the attempts matching `attempts`."""
+    return {row["option_id"]: row["picks"] for row in _option_picks(attempts)}
 
 
 def option_picks(version_id: int) -> dict[int, int]:
@@ -105,8 +128,9 @@ def _open_batch(version_id: int) -> int:
 
 
 def _question_sums(in_batch: ColumnElement[bool]) -> list[dict[str, Any]]:
-    """Per question over the batch's attempts: n, Σx, Σx², Σt, Σt², Σxt (t: a window sum over each attempt)."""
-    x = AttemptQuestion.mark
+    """Per question over the batch's attempts: n, Σx, Σx², Σt, Σt², Σxt (t: a window sum over each attempt), in
+    whole units of 1/MARK_UNITS, so every sum is an exact integer."""
+    x = mark_units()
     marks = (
         select(AttemptQuestion.question_id.label("question_id"), x.label("x"),
                func.sum(x).over(partition_by=AttemptQuestion.attempt_id).label("t"))

@@ -127,8 +127,9 @@ def statistics_index() -> ResponseReturnValue:
 @admin_bp.get("/question-statistics/<int:version_id>")
 def statistics_version(version_id: int) -> ResponseReturnValue:
     version = statistics.get_version(version_id, actor=current_user)
-    return render_template("evidence/statistics.html", stats=statistics.version_statistics(version, actor=current_user),
-                           thresholds=statistics)
+    first_only = request.args.get("attempts") == "first"
+    return render_template("evidence/statistics.html", thresholds=statistics,
+                           stats=statistics.version_statistics(version, actor=current_user, first_only=first_only))
 
 
 @admin_bp.get("/course-feedback")

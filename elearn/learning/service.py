@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -18,13 +19,24 @@ from elearn.access import require_own
 from elearn.certificates.service import is_refresher_due
 from elearn.clock import london_today
 from elearn.db import now_utc
-from elearn.errors import NotFound
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import Certificate, Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
 
 log = logging.getLogger(__name__)
 
 NOT_ENROLLED = "You are not enrolled on this course."
+
+# A gap between two server-seen events on a lesson counts at most this long: twice the lesson's declared
+# minutes, and never less than ten minutes, so a page left open overnight is not a night's study.
+IDLE_FLOOR = timedelta(minutes=10)
+
+
+class CompletionRefused(InvalidInput):
+    """"Mark complete" came too soon after the learner first opened the lesson, or before they ever opened it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("complete", message)
 
 
 class LearningStatus(StrEnum):
@@ -106,7 +118,7 @@ def done_counts(enrolment_ids: list[int]) -> dict[int, int]:
     """Number of completed lessons per enrolment, in one query."""
     rows = db.session.execute(
         select(LessonProgress.enrolment_id, func.count())
-        .where(LessonProgress.enrolment_id.in_(enrolment_ids))
+        .where(LessonProgress.enrolment_id.in_(enrolment_ids), LessonProgress.completed_at.is_not(None))
         .group_by(LessonProgress.enrolment_id)
     )
     return {enrolment_id: count for enrolment_id, count in rows}
@@ -189,38 +201,113 @@ def list_lessons(enrolment: Enrolment) -> list[Lesson]:
 
 
 def completed_lesson_ids(enrolment: Enrolment) -> set[int]:
-    return set(db.session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id)))
+    return set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None))))
+
+
+def idle_cap(lesson: Lesson) -> timedelta:
+    """The most one gap between two visits' events on this lesson counts: 2 x its minutes, at least 10 minutes."""
+    return max(IDLE_FLOOR, timedelta(minutes=2 * lesson.minutes))
+
+
+def _find_progress(enrolment: Enrolment, lesson: Lesson) -> LessonProgress | None:
+    return db.session.scalar(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
+                                                          LessonProgress.lesson_id == lesson.id))
+
+
+def _see(row: LessonProgress, lesson: Lesson, now: datetime) -> None:
+    """Add the gap since the lesson's last server-seen event (capped) to the time spent on it."""
+    if row.last_seen_at is not None and now > row.last_seen_at:
+        row.seconds_spent += int(min(now - row.last_seen_at, idle_cap(lesson)).total_seconds())
+    row.first_opened_at = row.first_opened_at or now
+    row.last_seen_at = now
 
 
 def open_lesson(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> None:
-    """Remember the lesson the actor is reading in their own enrolment, so they resume there."""
+    """Record that the server showed the actor this lesson (its time runs until they complete it) and remember it
+    as their resume point. A completed lesson read again writes nothing unless the resume point moves."""
     require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
+    now = now_utc()
+    row = _find_progress(enrolment, lesson)
+    changed = row is None or row.completed_at is None or enrolment.current_lesson_id != lesson.id
+    if row is None:
+        db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, first_opened_at=now,
+                                      last_seen_at=now, seconds_spent=0))
+    elif row.completed_at is None:
+        _see(row, lesson, now)
     if enrolment.current_lesson_id != lesson.id:
         enrolment.current_lesson_id = lesson.id
-        enrolment.last_active_at = now_utc()
-        db.session.commit()
+        enrolment.last_active_at = now
+    if changed:
+        try:
+            db.session.commit()
+        except IntegrityError:  # two tabs opened the lesson at once: the other one recorded the first opening
+            db.session.rollback()
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds // 60)
+    return "less than a minute" if whole < 1 else f"{whole} minute{'' if whole == 1 else 's'}"
+
+
+def check_time_spent(row: LessonProgress | None, lesson: Lesson, now: datetime) -> LessonProgress:
+    """The lesson's progress row, if it may be completed now; refused for a lesson never opened, or opened less
+    than its `min_minutes` ago (server time)."""
+    if row is None or row.first_opened_at is None:
+        raise CompletionRefused("You had not opened this lesson yet. Read it, then mark it complete."
+                                if not lesson.min_minutes else
+                                "You had not opened this lesson yet. Spend at least "
+                                f"{lesson.min_minutes} minutes on it before marking it complete.")
+    elapsed = (now - row.first_opened_at).total_seconds()
+    needed = lesson.min_minutes * 60
+    if elapsed < needed:
+        raise CompletionRefused(
+            f"You opened this lesson {_minutes(elapsed)} ago. Spend at least {lesson.min_minutes} minutes on it "
+            f"before marking it complete: about {_minutes(needed - elapsed + 59)} more.")
+    return row
 
 
 def record_lesson_complete(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> Lesson | None:
-    """Mark a lesson of the actor's own enrolment complete (once, however often it is clicked); return the next
-    lesson, if any."""
+    """Mark a lesson of the actor's own enrolment complete (once, however often it is clicked) and return the next
+    lesson, if any. Refused (CompletionRefused) for a lesson the server never showed them, or showed them less
+    than the lesson's `min_minutes` ago: a forged or replayed form gains nothing."""
     require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
     if lesson.version_id != enrolment.version_id:
         raise NotFound("There is no such lesson in this course.")
-    if lesson.id not in completed_lesson_ids(enrolment):
-        db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id))
-        try:
-            db.session.flush()
-        except IntegrityError:  # a second click raced the first: already recorded
-            db.session.rollback()
+    now = now_utc()
+    row = _find_progress(enrolment, lesson)
+    if row is None or row.completed_at is None:
+        row = check_time_spent(row, lesson, now)
+        _see(row, lesson, now)
+        row.completed_at = now
+        log.info("enrolment %s: lesson %s complete after %s s", enrolment.id, lesson.id, row.seconds_spent)
     lessons = list_lessons(enrolment)
     following = next((candidate for candidate in lessons if candidate.position > lesson.position), None)
     enrolment.current_lesson_id = (following or lesson).id
-    enrolment.last_active_at = now_utc()
+    enrolment.last_active_at = now
     if enrolment.lessons_completed_at is None and len(completed_lesson_ids(enrolment)) == len(lessons):
-        enrolment.lessons_completed_at = now_utc()
+        enrolment.lessons_completed_at = now
     db.session.commit()
     return following
+
+
+def record_lesson_read(enrolment: Enrolment, lesson: Lesson, *, actor: User, minutes: int | None = None) -> Lesson | None:
+    """For seeding demo, bench and test data only: the actor opened the lesson `minutes` ago (default: its declared
+    minutes, and never less than its minimum) and marks it complete now. No page calls this."""
+    require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
+    if lesson.version_id != enrolment.version_id:
+        raise NotFound("There is no such lesson in this course.")
+    spent = timedelta(minutes=max(lesson.min_minutes, lesson.minutes if minutes is None else minutes))
+    opened = now_utc() - spent
+    row = _find_progress(enrolment, lesson)
+    if row is None:
+        db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, first_opened_at=opened,
+                                      last_seen_at=opened, seconds_spent=0))
+    elif row.completed_at is None:
+        row.first_opened_at = min(row.first_opened_at or opened, opened)
+        row.last_seen_at = opened
+    db.session.flush()
+    return record_lesson_complete(enrolment, lesson, actor=actor)
 
 
 def resume_lesson(enrolment: Enrolment) -> Lesson:

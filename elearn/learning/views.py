@@ -12,6 +12,8 @@ from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
+from elearn.models import Course, Enrolment, Lesson
+from elearn.updates import service as updates
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -21,7 +23,8 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 def dashboard() -> ResponseReturnValue:
     return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
                            assignments=list_assigned_courses(current_user),
-                           refresher_offers=certificates.list_refreshers_due(current_user))
+                           refresher_offers=certificates.list_refreshers_due(current_user),
+                           update_offers=updates.list_update_offers(current_user))
 
 
 @bp.post("/courses/<slug>/start")
@@ -39,24 +42,29 @@ def resume(slug: str) -> ResponseReturnValue:
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
 
-@bp.get("/courses/<slug>/lessons/<int:position>")
-@login_required
-def lesson(slug: str, position: int) -> ResponseReturnValue:
-    course = service.get_published_course(slug)
-    enrolment = service.get_enrolment(course, actor=current_user)
-    current = service.get_lesson(enrolment, position)
+def _lesson_page(course: Course, enrolment: Enrolment, current: Lesson, refusal: str | None = None) -> str:
+    """The lesson page; `refusal` says why "Mark complete" was refused."""
     lessons = service.list_lessons(enrolment)
-    page = render_template(
+    return render_template(
         "learning/lesson.html", course=course, enrolment=enrolment, lesson=current,
         lessons=lessons, done=service.completed_lesson_ids(enrolment),
-        progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(),
+        progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(), refusal=refusal,
         # The first lesson offers the knowledge check while it is open.
         evidence=evidence.find_status(course, actor=current_user) if current.position == 1 else None,
         # The final lesson shows the learner's own organisation's safeguarding contacts.
         safeguarding_contacts=contacts_for(current_user) if current.position == len(lessons) else [],
         contact_role_labels=ROLE_LABELS,
     )
-    # The resume point is recorded once the page is composed: its commit expires every row the page reads.
+
+
+@bp.get("/courses/<slug>/lessons/<int:position>")
+@login_required
+def lesson(slug: str, position: int) -> ResponseReturnValue:
+    course = service.get_published_course(slug)
+    enrolment = service.get_enrolment(course, actor=current_user)
+    current = service.get_lesson(enrolment, position)
+    page = _lesson_page(course, enrolment, current)
+    # The visit is recorded once the page is composed: its commit expires every row the page reads.
     service.open_lesson(enrolment, current, actor=current_user)
     return page
 
@@ -65,8 +73,15 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
 @login_required
 def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
     require_button()
-    enrolment = service.get_enrolment(service.get_published_course(slug), actor=current_user)
-    following = service.record_lesson_complete(enrolment, service.get_lesson(enrolment, position), actor=current_user)
+    course = service.get_published_course(slug)
+    enrolment = service.get_enrolment(course, actor=current_user)
+    current = service.get_lesson(enrolment, position)
+    try:
+        following = service.record_lesson_complete(enrolment, current, actor=current_user)
+    except service.CompletionRefused as refusal:
+        page = _lesson_page(course, enrolment, current, refusal=refusal.message)
+        service.open_lesson(enrolment, current, actor=current_user)  # the lesson is on screen again: a visit
+        return page, 422
     if following is not None:
         return redirect(url_for("learning.lesson", slug=slug, position=following.position))
     return redirect(url_for("catalog.course", slug=slug, _anchor="next-step"))

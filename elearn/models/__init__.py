@@ -1,9 +1,9 @@
 """Every table; the one import Alembic's env.py needs."""
 
 from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, SessionKind, User, UserSession
-from elearn.models.assessment import Attempt, AttemptAnswer, AttemptQuestion
+from elearn.models.assessment import Attempt, AttemptAllowance, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
-from elearn.models.certificates import Certificate
+from elearn.models.certificates import Certificate, CertificateUpdate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.learning import Enrolment, LessonProgress
@@ -25,10 +25,12 @@ __all__ = [
     "Assignment",
     "AssignmentSource",
     "Attempt",
+    "AttemptAllowance",
     "AttemptAnswer",
     "AttemptQuestion",
     "AuditEvent",
     "Certificate",
+    "CertificateUpdate",
     "ConfidenceRating",
     "ContactRole",
     "Course",

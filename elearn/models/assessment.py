@@ -83,3 +83,31 @@ class AttemptAnswer(Base):
 
     attempt_question: Mapped[AttemptQuestion] = relationship(back_populates="answers")
     option: Mapped[Option] = relationship()
+
+
+class AttemptAllowance(Base):
+    """One more attempt than a course's daily limit allows, granted to one learner's enrolment by a manager or an
+    admin; the next start refused by the limit uses it (`attempt_id`, `used_at`)."""
+
+    __tablename__ = "attempt_allowances"
+    __table_args__ = (
+        # At most one allowance waiting per enrolment: a second grant (a double click, two managers) is refused.
+        Index(
+            "uq_attempt_allowances_one_unused_per_enrolment",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=text("used_at IS NULL"),
+            postgresql_where=text("used_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), unique=True)
+
+    enrolment: Mapped[Enrolment] = relationship()
+    granted_by: Mapped[User] = relationship()
+    attempt: Mapped[Attempt | None] = relationship()

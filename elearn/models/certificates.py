@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import User
-from elearn.models.courses import Course
+from elearn.models.courses import Course, CourseVersion
 from elearn.text_rules import PERSON_NAME_MAX
 
 
@@ -36,6 +36,8 @@ class Certificate(Base):
     course_version_number: Mapped[int] = mapped_column(Integer)
     cpd_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     outcomes: Mapped[list[str]] = mapped_column(JSON)
+    # The guidance editions the passed version followed (CourseVersion.aligned_to), printed on the certificate.
+    aligned_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     score_percent: Mapped[int] = mapped_column(Integer)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -47,3 +49,19 @@ class Certificate(Base):
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
+
+
+class CertificateUpdate(Base):
+    """A holder of this certificate read the short "what changed" update of a later version: once per version."""
+
+    __tablename__ = "certificate_updates"
+    # A double click, or two tabs, cannot record the same update twice.
+    __table_args__ = (UniqueConstraint("certificate_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    certificate: Mapped[Certificate] = relationship()
+    version: Mapped[CourseVersion] = relationship()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
@@ -60,9 +59,12 @@ Index("ix_attempts_version_kind_submitted", Attempt.version_id, Attempt.kind, At
 
 
 # Running sums behind the question statistics (elearn/evidence/tallies.py): the page reads one row per
-# question and per option instead of every drawn question of every attempt. Sums of marks are exact
-# decimals (a mark has 4 places, so x·t and t² have 8); Numeric(24, 8) holds 10^15 attempts' worth.
-RunningSum = Numeric(24, 8)
+# question and per option instead of every drawn question of every attempt. A mark has four decimal
+# places (AttemptQuestion.mark), so marks are summed as whole numbers of ten-thousandths: Σx and Σt in
+# units of 1/MARK_UNITS, Σx², Σt² and Σxt in units of 1/MARK_UNITS². Integers add exactly on both
+# databases; a Numeric sum on SQLite (which has no decimal type) kept four places, so Σx² drifted and a
+# question everybody scored the same on seemed to vary. BigInteger holds about 10^10 attempts' worth.
+MARK_UNITS = 10_000
 
 
 class VersionTally(Base):
@@ -81,8 +83,9 @@ class VersionTally(Base):
 class QuestionTally(Base):
     """Per question over the counted attempts that drew it: n and the sums of x, x², t, t² and x·t.
 
-    x is the question's mark (0–1), t the attempt's total mark; `statistics.item_indices` turns
-    these six numbers into the facility and discrimination indices.
+    x is the question's mark (0–1), t the attempt's total mark, both in units of 1/MARK_UNITS (so the sums
+    of products are in 1/MARK_UNITS²); `statistics.item_indices` turns these six numbers into the facility
+    and discrimination indices.
     """
 
     __tablename__ = "question_tallies"
@@ -90,11 +93,11 @@ class QuestionTally(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
-    sum_x: Mapped[Decimal] = mapped_column(RunningSum, default=0)
-    sum_xx: Mapped[Decimal] = mapped_column(RunningSum, default=0)
-    sum_t: Mapped[Decimal] = mapped_column(RunningSum, default=0)
-    sum_tt: Mapped[Decimal] = mapped_column(RunningSum, default=0)
-    sum_xt: Mapped[Decimal] = mapped_column(RunningSum, default=0)
+    sum_x: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_xx: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_t: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_tt: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_xt: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class OptionTally(Base):

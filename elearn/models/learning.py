@@ -45,7 +45,13 @@ class Enrolment(Base):
 
 
 class LessonProgress(Base):
-    """A lesson marked complete; at most one row per enrolment and lesson."""
+    """A learner's time on one lesson of an enrolment: opened, last seen and marked complete, by the server's clock.
+
+    One row per enrolment and lesson, made when the lesson page is first served. `seconds_spent` adds the
+    gaps between the server-seen events on the lesson (each open, the completion), each gap capped
+    (`learning.service.idle_cap`), until the lesson is completed. `completed_at` is None while it is still
+    being read. Rows completed before time was recorded have no `first_opened_at` (time unknown).
+    """
 
     __tablename__ = "lesson_progress"
     __table_args__ = (UniqueConstraint("enrolment_id", "lesson_id"),)
@@ -53,6 +59,9 @@ class LessonProgress(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"))
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="progress")

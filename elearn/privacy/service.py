@@ -34,6 +34,7 @@ from elearn.extensions import db
 from elearn.models import (
     Assignment,
     Attempt,
+    AttemptAllowance,
     AttemptAnswer,
     AttemptQuestion,
     AuditEvent,
@@ -94,6 +95,7 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "assignments": _assignments(user),
         "enrolments": _enrolments(user),
         "attempts": _attempts(user),
+        "attempt_allowances": _attempt_allowances(user),
         "certificates": _certificates(user),
         "external_training": _external_training(user),
         "confidence_ratings": _confidence_ratings(user),
@@ -151,8 +153,10 @@ def _enrolments(user: User) -> list[dict[str, Any]]:
             "enrolled_at": _iso(row.enrolled_at), "last_active_at": _iso(row.last_active_at),
             "due_on": _iso(row.due_on), "lessons_completed_at": _iso(row.lessons_completed_at),
             "passed_at": _iso(row.passed_at),
-            "lessons_done": [{"lesson": lessons[p.lesson_id].title if p.lesson_id in lessons else None,
-                              "completed_at": _iso(p.completed_at)} for p in row.progress],
+            "lessons": [{"lesson": lessons[p.lesson_id].title if p.lesson_id in lessons else None,
+                         "first_opened_at": _iso(p.first_opened_at), "last_seen_at": _iso(p.last_seen_at),
+                         "seconds_spent": p.seconds_spent, "completed_at": _iso(p.completed_at)}
+                        for p in row.progress],
         })
     return result
 
@@ -175,6 +179,15 @@ def _attempts(user: User) -> list[dict[str, Any]]:
         "questions": [{"question": q.question.stem, "selected": [a.option.text for a in q.answers],
                        "mark": float(q.mark) if q.mark is not None else None} for q in row.questions],
     } for row in rows]
+
+
+def _attempt_allowances(user: User) -> list[dict[str, Any]]:
+    """The extra attempts a manager or an admin allowed past a course's daily limit (not who: that is theirs)."""
+    rows = db.session.execute(
+        select(AttemptAllowance, CourseVersion.title).join(Enrolment, Enrolment.id == AttemptAllowance.enrolment_id)
+        .join(CourseVersion, CourseVersion.id == Enrolment.version_id)
+        .where(Enrolment.user_id == user.id).order_by(AttemptAllowance.id))
+    return [{"course": title, "granted_at": _iso(row.granted_at), "used_at": _iso(row.used_at)} for row, title in rows]
 
 
 def _certificates(user: User) -> list[dict[str, Any]]:

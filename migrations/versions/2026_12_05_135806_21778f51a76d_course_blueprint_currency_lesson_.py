@@ -12,7 +12,6 @@ Create Date: 2026-12-05 13:58:06.998231
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '21778f51a76d'
 down_revision = 'ac15eace7e48'

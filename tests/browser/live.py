@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from elearn import create_app
 from elearn.content.loader import load_course
 from elearn.content.sync import sync_courses
+from elearn.db import now_utc
 from elearn.extensions import db
+from elearn.learning import service as learning
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_COURSE = ROOT / "tests" / "content" / "fixtures" / "sample-course"
@@ -45,12 +48,27 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @dataclass
+class LessonClock:
+    """The live server's lesson timer: real time plus an offset a journey moves forward, so a lesson's
+    min_minutes can pass without waiting (the server thread shares this process's learning service)."""
+
+    offset: timedelta = timedelta()
+
+    def __call__(self) -> datetime:
+        return now_utc() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@dataclass
 class LiveServer:
     app: Flask
     url: str
     server: BaseWSGIServer
     folder: Path
     serial: list[int] = field(default_factory=lambda: [0])
+    lesson_clock: LessonClock = field(default_factory=LessonClock)
 
     def unique_email(self, who: str) -> str:
         self.serial[0] += 1
@@ -84,6 +102,8 @@ def live_server() -> Iterator[LiveServer]:
     """Migrate a fresh database, load the sample course and one real course, and serve in a thread."""
     folder = Path(tempfile.mkdtemp(prefix="elearn-browser-"))
     server: BaseWSGIServer | None = None
+    clock = LessonClock()
+    real_clock, learning.now_utc = learning.now_utc, clock  # type: ignore[assignment]
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/browser.db",
                      WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
     try:
@@ -96,8 +116,9 @@ def live_server() -> Iterator[LiveServer]:
         app.config["PUBLIC_BASE_URL"] = url  # invitation links and certificate QR codes point here
         thread = threading.Thread(target=server.serve_forever, name="elearn-live-server", daemon=True)
         thread.start()
-        yield LiveServer(app=app, url=url, server=server, folder=folder)
+        yield LiveServer(app=app, url=url, server=server, folder=folder, lesson_clock=clock)
     finally:
+        learning.now_utc = real_clock  # type: ignore[assignment]
         if server is not None:
             server.shutdown()
             server.server_close()

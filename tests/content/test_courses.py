@@ -14,6 +14,7 @@ from elearn.content.loader import ParsedCourse, load_course
 from elearn.extensions import db
 from elearn.models import Attempt, Certificate, Course
 from tests.assessment.helpers import attempt_id_from, form_data, right, sheet
+from tests.learning.clock import stop_lesson_clock
 
 COURSES_DIR = Path(__file__).parents[2] / "courses"
 SLUGS = ["child-on-child-abuse", "child-sexual-exploitation", "fgm-awareness", "safeguarding-essentials"]
@@ -146,15 +147,17 @@ def test_the_correct_option_is_not_always_in_the_same_place(course):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_each_course_can_be_completed_and_passed(client, make, login_as, slug):
+def test_each_course_can_be_completed_and_passed(client, make, login_as, monkeypatch, slug):
+    clock = stop_lesson_clock(monkeypatch)  # each lesson is read for its declared minutes
     make.course(folder=make.course_folder(slug=slug, source=f"../../../courses/{slug}"))
     login_as(make.user())
     client.post(f"/courses/{slug}/start")
     course = db.session.query(Course).filter_by(slug=slug).one()
-    lesson_count = len(course.versions[-1].lessons)
-    for position in range(1, lesson_count + 1):
-        assert client.get(f"/courses/{slug}/lessons/{position}").status_code == 200
-        client.post(f"/courses/{slug}/lessons/{position}/complete")
+    lessons = sorted(course.versions[-1].lessons, key=lambda lesson: lesson.position)
+    for lesson in lessons:
+        assert client.get(f"/courses/{slug}/lessons/{lesson.position}").status_code == 200
+        clock.advance(minutes=max(lesson.minutes, lesson.min_minutes))
+        assert client.post(f"/courses/{slug}/lessons/{lesson.position}/complete").status_code == 302
     response = client.post(f"/courses/{slug}/assessment/start")
     attempt = db.session.get_one(Attempt, attempt_id_from(response.location))
     answers = sheet(attempt, right)

@@ -75,13 +75,21 @@ def test_option_choices_are_counted_per_option(make, course, five_attempts, cast
     assert sum(o.picks for o in q1.options) == 5
 
 
+def in_units(n: int, sx: float, sxx: float, st: float, stt: float, sxt: float) -> ItemSums:
+    """Sums written in marks, as the running sums keep them: whole 1/10,000ths (squares: 1/10,000²)."""
+    return ItemSums(n, round(sx * 10**4), round(sxx * 10**8), round(st * 10**4), round(stt * 10**8), round(sxt * 10**8))
+
+
 @pytest.mark.parametrize(("sums", "facility", "discrimination"), [
-    (ItemSums(0, 0, 0, 0, 0, 0), None, None),
+    (in_units(0, 0, 0, 0, 0, 0), None, None),
     # everyone right: no variance in x, so no correlation
-    (ItemSums(3, 3, 3, 6, 14, 6), 1.0, None),
+    (in_units(3, 3, 3, 6, 14, 6), 1.0, None),
     # partial credit: marks 0.5, 1, 0 with totals 2.5, 3, 1 → facility is the mean mark 0.5;
     # y = 2, 2, 1: Σx=1.5 Σx²=1.25 Σy=5 Σy²=9 Σxy=3 → r = (9 − 7.5)/√((3.75 − 2.25)(27 − 25)) = 1.5/√3 = 0.86603
-    (ItemSums(3, 1.5, 1.25, 6.5, 16.25, 4.25), 0.5, 0.86603),
+    (in_units(3, 1.5, 1.25, 6.5, 16.25, 4.25), 0.5, 0.86603),
+    # everyone scored 1/3 (0.3333), the rest y = 0,1,0,1,…: t = 0.3333 + y over ten attempts; x has exactly
+    # no variance (Σx² = 1.1108889, which four places would round to 1.1109 and make 0.00011 of variance)
+    (in_units(10, 3.333, 1.1108889, 8.333, 9.4438889, 2.7773889), 0.3333, None),
 ])
 def test_item_indices_from_sums(sums, facility, discrimination):
     got_facility, got_discrimination = item_indices(sums)

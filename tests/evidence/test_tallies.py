@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from elearn.evidence import statistics, tallies
 from elearn.extensions import db
@@ -121,13 +121,14 @@ def test_the_sums_are_stored_per_question_and_option_of_the_version(make, course
         make.attempt(user=make.user(), course=course, marks=dict(zip(questions, marks, strict=True)))
     statistics.version_statistics(version, actor=admin)
     q1 = db.session.get_one(QuestionTally, questions[0].id)
-    # Q1 (see test_statistics): x = 1,1,1,0,1 and t = 3,2,1,1,2.
-    assert (q1.n, q1.sum_x, q1.sum_xx, q1.sum_t, q1.sum_tt, q1.sum_xt) == (5, 4, 4, 9, 19, 8)
+    # Q1 (see test_statistics): x = 1,1,1,0,1 and t = 3,2,1,1,2; kept in 1/10,000ths (squares: 1/10,000²).
+    assert (q1.n, q1.sum_x, q1.sum_xx, q1.sum_t, q1.sum_tt, q1.sum_xt) == (5, 4 * 10**4, 4 * 10**8, 9 * 10**4,
+                                                                          19 * 10**8, 8 * 10**8)
     picks = db.session.scalar(select(func.sum(OptionTally.picks)).where(OptionTally.version_id == version.id))
     assert picks == 15  # one answer per drawn question: 5 attempts × 3 questions
 
 
-def test_the_migration_counts_existing_attempts_as_the_service_would(make, course, cast):
+def test_the_upgrade_to_exact_sums_forgets_the_old_ones_and_the_next_view_counts_all_again(make, course, cast):
     questions = questions_of(course)
     version, admin = questions[0].version, cast.admin
     for i in range(8):
@@ -136,17 +137,15 @@ def test_the_migration_counts_existing_attempts_as_the_service_would(make, cours
     make.attempt(user=make.user(), course=course, marks={questions[0]: 1}, kind="precheck", number=0)
     by_service = _indices(version, admin)
 
-    for model in (QuestionTally, OptionTally, VersionTally):  # back to the moment before the upgrade
-        db.session.execute(delete(model))
-    db.session.execute(update(Attempt).values(tally_batch=None))
-    migration = _load_migration("keep_running_sums_for_the_question_")
-    migration.count_existing_attempts(db.session.connection())
+    migration = _load_migration("keep_the_question_statistics_running_")
+    migration.forget_running_sums(db.session.connection())
     db.session.commit()
+    assert tallies.counted_attempts(version.id) == 0
+    assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.tally_batch.is_not(None))) == 0
 
-    assert tallies.counted_attempts(version.id) == 8
     _assert_same(_indices(version, admin), by_service)
+    assert tallies.counted_attempts(version.id) == 8
     assert any(discrimination is not None for _, _, discrimination, _ in by_service[1].values())
-    assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.tally_batch.is_(None))) == 1
 
 
 def _load_migration(name_part: str):  # type: ignore[no-untyped-def]
@@ -179,4 +178,5 @@ def test_two_admins_opening_the_page_at_once_count_each_attempt_once(app, make, 
 
     assert sorted(outcomes) == [0, 0, 0, 5], outcomes
     assert tallies.counted_attempts(version_id) == 5
-    assert tallies.question_sums(version_id)[first_question_id] == (5, 4.0, 4.0, 9.0, 19.0, 8.0)
+    assert tallies.question_sums(version_id)[first_question_id] == (5, 4 * 10**4, 4 * 10**8, 9 * 10**4, 19 * 10**8,
+                                                                    8 * 10**8)

@@ -31,16 +31,26 @@ def test_a_learner_registers_learns_logs_out_and_resumes_where_they_stopped(clie
     assert client.get("/courses/sample-course/continue").location == "/courses/sample-course/lessons/2"
 
 
-def test_opening_a_lesson_writes_the_resume_point_only_when_it_moves(client, make, sign_in, count_queries):
+def test_opening_a_lesson_records_the_visit_until_it_is_complete(client, make, sign_in, count_queries):
     enrolment = make.enrolment(lessons_done=0)
     sign_in(enrolment.user)
-    with count_queries() as moved:
+    with count_queries() as first:
         assert client.get("/courses/sample-course/lessons/2").status_code == 200
-    assert [w.split()[:2] for w in moved.writes] == [["UPDATE", "enrolments"]]  # the resume point moved
+    assert sorted(w.split()[:3] for w in first.writes) == [["INSERT", "INTO", "lesson_progress"],
+                                                           ["UPDATE", "enrolments", "SET"]]
     with count_queries() as again:
         assert client.get("/courses/sample-course/lessons/2").status_code == 200
-    assert again.writes == []
+    assert [w.split()[:2] for w in again.writes] == [["UPDATE", "lesson_progress"]]  # the time on it runs on
     assert client.get("/courses/sample-course/continue").location == "/courses/sample-course/lessons/2"
+    client.post("/courses/sample-course/lessons/2/complete")
+    client.get("/courses/sample-course/lessons/3")
+    with count_queries() as done:
+        assert client.get("/courses/sample-course/lessons/3").status_code == 200
+    assert [w.split()[:2] for w in done.writes] == [["UPDATE", "lesson_progress"]]
+    client.get("/courses/sample-course/lessons/2")
+    with count_queries() as reread:
+        assert client.get("/courses/sample-course/lessons/2").status_code == 200
+    assert reread.writes == []  # a completed lesson read again, resume point unmoved: nothing to write
 
 
 def test_the_lesson_contents_show_done_current_and_to_do(client, make, login_as):
@@ -53,6 +63,7 @@ def test_the_lesson_contents_show_done_current_and_to_do(client, make, login_as)
 def test_finishing_the_last_lesson_leads_to_the_assessment_step(client, make, login_as):
     enrolment = make.enrolment(lessons_done=2)
     login_as(enrolment.user)
+    client.get("/courses/sample-course/lessons/3")
     response = client.post("/courses/sample-course/lessons/3/complete")
     assert response.location == "/courses/sample-course#next-step"
     page = client.get("/courses/sample-course").get_data(as_text=True)
@@ -70,6 +81,7 @@ def test_double_clicking_start_makes_one_enrolment(client, make, login_as):
 def test_double_clicking_mark_complete_records_one_completion(client, make, login_as):
     enrolment = make.enrolment()
     login_as(enrolment.user)
+    client.get("/courses/sample-course/lessons/1")
     client.post("/courses/sample-course/lessons/1/complete")
     client.post("/courses/sample-course/lessons/1/complete")
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1

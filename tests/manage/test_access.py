@@ -59,7 +59,7 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
-        "course_id": course.id,
+        "course_id": course.id, "enrolment_id": db.session.get_one(Attempt, certificate.attempt_id).enrolment_id,
     }
 
 

@@ -25,6 +25,7 @@ COVERED = {
     ("lesson_progress", "enrolment_id"): "enrolments",
     ("attempts", "user_id"): "attempts",
     ("attempts", "enrolment_id"): "attempts",
+    ("attempt_allowances", "enrolment_id"): "attempt_allowances",
     ("certificates", "user_id"): "certificates",
     ("certificates", "enrolment_id"): "certificates",
     ("external_training", "user_id"): "external_training",
@@ -46,6 +47,7 @@ NOT_THEIRS = {
     ("organisation_domains", "added_by_id"): "the admin who added the domain",
     ("certificates", "revoked_by_id"): "the admin who revoked it",
     ("external_training", "recorded_by_id"): "the manager who recorded it",
+    ("attempt_allowances", "granted_by_id"): "the manager or admin who allowed another attempt",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
 }
 # Detail keys that name something but not a person.

@@ -29,7 +29,8 @@ def test_the_export_holds_account_organisation_progress_attempts_certificates_an
     assert data["account"]["display_name"] == "Grace Hopper"
     assert data["organisation"]["name"] == "Hill Primary"
     [enrolment] = data["enrolments"]
-    assert enrolment["lessons_done"] and all(lesson["lesson"] for lesson in enrolment["lessons_done"])
+    assert enrolment["lessons"] and all(lesson["lesson"] and lesson["completed_at"] for lesson in enrolment["lessons"])
+    assert all(lesson["seconds_spent"] and lesson["first_opened_at"] for lesson in enrolment["lessons"])  # time too
     [attempt] = data["attempts"]
     assert attempt["passed"] is True and attempt["score_percent"] == 100.0
     assert attempt["questions"] and all(q["selected"] and q["mark"] == 1.0 for q in attempt["questions"])
