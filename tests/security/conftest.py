@@ -34,6 +34,7 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "user_id": learner.id,
         "attempt_id": certificate.attempt_id,
         "certificate_id": certificate.id,
+        "enrolment_id": certificate.enrolment_id,
         "assignment_id": make.assignment(user=learner, course=course).id,
         "group_id": group.id,
         "invitation_id": make.invitation(org=org, email=f"ivy@{domain}", group=group).id,
