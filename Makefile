@@ -38,7 +38,7 @@ test: $(VENV)/.installed-dev browser-deps
 ## make lint: ruff (style, imports, bandit's rules), mypy over the code, and lint-imports (the allowed dependencies
 ## between features and layers, in .importlinter); CI runs it before the tests.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check elearn tests bench migrations config.py wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check elearn tests bench migrations config.py wsgi.py worker.py gunicorn.conf.py
 	$(BIN)/mypy
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 

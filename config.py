@@ -56,6 +56,14 @@ def trusted_proxies_problem(value: str, hops: int) -> str | None:
     return None
 
 
+def job_broker_problem(broker_url: str | None, single_process: bool) -> str | None:
+    """Why production cannot send its email and run its schedule, or None if it can."""
+    if broker_url or single_process:
+        return None
+    return ("CELERY_BROKER_URL is not set: emails and scheduled jobs need a broker (redis://… or amqp://…) with "
+            "a worker and a scheduler; a single-process install sets SINGLE_PROCESS=1 to run them inline")
+
+
 class Config:
     PLATFORM_NAME = "elearn"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
@@ -68,6 +76,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")  # smtp | folder | memory
+    MAIL_CLAIM_SECONDS = int(os.environ.get("MAIL_CLAIM_SECONDS", "120"))  # see elearn.mail.claim_period
+    # The job queue's broker (redis://… or amqp://…). Unset: jobs run inline in the process that queues them.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(BASE_DIR / "instance" / "mail"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
@@ -132,6 +143,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    CELERY_BROKER_URL = None  # inline; the worker tests name their Redis themselves
     LOG_FORMAT = "text"
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
@@ -210,6 +222,7 @@ class ProductionConfig(Config):
         # Also read at start: these two decide whether the sign-in limits hold across workers.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.SINGLE_PROCESS = os.environ.get("SINGLE_PROCESS", "0") == "1"
+        self.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
 
     def validate(self) -> None:
         super().validate()
@@ -218,7 +231,8 @@ class ProductionConfig(Config):
             names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
             raise ConfigError(f"production needs these environment variables: {names}")
         problems = [p for p in (public_base_url_problem(self.PUBLIC_BASE_URL), mail_sender_problem(self.MAIL_SENDER),
-                                rate_limit_storage_problem(self.RATELIMIT_STORAGE_URI, self.SINGLE_PROCESS)) if p]
+                                rate_limit_storage_problem(self.RATELIMIT_STORAGE_URI, self.SINGLE_PROCESS),
+                                job_broker_problem(self.CELERY_BROKER_URL, self.SINGLE_PROCESS)) if p]
         if problems:
             raise ConfigError("production cannot start: " + "; ".join(problems))
 

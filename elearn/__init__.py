@@ -33,6 +33,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
+    register_job_queue(app)
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
@@ -105,6 +106,14 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+def register_job_queue(app: Flask) -> None:
+    """Celery for the outbox and the schedule; inline without a broker (elearn/jobs/queue.py)."""
+    import elearn.jobs.tasks  # noqa: F401 - the shared tasks, registered on every Celery the process makes
+    from elearn.jobs.queue import init_job_queue
+
+    init_job_queue(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprint, listed by hand."""
     from elearn.admin.views import bp as admin_bp
@@ -116,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.certificates.views import public_bp as certificates_public_bp
     from elearn.compliance.views import bp as compliance_bp
     from elearn.contacts.views import bp as contacts_bp
+    from elearn.jobs.views import bp as jobs_bp
     from elearn.learning.views import bp as learning_bp
     from elearn.manage.views import bp as manage_bp
     from elearn.pages.views import bp as pages_bp
@@ -128,7 +138,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (privacy_bp, admin_bp, updates.bp, updates.manage_bp):
+    for blueprint in (privacy_bp, admin_bp, jobs_bp, updates.bp, updates.manage_bp):
         app.register_blueprint(blueprint)
     from elearn.evidence import views as evidence
 

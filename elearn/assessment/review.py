@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from elearn.access import require_own
-from elearn.assessment.service import PRECHECK, load_drawn
+from elearn.assessment.service import PRECHECK, load_drawn, result_of
 from elearn.errors import Conflict
 from elearn.extensions import db
 from elearn.models import Attempt, AttemptQuestion, Lesson, ReviewPolicy, User
@@ -120,7 +120,8 @@ def get_review(attempt: Attempt, *, actor: User) -> Review:
         lessons = [(position, title, taught) for position, title, taught in db.session.execute(
             select(Lesson.position, Lesson.title, Lesson.outcomes).where(Lesson.version_id == version.id)
             .order_by(Lesson.position))]
-        revisit = outcomes_to_revisit(((row.question.outcome, row.mark) for row in drawn), version.outcomes, lessons)
+        # Which outcomes fell short is the marking's rule (marking.Result.outcomes_to_revisit), judged on exact marks.
+        revisit = outcomes_to_revisit(result_of(attempt, drawn).outcomes_to_revisit, version.outcomes, lessons)
     texts = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
     questions = () if shown == Shown.OUTCOMES else tuple(_reviewed(row, texts, shown == Shown.FULL) for row in drawn)
     return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, shown, questions,
@@ -134,15 +135,12 @@ def shown_for(policy: ReviewPolicy, *, passed: bool) -> Shown:
     return Shown.VERDICTS if policy == ReviewPolicy.HIDE_CORRECT_ON_FAIL else Shown.OUTCOMES
 
 
-def outcomes_to_revisit(marks: Iterable[tuple[str | None, Decimal | None]], outcomes: Sequence[Mapping[str, Any]],
+def outcomes_to_revisit(keys: Iterable[str], outcomes: Sequence[Mapping[str, Any]],
                         lessons: Iterable[tuple[int, str, Sequence[str]]]) -> tuple[OutcomeToRevisit, ...]:
-    """The outcomes scored below full marks (each drawn question's mark, 0 to 1, by its outcome): critical ones
-    first, then in the course's order; each with the lessons whose `outcomes` include it. Pure."""
-    scored: dict[str, list[Decimal]] = defaultdict(list)
-    for outcome, mark in marks:
-        if outcome is not None:
-            scored[outcome].append(mark or Decimal(0))
-    below = [o for o in outcomes if o["id"] in scored and sum(scored[o["id"]]) < len(scored[o["id"]])]
+    """The outcomes the marking found short (`keys`), critical ones first, then in the course's order; each with
+    the lessons whose `outcomes` include it. Pure."""
+    short = set(keys)
+    below = [o for o in outcomes if o["id"] in short]
     teaching: dict[str, list[LessonLink]] = defaultdict(list)
     for position, title, taught in lessons:
         for key in taught or ():

@@ -32,6 +32,7 @@ from elearn.models import (
     AttemptAllowance,
     AttemptAnswer,
     AttemptQuestion,
+    CourseVersion,
     Enrolment,
     Option,
     Question,
@@ -163,26 +164,20 @@ def _next_number_within_limit(enrolment: Enrolment) -> tuple[int, AttemptAllowan
 
 
 def _draw(attempt: Attempt, rng: random.Random) -> None:
-    """Freeze the drawn questions and their option order; a new attempt avoids the last one's questions."""
+    """Freeze the drawn questions and their option order: the blueprint's count per outcome, fresh items first.
+
+    Every earlier attempt of the enrolment counts as seen, the knowledge check included, so the first
+    assessment avoids the check's questions (the loader makes the bank big enough) and a retake draws
+    what the learner has not met while the bank has it.
+    """
     version = attempt.version
     bank = [marking.BankQuestion(qid, outcome) for qid, outcome in db.session.execute(
         select(Question.id, Question.outcome).where(Question.version_id == version.id))]
-    last = db.session.scalar(
-        select(Attempt.id).where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.id != attempt.id,
-                                 Attempt.kind == attempt.kind)
-        .order_by(Attempt.number.desc()).limit(1)
-    )
-    exclude = set(db.session.scalars(select(AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == last)))
-    count = version.precheck_questions if attempt.kind == PRECHECK else version.questions_per_attempt
-    if attempt.kind == FINAL:
-        # The knowledge check's questions stay out of the assessment: always out of the first draw (the
-        # loader makes the bank big enough), out of later ones too while the bank has room for both.
-        precheck = set(db.session.scalars(
-            select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.kind == PRECHECK)))
-        if not exclude or len(bank) - len(exclude | precheck) >= count:
-            exclude |= precheck
-    drawn = marking.draw_questions(bank, count, rng, exclude=exclude)
+    if attempt.kind == PRECHECK:
+        count, draws = version.precheck_questions, None
+    else:
+        count, draws = version.questions_per_attempt, marking.Blueprint.from_outcomes(version.outcomes).draws
+    drawn = marking.draw_questions(bank, count, rng, history=_earlier_draws(attempt), draws=draws)
     options: dict[int, list[int]] = {qid: [] for qid in drawn}
     for option_id, question_id in db.session.execute(
         select(Option.id, Option.question_id).where(Option.question_id.in_(drawn)).order_by(Option.position)
@@ -192,6 +187,20 @@ def _draw(attempt: Attempt, rng: random.Random) -> None:
         db.session.add(AttemptQuestion(attempt_id=attempt.id, question_id=question_id, position=position,
                                        option_order=marking.shuffle_options(options[question_id], rng)))
     db.session.flush()
+
+
+def _earlier_draws(attempt: Attempt) -> list[list[int]]:
+    """The question ids of each earlier attempt of the enrolment (either kind), oldest first, in one query."""
+    rows = db.session.execute(
+        select(AttemptQuestion.attempt_id, AttemptQuestion.question_id)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.enrolment_id == attempt.enrolment_id, Attempt.id != attempt.id)
+        .order_by(Attempt.number, Attempt.id)
+    )
+    by_attempt: dict[int, list[int]] = {}
+    for attempt_id, question_id in rows:
+        by_attempt.setdefault(attempt_id, []).append(question_id)
+    return list(by_attempt.values())
 
 
 # --- answering -------------------------------------------------------------------------------
@@ -287,15 +296,34 @@ def submit_attempt(attempt: Attempt, *, actor: User) -> Attempt:
     return attempt
 
 
+def result_of(attempt: Attempt, drawn: Sequence[AttemptQuestion] | None = None) -> marking.Result:
+    """The attempt's result from its saved answers: marks, outcome scores and the critical outcomes missed.
+
+    Read only. The bank of a published version never changes, so for a submitted attempt this is
+    exactly the result it was marked with; no column stores the outcome scores (4-place marks would
+    round a partial 2/3 below a threshold it reached). `drawn`: the attempt's loaded questions, if the caller has them.
+    """
+    return _score(list(drawn) if drawn is not None else list(load_drawn(attempt).values()), attempt.version)
+
+
 def _mark(attempt: Attempt) -> marking.Result:
     """Score the saved answers against the bank and store each question's mark (flush only)."""
     drawn = list(load_drawn(attempt).values())
-    keys = [_answer_key(row.question) for row in drawn]
-    selections = [frozenset(answer.option_id for answer in row.answers) for row in drawn]
-    result = marking.score(keys, selections, attempt.version.pass_mark)
+    result = _score(drawn, attempt.version)
     for row, mark in zip(drawn, result.marks, strict=True):
         row.mark = _floor(mark, "0.0001")
     return result
+
+
+def _score(drawn: Sequence[AttemptQuestion], version: CourseVersion) -> marking.Result:
+    """Mark drawn questions by the version's pass mark and critical outcomes (the one call of marking.score)."""
+    return marking.score(
+        [_answer_key(row.question) for row in drawn],
+        [frozenset(answer.option_id for answer in row.answers) for row in drawn],
+        version.pass_mark,
+        outcomes=[row.question.outcome for row in drawn],
+        critical_marks=marking.Blueprint.from_outcomes(version.outcomes).critical_marks,
+    )
 
 
 def _answer_key(question: Question) -> marking.AnswerKey:

@@ -16,7 +16,6 @@ the stranger typed, so the form cannot be used to mail a message to anyone.
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,17 +58,13 @@ def request_registration(display_name: str, email: str) -> None:
     holder = user.display_name if user is not None else None  # read now: no query after the commit
     token = _serializer().dumps({"email": address, "name": name})  # made either way: the same work
     record_event("account.registration_requested", actor=None, subject=user)
-    db.session.commit()
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if holder is None:
         subject, body = "Finish creating your elearn account", _link_body(f"{base}/register/{token}")
     else:
         subject, body = "Someone tried to create an elearn account with your address", _taken_body(holder, base)
-    try:
-        send_email(address, subject, body)
-    except (OSError, smtplib.SMTPException) as error:
-        # The page reads the same whether or not the email left; the person can ask again.
-        log.error("registration email not sent: %s", type(error).__name__)
+    send_email(address, subject, body)  # queued; a worker sends it, so the page reads the same either way
+    db.session.commit()
 
 
 def _link_body(link: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import smtplib
 from collections.abc import Collection
 from datetime import timedelta
 
@@ -121,10 +120,9 @@ def authenticate(email: str, password: str, *, known_accounts: Collection[str] =
         db.session.commit()
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
-        notify = throttle.record_failure(user, stage="password", known_browser=known)
-        db.session.commit()
-        if notify:
+        if throttle.record_failure(user, stage="password", known_browser=known):
             throttle.send_notice(user, stage="password")
+        db.session.commit()
         return None
     if not user.has_two_factor:
         record_successful_login(user, known_browser=known)
@@ -155,14 +153,15 @@ def change_email(user: User, current_password: str, new_email: str) -> None:
         raise InvalidInput("email", "Another account already uses that email address.")
     old_email, user.email = user.email, new_email
     record_event("email.changed", actor=user, subject=user)
+    # The warning to the old address is part of the change: both are committed, or neither.
+    send_email(old_email, "Your elearn email address was changed",
+               f"Hello {user.display_name},\n\nThe email address for your elearn account was changed to {new_email}. "
+               "If you did not do this, contact your organisation's elearn manager straight away.\n")
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise InvalidInput("email", "Another account already uses that email address.") from None
-    send_email(old_email, "Your elearn email address was changed",
-               f"Hello {user.display_name},\n\nThe email address for your elearn account was changed to {new_email}. "
-               "If you did not do this, contact your organisation's elearn manager straight away.\n")
 
 
 def spend_reset_links(user: User) -> int:
@@ -198,15 +197,11 @@ def request_password_reset(email: str) -> None:
         select(User.id, literal(token_hash(token), String()), literal(now, UTCDateTime()),
                literal(now + lifetime, UTCDateTime())).where(*active)))
     record_event("password.reset_requested", actor=None, subject=user)
-    db.session.commit()
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/reset-password/{token}"
     body = _reset_email_body(holder, link, lifetime) if holder is not None else NO_ACCOUNT_FOR_RESET
-    try:
-        send_email(address, "Reset your elearn password", body)
-    except (OSError, smtplib.SMTPException) as error:
-        # The page must read the same whether or not the email left (no account enumeration, no 500);
-        # the learner can ask again once the mail server is back.
-        log.error("password reset email not sent: %s", type(error).__name__)
+    # Queued with the link it carries; a worker sends it, so the page reads the same whatever SMTP is doing.
+    send_email(address, "Reset your elearn password", body)
+    db.session.commit()
 
 
 NO_ACCOUNT_FOR_RESET = (

@@ -32,7 +32,6 @@ How many attempts a client address may make at all, across accounts, is Flask-Li
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from elearn.audit import record_event
@@ -74,7 +73,7 @@ def refuse(user: User, *, stage: str, known_browser: bool) -> None:
 def record_failure(user: User, *, stage: str, known_browser: bool) -> bool:
     """Count a failure, start the wait it earns and audit it (flush only).
 
-    Returns True when the owner is now to be told (call `send_notice` after the commit).
+    Returns True when the owner is now to be told (call `send_notice` before the commit).
     """
     now = now_utc()
     failures = min((user.device_failed_logins if known_browser else user.failed_logins) + 1, MAX_COUNT)
@@ -103,9 +102,8 @@ def record_success(user: User, *, known_browser: bool) -> None:
 
 
 def send_notice(user: User, *, stage: str) -> None:
-    """Tell the account holder about failed sign-ins (after the commit). No link: nothing an attacker could copy.
-
-    A mail failure is logged, not shown: the sign-in page must read the same whatever happened to the email.
+    """Tell the account holder about failed sign-ins, in the failure's transaction (queued: a worker sends it,
+    so the sign-in page reads the same whatever the mail server does). No link: nothing an attacker could copy.
     """
     failures = max(user.failed_logins, user.device_failed_logins)
     if stage == "two_factor":
@@ -118,7 +116,4 @@ def send_notice(user: User, *, stage: str) -> None:
     body = (f"Hello {user.display_name},\n\n"
             f"There have been {failures} failed attempts in a row to sign in to your elearn account: {what}\n\n"
             "Nobody has signed in with them. We will not email you about this again for a day.\n")
-    try:
-        send_email(user.email, "Failed sign-in attempts on your elearn account", body)
-    except (OSError, smtplib.SMTPException) as error:
-        log.error("failed sign-in notice for user %s not sent: %s", user.id, type(error).__name__)
+    send_email(user.email, "Failed sign-in attempts on your elearn account", body)

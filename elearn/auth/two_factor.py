@@ -119,14 +119,11 @@ def verify_second_factor(user: User, code: str, *, known_browser: bool = False) 
         return False
     code = (code or "").strip()[:32]
     accepted = _accept_totp(user, user.totp_secret, code) or (len(code) > 6 and _accept_recovery_code(user, code))
-    notify = False
     if accepted:
         record_successful_login(user, method="two_factor", known_browser=known_browser)
-    else:
-        notify = throttle.record_failure(user, stage="two_factor", known_browser=known_browser)
-    db.session.commit()
-    if notify:
+    elif throttle.record_failure(user, stage="two_factor", known_browser=known_browser):
         throttle.send_notice(user, stage="two_factor")
+    db.session.commit()
     return accepted
 
 

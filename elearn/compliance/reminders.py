@@ -4,25 +4,20 @@ expires within 30 days; and a digest for each manager. Meant for cron (`flask re
 At most one email per person, reminder kind and ISO week: a ReminderLog row (course_id NULL, so the
 partial unique index uq_reminder_logs_user_kind_week applies) marks it sent.
 
-Why claim, send, then commit, each email in its own transaction:
+Why claim and queue in one transaction per email:
 - The log row is inserted and flushed first. That takes the unique index slot, so a second run at the
   same moment waits on it (PostgreSQL row lock; SQLite's single writer) and then finds it taken: no
   double send from overlapping runs.
-- The email is sent while the row is still uncommitted. If SMTP is down, send_email raises, the
-  transaction rolls back, no log row exists, and the next run retries that email.
-- Only after the SMTP server has accepted the message is the row committed.
-The one remaining window is a crash (power cut, SIGKILL) after the SMTP server accepted the message
-and before the commit: that email is sent again on the next run. Sending then logging cannot avoid
-it either, and logging then sending would instead lose the reminder on any SMTP failure, which the
-rule "SMTP down → retry" forbids. So delivery is at-least-once, and the duplicate window is one
-commit long. Committing per email (rather than once per run) is deliberate: a failure at email 900
-must not forget the 899 already sent.
+- The email is queued in the outbox (elearn/mail.py) in the same transaction, so the log row and the
+  email are committed together or not at all; a worker sends it, retrying while SMTP is down. Each
+  reminder is therefore sent exactly once, and a run never waits for the mail server.
+- Committing per email (rather than once per run) keeps a run that dies at email 900 from forgetting
+  the 899 already queued.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,7 +69,7 @@ class Summary:
     def text(self) -> str:
         return (f"Reminders for {self.week}: due soon {self.sent[DUE_SOON]}, overdue {self.sent[OVERDUE]}, "
                 f"expiring {self.sent[EXPIRING]}, manager digests {self.sent[DIGEST]}; "
-                f"{self.already_sent} already sent this week; {self.failed} failed (retried on the next run).")
+                f"{self.already_sent} already sent this week; {self.failed} not queued (an address that cannot be mailed).")
 
 
 @dataclass(frozen=True)
@@ -137,7 +132,7 @@ def _digest_body(recipient: Recipient, org: Organisation, counts: dict[str, int]
 
 def _send_once(recipient: Recipient, kind: str, week: str, body: str, summary: Summary,
                sent_before: set[tuple[int, str]]) -> None:
-    """Claim this week's log row, send, commit; on a send failure roll back so that the next run retries."""
+    """Claim this week's log row and queue the email in one transaction."""
     if (recipient.user_id, kind) in sent_before:
         summary.already_sent += 1
         return
@@ -150,11 +145,10 @@ def _send_once(recipient: Recipient, kind: str, week: str, body: str, summary: S
         return
     try:
         send_email(recipient.email, SUBJECTS[kind], body)
-    except (smtplib.SMTPException, OSError, ValueError) as error:
+    except ValueError as error:  # an address with a line break: it cannot be mailed, now or later
         db.session.rollback()
         summary.failed += 1
-        log.warning("reminder %s to user %s not sent (%s); it will be retried", kind, recipient.user_id,
-                    type(error).__name__)
+        log.warning("reminder %s to user %s not queued (%s)", kind, recipient.user_id, error)
         return
     db.session.commit()
     summary.sent[kind] += 1

@@ -20,6 +20,7 @@ from elearn.models.organisations import (
     ReminderLog,
     SafeguardingContact,
 )
+from elearn.models.outbox import OutboxEmail
 
 __all__ = [
     "Assignment",
@@ -48,6 +49,7 @@ __all__ = [
     "OptionTally",
     "Organisation",
     "OrganisationDomain",
+    "OutboxEmail",
     "PasswordResetToken",
     "Question",
     "QuestionTally",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.content.markdown import render_markdown
 from elearn.extensions import db, limiter
+from elearn.jobs.queue import broker_status
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def migration_head() -> str | None:
 @bp.get("/readyz")
 @limiter.exempt
 def readyz() -> ResponseReturnValue:
-    """200 only when the database answers and its schema is at this code's migration head."""
+    """200 only when the database answers and its schema is at this code's migration head; the job broker's state."""
     try:
         current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as error:
@@ -78,4 +79,6 @@ def readyz() -> ResponseReturnValue:
         return {"status": "unavailable", "database": "unreachable"}, 503
     if current != migration_head():
         return {"status": "unavailable", "database": "ok", "schema": "not at the migration head"}, 503
-    return {"status": "ready", "database": "ok", "schema": "current"}, 200
+    # Reported, not required: with the broker down pages still work and emails wait in the outbox, so taking
+    # every web server out of service would only make things worse.
+    return {"status": "ready", "database": "ok", "schema": "current", "broker": broker_status()}, 200

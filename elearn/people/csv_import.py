@@ -16,10 +16,8 @@ from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.models import Organisation, User
 from elearn.people.invitations import (
-    PendingEmail,
     check_invitable,
     create_invitation,
-    send_invitation_emails,
 )
 from elearn.people.service import list_groups
 from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
@@ -91,7 +89,6 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
     groups = {group.name.lower(): group for group in list_groups(org)}
     seen: dict[str, int] = {}
     results: list[RowResult] = []
-    pending: list[PendingEmail] = []
     for line, row in rows:
         raw_name, raw_email, group_name = row.get("name", ""), row.get("email", ""), row.get("group", "")
         try:
@@ -105,17 +102,15 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
                 if group is None:
                     raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
             check_invitable(org, email)
-            _invitation, mail = create_invitation(org, name, email, group, actor=actor)
+            create_invitation(org, name, email, group, actor=actor)
         except InvalidInput as problem:
             results.append(RowResult(line, raw_name, raw_email, RowOutcome.REJECTED, problem.message))
             continue
-        pending.append(mail)
         results.append(RowResult(line, name, email, RowOutcome.INVITED))
     report = ImportReport(results)
     record_event("people.imported", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                  invited=report.invited, rejected=report.rejected)
-    db.session.commit()
-    send_invitation_emails(org, pending)
+    db.session.commit()  # the invitations and their queued emails together
     log.info("CSV import for organisation %s by user %s: %s invited, %s rejected", org.id, actor.id,
              report.invited, report.rejected)
     return report

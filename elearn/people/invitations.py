@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -33,16 +32,6 @@ INVITATION_DAYS = 14
 INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
 
 
-@dataclass
-class PendingEmail:
-    """An invitation email to send once the transaction has committed."""
-
-    to: str
-    name: str
-    link: str
-    existing_account: bool
-
-
 def check_invitable(org: Organisation, email: str) -> User | None:
     """The existing account for this email (if any); InvalidInput only when it is already a member here.
 
@@ -57,8 +46,9 @@ def check_invitable(org: Organisation, email: str) -> User | None:
 
 
 def create_invitation(org: Organisation, name: str, email: str, group: Group | None, *,
-                      actor: User) -> tuple[Invitation, PendingEmail]:
-    """Add an invitation (flush only), withdrawing any earlier open one for the same email; only the hash is kept."""
+                      actor: User) -> Invitation:
+    """Add an invitation and queue its email (flush only), withdrawing any earlier open one for the same email;
+    only the token's hash is kept. The email is sent by a worker once the caller commits."""
     existing = check_invitable(org, email)
     now = now_utc()
     db.session.execute(
@@ -76,22 +66,18 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
     record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
                  target=f"invitation:{invitation.id}")
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
-    return invitation, PendingEmail(to=email, name=name, link=link, existing_account=existing is not None)
+    send_email(email, f"You are invited to join {org.name} on elearn",
+               _body(org, name, link, existing_account=existing is not None))
+    return invitation
 
 
-def send_invitation_emails(org: Organisation, pending: list[PendingEmail]) -> None:
-    """Send each invitation once, after the commit."""
-    for item in pending:
-        send_email(item.to, f"You are invited to join {org.name} on elearn", _body(org, item))
-
-
-def _body(org: Organisation, item: PendingEmail) -> str:
-    action = ("log in with your existing account and accept the invitation" if item.existing_account
+def _body(org: Organisation, name: str, link: str, *, existing_account: bool) -> str:
+    action = ("log in with your existing account and accept the invitation" if existing_account
               else "set your password and start your training")
     return (
-        f"Hello {item.name},\n\n"
+        f"Hello {name},\n\n"
         f"{org.name} has invited you to its safeguarding training on elearn. To {action}, open:\n\n"
-        f"{item.link}\n\n"
+        f"{link}\n\n"
         f"The link works once and expires in {INVITATION_DAYS} days. "
         "If you were not expecting this, you can ignore this email.\n"
     )
@@ -101,9 +87,8 @@ def invite_person(org: Organisation, display_name: str, email: str, *, group_id:
     """Invite one person by email; inviting again replaces the earlier link."""
     group = get_group(org, group_id) if group_id else None
     name, address = clean_person_name(display_name), clean_email(email)
-    invitation, pending = create_invitation(org, name, address, group, actor=actor)
+    invitation = create_invitation(org, name, address, group, actor=actor)
     db.session.commit()
-    send_invitation_emails(org, [pending])
     log.info("invitation %s sent for organisation %s by user %s", invitation.id, org.id, actor.id)
     return invitation
 

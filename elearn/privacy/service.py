@@ -46,6 +46,7 @@ from elearn.models import (
     ExternalTraining,
     GroupMembership,
     Invitation,
+    OutboxEmail,
     PasswordResetToken,
     RecoveryCode,
     ReminderLog,
@@ -102,6 +103,7 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "course_evaluations": _course_evaluations(user),
         "invitations": _invitations(user),
         "reminders": _reminders(user),
+        "emails": _emails(user),
         "sessions": _sessions(user),
         "audit_events": _audit_events(user),
     }
@@ -239,6 +241,14 @@ def _reminders(user: User) -> list[dict[str, Any]]:
     return [{"kind": row.kind, "week": row.week, "sent_at": _iso(row.sent_at)} for row in rows]
 
 
+def _emails(user: User) -> list[dict[str, Any]]:
+    """Emails to this address still on record (30 days once sent); the subject, never a link-bearing body."""
+    rows = db.session.scalars(select(OutboxEmail).where(func.lower(OutboxEmail.to_address) == user.email.lower())
+                              .order_by(OutboxEmail.id))
+    return [{"to": row.to_address, "subject": row.subject, "queued_at": _iso(row.created_at),
+             "sent_at": _iso(row.sent_at), "failed_at": _iso(row.failed_at)} for row in rows]
+
+
 def _sessions(user: User) -> list[dict[str, Any]]:
     """Sessions and remembered devices, with the address and browser each began from; never the key."""
     rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id))
@@ -285,6 +295,8 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(GroupMembership).where(GroupMembership.user_id == user.id))
     db.session.execute(delete(ReminderLog).where(ReminderLog.user_id == user.id))
+    # Emails to the address, sent or waiting: the address and any body go (a waiting one is never sent).
+    db.session.execute(delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == old_email.lower()))
     db.session.execute(delete(Invitation).where(Invitation.email == old_email, Invitation.accepted_at.is_(None)))
     db.session.execute(update(Invitation).where(or_(Invitation.email == old_email, Invitation.user_id == user.id))
                        .values(email=f"deleted-{user.id}@{DELETED_EMAIL_DOMAIN}", display_name=DELETED_NAME))

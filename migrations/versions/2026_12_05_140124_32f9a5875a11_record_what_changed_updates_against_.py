@@ -16,7 +16,6 @@ Create Date: 2026-12-05 14:01:24.773020
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '32f9a5875a11'
 down_revision = '21778f51a76d'

@@ -16,6 +16,7 @@ from elearn.assessment.marking import (
     BankQuestion,
     Result,
     draw_questions,
+    judge_marks,
     mark_question,
     score,
     shuffle_options,
@@ -240,6 +241,108 @@ def test_score_refuses_malformed_input(keys, selections, pass_mark, problem):
         score(keys, selections, pass_mark)
 
 
+# --- critical outcomes ---------------------------------------------------------------------
+
+
+def judged(per_outcome: dict[str, list[Fraction]], pass_mark: int = 80, critical: dict[str, int] | None = None) -> Result:
+    """Judge marks given per outcome (the order inside an attempt does not matter to the rule)."""
+    outcomes = [outcome for outcome, marks in per_outcome.items() for _ in marks]
+    marks = [mark for marks in per_outcome.values() for mark in marks]
+    return judge_marks(marks, pass_mark, outcomes=outcomes, critical_marks=critical or {})
+
+
+HALF = Fraction(1, 2)
+
+
+@pytest.mark.parametrize(
+    ("per_outcome",                                               "critical",           "passed", "missed"),
+    [
+        ({"LO1": [ONE] * 10, "LO2": [NONE, NONE]},                  {"LO2": 100},         False,    ("LO2",)),
+        ({"LO1": [ONE] * 10, "LO2": [NONE, NONE]},                  {},                   True,     ()),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, NONE]},                   {"LO2": 100},         False,    ("LO2",)),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, NONE]},                   {"LO2": 50},          True,     ()),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, ONE, NONE]},              {"LO2": 67},          False,    ("LO2",)),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, ONE, NONE]},              {"LO2": 66},          True,     ()),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, HALF]},                   {"LO2": 75},          True,     ()),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, Fraction(1, 3)]},         {"LO2": 67},          False,    ("LO2",)),
+        ({"LO1": [ONE] * 10, "LO2": [ONE, ONE]},                    {"LO2": 100},         True,     ()),
+        ({"LO1": [ONE, NONE], "LO2": [NONE] * 2, "LO3": [ONE] * 8}, {"LO1": 100, "LO2": 50}, False, ("LO1", "LO2")),
+        ({"LO1": [NONE] * 9, "LO2": [ONE, ONE, ONE]},               {"LO2": 100},         False,    ()),
+    ],
+    ids=["all-critical-wrong", "same-marks-no-critical", "one-critical-slip", "half-needed-half-right",
+         "two-thirds-below-67", "two-thirds-at-66", "partial-credit-counts-its-fraction", "partial-below",
+         "all-critical-right", "two-missed-in-id-order", "critical-right-total-short"],
+)
+def test_a_pass_needs_the_pass_mark_and_every_critical_outcome_at_its_own_mark(per_outcome, critical, passed, missed):
+    result = judged(per_outcome, critical=critical)
+    assert result.passed is passed
+    assert result.critical_missed == missed
+
+
+def test_a_learner_who_fails_every_critical_item_fails_whatever_their_total():
+    result = judged({"LO1": [ONE] * 98, "LO2": [NONE, NONE]}, pass_mark=80, critical={"LO2": 100})
+    assert result.score_percent == 98 and not result.passed
+    assert result.critical_missed == ("LO2",)
+
+
+def test_score_judges_critical_outcomes_from_the_answers():
+    keys = [SINGLE_KEY, SINGLE_KEY, SINGLE_KEY, TRUE_FALSE_KEY, TRUE_FALSE_KEY]
+    right_elsewhere = [ticks(2), ticks(2), ticks(2), ticks(2), ticks(1)]  # the first true/false is wrong
+    outcomes = ["LO1", "LO1", "LO1", "LO2", "LO2"]
+    result = score(keys, right_elsewhere, 80, outcomes=outcomes, critical_marks={"LO2": 100})
+    assert result.score_percent == 80 and not result.passed and result.critical_missed == ("LO2",)
+    assert score(keys, right_elsewhere, 80, outcomes=outcomes).passed
+
+
+def test_outcome_scores_give_each_outcomes_percentage_and_the_outcomes_to_revisit():
+    result = judged({"LO2": [ONE, HALF], "LO1": [ONE, ONE, NONE], "LO3": [ONE]}, pass_mark=80,
+                    critical={"LO2": 70})
+    assert result.outcome_scores == {"LO1": Fraction(200, 3), "LO2": Fraction(75), "LO3": Fraction(100)}
+    assert list(result.outcome_scores) == ["LO1", "LO2", "LO3"]
+    # LO1 is below the pass mark; LO2 is critical and above its own 70.
+    assert result.outcomes_to_revisit == ("LO1",)
+    assert result.critical_missed == ()
+
+
+def test_a_critical_outcome_the_attempt_did_not_draw_is_not_judged():
+    """The knowledge check need not draw a critical outcome; its result passes nobody anyway."""
+    result = judged({"LO1": [ONE] * 4}, critical={"LO2": 100})
+    assert result.passed and result.critical_missed == ()
+
+
+def test_questions_without_an_outcome_count_in_the_total_only():
+    result = judge_marks([ONE, NONE, ONE], 50, outcomes=[None, "LO1", None])
+    assert result.outcome_scores == {"LO1": 0}
+    assert result.score_percent == Fraction(200, 3) and result.passed
+
+
+@pytest.mark.parametrize(
+    ("marks",         "outcomes",      "pass_mark", "problem"),
+    [
+        ([],              [],              80,         "at least one question"),
+        ([ONE, ONE],      ["LO1"],         80,         "2 questions but 1 outcomes"),
+        ([ONE],           ["LO1"],         0,          "from 1 to 100"),
+    ],
+)
+def test_judge_marks_refuses_malformed_input(marks, outcomes, pass_mark, problem):
+    with pytest.raises(ValueError, match=problem):
+        judge_marks(marks, pass_mark, outcomes=outcomes)
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from(["LO1", "LO2", "LO3"]),
+                          st.fractions(min_value=0, max_value=1, max_denominator=6)), min_size=1, max_size=20),
+       st.integers(1, 100), st.integers(1, 100))
+def test_passed_means_pass_mark_reached_and_each_critical_outcome_at_its_mark(answers, pass_mark, critical_mark):
+    outcomes = [outcome for outcome, _ in answers]
+    marks = [mark for _, mark in answers]
+    result = judge_marks(marks, pass_mark, outcomes=outcomes, critical_marks={"LO2": critical_mark})
+    lo2 = [mark for outcome, mark in answers if outcome == "LO2"]
+    lo2_ok = not lo2 or 100 * sum(lo2, Fraction(0)) / len(lo2) >= critical_mark
+    assert result.passed == (result.score_percent >= pass_mark and lo2_ok)
+    assert result.critical_missed == (() if lo2_ok else ("LO2",))
+
+
 # --- draw_questions ------------------------------------------------------------------------
 
 
@@ -369,6 +472,35 @@ def test_an_attempt_is_possible_even_when_every_question_is_excluded():
     drawn = draw_questions(bank, 4, random.Random(7), exclude={1, 2, 3, 4, 5, 6})
     assert len(set(drawn)) == 4
     assert outcomes_of(bank, drawn) == Counter(LO1=2, LO2=2)
+
+
+def test_questions_seen_in_any_earlier_attempt_are_avoided_not_only_the_last():
+    bank = make_bank(LO1=6, LO2=6)  # ids 1-6 test LO1, 7-12 LO2
+    history = [[1, 2, 7, 8], [3, 4, 9, 10]]
+    for seed in SEEDS:
+        assert sorted(draw_questions(bank, 4, random.Random(seed), history=history)) == [5, 6, 11, 12]
+
+
+def test_when_unseen_questions_run_short_the_least_recently_seen_repeat_first():
+    bank = make_bank(LO1=6)
+    history = [[1, 2], [3, 4], [5, 6]]  # every question seen; 1 and 2 longest ago
+    for seed in SEEDS:
+        assert sorted(draw_questions(bank, 2, random.Random(seed), history=history)) == [1, 2]
+
+
+def test_of_equally_recent_questions_the_least_often_seen_repeat_first():
+    bank = make_bank(LO1=4)
+    history = [[1, 2], [1, 3], [2, 4], [1, 2, 3, 4]]  # all last seen in attempt 4; 3 and 4 seen twice, 1 and 2 thrice
+    for seed in SEEDS:
+        assert sorted(draw_questions(bank, 2, random.Random(seed), history=history)) == [3, 4]
+
+
+def test_exclude_counts_as_the_most_recent_earlier_attempt():
+    bank = make_bank(LO1=4)
+    for seed in SEEDS:
+        # 1-2 were seen in the older attempt, 3-4 in the excluded (latest) one: the older ones repeat.
+        drawn = draw_questions(bank, 2, random.Random(seed), exclude={3, 4}, history=[[1, 2]])
+        assert sorted(drawn) == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -533,6 +665,25 @@ def test_an_outcome_is_drawn_less_than_another_minus_one_only_when_it_has_run_ou
         assert drawn[outcome] >= most - 1 or drawn[outcome] == size
     if count >= len(available):
         assert set(drawn) == set(available)
+
+
+@st.composite
+def draw_histories(draw: st.DrawFn) -> tuple[list[BankQuestion], int, list[list[int]], int]:
+    """A bank, a feasible count, up to four earlier attempts drawn from it, and a seed."""
+    bank, count, _, seed = draw(draw_requests())
+    ids = [question.id for question in bank]
+    history = draw(st.lists(st.lists(st.sampled_from(ids), unique=True), max_size=4))
+    return bank, count, history, seed
+
+
+@FAST
+@given(draw_histories())
+def test_a_draw_repeats_a_seen_question_only_when_the_unseen_ones_run_out(request):
+    bank, count, history, seed = request
+    drawn = draw_questions(bank, count, random.Random(seed), history=history)
+    seen = {question_id for attempt in history for question_id in attempt}
+    assert len(drawn) == len(set(drawn)) == count
+    assert len(set(drawn) & seen) == max(0, count - (len(bank) - len(seen)))
 
 
 # --- the module stays pure -----------------------------------------------------------------

@@ -8,7 +8,9 @@ import pytest
 
 from elearn.assessment import service as assessment
 from elearn.auth.sessions import start_session
-from elearn.models import Course, Organisation, User
+from elearn.db import now_utc
+from elearn.extensions import db
+from elearn.models import Course, Organisation, OutboxEmail, User
 from tests.conftest import Cast
 from tests.makers import Makers, days
 
@@ -42,7 +44,17 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "domain_id": make.domain(org=org, domain=domain).id,
         "org_id": org.id,
         "session_id": start_session(learner, user_agent=None, ip=None).id,
+        "outbox_id": _failed_email(learner.email),
     }
+
+
+def _failed_email(to: str) -> int:
+    """An email the queue gave up on (only admins see or retry those)."""
+    email = OutboxEmail(to_address=to, subject="Hello", body="Body", next_attempt_at=now_utc(), failed_at=now_utc(),
+                        attempts=8, last_error="ConnectionRefusedError")
+    db.session.add(email)
+    db.session.commit()
+    return email.id
 
 
 @pytest.fixture

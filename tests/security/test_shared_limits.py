@@ -13,7 +13,7 @@ from elearn import create_app
 from tests.ops.gunicorn_settings import load_gunicorn_config
 
 REQUIRED = {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": "https://training.northfield.sch.uk",
-            "MAIL_SENDER": "Training <training@northfield.sch.uk>"}
+            "MAIL_SENDER": "Training <training@northfield.sch.uk>", "CELERY_BROKER_URL": "redis://redis.internal:6379/1"}
 
 
 def _production(**settings: object) -> ProductionConfig:

@@ -1,0 +1,144 @@
+"""The job queue: Celery, bound to the Flask app, with the outbox handed to it after every commit.
+
+Production names a broker (CELERY_BROKER_URL: Redis, or RabbitMQ over AMQP) and runs the workers and
+the scheduler as their own processes (`celery -A worker worker`, `celery -A worker beat`, worker.py), on any
+number of machines. Without a broker (`make run`, the tests) every task runs inline, right after the
+commit that queued it: the same task code, with nothing more to install.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from flask import Flask, current_app, has_app_context
+from kombu.exceptions import OperationalError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from elearn.mail import forget_new_in_session, take_new_in_session
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(seconds=30)  # how late an email can be when its job was lost (broker down at commit)
+
+# The scheduler's timetable (UTC). Each entry runs the same service function as its `flask` command.
+SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-outbox": {"task": "elearn.jobs.tasks.sweep_outbox", "schedule": SWEEP_EVERY},
+    "prune-outbox": {"task": "elearn.jobs.tasks.prune_outbox", "schedule": crontab(hour=2, minute=10)},
+    "send-reminders": {"task": "elearn.jobs.tasks.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    "repair-certificates": {"task": "elearn.jobs.tasks.repair_certificates", "schedule": crontab(hour=2, minute=20)},
+    "anonymise-leavers": {"task": "elearn.jobs.tasks.anonymise_leavers", "schedule": crontab(hour=2, minute=30)},
+    "prune-audit-log": {"task": "elearn.jobs.tasks.prune_audit_log", "schedule": crontab(hour=2, minute=40)},
+    "recount-statistics": {"task": "elearn.jobs.tasks.recount_statistics",
+                           "schedule": crontab(hour=3, minute=0, day_of_week=0)},
+}
+
+
+def init_job_queue(app: Flask) -> Celery:
+    """Create the app's Celery, configured from CELERY_BROKER_URL; tasks run in the app's context."""
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            if has_app_context():  # run inline after a page's commit: keep that app
+                return self.run(*args, **kwargs)
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config.get("CELERY_BROKER_URL")
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        task_always_eager=not broker,
+        task_eager_propagates=app.testing,  # a bug in a task fails its test; a page never fails for one
+        task_ignore_result=True,
+        # A job is acknowledged only once it has finished: a worker killed mid-job leaves it to another.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # A page that queues an email must not hang on a broker that is down: try briefly, and let the
+        # sweep send the email once the broker is back.
+        broker_connection_timeout=2,
+        broker_connection_retry_on_startup=True,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        beat_schedule=SCHEDULE,
+        timezone="UTC",
+        imports=("elearn.jobs.tasks",),
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    _listen_for_commits()
+    return celery
+
+
+def job_queue() -> Celery:
+    celery: Celery = current_app.extensions["celery"]
+    return celery
+
+
+def runs_inline() -> bool:
+    """True when no broker is configured and tasks run in the process that queues them."""
+    return bool(job_queue().conf.task_always_eager)
+
+
+def enqueue(task_name: str, *args: object) -> bool:
+    """Send a task to the queue; False (and a warning) when the broker cannot be reached right now."""
+    try:
+        if runs_inline():
+            job_queue().tasks[task_name].apply(args=args)
+        else:
+            job_queue().send_task(task_name, args=args)
+    except (OperationalError, OSError) as error:
+        log.warning("job %s%s not queued, the broker is unreachable (%s); the sweep will retry", task_name, args, error)
+        return False
+    return True
+
+
+def broker_status() -> str:
+    """"inline" without a broker, else "ok" or "unreachable" after one quick connection attempt."""
+    if runs_inline():
+        return "inline"
+    try:
+        with job_queue().connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except (OperationalError, OSError) as error:
+        log.warning("readiness: job broker unreachable (%s)", type(error).__name__)
+        return "unreachable"
+    return "ok"
+
+
+def queue_depth() -> int | None:
+    """Jobs waiting in the broker's default queue; None inline or when the broker cannot be asked."""
+    if runs_inline():
+        return None
+    try:
+        with job_queue().connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(queue=job_queue().conf.task_default_queue,
+                                                                 passive=True)
+    except Exception as error:  # noqa: BLE001 - the page shows "unknown" rather than failing
+        log.warning("queue depth unavailable (%s)", type(error).__name__)
+        return None
+    return int(declared.message_count)
+
+
+_listening = False
+
+
+def _listen_for_commits() -> None:
+    """Once per process: after any commit that queued emails, ask the queue to deliver them."""
+    global _listening
+    if _listening:
+        return
+    event.listen(Session, "after_commit", _deliver_after_commit)
+    event.listen(Session, "after_rollback", forget_new_in_session)
+    _listening = True
+
+
+def _deliver_after_commit(session: Session) -> None:
+    for outbox_id in take_new_in_session(session):
+        if not enqueue("elearn.jobs.tasks.deliver_email", outbox_id):
+            break  # the broker is down: one warning is enough, the sweep sends them all later
