@@ -40,9 +40,12 @@ class Limits:
 
 LIMITS = Limits()
 
+# The words test-wise learners read as "so it is false". Kept to the classic absolutes: with softer words
+# ("any", "no", "without") the rule misfires more often, so the simulator's absolute-word strategy, which
+# uses this list too, is stronger without them.
 ABSOLUTE_WORDS = frozenset({
-    "all", "always", "any", "cannot", "completely", "entirely", "every", "everyone", "must", "never",
-    "no", "none", "nothing", "only", "whatever", "without",
+    "all", "always", "cannot", "completely", "entirely", "every", "everyone", "must", "never", "none",
+    "nothing", "only",
 })  # fmt: skip
 ABOVE = re.compile(r"\b(all|none|both|neither) of the (above|options)\b", re.IGNORECASE)
 CITED_SOURCE = re.compile(r"\([^()]{3,}\)[.\s]*$")

@@ -98,7 +98,8 @@ def _sit(enrolment: Enrolment, items: dict[int, _Item], kind: str, number: int, 
     version = enrolment.version
     count = version.precheck_questions if kind == "precheck" else version.questions_per_attempt
     bank = [marking.BankQuestion(i.question.id, i.question.outcome) for i in items.values()]
-    drawn = [items[qid] for qid in marking.draw_questions(bank, count, rng, exclude=exclude)]
+    draws = marking.Blueprint.from_outcomes(version.outcomes).draws or None if kind != "precheck" else None
+    drawn = [items[qid] for qid in marking.draw_questions(bank, count, rng, exclude=exclude, draws=draws)]
     correct = [rng.random() < item.p(ability) for item in drawn]
     if score is not None:
         target = math.ceil(score * count / 100)
@@ -163,7 +164,9 @@ def _sit_existing(attempt: Attempt, items: dict[int, _Item], ability: float, exc
     """Answers behind an attempt the staff seeding created without them, matching its recorded score."""
     version = attempt.version
     bank = [marking.BankQuestion(i.question.id, i.question.outcome) for i in items.values()]
-    drawn = [items[qid] for qid in marking.draw_questions(bank, version.questions_per_attempt, rng, exclude=exclude)]
+    draws = marking.Blueprint.from_outcomes(version.outcomes).draws or None  # the course's blueprint, like real attempts
+    drawn = [items[qid] for qid in marking.draw_questions(bank, version.questions_per_attempt, rng, exclude=exclude,
+                                                          draws=draws)]
     target = math.ceil(float(attempt.score_percent or 0) * len(drawn) / 100)
     order = sorted(range(len(drawn)), key=lambda i: drawn[i].p(ability) + rng.random() * 0.3, reverse=True)
     correct = [False] * len(drawn)

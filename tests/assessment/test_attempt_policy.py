@@ -123,7 +123,7 @@ def test_a_failed_outcomes_on_fail_result_names_the_outcomes_and_their_lessons(c
     # LO2 is critical, so it comes first and says so.
     assert page.index("Say who to tell about a concern.") < page.index("Name the four categories of abuse.")
     assert "<strong>Critical outcome:</strong> Say who to tell about a concern." in page
-    assert "every critical outcome answered correctly" in page
+    assert "every critical outcome at its own mark" in page
     for position in (1, 2, 3):
         assert f'href="/courses/sample-course/lessons/{position}"' in page
     assert "Lesson 2: Categories of abuse" in page and "Lesson 3: What to do next" in page

@@ -120,7 +120,7 @@ def test_absolute_words_must_not_give_true_false_answers_away():
     limits = dataclasses.replace(LIMITS, true_false_share=1)  # isolate the absolute-word rule
     found = [f.message for f in check_items(course(*cued, *balanced(9)), FOLDER, limits)]
     assert any("absolute word is right in 3 of 3 true/false items" in m for m in found), found
-    fair = [*cued[:2], true_false("t3", "Any member of staff can refer a child to children's social care.", True)]
+    fair = [*cued[:2], true_false("t3", "Every member of staff can refer a child to children's social care.", True)]
     assert not any("absolute word" in f.message for f in check_items(course(*fair, *balanced(9)), FOLDER, limits))
 
 
