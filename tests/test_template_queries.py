@@ -125,7 +125,7 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     make.course(folder=folder)
     assignment = make.assignment(user=learner, course=course, due_in_days=30)
     group = manage.create_group(org, "Teaching staff", actor=manager)
-    manage.save_new_starter_rule(org, course.id, 30, actor=manager)
+    rule = manage.save_new_starter_rule(org, course.id, 30, actor=manager)
     contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead",
                                                               phone="01632 960000"), actor=manager)
     invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
@@ -134,7 +134,8 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
               "token": invitation_token, "reset_email": learner_open.email,
-              "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id}
+              "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
+              "rule_id": rule.id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,

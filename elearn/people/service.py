@@ -183,6 +183,25 @@ def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, 
     return user
 
 
+def change_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> str | None:
+    """Replace a member's groups; when that takes them out of any group, return the token that puts them back."""
+    user = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
+    before = sorted(db.session.scalars(select(GroupMembership.group_id).join(Group, Group.id == GroupMembership.group_id)
+                                       .where(GroupMembership.user_id == user.id, Group.organisation_id == org.id)))
+    set_member_groups(org, user.id, group_ids, actor=actor)
+    if set(before) <= set(group_ids):
+        return None
+    return undo_token("member.groups_changed", org.id, {"user_id": user.id, "group_ids": before})
+
+
+def undo_group_change(org: Organisation, token: str, *, actor: User) -> User:
+    """Put a member back in the groups they had before a recent change (those groups that still exist)."""
+    data = read_undo(token, kind="member.groups_changed", organisation_id=org.id)
+    wanted = [int(i) for i in data["group_ids"]]
+    still = list(db.session.scalars(select(Group.id).where(Group.id.in_(wanted), Group.organisation_id == org.id)))
+    return set_member_groups(org, int(data["user_id"]), still, actor=actor)
+
+
 def list_leavers(org: Organisation) -> list[User]:
     """Deactivated members, by name: their records stay available. A deleted account is no one's to open
     (elearn/access.py), so it is not listed."""
@@ -288,12 +307,25 @@ def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *
     return rule
 
 
-def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
-    """Stop assigning a course to new members; assignments already made stay."""
-    rule = get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
+def get_new_starter_rule(org: Organisation, rule_id: int) -> NewStarterRule:
+    """A new-starter rule of this organisation, or NotFound."""
+    return get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
+
+
+def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> str:
+    """Stop assigning a course to new members (assignments already made stay); return the token that undoes it."""
+    rule = get_new_starter_rule(org, rule_id)
+    kept = {"course_id": rule.course_id, "due_in_days": rule.due_in_days}
     record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
     db.session.delete(rule)
     db.session.commit()
+    return undo_token("new_starter_rule.deleted", org.id, kept)
+
+
+def undo_delete_new_starter_rule(org: Organisation, token: str, *, actor: User) -> NewStarterRule:
+    """Bring back a recently removed new-starter rule: the same course and number of days (audited as saved)."""
+    data = read_undo(token, kind="new_starter_rule.deleted", organisation_id=org.id)
+    return save_new_starter_rule(org, int(data["course_id"]), int(data["due_in_days"]), actor=actor)
 
 
 def apply_new_starter_rules(user: User, org: Organisation) -> int:

@@ -125,9 +125,20 @@ def member_groups(user_id: int) -> ResponseReturnValue:
     form = MemberGroupsForm()
     if not form.validate_on_submit():
         abort(400, FORM_EXPIRED)
-    service.set_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
-    flash("Groups saved.", "success")
+    token = service.change_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
+    if token is None:
+        flash("Groups saved.", "success")
+    else:
+        offer_undo("Groups saved.", url_for("people.undo_member_groups"), token)
     return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/people/undo-groups")
+def undo_member_groups() -> ResponseReturnValue:
+    require_button()
+    member = service.undo_group_change(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("Groups put back as they were.", "success")
+    return redirect(url_for("compliance.learner", user_id=member.id))
 
 
 @bp.get("/people/<int:user_id>/deactivate")
@@ -249,11 +260,29 @@ def new_starters() -> ResponseReturnValue:
                            titles=course_titles()), 422 if form.errors else 200
 
 
+@bp.get("/new-starters/<int:rule_id>/delete")
+def confirm_delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
+    rule = service.get_new_starter_rule(managed_organisation(), rule_id)
+    title = course_titles().get(rule.course_id, "this course")
+    return render_template("confirm.html", heading=f"Stop assigning {title} to new starters?",
+                           details=["People who join from now on will not be given it. Assignments it already made are kept."],
+                           action=url_for("people.delete_new_starter_rule", rule_id=rule.id), button="Remove the rule",
+                           back=url_for("people.new_starters"))
+
+
 @bp.post("/new-starters/<int:rule_id>/delete")
 def delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
     require_button()
-    service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
-    flash("Rule removed. Assignments it already made are kept.", "info")
+    token = service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
+    offer_undo("Rule removed. Assignments it already made are kept.", url_for("people.undo_delete_new_starter_rule"), token)
+    return redirect(url_for("people.new_starters"))
+
+
+@bp.post("/new-starters/undo-delete")
+def undo_delete_new_starter_rule() -> ResponseReturnValue:
+    require_button()
+    service.undo_delete_new_starter_rule(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("New-starter rule restored.", "success")
     return redirect(url_for("people.new_starters"))
 
 

@@ -192,10 +192,13 @@ def test_an_undo_token_works_only_for_its_kind_of_change(cast):
 def test_a_manager_of_b_gets_404_for_a_s_confirm_pages_resend_and_undo_tokens(client, cast, course, sign_in, make, outbox):
     assignment = make.assignment(user=cast.learner_a, course=course)
     invitation = invite_person(cast.org_a, "Ivy", "ivy@alder.sch.uk", group_id=None, actor=cast.manager_a)
-    group = make.group(org=cast.org_a)
+    group = make.group(org=cast.org_a, members=[cast.second_learner_a])
+    other_group = make.group(org=cast.org_a, name="Governors", members=[cast.second_learner_a])
+    rule_id = service.save_new_starter_rule(cast.org_a, course.id, 21, actor=cast.manager_a).id
     sign_in(cast.manager_b)
     for url in (f"/manage/people/{cast.learner_a.id}/deactivate", f"/manage/assignments/{assignment.id}/remove",
-                f"/manage/invitations/{invitation.id}/cancel", f"/manage/groups/{group.id}/delete"):
+                f"/manage/invitations/{invitation.id}/cancel", f"/manage/groups/{group.id}/delete",
+                f"/manage/new-starters/{rule_id}/delete"):
         assert client.get(url).status_code == 404, url
         assert client.post(url).status_code == 404, url
     assert client.post(f"/manage/invitations/{invitation.id}/resend").status_code == 404
@@ -205,6 +208,9 @@ def test_a_manager_of_b_gets_404_for_a_s_confirm_pages_resend_and_undo_tokens(cl
         "/manage/assignments/undo-remove": removals.remove_assignment(cast.org_a, assignment.id, actor=cast.manager_a),
         "/manage/invitations/undo-cancel": invitations.cancel_invitation(cast.org_a, invitation.id, actor=cast.manager_a),
         "/manage/groups/undo-delete": service.delete_group(cast.org_a, group.id, actor=cast.manager_a),
+        "/manage/people/undo-groups": service.change_member_groups(cast.org_a, cast.second_learner_a.id, [],
+                                                                   actor=cast.manager_a),
+        "/manage/new-starters/undo-delete": service.delete_new_starter_rule(cast.org_a, rule_id, actor=cast.manager_a),
     }
     for url, token in tokens.items():
         assert client.post(url, data={"token": token}).status_code == 404, url
@@ -212,7 +218,9 @@ def test_a_manager_of_b_gets_404_for_a_s_confirm_pages_resend_and_undo_tokens(cl
     assert db.session.get_one(User, cast.learner_a.id).is_active_account is False
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
     assert db.session.get_one(Invitation, invitation.id).cancelled_at is not None
-    assert db.session.scalar(select(func.count()).select_from(Group)) == 0
+    assert set(db.session.scalars(select(Group.id))) == {other_group.id}
+    assert db.session.scalar(select(func.count()).select_from(GroupMembership)) == 0
+    assert service.list_new_starter_rules(cast.org_a) == []
 
 
 # --- resending an invitation ---------------------------------------------------------------
@@ -282,3 +290,35 @@ def test_people_are_paged_and_the_page_costs_the_same_queries_at_any_size(client
     found = service.search_members(cast.org_a, "", page=2)
     assert found.page == 2 and found.pages == 2 and len(found.members) == found.total - service.PEOPLE_PAGE_SIZE
     assert "Page 1 of 2" in client.get("/manage/people").get_data(as_text=True)
+
+
+def test_taking_someone_out_of_a_group_can_be_undone(client, cast, sign_in, make):
+    kept, left = make.group(org=cast.org_a, name="Teaching staff", members=[cast.learner_a]), \
+        make.group(org=cast.org_a, name="Governors", members=[cast.learner_a])
+    sign_in(cast.manager_a)
+    page = client.post(f"/manage/people/{cast.learner_a.id}/groups", data={"group_ids": [kept.id]},
+                       follow_redirects=True).get_data(as_text=True)
+    action, token = _undo_form(page)
+    client.post(action, data={"token": token})
+    mine = set(db.session.scalars(select(GroupMembership.group_id).where(GroupMembership.user_id == cast.learner_a.id)))
+    assert mine == {kept.id, left.id}
+
+
+def test_adding_someone_to_a_group_offers_no_undo(client, cast, sign_in, make):
+    group = make.group(org=cast.org_a)
+    sign_in(cast.manager_a)
+    page = client.post(f"/manage/people/{cast.learner_a.id}/groups", data={"group_ids": [group.id]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Groups saved." in page and "flash-undo" not in page
+
+
+def test_removing_a_new_starter_rule_asks_first_and_can_be_undone(client, cast, course, sign_in):
+    rule = service.save_new_starter_rule(cast.org_a, course.id, 21, actor=cast.manager_a)
+    rule_id = rule.id
+    sign_in(cast.manager_a)
+    assert "Remove the rule" in client.get(f"/manage/new-starters/{rule_id}/delete").get_data(as_text=True)
+    page = client.post(f"/manage/new-starters/{rule_id}/delete", follow_redirects=True).get_data(as_text=True)
+    action, token = _undo_form(page)
+    client.post(action, data={"token": token})
+    (back,) = service.list_new_starter_rules(cast.org_a)
+    assert (back.course_id, back.due_in_days) == (course.id, 21)
