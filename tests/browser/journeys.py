@@ -364,6 +364,17 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     expect(page.get_by_role("heading", level=1)).to_have_text(learner_name)
     checkpoint(page, "learner-detail")
 
+    # A removal asks first, and the next page offers to undo it.
+    page.get_by_role("link", name=f"Remove the assignment of {SAMPLE_TITLE}").click()
+    page.wait_for_load_state("load")
+    checkpoint(page, "confirm-remove-assignment")
+    submit(page, "Remove the assignment")
+    expect(page.locator("#assigned + p")).to_have_text("No courses assigned.")
+    checkpoint(page, "undo-offered")
+    submit(page, "Undo")
+    expect(page.locator(".flash-region")).to_contain_text("Assignment restored")
+    expect(page.locator("#assigned + table")).to_contain_text(SAMPLE_TITLE)
+
     follow(page, "Compliance", within="nav.manage-nav")
     checkpoint(page, "manage-dashboard-after")
 
