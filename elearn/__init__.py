@@ -176,11 +176,13 @@ def register_template_helpers(app: Flask) -> None:
     from elearn.certificates.pdf import hours_text
     from elearn.clock import uk_date, uk_datetime
     from elearn.layout import register_layout
+    from elearn.wording import plural
 
     app.add_template_filter(uk_date, "london_date")  # UTC shown in Europe/London
     app.add_template_filter(uk_datetime, "london_datetime")
     app.add_template_filter(format_code, "format_certificate_code")  # 7KQM-2XPD-9HTA-4RWC
     app.add_template_filter(hours_text, "cpd_hours")  # "1.5 hours", as on the PDF
+    app.add_template_filter(plural, "plural")  # {{ n|plural("person", "people") }}: "1 person", "2 people"
     register_layout(app)
 
     @app.context_processor

@@ -123,17 +123,19 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
                                             actor=learner_open)
     add_currency(folder)  # version 2, with an update for learner_a
     make.course(folder=folder)
-    make.assignment(user=learner, course=course, due_in_days=30)
+    assignment = make.assignment(user=learner, course=course, due_in_days=30)
     group = manage.create_group(org, "Teaching staff", actor=manager)
-    manage.save_new_starter_rule(org, course.id, 30, actor=manager)
+    rule = manage.save_new_starter_rule(org, course.id, 30, actor=manager)
     contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead",
                                                               phone="01632 960000"), actor=manager)
-    invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
+    invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
     invitation_token = _token(outbox, "/invitations/")
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
-              "token": invitation_token, "reset_email": learner_open.email}
+              "token": invitation_token, "reset_email": learner_open.email,
+              "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
+              "rule_id": rule.id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,

@@ -16,6 +16,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import NameCorrectionForm, require_button
 from elearn.learning import service as learning
+from elearn.wording import plural
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 public_bp = Blueprint("certificates_public", __name__, template_folder="templates")
@@ -48,7 +49,7 @@ def correct_own_name() -> ResponseReturnValue:
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.",
+            flash(f"Name saved. {plural(len(reissued), 'certificate')} re-issued with the new name, under the same codes.",
                   "success")
             return redirect(url_for("certificates.correct_own_name"))
     return render_template("certificates/name.html", form=form, learner=current_user), 422 if form.errors else 200

@@ -16,7 +16,7 @@ from elearn import downloads
 from elearn.access import MemberAction, get_member
 from elearn.assessment import allowances
 from elearn.catalog.service import course_titles
-from elearn.compliance import assignments, exports, learners, matrix_args, reports
+from elearn.compliance import assignments, exports, learners, matrix_args, removals, reports
 from elearn.compliance.compliance import LABELS
 from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm
 from elearn.compliance.matrix import training_matrix
@@ -25,6 +25,8 @@ from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
+from elearn.undo import offer_undo
+from elearn.wording import plural
 
 bp = Blueprint("compliance", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
@@ -112,18 +114,37 @@ def assign() -> ResponseReturnValue:
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash(f"Assigned to {result.created} people; {result.already} already had it.", "success")
+            flash(f"Assigned to {plural(result.created, 'person', 'people')}; {plural(result.already, 'person', 'people')} already had it.", "success")
             return redirect(url_for("compliance.assign"))
     return render_template("compliance/assignments.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/assignments/<int:assignment_id>/remove")
+def confirm_remove_assignment(assignment_id: int) -> ResponseReturnValue:
+    assignment = assignments.get_assignment(managed_organisation(), assignment_id)
+    person, title = assignment.user.display_name, course_titles().get(assignment.course_id, "this course")
+    return render_template("confirm.html", heading=f"Remove {title} from {person}'s courses?",
+                           details=[f"{person} will no longer be required to complete {title}.",
+                                    "Their progress and any certificates are kept."],
+                           action=url_for("compliance.remove_assignment", assignment_id=assignment.id),
+                           button="Remove the assignment", back=url_for("compliance.learner", user_id=assignment.user_id))
 
 
 @bp.post("/assignments/<int:assignment_id>/remove")
 def remove_assignment(assignment_id: int) -> ResponseReturnValue:
     require_button()
     user_id = assignments.get_assignment(managed_organisation(), assignment_id).user_id
-    assignments.remove_assignment(managed_organisation(), assignment_id, actor=current_user)
-    flash("Assignment removed.", "info")
+    token = removals.remove_assignment(managed_organisation(), assignment_id, actor=current_user)
+    offer_undo("Assignment removed.", url_for("compliance.undo_remove_assignment"), token)
     return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/assignments/undo-remove")
+def undo_remove_assignment() -> ResponseReturnValue:
+    require_button()
+    assignment = removals.restore_assignment(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("Assignment restored, with its due date.", "success")
+    return redirect(url_for("compliance.learner", user_id=assignment.user_id))
 
 
 # --- exports -------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from elearn.access import get_owned
 from elearn.audit import record_event
 from elearn.auth.service import create_account, find_user_by_email
 from elearn.db import now_utc
-from elearn.errors import InvalidInput
+from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import Group, Invitation, Organisation, User
 from elearn.people.service import get_group, join_organisation
 from elearn.security import token_hash
 from elearn.text_rules import clean_email, clean_person_name
+from elearn.undo import read_undo, undo_token
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,68 @@ def list_open_invitations(org: Organisation) -> list[Invitation]:
     ))
 
 
-def cancel_invitation(org: Organisation, invitation_id: int, *, actor: User) -> None:
-    """Withdraw an invitation: its link stops working."""
-    invitation = get_owned(Invitation, invitation_id, organisation=org,
-                           missing="There is no invitation with this address in your organisation.")
-    if invitation.accepted_at is None and invitation.cancelled_at is None:
-        invitation.cancelled_at = now_utc()
-        record_event("invitation.cancelled", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}")
-        db.session.commit()
+def get_invitation(org: Organisation, invitation_id: int) -> Invitation:
+    """An invitation of this organisation, or NotFound (another organisation's too)."""
+    return get_owned(Invitation, invitation_id, organisation=org,
+                     missing="There is no invitation with this address in your organisation.")
+
+
+UNANSWERED_SHOWN = 200  # the people page lists at most this many unanswered invitations, newest first
+
+
+def list_unanswered_invitations(org: Organisation) -> list[Invitation]:
+    """Invitations neither accepted nor withdrawn, expired ones included (they can be sent again), newest first."""
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
+                                 Invitation.cancelled_at.is_(None))
+        .options(joinedload(Invitation.group))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(UNANSWERED_SHOWN)
+    ))
+
+
+def cancel_invitation(org: Organisation, invitation_id: int, *, actor: User) -> str | None:
+    """Withdraw an invitation: its link stops working. Return the token that undoes it, or None if it was not open."""
+    invitation = get_invitation(org, invitation_id)
+    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+        return None
+    invitation.cancelled_at = now_utc()
+    record_event("invitation.cancelled", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}")
+    db.session.commit()
+    return undo_token("invitation.cancelled", org.id, {"invitation_id": invitation.id})
+
+
+def undo_cancel_invitation(org: Organisation, token: str, *, actor: User) -> Invitation:
+    """Reopen a recently withdrawn invitation, with its link and expiry unchanged (audited).
+
+    Conflict when it cannot come back as it was: accepted since, replaced by a newer invitation to the same
+    address, or expired in the meantime.
+    """
+    data = read_undo(token, kind="invitation.cancelled", organisation_id=org.id)
+    invitation = get_invitation(org, int(data["invitation_id"]))
+    if invitation.cancelled_at is None:
+        return invitation  # undone already
+    newer = db.session.scalar(select(Invitation.id).where(
+        Invitation.organisation_id == org.id, Invitation.email == invitation.email, Invitation.id != invitation.id,
+        Invitation.created_at >= invitation.created_at))
+    if invitation.accepted_at is not None or newer is not None or invitation.expires_at <= now_utc():
+        raise Conflict("This invitation cannot be reopened: it has been replaced or has expired. Send a new one.")
+    invitation.cancelled_at = None
+    record_event("invitation.restored", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}")
+    db.session.commit()
+    return invitation
+
+
+def resend_invitation(org: Organisation, invitation_id: int, *, actor: User) -> Invitation:
+    """Email a new link for an invitation not yet accepted or withdrawn, with a fresh expiry; the old link stops working."""
+    old = get_invitation(org, invitation_id)
+    if old.accepted_at is not None or old.cancelled_at is not None:
+        raise Conflict("This invitation has been accepted, withdrawn or replaced, so it cannot be sent again.")
+    invitation = create_invitation(org, old.display_name, old.email, old.group, actor=actor)  # withdraws `old`
+    record_event("invitation.resent", actor=actor, organisation_id=org.id, target=f"invitation:{invitation.id}",
+                 replaces=old.id)
+    db.session.commit()
+    log.info("invitation %s resent as %s by user %s", old.id, invitation.id, actor.id)
+    return invitation
 
 
 # --- acceptance (public) -------------------------------------------------------------------

@@ -7,9 +7,10 @@ the answer is 404 or 403, is elearn/access.py's rule.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -33,10 +34,13 @@ from elearn.models import (
     User,
 )
 from elearn.text_rules import GROUP_NAME_MAX, clean_text
+from elearn.undo import read_undo, undo_token
 
 log = logging.getLogger(__name__)
 
 MAX_DUE_DAYS = 366 * 3  # a due date at most three years ahead: for assignments and new-starter rules alike
+PEOPLE_PAGE_SIZE = 50
+SEARCH_MAX = 120  # characters of a name or email search
 
 
 # --- members -------------------------------------------------------------------------------
@@ -98,6 +102,62 @@ def add_to_group(user: User, group: Group) -> None:
         db.session.flush()
 
 
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of an organisation's active members, by name, with each one's groups."""
+
+    members: list[User]
+    groups: dict[int, list[str]]
+    total: int
+    page: int
+    pages: int
+    q: str
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
+    """The organisation's active members whose name or email contains `q`, a page at a time; three queries at any size."""
+    q = (q or "").strip()[:SEARCH_MAX]
+    matching = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True),
+                                     User.anonymised_at.is_(None))
+    if q:
+        pattern = _like(q.lower())
+        matching = matching.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),
+                                      func.lower(User.email).like(pattern, escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    pages = max(1, -(-total // PEOPLE_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    members = list(db.session.scalars(select(User).where(User.id.in_(matching)).order_by(func.lower(User.display_name), User.id)
+                                      .limit(PEOPLE_PAGE_SIZE).offset((page - 1) * PEOPLE_PAGE_SIZE)))
+    groups: dict[int, list[str]] = {member.id: [] for member in members}
+    if members:
+        for user_id, name in db.session.execute(
+                select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
+                .where(GroupMembership.user_id.in_(groups), Group.organisation_id == org.id).order_by(Group.name)):
+            groups[user_id].append(name)
+    return PeoplePage(members, groups, total, page, pages, q)
+
+
+def get_member_to_deactivate(org: Organisation, user_id: int, *, actor: User) -> User:
+    """The member the confirm page names: 404 outside the organisation, 403 when the actor may not deactivate them."""
+    return get_member(user_id, MemberAction.SET_ACTIVE, actor=actor, organisation=org)
+
+
+def deactivate_member(org: Organisation, user_id: int, *, actor: User) -> str:
+    """Deactivate a leaver (records and certificates stay); return the token that undoes it for 10 minutes."""
+    user = set_active(org, user_id, False, actor=actor)
+    return undo_token("member.deactivated", org.id, {"user_id": user.id})
+
+
+def undo_deactivation(org: Organisation, token: str, *, actor: User) -> User:
+    """Reactivate the member a recent deactivation named (audited as a reactivation), within the undo window."""
+    data = read_undo(token, kind="member.deactivated", organisation_id=org.id)
+    return set_active(org, int(data["user_id"]), True, actor=actor)
+
+
 def set_active(org: Organisation, user_id: int, active: bool, *, actor: User) -> User:
     """Deactivate a leaver (they can no longer log in; records and certificates stay) or reactivate them."""
     user = get_member(user_id, MemberAction.SET_ACTIVE, actor=actor, organisation=org)
@@ -121,6 +181,25 @@ def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, 
                  target=f"user:{user.id}", group_ids=[g.id for g in groups])
     db.session.commit()
     return user
+
+
+def change_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, actor: User) -> str | None:
+    """Replace a member's groups; when that takes them out of any group, return the token that puts them back."""
+    user = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
+    before = sorted(db.session.scalars(select(GroupMembership.group_id).join(Group, Group.id == GroupMembership.group_id)
+                                       .where(GroupMembership.user_id == user.id, Group.organisation_id == org.id)))
+    set_member_groups(org, user.id, group_ids, actor=actor)
+    if set(before) <= set(group_ids):
+        return None
+    return undo_token("member.groups_changed", org.id, {"user_id": user.id, "group_ids": before})
+
+
+def undo_group_change(org: Organisation, token: str, *, actor: User) -> User:
+    """Put a member back in the groups they had before a recent change (those groups that still exist)."""
+    data = read_undo(token, kind="member.groups_changed", organisation_id=org.id)
+    wanted = [int(i) for i in data["group_ids"]]
+    still = list(db.session.scalars(select(Group.id).where(Group.id.in_(wanted), Group.organisation_id == org.id)))
+    return set_member_groups(org, int(data["user_id"]), still, actor=actor)
 
 
 def list_leavers(org: Organisation) -> list[User]:
@@ -151,6 +230,14 @@ def list_groups(org: Organisation) -> list[Group]:
 
 def create_group(org: Organisation, name: str, *, actor: User) -> Group:
     """Create a group under the free-text rule; names are unique within the organisation, in any letter case."""
+    group = create_group_flush(org, name)
+    record_event("group.created", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
+    db.session.commit()
+    return group
+
+
+def create_group_flush(org: Organisation, name: str) -> Group:
+    """Add a group with a name no other group of the organisation has (flush only); InvalidInput otherwise."""
     name = clean_text(name, field="name", max_length=GROUP_NAME_MAX, required="Enter a name for the group.")
     if find_group_by_name(org, name) is not None:
         raise InvalidInput("name", "There is already a group with this name.")
@@ -161,8 +248,6 @@ def create_group(org: Organisation, name: str, *, actor: User) -> Group:
     except IntegrityError:
         db.session.rollback()
         raise InvalidInput("name", "There is already a group with this name.") from None
-    record_event("group.created", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
-    db.session.commit()
     return group
 
 
@@ -172,13 +257,28 @@ def find_group_by_name(org: Organisation, name: str) -> Group | None:
     )
 
 
-def delete_group(org: Organisation, group_id: int, *, actor: User) -> None:
-    """Delete a group and its memberships; the people and their records stay."""
+def delete_group(org: Organisation, group_id: int, *, actor: User) -> str:
+    """Delete a group and its memberships (the people and their records stay); return the token that undoes it."""
     group = get_group(org, group_id)
+    name = group.name
+    member_ids = sorted(db.session.scalars(select(GroupMembership.user_id).where(GroupMembership.group_id == group.id)))
     db.session.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
     db.session.delete(group)
-    record_event("group.deleted", actor=actor, organisation_id=org.id, target=f"group:{group_id}")
+    record_event("group.deleted", actor=actor, organisation_id=org.id, target=f"group:{group_id}", members=len(member_ids))
     db.session.commit()
+    return undo_token("group.deleted", org.id, {"name": name, "user_ids": member_ids})
+
+
+def undo_delete_group(org: Organisation, token: str, *, actor: User) -> Group:
+    """Bring a recently deleted group back under its name, with those of its members still in the organisation."""
+    data = read_undo(token, kind="group.deleted", organisation_id=org.id)
+    group = create_group_flush(org, str(data["name"]))
+    still_here = db.session.scalars(select(User.id).where(User.id.in_([int(i) for i in data["user_ids"]]),
+                                                          User.organisation_id == org.id))
+    db.session.add_all(GroupMembership(group_id=group.id, user_id=user_id) for user_id in still_here)
+    record_event("group.restored", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
+    db.session.commit()
+    return group
 
 
 # --- new-starter rules ---------------------------------------------------------------------
@@ -207,12 +307,25 @@ def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *
     return rule
 
 
-def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> None:
-    """Stop assigning a course to new members; assignments already made stay."""
-    rule = get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
+def get_new_starter_rule(org: Organisation, rule_id: int) -> NewStarterRule:
+    """A new-starter rule of this organisation, or NotFound."""
+    return get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
+
+
+def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> str:
+    """Stop assigning a course to new members (assignments already made stay); return the token that undoes it."""
+    rule = get_new_starter_rule(org, rule_id)
+    kept = {"course_id": rule.course_id, "due_in_days": rule.due_in_days}
     record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
     db.session.delete(rule)
     db.session.commit()
+    return undo_token("new_starter_rule.deleted", org.id, kept)
+
+
+def undo_delete_new_starter_rule(org: Organisation, token: str, *, actor: User) -> NewStarterRule:
+    """Bring back a recently removed new-starter rule: the same course and number of days (audited as saved)."""
+    data = read_undo(token, kind="new_starter_rule.deleted", organisation_id=org.id)
+    return save_new_starter_rule(org, int(data["course_id"]), int(data["due_in_days"]), actor=actor)
 
 
 def apply_new_starter_rules(user: User, org: Organisation) -> int:

@@ -8,7 +8,7 @@ are here. The public page behind an invitation link is invite_views.py.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from elearn.access import MemberAction, get_member
 from elearn.catalog.service import course_titles
 from elearn.certificates import names
+from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.forms import FORM_EXPIRED, NameCorrectionForm, require_button
 from elearn.manage import access
@@ -30,6 +31,8 @@ from elearn.people.forms import (
     MemberGroupsForm,
     NewStarterRuleForm,
 )
+from elearn.undo import offer_undo
+from elearn.wording import plural
 
 bp = Blueprint("people", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
@@ -48,8 +51,10 @@ def _group_choices(blank: str) -> list[SelectChoice]:
 
 @bp.get("/people")
 def index() -> ResponseReturnValue:
-    return render_template("people/people.html", invitations=invitations.list_open_invitations(managed_organisation()),
-                           groups=service.list_groups(managed_organisation()), leavers=service.list_leavers(managed_organisation()))
+    org = managed_organisation()
+    found = service.search_members(org, request.args.get("q", ""), request.args.get("page", 1, type=int) or 1)
+    return render_template("people/people.html", people=found, invitations=invitations.list_unanswered_invitations(org),
+                           groups=service.list_groups(org), leavers=service.list_leavers(org), now=now_utc())
 
 
 @bp.route("/people/invite", methods=["GET", "POST"])
@@ -79,12 +84,40 @@ def import_people() -> ResponseReturnValue:
     return render_template("people/import.html", form=form, report=report), 422 if form.errors else 200
 
 
+@bp.get("/invitations/<int:invitation_id>/cancel")
+def confirm_cancel_invitation(invitation_id: int) -> ResponseReturnValue:
+    invitation = invitations.get_invitation(managed_organisation(), invitation_id)
+    return render_template("confirm.html", heading=f"Withdraw the invitation to {invitation.display_name}?",
+                           details=[f"The link sent to {invitation.email} will stop working."],
+                           action=url_for("people.cancel_invitation", invitation_id=invitation.id),
+                           button="Withdraw the invitation", back=url_for("people.index", _anchor="invitations"))
+
+
 @bp.post("/invitations/<int:invitation_id>/cancel")
 def cancel_invitation(invitation_id: int) -> ResponseReturnValue:
     require_button()
-    invitations.cancel_invitation(managed_organisation(), invitation_id, actor=current_user)
-    flash("Invitation withdrawn.", "info")
-    return redirect(url_for("people.index"))
+    token = invitations.cancel_invitation(managed_organisation(), invitation_id, actor=current_user)
+    if token is None:
+        flash("This invitation was no longer open.", "info")
+    else:
+        offer_undo("Invitation withdrawn.", url_for("people.undo_cancel_invitation"), token)
+    return redirect(url_for("people.index", _anchor="invitations"))
+
+
+@bp.post("/invitations/undo-cancel")
+def undo_cancel_invitation() -> ResponseReturnValue:
+    require_button()
+    invitation = invitations.undo_cancel_invitation(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash(f"Invitation to {invitation.display_name} reopened; its link works again.", "success")
+    return redirect(url_for("people.index", _anchor="invitations"))
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def resend_invitation(invitation_id: int) -> ResponseReturnValue:
+    require_button()
+    invitation = invitations.resend_invitation(managed_organisation(), invitation_id, actor=current_user)
+    flash(f"A new link has been sent to {invitation.email}; the earlier link no longer works.", "success")
+    return redirect(url_for("people.index", _anchor="invitations"))
 
 
 @bp.post("/people/<int:user_id>/groups")
@@ -92,17 +125,46 @@ def member_groups(user_id: int) -> ResponseReturnValue:
     form = MemberGroupsForm()
     if not form.validate_on_submit():
         abort(400, FORM_EXPIRED)
-    service.set_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
-    flash("Groups saved.", "success")
+    token = service.change_member_groups(managed_organisation(), user_id, form.group_ids.data or [], actor=current_user)
+    if token is None:
+        flash("Groups saved.", "success")
+    else:
+        offer_undo("Groups saved.", url_for("people.undo_member_groups"), token)
     return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/people/undo-groups")
+def undo_member_groups() -> ResponseReturnValue:
+    require_button()
+    member = service.undo_group_change(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("Groups put back as they were.", "success")
+    return redirect(url_for("compliance.learner", user_id=member.id))
+
+
+@bp.get("/people/<int:user_id>/deactivate")
+def confirm_deactivate(user_id: int) -> ResponseReturnValue:
+    member = service.get_member_to_deactivate(managed_organisation(), user_id, actor=current_user)
+    return render_template("confirm.html", heading=f"Deactivate {member.display_name}?",
+                           details=[f"{member.display_name} will be signed out and will not be able to log in.",
+                                    "Their training records and certificates are kept, and you can reactivate them later."],
+                           action=url_for("people.deactivate", user_id=member.id), button="Deactivate (leaver)",
+                           back=url_for("compliance.learner", user_id=member.id))
 
 
 @bp.post("/people/<int:user_id>/deactivate")
 def deactivate(user_id: int) -> ResponseReturnValue:
     require_button()
-    service.set_active(managed_organisation(), user_id, False, actor=current_user)
-    flash("Account deactivated. Their training records and certificates are kept.", "info")
+    token = service.deactivate_member(managed_organisation(), user_id, actor=current_user)
+    offer_undo("Account deactivated. Their training records and certificates are kept.", url_for("people.undo_deactivate"), token)
     return redirect(url_for("compliance.learner", user_id=user_id))
+
+
+@bp.post("/people/undo-deactivate")
+def undo_deactivate() -> ResponseReturnValue:
+    require_button()
+    member = service.undo_deactivation(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("Deactivation undone: the account is active again.", "success")
+    return redirect(url_for("compliance.learner", user_id=member.id))
 
 
 @bp.post("/people/<int:user_id>/reactivate")
@@ -124,7 +186,7 @@ def correct_learner_name(user_id: int) -> ResponseReturnValue:
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash(f"Name saved. {len(reissued)} certificate(s) re-issued with the new name, under the same codes.", "success")
+            flash(f"Name saved. {plural(len(reissued), 'certificate')} re-issued with the new name, under the same codes.", "success")
             return redirect(url_for("people.correct_learner_name", user_id=learner.id))
     return render_template("people/learner_name.html", form=form, learner=learner), 422 if form.errors else 200
 
@@ -147,11 +209,35 @@ def groups() -> ResponseReturnValue:
         422 if form.errors else 200
 
 
+@bp.get("/groups/<int:group_id>/delete")
+def confirm_delete_group(group_id: int) -> ResponseReturnValue:
+    group = service.get_group(managed_organisation(), group_id)
+    return render_template("confirm.html", heading=f"Delete the group {group.name}?",
+                           details=["Its members stay in your organisation, with their records; only the group goes."],
+                           action=url_for("people.delete_group", group_id=group.id), button="Delete the group",
+                           back=url_for("people.groups"))
+
+
 @bp.post("/groups/<int:group_id>/delete")
 def delete_group(group_id: int) -> ResponseReturnValue:
     require_button()
-    service.delete_group(managed_organisation(), group_id, actor=current_user)
-    flash("Group deleted. Its members and their records are kept.", "info")
+    token = service.delete_group(managed_organisation(), group_id, actor=current_user)
+    offer_undo("Group deleted. Its members and their records are kept.", url_for("people.undo_delete_group"), token)
+    return redirect(url_for("people.groups"))
+
+
+@bp.post("/groups/undo-delete")
+def undo_delete_group() -> ResponseReturnValue:
+    require_button()
+    try:
+        group = service.undo_delete_group(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    except InvalidInput as error:
+        if error.field != "name":
+            raise
+        # a group of the same name was made since
+        flash(f"The group cannot be brought back: {error.message}", "error")
+    else:
+        flash(f"Group {group.name} is back, with its members.", "success")
     return redirect(url_for("people.groups"))
 
 
@@ -174,11 +260,29 @@ def new_starters() -> ResponseReturnValue:
                            titles=course_titles()), 422 if form.errors else 200
 
 
+@bp.get("/new-starters/<int:rule_id>/delete")
+def confirm_delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
+    rule = service.get_new_starter_rule(managed_organisation(), rule_id)
+    title = course_titles().get(rule.course_id, "this course")
+    return render_template("confirm.html", heading=f"Stop assigning {title} to new starters?",
+                           details=["People who join from now on will not be given it. Assignments it already made are kept."],
+                           action=url_for("people.delete_new_starter_rule", rule_id=rule.id), button="Remove the rule",
+                           back=url_for("people.new_starters"))
+
+
 @bp.post("/new-starters/<int:rule_id>/delete")
 def delete_new_starter_rule(rule_id: int) -> ResponseReturnValue:
     require_button()
-    service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
-    flash("Rule removed. Assignments it already made are kept.", "info")
+    token = service.delete_new_starter_rule(managed_organisation(), rule_id, actor=current_user)
+    offer_undo("Rule removed. Assignments it already made are kept.", url_for("people.undo_delete_new_starter_rule"), token)
+    return redirect(url_for("people.new_starters"))
+
+
+@bp.post("/new-starters/undo-delete")
+def undo_delete_new_starter_rule() -> ResponseReturnValue:
+    require_button()
+    service.undo_delete_new_starter_rule(managed_organisation(), request.form.get("token", ""), actor=current_user)
+    flash("New-starter rule restored.", "success")
     return redirect(url_for("people.new_starters"))
 
 

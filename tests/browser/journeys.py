@@ -324,7 +324,7 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     page.locator("#email").fill(learner_email)
     page.locator("form button[type=submit], form input[type=submit]").last.click()
     page.wait_for_load_state("load")
-    expect(page.locator("table")).to_contain_text(learner_email)
+    expect(page.locator("#invitations + table")).to_contain_text(learner_email)  # the second table: staff come first
     checkpoint(page, "people-invitations")
 
     message = next(m for m in reversed(live.outbox()) if learner_email in str(getattr(m, "to", m)))
@@ -363,6 +363,17 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     page.wait_for_load_state("load")
     expect(page.get_by_role("heading", level=1)).to_have_text(learner_name)
     checkpoint(page, "learner-detail")
+
+    # A removal asks first, and the next page offers to undo it.
+    page.get_by_role("link", name=f"Remove the assignment of {SAMPLE_TITLE}").click()
+    page.wait_for_load_state("load")
+    checkpoint(page, "confirm-remove-assignment")
+    submit(page, "Remove the assignment")
+    expect(page.locator("#assigned + p")).to_have_text("No courses assigned.")
+    checkpoint(page, "undo-offered")
+    submit(page, "Undo")
+    expect(page.locator(".flash-region")).to_contain_text("Assignment restored")
+    expect(page.locator("#assigned + table")).to_contain_text(SAMPLE_TITLE)
 
     follow(page, "Compliance", within="nav.manage-nav")
     checkpoint(page, "manage-dashboard-after")
