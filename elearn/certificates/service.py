@@ -60,6 +60,8 @@ def issue_certificate(attempt: Attempt) -> Certificate:
         cpd_hours=version.cpd_hours,
         outcomes=[outcome["text"] for outcome in version.outcomes],
         aligned_to=list(version.aligned_to or ()),
+        organisation_name=attempt.user.organisation.name if attempt.user.organisation else None,
+        accredited_by=current_app.config.get("ACCREDITING_BODY"),
         # Floor, never round up: 79.9% must not be printed as a pass mark of 80%.
         score_percent=int(attempt.score_percent),
         completed_at=attempt.submitted_at,
@@ -282,6 +284,8 @@ def certificate_document(certificate: Certificate) -> CertificateDocument:
         platform_name=current_app.config["PLATFORM_NAME"],
         status_note=status_note(certificate),
         aligned_to=tuple(certificate.aligned_to or ()),
+        organisation_name=certificate.organisation_name,
+        accredited_by=certificate.accredited_by,
     )
 
 
@@ -304,6 +308,7 @@ class PublicCertificate:
     revoked_at: datetime | None
     aligned_to: tuple[str, ...] = ()
     updates: tuple[UpdateNote, ...] = ()
+    accredited_by: str | None = None
 
 
 # A value normalise_code can never return ("0" is not in the alphabet): a malformed code still
@@ -331,6 +336,7 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
         revoked_at=certificate.revoked_at,
         aligned_to=tuple(certificate.aligned_to or ()),
         updates=updates,
+        accredited_by=certificate.accredited_by,
     )
 
 

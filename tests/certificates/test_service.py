@@ -387,3 +387,29 @@ def test_passing_the_refresher_adds_a_certificate_and_keeps_the_old_one(make):
     assert [e.certificate.id for e in service.list_my_certificates(old.user)] == [new.id, old.id]
     assert service.list_refreshers_due(old.user) == {}
     assert new.expires_on > old.expires_on + timedelta(days=300)
+
+
+# --- honest certificates -------------------------------------------------------------------------
+
+
+def test_the_certificate_stores_the_learners_organisation_and_keeps_it_when_they_move(make):
+    school = make.org(name="Northshire Academy")
+    user = make.user(org=school)
+    certificate = make.certificate(user=user)
+    assert certificate.organisation_name == "Northshire Academy"
+    user.organisation_id = make.org(name="Southshire College").id
+    school.name = "Renamed Academy"
+    db.session.commit()
+    assert service.certificate_document(certificate).organisation_name == "Northshire Academy"
+
+
+def test_a_learner_without_an_organisation_gets_no_issued_for(make):
+    assert make.certificate(user=make.user()).organisation_name is None
+
+
+def test_no_accreditation_is_claimed_unless_the_deployment_names_a_body(make, app, monkeypatch):
+    assert service.certificate_document(make.certificate()).accredited_by is None
+    monkeypatch.setitem(app.config, "ACCREDITING_BODY", "The CPD Standards Office")
+    certificate = make.certificate(user=make.user())
+    assert service.certificate_document(certificate).accredited_by == "The CPD Standards Office"
+    assert service.verify_certificate(certificate.code).accredited_by == "The CPD Standards Office"
