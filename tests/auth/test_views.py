@@ -195,6 +195,17 @@ def test_login_is_rate_limited_per_address_across_many_emails(make_app):
     assert statuses[10:] == [429, 429]
 
 
+def test_the_too_many_attempts_page_speaks_plainly(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_PER_IP="2 per minute").test_client()
+    for i in range(2):
+        client.post("/login", data={"email": f"person{i}@example.org", "password": "one guess each"})
+    response = client.post("/login", data={"email": "person@example.org", "password": "one guess each"})
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in a minute, or" in response.text
+    assert 'href="/reset-password">reset your password</a>' in response.text
+    assert "per 1 minute" not in response.text and "2 per" not in response.text
+
+
 @pytest.mark.parametrize("path", ["/account/password", "/account/email", "/account/two-factor",
                                   "/account/two-factor/disable"])
 def test_a_signed_in_session_cannot_guess_the_password_on_my_account_pages_without_limit(make_app, make, path):
