@@ -316,7 +316,7 @@ def _facts_row(doc: CertificateDocument) -> list[TextRun]:
 OUTCOME_SIZE, OUTCOME_LEADING, OUTCOME_INDENT = 9.0, 12.0, 12.0
 FIRST_PAGE_OUTCOME_WIDTH = CONTENT_WIDTH - 132
 FIRST_PAGE_OUTCOME_LINES = 4  # baselines 187 down to 151, above the rule over the QR code
-MORE_PAGE_TOP, MORE_PAGE_BOTTOM = 452.0, 48.0  # outcome baselines on a continuation page
+MORE_PAGE_TOP, MORE_PAGE_BOTTOM = 424.0, 48.0  # outcome baselines on a continuation page, under its heading
 MORE_PAGE_OUTCOME_LINES = int((MORE_PAGE_TOP - MORE_PAGE_BOTTOM) // OUTCOME_LEADING) + 1
 
 Lines = list[tuple[str, str]]  # (text, font) of one wrapped outcome; the first line takes the bullet
@@ -391,7 +391,7 @@ def _continuation_page(doc: CertificateDocument, wrapped: list[Lines], number: i
         *_centred_fit(" ".join(doc.learner_name.split()), name_font, 12, 498, INK),
         *_centred_fit(" ".join(doc.course_title.split()), _font_for(doc.course_title, SANS), 10, 482, MUTED),
         _run(f"Certificate code {format_code(doc.code)}", SANS, 8, CENTRE, 468, MUTED, align="centre"),
-        _run("LEARNING OUTCOMES (CONTINUED)", SANS, 7, LEFT, MORE_PAGE_TOP + 14, MUTED, 1.2),
+        _run("LEARNING OUTCOMES (CONTINUED)", SANS, 7, LEFT, MORE_PAGE_TOP + 18, MUTED, 1.2),
     ]
     return tuple(runs + _bulleted(wrapped, LEFT, MORE_PAGE_TOP))
 
