@@ -65,7 +65,11 @@ def job_broker_problem(broker_url: str | None, single_process: bool) -> str | No
 
 
 class Config:
-    PLATFORM_NAME = "elearn"
+    # The issuer printed on certificates, in page titles and emails: the deployment's own name.
+    PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "elearn").strip() or "elearn"
+    # The body that accredits this deployment's courses, if any. Unset: nothing claims accreditation; set, it is
+    # printed on certificates issued from then on and shown on the home and verification pages.
+    ACCREDITING_BODY: str | None = os.environ.get("ACCREDITING_BODY", "").strip() or None
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}

@@ -187,7 +187,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def platform() -> dict[str, Any]:
-        return {"platform_name": app.config["PLATFORM_NAME"]}
+        return {"platform_name": app.config["PLATFORM_NAME"], "accrediting_body": app.config.get("ACCREDITING_BODY")}
 
     @app.after_request
     def security_headers(response: Response) -> Response:

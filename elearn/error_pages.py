@@ -48,7 +48,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
-        message = (error.description or "") if status in (400, 405, 413, 429) else ""
+        # Not 429: the limiter's description is its rule ("5 per 1 minute"); the page says it plainly instead.
+        message = (error.description or "") if status in (400, 405, 413) else ""
         return render_error(status, message)
 
     @app.errorhandler(DataError)

@@ -14,6 +14,18 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from elearn.text_rules import EMAIL_MAX, PASSWORD_MAX, PERSON_NAME_MAX
 
+
+class PrefixedForm(FlaskForm):
+    """A form that shares its page with another: its fields' names and ids start with `form_prefix` ("role-role",
+    "role-csrf_token"), so two forms on one page never repeat an id such as csrf_token or submit."""
+
+    form_prefix = ""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", self.form_prefix)
+        super().__init__(*args, **kwargs)
+
+
 CHOOSING_ADVICE = "At least 10 characters. A short sentence is easy to remember and hard to guess."
 
 

@@ -23,7 +23,7 @@ from elearn.errors import InvalidInput
 PERSON_NAME_MAX = 120  # users.display_name, invitations.display_name, certificates.learner_name
 EMAIL_MAX = 254  # RFC 5321's longest usable address; users.email, invitations.email, safeguarding_contacts.email
 PASSWORD_MAX = 256  # Argon2 takes any length; this only stops a megabyte "password" being hashed
-ORGANISATION_NAME_MAX = 200  # organisations.name
+ORGANISATION_NAME_MAX = 200  # organisations.name, certificates.organisation_name
 GROUP_NAME_MAX = 80  # groups.name
 CONTACT_NAME_MAX = 120  # safeguarding_contacts.name: a person's or a service's name
 PHONE_MAX = 40  # safeguarding_contacts.phone

@@ -274,7 +274,7 @@ def _url(cast: Cast, make: Makers, pattern: str) -> str:
 def test_each_kind_of_refusal_through_the_routes(cast, make, client, sign_in, persona, method, url, status, says):
     sign_in(None if persona == "anonymous" else cast.people[persona])
     address = _url(cast, make, url)
-    response = client.open(address, method=method, data={"role": "learner"})
+    response = client.open(address, method=method, data={"role": "learner", "role-role": "learner"})
     assert response.status_code == status, address
     if status == 302 and persona == "anonymous":
         assert "/login" in response.headers["Location"]

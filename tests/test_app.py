@@ -296,3 +296,15 @@ def test_every_link_in_a_template_names_a_route_that_exists(app):
     missing = sorted(f"{path}: {endpoint}" for path, endpoint in named if endpoint not in app.view_functions)
     assert missing == []
     assert not any("has_endpoint" in path.read_text(encoding="utf-8") for path in root.rglob("*.html"))
+
+
+def test_every_page_links_a_favicon_that_is_shipped(client):
+    import re
+
+    page = client.get("/courses").text
+    icons = re.findall(r'<link rel="icon" href="([^"]+)"', page)
+    assert {icon.rsplit(".", 1)[1] for icon in icons} == {"ico", "svg"}
+    for icon in icons:
+        response = client.get(icon)
+        assert response.status_code == 200 and response.data
+        response.close()

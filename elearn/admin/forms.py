@@ -7,6 +7,7 @@ from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, St
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from elearn.forms import PrefixedForm
 from elearn.models import Role
 from elearn.text_rules import EMAIL_MAX, ORGANISATION_NAME_MAX
 
@@ -37,14 +38,16 @@ class UserSearchForm(Form):
     q = StringField("Name or email contains", validators=[Optional(), Length(max=200)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PrefixedForm):
+    form_prefix = "role"  # shares the person's page with MoveForm
     role = SelectField("Role", choices=[SelectChoice(Role.LEARNER.value, "Learner"),
                                         SelectChoice(Role.MANAGER.value, "Manager"),
                                         SelectChoice(Role.ADMIN.value, "Administrator")])
     submit = SubmitField("Change role")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PrefixedForm):
+    form_prefix = "move"
     organisation_id = SelectField("Organisation", coerce=int, choices=[])
     submit = SubmitField("Move")
 

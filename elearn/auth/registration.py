@@ -23,7 +23,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from elearn.audit import record_event
-from elearn.auth.service import find_user_by_email
+from elearn.auth.service import check_new_password, find_user_by_email
+from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.text_rules import clean_email, clean_person_name
@@ -48,6 +49,30 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _lifetime() -> timedelta:
     return timedelta(hours=current_app.config["REGISTRATION_LINK_HOURS"])
+
+
+def registration_problems(*, display_name: str | None = None, email: str | None = None,
+                          password: str | None = None, password_email: str = "") -> list[InvalidInput]:
+    """Every problem the account rules find in the fields given (None: not checked, because the form refused it
+    already), so that a registration form reports them all in one pass instead of one per submission."""
+    problems: list[InvalidInput] = []
+    name = ""
+    if display_name is not None:
+        try:
+            name = clean_person_name(display_name)
+        except InvalidInput as problem:
+            problems.append(problem)
+    if email is not None:
+        try:
+            password_email = clean_email(email)
+        except InvalidInput as problem:
+            problems.append(problem)
+    if password is not None:
+        try:
+            check_new_password(password, email=password_email, name=name)
+        except InvalidInput as problem:
+            problems.append(problem)
+    return problems
 
 
 def request_registration(display_name: str, email: str) -> None:

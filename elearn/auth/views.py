@@ -7,7 +7,9 @@ import time
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from elearn import access
 from elearn.auth import known_browsers, registration, service, sessions
@@ -72,13 +74,25 @@ def _signed_in(user: service.User, target: str | None = None, *, remember_device
     return _remember_device_cookie(response, started.device_cookie) if started.device_cookie else response
 
 
+def _validate_all(form: FlaskForm, password_email: str = "", **fields: Field) -> bool:
+    """Validate the form's shape and the account rules of each field whose shape passed, so every problem is
+    reported in one pass; True when there are none."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    checked = {name: field.data or "" for name, field in fields.items() if not field.errors}
+    for problem in registration.registration_problems(password_email=password_email, **checked):
+        problem.attach_to(form)
+    return valid and not form.errors
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_PER_IP"], methods=["POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    if _validate_all(form, display_name=form.display_name, email=form.email):
         try:
             registration.request_registration(form.display_name.data, form.email.data)
         except InvalidInput as error:
@@ -95,7 +109,7 @@ def finish_registration(token: str) -> ResponseReturnValue:
     if pending is None:
         return render_template("auth/register_invalid.html"), 400
     form = FinishRegistrationForm(display_name=pending.display_name)
-    if form.validate_on_submit():
+    if _validate_all(form, password_email=pending.email, display_name=form.display_name, password=form.password):
         try:
             user = people.sign_up(form.display_name.data, pending.email, form.password.data)
         except InvalidInput as error:

@@ -1,4 +1,4 @@
-"""Render a CPD certificate as a one-page A4 landscape PDF; pure, same bytes every time.
+"""Render a CPD certificate as an A4 landscape PDF (one page, or more for long outcomes); pure, same bytes every time.
 
 Layout is computed first (`layout_certificate`) as plain positioned text runs and a QR
 placement, then drawn; tests check the layout's boxes against the page.
@@ -17,7 +17,9 @@ HTML verification page shows such names correctly.
 
 Text is never cut: the learner's name and the course title shrink, then wrap, to fit their
 boxes; only input far beyond any real name (hundreds of characters) ends in an ellipsis.
-Learning outcomes are shown "in brief": at most four, one line each, shortened with "…". The guidance
+Every learning outcome is printed in full, wrapped between words: those that fit go on the first page,
+the rest continue on a second page (named with the learner, course and code), never splitting an outcome
+between pages unless one alone is longer than a page. The guidance
 editions the course version was aligned to follow "Version N" on its line, shortened with "…" if long.
 """
 
@@ -55,7 +57,6 @@ CENTRE = PAGE_WIDTH / 2
 CONTENT_WIDTH = RIGHT - LEFT
 QR_SIZE = 74.0
 FACTS_LEFT, FACTS_RIGHT = LEFT + 40, RIGHT - 40
-MAX_OUTCOMES = 4
 @dataclass(frozen=True)
 class CertificateDocument:
     """Everything printed on one certificate, already in display form (dates in Europe/London)."""
@@ -73,6 +74,8 @@ class CertificateDocument:
     platform_name: str = "elearn"
     status_note: str | None = None
     aligned_to: tuple[str, ...] = ()  # the guidance editions the course version followed
+    organisation_name: str | None = None  # "Issued for": the learner's organisation when it was issued
+    accredited_by: str | None = None  # only a body the deployment named: no claim of accreditation without one
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,12 @@ class QrPlacement:
 
 @dataclass(frozen=True)
 class Layout:
-    """Every text run and the QR code, in page coordinates (points, origin bottom left)."""
+    """Every text run and the QR code, in page coordinates (points, origin bottom left); `runs` and `qr` are the
+    first page, `more_pages` the runs of each continuation page."""
 
     runs: tuple[TextRun, ...]
     qr: QrPlacement
+    more_pages: tuple[tuple[TextRun, ...], ...] = ()
 
 
 def render_certificate_pdf(doc: CertificateDocument) -> bytes:
@@ -130,6 +135,10 @@ def render_certificate_pdf(doc: CertificateDocument) -> bytes:
     _draw_text(canvas, layout.runs)
     _draw_qr(canvas, layout.qr)
     canvas.showPage()
+    for runs in layout.more_pages:
+        _draw_frame(canvas)
+        _draw_text(canvas, runs)
+        canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
@@ -145,10 +154,12 @@ def layout_certificate(doc: CertificateDocument) -> Layout:
     runs += _centred_fit("has successfully completed", SANS, 11, 354, MUTED)
     runs += _title_block(doc.course_title, doc.course_version, doc.aligned_to)
     runs += _facts_row(doc)
-    runs += _outcomes(doc.outcomes)
+    first, rest = _outcomes(doc.outcomes)
+    runs += first
     runs += _footer_text(doc)
     qr = QrPlacement(qr_matrix(doc.verify_url), LEFT, 54.0, QR_SIZE)
-    return Layout(tuple(runs), qr)
+    return Layout(tuple(runs), qr, tuple(_continuation_page(doc, page, number)
+                                         for number, page in enumerate(rest, start=2)))
 
 
 @functools.cache
@@ -302,27 +313,87 @@ def _facts_row(doc: CertificateDocument) -> list[TextRun]:
     return runs
 
 
-def _outcomes(outcomes: tuple[str, ...]) -> list[TextRun]:
-    """Up to four outcomes, one shortened line each; the rest are counted, not listed."""
+OUTCOME_SIZE, OUTCOME_LEADING, OUTCOME_INDENT = 9.0, 12.0, 12.0
+FIRST_PAGE_OUTCOME_WIDTH = CONTENT_WIDTH - 132
+FIRST_PAGE_OUTCOME_LINES = 4  # baselines 187 down to 151, above the rule over the QR code
+MORE_PAGE_TOP, MORE_PAGE_BOTTOM = 424.0, 48.0  # outcome baselines on a continuation page, under its heading
+MORE_PAGE_OUTCOME_LINES = int((MORE_PAGE_TOP - MORE_PAGE_BOTTOM) // OUTCOME_LEADING) + 1
+
+Lines = list[tuple[str, str]]  # (text, font) of one wrapped outcome; the first line takes the bullet
+
+
+def _outcome_lines(outcome: str, width: float) -> Lines:
+    font = _font_for(outcome, SANS)
+    return [(line, font) for line in _wrap(outcome, font, OUTCOME_SIZE, width - OUTCOME_INDENT)]
+
+
+def _outcomes(outcomes: tuple[str, ...]) -> tuple[list[TextRun], list[list[Lines]]]:
+    """Every outcome in full, wrapped: the first page's runs, and the wrapped outcomes of each further page."""
     shown = [" ".join(o.split()) for o in outcomes if o.strip()]
     if not shown:
-        return []
-    if len(shown) > MAX_OUTCOMES:
-        shown = shown[: MAX_OUTCOMES - 1] + [f"and {len(shown) - MAX_OUTCOMES + 1} more outcomes"]
-    lines = [_outcome_line(outcome) for outcome in shown]
-    # Centre the list as a block under its centred heading; bullets hang to its left.
-    block_left = CENTRE - (max(line.width for line in lines) + 12) / 2
-    runs = [_run("LEARNING OUTCOMES IN BRIEF", SANS, 7, CENTRE, 202, MUTED, 1.2, "centre")]
-    for index, line in enumerate(lines):
-        y = 187 - index * 12
-        runs.append(_run("•", SANS, 9, block_left, y, GOLD))
-        runs.append(_run(line.text, line.font, 9, block_left + 12, y, INK))
+        return [], []
+    wrapped = [_outcome_lines(outcome, FIRST_PAGE_OUTCOME_WIDTH) for outcome in shown]
+    if sum(map(len, wrapped)) <= FIRST_PAGE_OUTCOME_LINES:
+        return _first_page_outcomes(wrapped, continued=False), []
+    first: list[Lines] = []
+    used = 0
+    # One line is kept for "Continued on page 2".
+    while wrapped and used + len(wrapped[0]) <= FIRST_PAGE_OUTCOME_LINES - 1:
+        used += len(wrapped[0])
+        first.append(wrapped.pop(0))
+    rest = [_outcome_lines(outcome, CONTENT_WIDTH) for outcome in shown[len(first):]]
+    return _first_page_outcomes(first, continued=True), _paginate(rest)
+
+
+def _paginate(wrapped: list[Lines]) -> list[list[Lines]]:
+    """Fill continuation pages with whole outcomes; only one longer than a page is split between pages."""
+    pages: list[list[Lines]] = [[]]
+    used = 0
+    for lines in wrapped:
+        while lines:
+            if used and used + len(lines) > MORE_PAGE_OUTCOME_LINES:
+                pages.append([])
+                used = 0
+            part, lines = lines[:MORE_PAGE_OUTCOME_LINES], lines[MORE_PAGE_OUTCOME_LINES:]
+            pages[-1].append(part)
+            used += len(part)
+    return pages
+
+
+def _bulleted(wrapped: list[Lines], left: float, first_baseline: float) -> list[TextRun]:
+    runs = []
+    y = first_baseline
+    for lines in wrapped:
+        runs.append(_run("•", SANS, OUTCOME_SIZE, left, y, GOLD))
+        for text, font in lines:
+            runs.append(_run(text, font, OUTCOME_SIZE, left + OUTCOME_INDENT, y, INK))
+            y -= OUTCOME_LEADING
     return runs
 
 
-def _outcome_line(outcome: str) -> TextRun:
-    font = _font_for(outcome, SANS)
-    return _run(_ellipsise(outcome, font, 9, CONTENT_WIDTH - 132), font, 9, 0, 0, INK)
+def _first_page_outcomes(wrapped: list[Lines], *, continued: bool) -> list[TextRun]:
+    """The outcomes that fit, centred as a block under their centred heading; bullets hang to its left."""
+    widths = [_width(text, font, OUTCOME_SIZE) for lines in wrapped for text, font in lines]
+    block_left = CENTRE - (max(widths, default=0.0) + OUTCOME_INDENT) / 2
+    runs = [_run("LEARNING OUTCOMES", SANS, 7, CENTRE, 202, MUTED, 1.2, "centre")]
+    runs += _bulleted(wrapped, block_left, 187)
+    if continued:
+        y = 187 - OUTCOME_LEADING * sum(map(len, wrapped))
+        runs.append(_run("Continued on page 2", SANS, 8, CENTRE, y, MUTED, align="centre"))
+    return runs
+
+
+def _continuation_page(doc: CertificateDocument, wrapped: list[Lines], number: int) -> tuple[TextRun, ...]:
+    """A further page of outcomes, headed so that it still says whose certificate it belongs to."""
+    name_font = _font_for(doc.learner_name, SANS_BOLD)
+    runs = [
+        *_centred_fit(f"Certificate of CPD · page {number}", SERIF, 16, 520, NAVY),
+        *_centred_fit(" ".join(doc.learner_name.split()), name_font, 12, 498, INK),
+        *_centred_fit(" ".join(doc.course_title.split()), _font_for(doc.course_title, SANS), 10, 482, MUTED),
+        _run(f"Certificate code {format_code(doc.code)}", SANS, 8, CENTRE, 468, MUTED, align="centre"),
+        _run("LEARNING OUTCOMES (CONTINUED)", SANS, 7, LEFT, MORE_PAGE_TOP + 18, MUTED, 1.2),
+    ]
+    return tuple(runs + _bulleted(wrapped, LEFT, MORE_PAGE_TOP))
 
 
 def _footer_text(doc: CertificateDocument) -> list[TextRun]:
@@ -338,13 +409,27 @@ def _footer_text(doc: CertificateDocument) -> list[TextRun]:
     ]
     issuer_width = RIGHT - (CENTRE + 90)
     issuer_size = min(11.0, 11.0 * issuer_width / max(_width(doc.platform_name, SANS_BOLD, 11.0), 1))
-    runs.append(_run("Issued by", SANS, 8, RIGHT, 112, MUTED, align="right"))
-    runs.append(_run(doc.platform_name, SANS_BOLD, issuer_size, RIGHT, 98, NAVY, align="right"))
-    runs.append(_run(f"on {uk_date(doc.completed_on)}", SANS, 8.5, RIGHT, 85, INK, align="right"))
+    runs.append(_run("Issued by", SANS, 8, RIGHT, 116, MUTED, align="right"))
+    runs.append(_run(_ellipsise(doc.platform_name, SANS_BOLD, issuer_size, issuer_width), SANS_BOLD, issuer_size,
+                     RIGHT, 103, NAVY, align="right"))
+    lines = [f"on {uk_date(doc.completed_on)}"]
+    if doc.organisation_name:
+        lines.append(f"Issued for {' '.join(doc.organisation_name.split())}")
+    if doc.accredited_by:
+        lines.append(f"Accredited by {' '.join(doc.accredited_by.split())}")
+    for index, line in enumerate(lines):
+        runs.append(_right_fit(line, 8.5, 91 - 11.5 * index, issuer_width, INK))
     if doc.status_note:
-        note = _ellipsise(" ".join(doc.status_note.split()), SANS, 7.5, issuer_width)
-        runs.append(_run(note, SANS, 7.5, RIGHT, 61, MUTED, align="right"))
+        runs.append(_right_fit(" ".join(doc.status_note.split()), 7.5, 91 - 11.5 * len(lines) - 2, issuer_width,
+                               MUTED))
     return runs
+
+
+def _right_fit(text: str, size: float, y: float, width: float, colour: Color) -> TextRun:
+    """One right-aligned line, shrunk to fit down to 6 points, then shortened with "…" (only absurd input)."""
+    font = _font_for(text, SANS)
+    size = max(6.0, min(size, size * width / max(_width(text, font, size), 1)))
+    return _run(_ellipsise(text, font, size, width), font, size, RIGHT, y, colour, align="right")
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -362,12 +447,7 @@ def _set_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
 
 def _draw_border_and_rules(canvas: Canvas, layout: Layout) -> None:
     """A navy frame with a fine gold line inside; a gold rule under the heading; hairlines."""
-    canvas.setStrokeColor(NAVY)
-    canvas.setLineWidth(3)
-    canvas.rect(22, 22, PAGE_WIDTH - 44, PAGE_HEIGHT - 44, stroke=1, fill=0)
-    canvas.setStrokeColor(GOLD)
-    canvas.setLineWidth(0.8)
-    canvas.rect(30, 30, PAGE_WIDTH - 60, PAGE_HEIGHT - 60, stroke=1, fill=0)
+    _draw_frame(canvas)
     canvas.setStrokeColor(GOLD)
     canvas.setLineWidth(1)
     canvas.line(CENTRE - 32, 456, CENTRE + 32, 456)
@@ -376,6 +456,15 @@ def _draw_border_and_rules(canvas: Canvas, layout: Layout) -> None:
     canvas.line(FACTS_LEFT, 272, FACTS_RIGHT, 272)
     canvas.line(FACTS_LEFT, 220, FACTS_RIGHT, 220)
     canvas.line(LEFT, layout.qr.y + layout.qr.size + 12, RIGHT, layout.qr.y + layout.qr.size + 12)
+
+
+def _draw_frame(canvas: Canvas) -> None:
+    canvas.setStrokeColor(NAVY)
+    canvas.setLineWidth(3)
+    canvas.rect(22, 22, PAGE_WIDTH - 44, PAGE_HEIGHT - 44, stroke=1, fill=0)
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(0.8)
+    canvas.rect(30, 30, PAGE_WIDTH - 60, PAGE_HEIGHT - 60, stroke=1, fill=0)
 
 
 def _draw_text(canvas: Canvas, runs: Sequence[TextRun]) -> None:

@@ -23,7 +23,8 @@ from elearn.db import now_utc
 from elearn.downloads import Download, audited
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
-from elearn.models import Attempt, Certificate, CertificateUpdate, CourseVersion, Enrolment, User
+from elearn.learning import service as learning
+from elearn.models import Attempt, Certificate, CertificateUpdate, Course, CourseVersion, Enrolment, User
 from elearn.text_rules import PERSON_NAME_MAX, REVOKE_REASON_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def issue_certificate(attempt: Attempt) -> Certificate:
         cpd_hours=version.cpd_hours,
         outcomes=[outcome["text"] for outcome in version.outcomes],
         aligned_to=list(version.aligned_to or ()),
+        organisation_name=attempt.user.organisation.name if attempt.user.organisation else None,
+        accredited_by=current_app.config.get("ACCREDITING_BODY"),
         # Floor, never round up: 79.9% must not be printed as a pass mark of 80%.
         score_percent=int(attempt.score_percent),
         completed_at=attempt.submitted_at,
@@ -223,6 +226,25 @@ def list_refreshers_due(actor: User) -> dict[int, RefresherOffer]:
     }
 
 
+def start_refresher(course: Course, *, actor: User) -> Enrolment:
+    """Start a new cycle on the newest version once the last pass's certificate ends within 30 days or has ended.
+
+    Otherwise (not passed yet, certificate still good, refresher already started) return the
+    current enrolment: a double click cannot make two cycles (unique user, course, cycle).
+    A revoked certificate opened the next cycle when it was revoked (revoke_certificate).
+    """
+    current = learning.get_enrolment(course, actor=actor)
+    newest = db.session.scalar(
+        select(Certificate).where(Certificate.enrolment_id == current.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
+    )
+    if current.passed_at is None or newest is None or not is_refresher_due(newest, london_today()):
+        return current
+    refresher = learning.open_next_cycle(course, actor=actor, after=current)
+    log.info("user %s started refresher cycle %s on course %s", actor.id, refresher.cycle, course.id)
+    return refresher
+
+
 # --- access and download ------------------------------------------------------------------
 
 
@@ -282,6 +304,8 @@ def certificate_document(certificate: Certificate) -> CertificateDocument:
         platform_name=current_app.config["PLATFORM_NAME"],
         status_note=status_note(certificate),
         aligned_to=tuple(certificate.aligned_to or ()),
+        organisation_name=certificate.organisation_name,
+        accredited_by=certificate.accredited_by,
     )
 
 
@@ -304,6 +328,7 @@ class PublicCertificate:
     revoked_at: datetime | None
     aligned_to: tuple[str, ...] = ()
     updates: tuple[UpdateNote, ...] = ()
+    accredited_by: str | None = None
 
 
 # A value normalise_code can never return ("0" is not in the alphabet): a malformed code still
@@ -331,6 +356,7 @@ def verify_certificate(raw_code: str) -> PublicCertificate | None:
         revoked_at=certificate.revoked_at,
         aligned_to=tuple(certificate.aligned_to or ()),
         updates=updates,
+        accredited_by=certificate.accredited_by,
     )
 
 
@@ -357,6 +383,10 @@ def revoke_certificate(certificate_id: int, reason: str, *, actor: User) -> Cert
     certificate.revoked_at = now_utc()
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.id
+    # The learner must train again: their course opens a new cycle, and their page and their manager's agree.
+    enrolment = db.session.get(Enrolment, certificate.enrolment_id)
+    if enrolment is not None and certificate.user is not None and certificate.user.anonymised_at is None:
+        learning.add_cycle_after_revocation(enrolment)
     record_event("certificate.revoked", actor=actor, subject=certificate.user, target=f"certificate:{certificate.id}",
                  reason=reason)
     db.session.commit()

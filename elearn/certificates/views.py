@@ -59,7 +59,7 @@ def correct_own_name() -> ResponseReturnValue:
 @login_required
 def start_refresher(slug: str) -> ResponseReturnValue:
     require_button()
-    enrolment = learning.start_refresher(learning.get_published_course(slug), actor=current_user)
+    enrolment = service.start_refresher(learning.get_published_course(slug), actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=learning.resume_lesson(enrolment).position))
 
 

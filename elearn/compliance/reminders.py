@@ -23,16 +23,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today, uk_date
 from elearn.compliance import reports
-from elearn.compliance.compliance import ComplianceStatus
+from elearn.compliance.compliance import EXPIRING_WITHIN_DAYS, ComplianceStatus
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Organisation, ReminderLog, Role, User
+from elearn.models import Certificate, Organisation, ReminderLog, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,27 @@ def _learner_items(org: Organisation, today: date) -> dict[tuple[Recipient, str]
     return items
 
 
+def _unattached_expiring(today: date) -> dict[Recipient, list[str]]:
+    """Active learners in no organisation whose newest certificate for a course expires within 30 days: nobody
+    assigns them anything, but their certificate still runs out; one query."""
+    newest = func.max(Certificate.expires_on)
+    rows = db.session.execute(
+        select(User.id, User.email, User.display_name, Certificate.course_id, newest)
+        .join(User, User.id == Certificate.user_id)
+        .where(User.organisation_id.is_(None), User.is_active_account.is_(True), User.anonymised_at.is_(None),
+               Certificate.revoked_at.is_(None))
+        .group_by(User.id, User.email, User.display_name, Certificate.course_id)
+        .having(newest >= today, newest <= today + timedelta(days=EXPIRING_WITHIN_DAYS))
+        .order_by(User.id, Certificate.course_id)
+    )
+    titles = course_titles()
+    items: dict[Recipient, list[str]] = defaultdict(list)
+    for user_id, email, name, course_id, valid_until in rows:
+        items[Recipient(user_id, email, name)].append(
+            f"{titles.get(course_id, 'a course')} (certificate valid until {uk_date(valid_until)})")
+    return items
+
+
 def _managers(org: Organisation) -> list[Recipient]:
     return [Recipient(uid, email, name) for uid, email, name in db.session.execute(
         select(User.id, User.email, User.display_name).where(
@@ -169,6 +190,8 @@ def send_reminders(*, today: date | None = None) -> Summary:
             _send_once(recipient, kind, week, _learner_body(recipient, kind, lines), summary, sent_before)
         for manager in _managers(org):
             _send_once(manager, DIGEST, week, _digest_body(manager, org, counts), summary, sent_before)
+    for recipient, lines in _unattached_expiring(today).items():
+        _send_once(recipient, EXPIRING, week, _learner_body(recipient, EXPIRING, lines), summary, sent_before)
     log.info("reminders for %s: sent %s, already sent %s, failed %s", week, summary.sent, summary.already_sent,
              summary.failed)
     return summary

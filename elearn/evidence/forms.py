@@ -7,19 +7,22 @@ from collections.abc import Iterable, Mapping
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import AnyOf, InputRequired, Length
 
 from elearn.text_rules import EVALUATION_COMMENT_MAX
 
 SCALE = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
+CHOOSE_1_TO_5 = "Choose a number from 1 to 5."
+# validate_choice=False: AnyOf refuses anything else with the same plain message as a missing answer.
+ONE_TO_FIVE = [InputRequired(CHOOSE_1_TO_5), AnyOf([str(n) for n in range(1, 6)], message=CHOOSE_1_TO_5)]
 
 
 class EvaluationForm(FlaskForm):
-    relevance = RadioField("How relevant was this course to your work?", choices=SCALE,
-                           validators=[InputRequired("Choose a number from 1 to 5.")],
+    relevance = RadioField("How relevant was this course to your work?", choices=SCALE, validate_choice=False,
+                           validators=ONE_TO_FIVE,
                            description="1 = not relevant, 5 = highly relevant")
-    clarity = RadioField("How clear was the course?", choices=SCALE,
-                         validators=[InputRequired("Choose a number from 1 to 5.")],
+    clarity = RadioField("How clear was the course?", choices=SCALE, validate_choice=False,
+                         validators=ONE_TO_FIVE,
                          description="1 = hard to follow, 5 = very clear")
     comment = TextAreaField("What will you do differently after this course? (optional)",
                             validators=[Length(max=EVALUATION_COMMENT_MAX, message=f"Write at most {EVALUATION_COMMENT_MAX} characters.")],

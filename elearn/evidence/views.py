@@ -85,7 +85,8 @@ def evaluation(slug: str) -> ResponseReturnValue:
         else:
             flash("Thank you for your feedback.", "success")
             return redirect(url_for("catalog.course", slug=slug))
-    return render_template("evidence/evaluation.html", status=status, course=status.enrolment.course, form=form)
+    return render_template("evidence/evaluation.html", status=status, course=status.enrolment.course,
+                           form=form), 422 if form.errors else 200
 
 
 # --- managers --------------------------------------------------------------------------------

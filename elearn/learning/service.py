@@ -16,12 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from elearn.access import require_own
-from elearn.certificates.service import is_refresher_due
-from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import Certificate, Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
+from elearn.models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
 
 log = logging.getLogger(__name__)
 
@@ -142,30 +140,43 @@ def enrol(course: Course, *, actor: User) -> Enrolment:
     return enrolment
 
 
-def start_refresher(course: Course, *, actor: User) -> Enrolment:
-    """Start a new cycle on the newest version once the last pass's certificate ends within 30 days or has ended.
+def open_next_cycle(course: Course, *, actor: User, after: Enrolment) -> Enrolment:
+    """Start the cycle after `after` on the newest version (a refresher); a double click returns the same one.
 
-    Otherwise (not passed yet, certificate still good, refresher already started) return the
-    current enrolment: a double click cannot make two cycles (unique user, course, cycle).
+    certificates.service decides when a refresher is due; this only opens the cycle.
     """
-    current = _required(find_current_enrolment(course, actor=actor))
-    newest = db.session.scalar(
-        select(Certificate).where(Certificate.enrolment_id == current.id)
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
-    )
-    if current.passed_at is None or newest is None or not is_refresher_due(newest, london_today()):
-        return current
-    refresher = _open_cycle(actor, course, cycle=current.cycle + 1)
-    log.info("user %s started refresher cycle %s on course %s", actor.id, refresher.cycle, course.id)
-    return refresher
+    return _open_cycle(actor, course, cycle=after.cycle + 1)
+
+
+def add_cycle_after_revocation(enrolment: Enrolment) -> Enrolment | None:
+    """Open the next cycle on the newest version when this passed cycle's certificate was revoked: the learner
+    must train again. Nothing when a later cycle exists already or the course has no version. Flushes only."""
+    later = db.session.scalar(select(Enrolment.id).where(
+        Enrolment.user_id == enrolment.user_id, Enrolment.course_id == enrolment.course_id,
+        Enrolment.cycle > enrolment.cycle).limit(1))
+    if later is not None or enrolment.passed_at is None:
+        return None
+    try:
+        version = latest_version(enrolment.course)
+    except NotFound:
+        return None
+    next_cycle = Enrolment(user_id=enrolment.user_id, course_id=enrolment.course_id, version_id=version.id,
+                           cycle=enrolment.cycle + 1, current_lesson_id=_first_lesson_id(version))
+    db.session.add(next_cycle)
+    db.session.flush()
+    return next_cycle
+
+
+def _first_lesson_id(version: CourseVersion) -> int | None:
+    return db.session.scalar(select(Lesson.id).where(Lesson.version_id == version.id).order_by(Lesson.position)
+                             .limit(1))
 
 
 def _open_cycle(user: User, course: Course, *, cycle: int) -> Enrolment:
     """A new enrolment cycle on the newest version, at its first lesson; a double click returns the first one's."""
     version = latest_version(course)
-    first = db.session.scalar(select(Lesson).where(Lesson.version_id == version.id).order_by(Lesson.position).limit(1))
     enrolment = Enrolment(user_id=user.id, course_id=course.id, version_id=version.id, cycle=cycle,
-                          current_lesson_id=first.id if first else None)
+                          current_lesson_id=_first_lesson_id(version))
     db.session.add(enrolment)
     try:
         db.session.commit()

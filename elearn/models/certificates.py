@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import User
 from elearn.models.courses import Course, CourseVersion
-from elearn.text_rules import PERSON_NAME_MAX
+from elearn.text_rules import ORGANISATION_NAME_MAX, PERSON_NAME_MAX
 
 
 class Certificate(Base):
@@ -38,6 +38,11 @@ class Certificate(Base):
     outcomes: Mapped[list[str]] = mapped_column(JSON)
     # The guidance editions the passed version followed (CourseVersion.aligned_to), printed on the certificate.
     aligned_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # "Issued for": the learner's organisation when it was issued (none for a learner without one); kept when they
+    # move to another organisation, as the title is kept when the course changes.
+    organisation_name: Mapped[str | None] = mapped_column(String(ORGANISATION_NAME_MAX))
+    # The accrediting body the deployment named (config ACCREDITING_BODY) when it was issued; none: no claim.
+    accredited_by: Mapped[str | None] = mapped_column(String(200))
     score_percent: Mapped[int] = mapped_column(Integer)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -11,19 +11,19 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
-from elearn.access import get_owned
+from elearn.access import get_owned, is_deleted
 from elearn.audit import record_event
-from elearn.auth.service import create_account, find_user_by_email
+from elearn.auth.service import check_new_password, create_account, find_user_by_email
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Group, Invitation, Organisation, User
+from elearn.models import Group, GroupMembership, Invitation, Organisation, User
 from elearn.people.service import get_group, join_organisation
-from elearn.security import token_hash
+from elearn.security import hash_password, token_hash
 from elearn.text_rules import clean_email, clean_person_name
 from elearn.undo import read_undo, undo_token
 
@@ -68,7 +68,7 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
                  target=f"invitation:{invitation.id}")
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
     send_email(email, f"You are invited to join {org.name} on elearn",
-               _body(org, name, link, existing_account=existing is not None))
+               _body(org, name, link, existing_account=existing is not None and not is_leaver(existing)))
     return invitation
 
 
@@ -194,11 +194,42 @@ def _spend(invitation: Invitation, user: User) -> None:
         raise InvalidInput("token", INVITATION_INVALID)
 
 
+def is_leaver(user: User) -> bool:
+    """Deactivated by the organisation they left (and not deleted): another organisation's invitation lets them
+    join it, with their certificates, by setting a new password (they cannot sign in to accept)."""
+    return not user.is_active_account and user.organisation_id is not None and not is_deleted(user)
+
+
+def _rejoin(leaver: User, display_name: str, password: str, org: Organisation) -> User:
+    """The leaver's own account, reactivated with a new password and out of the old organisation's groups (flush
+    only); their certificates and training stay theirs."""
+    display_name = clean_person_name(display_name)
+    check_new_password(password, email=leaver.email, name=display_name)
+    db.session.execute(delete(GroupMembership).where(GroupMembership.user_id == leaver.id))
+    record_event("member.left", actor=leaver, subject=leaver, organisation_id=leaver.organisation_id,
+                 target=f"organisation:{org.id}")
+    leaver.display_name = display_name
+    leaver.password_hash = hash_password(password)
+    leaver.is_active_account = True
+    return leaver
+
+
 def accept_invitation(token: str, display_name: str, password: str) -> User:
-    """Create the invitee's account with their chosen name and password, and join the organisation."""
+    """Create the invitee's account with their chosen name and password, and join the organisation; a leaver
+    of another organisation joins with their own account instead (is_leaver)."""
     invitation = find_valid_invitation(token)
-    if invitation is None or find_user_by_email(invitation.email) is not None:
+    existing = find_user_by_email(invitation.email) if invitation is not None else None
+    if invitation is None or (existing is not None and not is_leaver(existing)):
         raise InvalidInput("token", INVITATION_INVALID)
+    if existing is not None:
+        user = _rejoin(existing, display_name, password, invitation.organisation)
+        _spend(invitation, user)
+        join_organisation(user, invitation.organisation, group=invitation.group)
+        record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
+                     target=f"invitation:{invitation.id}")
+        db.session.commit()
+        log.info("invitation %s accepted by leaver %s", invitation.id, user.id)
+        return user
     try:  # the one way an account is made: the name, email and password rules, the duplicate check, the audit
         user = create_account(display_name, invitation.email, password)
     except InvalidInput as error:

@@ -36,7 +36,8 @@ def accept(token: str) -> ResponseReturnValue:
     invitation = invitations.find_valid_invitation(token)
     if invitation is None:
         return _invalid()
-    if find_user_by_email(invitation.email) is not None:
+    existing = find_user_by_email(invitation.email)
+    if existing is not None and not invitations.is_leaver(existing):
         return _join_existing(token, invitation)
     form = AcceptInvitationForm(display_name=invitation.display_name)
     if form.validate_on_submit():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,11 +12,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from elearn.forms import optional_int
+from elearn.forms import PrefixedForm, optional_int
 from elearn.text_rules import TRAINING_NOTE_MAX, TRAINING_PROVIDER_MAX, TRAINING_TITLE_MAX
 
 
-class ExternalTrainingForm(FlaskForm):
+class ExternalTrainingForm(PrefixedForm):
+    form_prefix = "training"  # shares the member's training page with ImportCertificateForm
     course_id = SelectField("Counts for course", coerce=optional_int, validate_choice=False,
                             description="Leave blank to keep it on record without counting for a course")
     title = StringField("Training title",
@@ -30,7 +30,8 @@ class ExternalTrainingForm(FlaskForm):
     submit = SubmitField("Record training")
 
 
-class ImportCertificateForm(FlaskForm):
+class ImportCertificateForm(PrefixedForm):
+    form_prefix = "import"
     code = StringField("Certificate code", description="As printed on the certificate, e.g. 7KQM-2XPD-9HTA-4RWC",
                        validators=[DataRequired("Enter the certificate's code."), Length(max=64)])
     confirm = BooleanField("I have checked that this certificate is theirs")

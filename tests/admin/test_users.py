@@ -80,7 +80,7 @@ def test_the_user_list_runs_a_fixed_number_of_queries(make, cast, count_queries)
 def test_a_role_change_is_saved_and_audited_with_old_and_new(client, make, cast, sign_in):
     admin = sign_in(cast.admin)
     person = make.user()
-    response = client.post(f"/admin/users/{person.id}/role", data={"role": "manager"})
+    response = client.post(f"/admin/users/{person.id}/role", data={"role-role": "manager"})
     assert response.status_code == 302
     db.session.refresh(person)
     assert person.role == Role.MANAGER
@@ -93,14 +93,14 @@ def test_a_role_change_is_saved_and_audited_with_old_and_new(client, make, cast,
 def test_an_unknown_role_is_refused(client, make, cast, sign_in):
     sign_in(cast.admin)
     person = make.user()
-    assert client.post(f"/admin/users/{person.id}/role", data={"role": "superuser"}).status_code == 400
+    assert client.post(f"/admin/users/{person.id}/role", data={"role-role": "superuser"}).status_code == 400
     db.session.refresh(person)
     assert person.role == Role.LEARNER and events("role.changed") == []
 
 
 def test_an_admin_cannot_change_their_own_role(client, cast, sign_in):
     admin = sign_in(cast.admin)
-    assert client.post(f"/admin/users/{admin.id}/role", data={"role": "learner"}).status_code == 403
+    assert client.post(f"/admin/users/{admin.id}/role", data={"role-role": "learner"}).status_code == 403
     db.session.refresh(admin)
     assert admin.role == Role.ADMIN
 
@@ -157,7 +157,7 @@ def test_moving_a_user_changes_organisation_leaves_old_groups_and_is_audited(cli
     sign_in(cast.admin)
     org_a, org_b, person = cast.org_a, cast.org_b, cast.learner_a
     make.group(org=org_a, members=[person])
-    assert client.post(f"/admin/users/{person.id}/organisation", data={"organisation_id": org_b.id}).status_code == 302
+    assert client.post(f"/admin/users/{person.id}/organisation", data={"move-organisation_id": org_b.id}).status_code == 302
     db.session.refresh(person)
     assert person.organisation_id == org_b.id and person.joined_organisation_at is not None
     assert db.session.scalar(select(func.count()).select_from(GroupMembership)) == 0
@@ -169,8 +169,8 @@ def test_moving_to_no_organisation_and_to_an_unknown_one(client, make, cast, sig
     sign_in(cast.admin)
     org = make.org()
     person = make.user(org=org)
-    assert client.post(f"/admin/users/{person.id}/organisation", data={"organisation_id": 999999}).status_code == 400
-    client.post(f"/admin/users/{person.id}/organisation", data={"organisation_id": 0})
+    assert client.post(f"/admin/users/{person.id}/organisation", data={"move-organisation_id": 999999}).status_code == 400
+    client.post(f"/admin/users/{person.id}/organisation", data={"move-organisation_id": 0})
     db.session.refresh(person)
     assert person.organisation_id is None
 

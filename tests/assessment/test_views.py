@@ -291,3 +291,41 @@ def test_enrolment_is_unchanged_by_starting(client, make, login_as):
     login_as(enrolment.user)
     start(client)
     assert db.session.get_one(Enrolment, enrolment.id).passed_at is None
+
+
+def _tab_stops(page: str) -> list[str]:
+    """The keyboard's stops inside <main>, in document order (no tabindex games on these pages)."""
+    from html.parser import HTMLParser
+
+    class Stops(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_main, self.stops = False, []
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            attributes = dict(attrs)
+            if tag == "main":
+                self.in_main = True
+            focusable = ((tag == "a" and "href" in attributes) or tag in ("button", "summary", "select", "textarea")
+                         or (tag == "input" and attributes.get("type") != "hidden"))
+            if self.in_main and focusable:
+                self.stops.append(f"{tag}:{attributes.get('type') or attributes.get('href') or ''}")
+
+        def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+            if tag == "main":
+                self.in_main = False
+
+    parser = Stops()
+    parser.feed(page)
+    return parser.stops
+
+
+def test_on_a_question_page_the_answers_come_before_the_question_navigator(client, make, login_as):
+    enrolment = make.enrolment(lessons_done="all")
+    login_as(enrolment.user)
+    attempt = start(client)
+    stops = _tab_stops(client.get(f"/attempts/{attempt.id}/questions/1").text)
+    first_answer = next(i for i, stop in enumerate(stops) if stop in ("input:radio", "input:checkbox"))
+    first_navigator_link = stops.index(f"a:/attempts/{attempt.id}/questions/2")
+    assert first_answer < first_navigator_link
+    assert first_answer <= 3  # only the breadcrumb comes before the first answer

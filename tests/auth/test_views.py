@@ -43,6 +43,33 @@ def test_register_with_bad_input_shows_a_clear_message_and_sends_nothing(client,
     assert outbox == []
 
 
+def test_register_reports_every_problem_in_one_pass_and_keeps_what_it_can(client, outbox):
+    # The name breaks a rule only the service knows (a bidirectional override); the email breaks the form's.
+    response = client.post("/register", data={"display_name": "Jane \u202eSmith", "email": "not-an-email"})
+    assert response.status_code == 422
+    body = response.text
+    assert "Enter an email address like" in body
+    assert "Remove the text-direction character U+202E" in body
+    assert 'value="not-an-email"' in body  # kept, to correct rather than retype
+    assert outbox == []
+
+
+def test_finishing_reports_the_name_and_the_password_problems_together(client, outbox):
+    link = register(client, outbox)
+    response = client.post(link, data={"display_name": "Jane \u202eSmith", "password": "password123",
+                                       "confirm": "password123"})
+    assert response.status_code == 422
+    assert "too common" in response.text
+    assert "Remove the text-direction character U+202E" in response.text
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_weak_password_is_reported_even_when_the_confirmation_differs(client, outbox):
+    link = register(client, outbox)
+    response = client.post(link, data={"display_name": "Jane Smith", "password": "short", "confirm": "other"})
+    assert "The passwords do not match." in response.text and "at least 10 characters" in response.text
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -193,6 +220,17 @@ def test_login_is_rate_limited_per_address_across_many_emails(make_app):
                 for i in range(12)]
     assert statuses[:10] == [422] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_the_too_many_attempts_page_speaks_plainly(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_PER_IP="2 per minute").test_client()
+    for i in range(2):
+        client.post("/login", data={"email": f"person{i}@example.org", "password": "one guess each"})
+    response = client.post("/login", data={"email": "person@example.org", "password": "one guess each"})
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in a minute, or" in response.text
+    assert 'href="/reset-password">reset your password</a>' in response.text
+    assert "per 1 minute" not in response.text and "2 per" not in response.text
 
 
 @pytest.mark.parametrize("path", ["/account/password", "/account/email", "/account/two-factor",

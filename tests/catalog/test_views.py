@@ -62,3 +62,28 @@ def test_the_catalogue_runs_the_same_few_queries_for_1_or_6_courses(client, make
     with count_queries() as six_courses:
         client.get("/courses")
     assert one_course.count == six_courses.count <= 8
+
+
+def test_the_content_warning_comes_before_start_course(client, make, login_as):
+    make.course()
+    login_as(make.user())
+    page = client.get("/courses/sample-course").get_data(as_text=True)
+    assert "Start course" in page
+    assert page.index("Content warning") < page.index("Start course")
+
+
+def test_the_catalogue_claims_no_accreditation_unless_a_body_is_named(client, make, app, monkeypatch):
+    make.course()
+    assert "ccredit" not in client.get("/courses").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ACCREDITING_BODY", "The CPD Standards Office")
+    assert "accredited by The CPD Standards Office" in client.get("/courses").get_data(as_text=True)
+
+
+def test_no_template_says_accredited_except_beside_the_named_body():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "elearn"
+    for template in root.rglob("*.html"):
+        for line in template.read_text(encoding="utf-8").splitlines():
+            if "accredit" in line.lower():
+                assert "accrediting_body" in line or "accredited_by" in line, (template, line)

@@ -194,6 +194,8 @@ def test_everything_stays_inside_the_frame_when_all_fields_are_long():
         learner_name=LONG["200 chars"],
         course_title="Safeguarding " * 20,
         outcomes=tuple("Describe " * 30 for _ in range(9)),
+        organisation_name="The Northshire Multi-Academy Trust for Primary and Secondary Education " * 3,
+        accredited_by="The Northshire Council for Continuing Professional Development Standards " * 3,
         platform_name="Northshire Safeguarding Children Partnership Learning Hub " * 3,
         status_note="Re-issued with a corrected name " * 10,
         verify_url="https://training.northshire-safeguarding-partnership.example/verify/7KQM-2XPD-9HTA-4RWC",
@@ -203,7 +205,7 @@ def test_everything_stays_inside_the_frame_when_all_fields_are_long():
 def assert_inside_frame(doc: CertificateDocument) -> None:
     layout = layout_certificate(doc)
     left, bottom, right, top = INNER_FRAME
-    for run in layout.runs:
+    for run in (run for page in (layout.runs, *layout.more_pages) for run in page):
         assert left < run.x and run.x + run.width < right, run
         assert bottom < run.bottom and run.top < top, run
     qr = layout.qr
@@ -230,11 +232,70 @@ def test_html_in_a_name_is_printed_literally():
     assert name in page_text(render(learner_name=name))
 
 
-def test_more_than_four_outcomes_are_summarised():
-    text = page_text(render(outcomes=tuple(f"Outcome number {n}" for n in range(1, 8))))
-    assert "Outcome number 3" in text
-    assert "Outcome number 4" not in text
-    assert "and 4 more outcomes" in text
+LONG_OUTCOMES = tuple(
+    f"Outcome {n}: recognise when a child may be at risk of harm, record what was seen and said in their own "
+    f"words, and pass the concern to the designated safeguarding lead the same day, without investigating"
+    for n in range(1, 9)
+)
+
+
+def all_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def printed_words(doc: CertificateDocument) -> str:
+    layout = layout_certificate(doc)
+    return " ".join(run.text for page in (layout.runs, *layout.more_pages) for run in page)
+
+
+def test_every_outcome_is_printed_in_full_and_none_is_cut_mid_word():
+    printed = printed_words(dataclasses.replace(DOC, outcomes=LONG_OUTCOMES))
+    assert "…" not in printed and "more outcomes" not in printed
+    for outcome in LONG_OUTCOMES:
+        assert outcome in " ".join(printed.split())
+
+
+def test_outcomes_that_do_not_fit_continue_on_a_second_page():
+    reader = PdfReader(io.BytesIO(render(outcomes=LONG_OUTCOMES)))
+    assert len(reader.pages) == 2
+    assert "Continued on page 2" in reader.pages[0].extract_text()
+    second = reader.pages[1].extract_text()
+    assert "Zoë Łukasiewicz-Ó Súilleabháin" in second and "7KQM-2XPD-9HTA-4RWC" in second
+    assert "Outcome 8" in second
+
+
+def test_a_few_short_outcomes_stay_on_one_page():
+    assert len(PdfReader(io.BytesIO(render())).pages) == 1
+
+
+def test_long_outcomes_stay_inside_the_frame_on_every_page():
+    assert_inside_frame(dataclasses.replace(DOC, outcomes=LONG_OUTCOMES * 4))
+
+
+def test_long_outcomes_give_identical_bytes_across_processes():
+    script = (
+        "import sys; from tests.certificates.test_pdf import render, LONG_OUTCOMES;"
+        "sys.stdout.buffer.write(render(outcomes=LONG_OUTCOMES, organisation_name='Northshire Academy',"
+        " accredited_by='The CPD Standards Office'))"
+    )
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, cwd=ROOT).stdout
+    assert other == render(outcomes=LONG_OUTCOMES, organisation_name="Northshire Academy",
+                           accredited_by="The CPD Standards Office")
+
+
+def test_the_certificate_names_the_learners_organisation_and_the_platform_as_issuer():
+    text = page_text(render(organisation_name="Northshire Academy", platform_name="Northshire Learning"))
+    assert "Issued for Northshire Academy" in text
+    assert "Issued by" in text and "Northshire Learning" in text
+
+
+def test_a_learner_with_no_organisation_has_no_issued_for_line():
+    assert "Issued for" not in page_text(render(organisation_name=None))
+
+
+def test_accreditation_is_claimed_only_when_an_accrediting_body_is_named():
+    assert "ccredit" not in all_text(render(outcomes=LONG_OUTCOMES))
+    assert "Accredited by The CPD Standards Office" in page_text(render(accredited_by="The CPD Standards Office"))
 
 
 def test_no_outcomes_leaves_out_the_heading():

@@ -355,7 +355,7 @@ def test_admin_search_finds_by_code_in_any_format_or_by_part_of_the_name(make, c
 
 def test_no_refresher_while_the_certificate_has_more_than_30_days_left(make):
     certificate = make.certificate(submitted_at=days_ago(300))
-    enrolment = learning.start_refresher(certificate.course, actor=certificate.user)
+    enrolment = service.start_refresher(certificate.course, actor=certificate.user)
     assert enrolment.id == certificate.enrolment_id and count(Enrolment) == 1
     assert service.list_refreshers_due(certificate.user) == {}
 
@@ -365,25 +365,93 @@ def test_a_refresher_starts_a_new_cycle_on_the_newest_version(make, age_days):
     certificate = make.certificate(submitted_at=days_ago(age_days))
     offers = service.list_refreshers_due(certificate.user)
     assert list(offers) == [certificate.course_id]
-    refresher = learning.start_refresher(certificate.course, actor=certificate.user)
+    refresher = service.start_refresher(certificate.course, actor=certificate.user)
     assert refresher.cycle == 2 and refresher.passed_at is None
-    assert learning.start_refresher(certificate.course, actor=certificate.user).id == refresher.id  # double click
+    assert service.start_refresher(certificate.course, actor=certificate.user).id == refresher.id  # double click
     assert count(Enrolment) == 2
     assert service.list_refreshers_due(certificate.user) == {}  # the refresher is under way
 
 
 def test_no_refresher_before_a_pass(make):
     enrolment = make.enrolment(lessons_done="all")
-    assert learning.start_refresher(enrolment.course, actor=enrolment.user).id == enrolment.id
+    assert service.start_refresher(enrolment.course, actor=enrolment.user).id == enrolment.id
     with pytest.raises(NotFound):
-        learning.start_refresher(enrolment.course, actor=make.user())
+        service.start_refresher(enrolment.course, actor=make.user())
 
 
 def test_passing_the_refresher_adds_a_certificate_and_keeps_the_old_one(make):
     old = make.certificate(submitted_at=days_ago(350))
-    refresher = learning.start_refresher(old.course, actor=old.user)
+    refresher = service.start_refresher(old.course, actor=old.user)
     new = make.certificate(enrolment=refresher)
     assert new.id != old.id and new.code != old.code and new.enrolment_id == refresher.id
     assert [e.certificate.id for e in service.list_my_certificates(old.user)] == [new.id, old.id]
     assert service.list_refreshers_due(old.user) == {}
     assert new.expires_on > old.expires_on + timedelta(days=300)
+
+
+# --- honest certificates -------------------------------------------------------------------------
+
+
+def test_the_certificate_stores_the_learners_organisation_and_keeps_it_when_they_move(make):
+    school = make.org(name="Northshire Academy")
+    user = make.user(org=school)
+    certificate = make.certificate(user=user)
+    assert certificate.organisation_name == "Northshire Academy"
+    user.organisation_id = make.org(name="Southshire College").id
+    school.name = "Renamed Academy"
+    db.session.commit()
+    assert service.certificate_document(certificate).organisation_name == "Northshire Academy"
+
+
+def test_a_learner_without_an_organisation_gets_no_issued_for(make):
+    assert make.certificate(user=make.user()).organisation_name is None
+
+
+def test_no_accreditation_is_claimed_unless_the_deployment_names_a_body(make, app, monkeypatch):
+    assert service.certificate_document(make.certificate()).accredited_by is None
+    monkeypatch.setitem(app.config, "ACCREDITING_BODY", "The CPD Standards Office")
+    certificate = make.certificate(user=make.user())
+    assert service.certificate_document(certificate).accredited_by == "The CPD Standards Office"
+    assert service.verify_certificate(certificate.code).accredited_by == "The CPD Standards Office"
+
+
+# --- a revoked certificate: train again ----------------------------------------------------------
+
+
+def test_a_revoked_certificate_opens_a_new_cycle_and_learner_and_manager_agree(make, cast):
+    from elearn.compliance.compliance import ComplianceStatus
+    from elearn.compliance.learners import list_assigned_courses
+
+    learner = cast.learner_a
+    certificate = make.certificate(user=learner)
+    make.assignment(user=learner, course=certificate.course)
+    assert list_assigned_courses(learner)[0].status == ComplianceStatus.COMPLIANT
+    service.revoke_certificate(certificate.id, "Attempt taken by someone else", actor=cast.admin)
+
+    current = learning.find_current_enrolment(certificate.course, actor=learner)
+    assert current.cycle == 2 and current.passed_at is None
+    mine = {entry.course.id: entry.progress.status for entry in learning.list_my_learning(actor=learner)}
+    assert mine[certificate.course_id] == learning.LearningStatus.IN_PROGRESS  # not "Passed"
+    assert list_assigned_courses(learner)[0].status == ComplianceStatus.IN_PROGRESS
+    # The old cycle and its revoked certificate stay on the record.
+    assert db.session.get(Enrolment, certificate.enrolment_id).passed_at is not None
+
+
+def test_the_learner_can_take_the_assessment_again_after_a_revocation(make, cast):
+    from elearn.assessment import service as assessment
+
+    certificate = make.certificate(user=cast.learner_a)
+    service.revoke_certificate(certificate.id, "Issued in error", actor=cast.admin)
+    enrolment = learning.get_enrolment(certificate.course, actor=cast.learner_a)
+    for lesson in learning.list_lessons(enrolment):
+        learning.record_lesson_read(enrolment, lesson, actor=cast.learner_a)
+    attempt = assessment.start_attempt(enrolment, actor=cast.learner_a)  # was 409: "already passed"
+    assert attempt.enrolment_id == enrolment.id and enrolment.cycle == 2
+
+
+def test_revoking_an_old_cycles_certificate_leaves_the_newer_cycle_alone(make, cast):
+    old = make.certificate(user=cast.learner_a, submitted_at=days_ago(400))
+    refresher = service.start_refresher(old.course, actor=cast.learner_a)
+    service.revoke_certificate(old.id, "Issued in error", actor=cast.admin)
+    assert count(Enrolment) == 2
+    assert learning.find_current_enrolment(old.course, actor=cast.learner_a).id == refresher.id

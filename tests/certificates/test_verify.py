@@ -144,3 +144,13 @@ def test_verification_needs_no_login_and_changes_nothing(client, make, count_que
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert client.get(f"/verify/{certificate.code}").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_the_page_names_the_accrediting_body_only_when_the_certificate_was_issued_under_one(
+        client, make, app, monkeypatch):
+    plain = make.certificate(user=make.user())
+    assert "ccredit" not in client.get(f"/verify/{format_code(plain.code)}").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ACCREDITING_BODY", "The CPD Standards Office")
+    accredited = make.certificate(user=make.user())
+    page = client.get(f"/verify/{format_code(accredited.code)}").get_data(as_text=True)
+    assert "Accredited by</dt><dd>The CPD Standards Office" in page

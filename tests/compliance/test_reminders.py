@@ -104,3 +104,21 @@ def test_a_hostile_name_cannot_add_a_recipient(cast, course, make, outbox):
     send_reminders()
     [message] = [m for m in outbox if m["To"] == "eve@alder.example"]
     assert message["Bcc"] is None and "evil" not in message["To"] and "evil" not in message["Subject"]
+
+
+def test_a_learner_with_no_organisation_is_told_their_certificate_expires_soon(make, course, outbox):
+    solo = make.user(name="Sol Solo", email="sol@home.example")
+    make.certificate(user=solo, course=course, expires_on=days(10))
+    renewed = make.user(name="Ren Renewed", email="ren@home.example")
+    make.certificate(user=renewed, course=course, expires_on=days(10))
+    make.certificate(user=renewed, course=course, expires_on=days(300))
+    make.certificate(user=make.user(email="far@home.example"), course=course, expires_on=days(60))
+    gone = make.user(email="gone@home.example")
+    make.certificate(user=gone, course=course, expires_on=days(10))
+    gone.is_active_account = False
+    db.session.commit()
+
+    send_reminders()
+    send_reminders()  # once a week, as for members
+    assert _to(outbox) == [("sol@home.example", reminders.SUBJECTS["expiring"])]
+    assert "certificate valid until" in outbox[0].get_content()

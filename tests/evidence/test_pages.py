@@ -199,3 +199,17 @@ def test_only_admins_see_statistics_and_feedback(make, cast, course, client, sig
     sign_in(cast.admin)
     assert client.get("/admin/question-statistics").status_code == 200
     assert client.get(f"/admin/question-statistics/{version_id}").status_code == 200
+
+
+@pytest.mark.parametrize("relevance", ["9", "0", "five", ""])
+def test_an_invalid_evaluation_answer_comes_back_with_its_error_and_saves_nothing(make, course, client, login_as,
+                                                                                  relevance):
+    from elearn.models import CourseEvaluation
+
+    enrolment = _passed(make, course, make.user())
+    login_as(enrolment.user)
+    response = client.post("/courses/sample-course/evaluation",
+                           data={"relevance": relevance, "clarity": "4", "comment": "Kept"})
+    assert response.status_code == 422
+    assert "Choose a number from 1 to 5." in response.text and "Kept" in response.text
+    assert db.session.scalar(select(func.count()).select_from(CourseEvaluation)) == 0

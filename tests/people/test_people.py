@@ -246,3 +246,45 @@ def test_a_group_of_another_organisation_among_the_chosen_is_not_found_and_chang
     db.session.rollback()
     assert [m.group_id for m in db.session.scalars(select(GroupMembership).where(
         GroupMembership.user_id == cast.learner_a.id))] == [mine.id]
+
+
+def _leaver_of_a(cast, make):  # type: ignore[no-untyped-def]
+    """learner_a with a certificate and a group in school A, deactivated by A's manager as a leaver."""
+    from elearn.auth.service import set_account_active
+
+    certificate = make.certificate(user=cast.learner_a)
+    group = service.create_group(cast.org_a, "Year 3 team", actor=cast.manager_a)
+    service.add_to_group(cast.learner_a, group)
+    set_account_active(cast.learner_a, False, actor=cast.manager_a, event="member", organisation_id=cast.org_a.id)
+    return certificate
+
+
+def test_a_leaver_deactivated_by_one_school_joins_the_next_with_their_certificates(cast, make, outbox):
+    certificate = _leaver_of_a(cast, make)
+    invite_person(cast.org_b, "Amy New", cast.learner_a.email, group_id=None, actor=cast.manager_b)
+    assert "set your password" in outbox[-1].get_content()  # they cannot sign in to accept
+    user = accept_invitation(_token(outbox), "Amy Learner", "a long leaver passphrase")
+    assert user.id == cast.learner_a.id and user.organisation_id == cast.org_b.id and user.is_active_account
+    assert db.session.scalar(select(func.count()).select_from(GroupMembership)
+                             .where(GroupMembership.user_id == user.id)) == 0  # A's groups are A's
+    from elearn.certificates.service import list_my_certificates
+
+    assert [entry.certificate.id for entry in list_my_certificates(user)] == [certificate.id]
+
+
+def test_the_leaver_accepts_on_the_invitation_page_and_is_signed_in(client, cast, make, outbox):
+    _leaver_of_a(cast, make)
+    invite_person(cast.org_b, "Amy", cast.learner_a.email, group_id=None, actor=cast.manager_b)
+    url = f"/invitations/{_token(outbox)}"
+    assert "password" in client.get(url).get_data(as_text=True).lower()
+    response = client.post(url, data={"display_name": "Amy Learner", "password": "a long leaver passphrase",
+                                      "confirm": "a long leaver passphrase"})
+    assert response.status_code == 302
+    assert client.get("/my-learning").status_code == 200
+
+
+def test_an_active_member_of_another_school_still_cannot_take_the_set_password_route(cast, outbox):
+    invite_person(cast.org_a, "Bea", cast.learner_b.email, group_id=None, actor=cast.manager_a)
+    with pytest.raises(InvalidInput):
+        accept_invitation(_token(outbox), "Bea", "a long takeover passphrase")
+    assert db.session.get(User, cast.learner_b.id).organisation_id == cast.org_b.id

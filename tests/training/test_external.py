@@ -172,10 +172,10 @@ def test_the_import_pages_show_the_name_then_add_the_certificate(client, cast, c
     certificate = _previous_employer_certificate(cast, make, course, name="Annie Smith")
     sign_in(cast.manager_a)
     url = f"/manage/people/{cast.learner_a.id}/training/import"
-    page = client.post(url, data={"code": format_code(certificate.code)}).get_data(as_text=True)
+    page = client.post(url, data={"import-code": format_code(certificate.code)}).get_data(as_text=True)
     assert "Annie Smith" in page and "This is not the name we hold" in page
-    assert client.post(url, data={"code": certificate.code, "import": "1"}).status_code == 422
-    assert client.post(url, data={"code": certificate.code, "import": "1", "confirm": "y"}).status_code == 302
+    assert client.post(url, data={"import-code": certificate.code, "import": "1"}).status_code == 422
+    assert client.post(url, data={"import-code": certificate.code, "import": "1", "import-confirm": "y"}).status_code == 302
     page = client.get(f"/manage/people/{cast.learner_a.id}/training").get_data(as_text=True)
     assert "imported" in page
     assert "(imported)" in client.get("/manage/matrix").get_data(as_text=True)
@@ -184,8 +184,9 @@ def test_the_import_pages_show_the_name_then_add_the_certificate(client, cast, c
 def test_external_training_is_recorded_and_removed_through_the_pages(client, cast, course, sign_in):
     sign_in(cast.manager_a)
     url = f"/manage/people/{cast.learner_a.id}/training"
-    response = client.post(url, data={"course_id": course.id, "title": "Level 2", "provider": "LSCP",
-                                      "completed_on": days(-20).isoformat(), "expires_on": days(700).isoformat()})
+    response = client.post(url, data={"training-course_id": course.id, "training-title": "Level 2",
+                                      "training-provider": "LSCP", "training-completed_on": days(-20).isoformat(),
+                                      "training-expires_on": days(700).isoformat()})
     assert response.status_code == 302
     [record] = db.session.scalars(select(ExternalTraining)).all()
     assert "(external)" in client.get("/manage/matrix").get_data(as_text=True)
@@ -200,9 +201,9 @@ def test_a_manager_cannot_reach_another_organisations_training_records(client, c
     a = cast.learner_a.id
     assert client.get(f"/manage/people/{a}/training").status_code == 404
     assert client.post(f"/manage/people/{a}/training", data={
-        "title": "x", "provider": "y", "completed_on": days(-1).isoformat()}).status_code == 404
+        "training-title": "x", "training-provider": "y", "training-completed_on": days(-1).isoformat()}).status_code == 404
     assert client.post(f"/manage/people/{a}/training/import", data={
-        "code": certificate.code, "import": "1", "confirm": "y"}).status_code == 404
+        "import-code": certificate.code, "import": "1", "import-confirm": "y"}).status_code == 404
     assert client.post(f"/manage/training/{record.id}/delete").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(ExternalTraining)) == 1
 

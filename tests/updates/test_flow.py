@@ -135,14 +135,14 @@ def test_a_holder_of_the_newest_versions_certificate_is_not_offered_the_update(c
 
 
 def test_a_holder_who_renewed_on_the_newest_version_is_not_offered_the_update(make, two_versions):
-    from elearn.learning import service as learning
+    from elearn.certificates import service as certificates
 
     learner = make.user()
     old = make.certificate(user=learner, course=two_versions.course)
     course = two_versions.publish_update()
     old.expires_on = days(10)  # expiring: still valid, and a refresher may start
     db.session.commit()
-    refresher = learning.start_refresher(course, actor=learner)
+    refresher = certificates.start_refresher(course, actor=learner)
     assert refresher.version.number == 2
     make.certificate(enrolment=refresher)
     assert service.list_update_offers(learner) == {}

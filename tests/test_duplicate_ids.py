@@ -1,0 +1,59 @@
+"""No page repeats an id, even where it holds two forms (each WTForm that shares a page has its own prefix):
+a repeated id breaks label and error links, and the HTML checker counts each one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+
+
+def repeated_ids(page: str) -> dict[str, int]:
+    class Ids(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: Counter[str] = Counter()
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            self.ids.update(value for name, value in attrs if name == "id" and value)
+
+    parser = Ids()
+    parser.feed(page)
+    return {name: count for name, count in parser.ids.items() if count > 1}
+
+
+@pytest.fixture
+def browser(make_app):  # type: ignore[no-untyped-def]
+    """A client of an app with CSRF on, as in production: every form renders its token field."""
+    return make_app(WTF_CSRF_ENABLED=True).test_client()
+
+
+PAGES = {
+    "admin": ["/admin/users/{learner}", "/admin/users", "/admin/organisations", "/admin/certificates", "/account"],
+    "manager_a": ["/manage/", "/manage/people/{learner}", "/manage/people/{learner}/training", "/manage/matrix",
+                  "/manage/groups", "/manage/new-starters", "/manage/contacts", "/account"],
+    "learner_a": ["/my-learning", "/courses/sample-course", "/my-certificates", "/account"],
+}
+
+
+@pytest.mark.parametrize(("persona", "path"), [(p, path) for p, paths in PAGES.items() for path in paths])
+def test_no_page_repeats_an_id(browser, cast, make, sign_in, persona, path):
+    course = make.course()
+    make.certificate(user=cast.learner_a, course=course)
+    make.assignment(user=cast.learner_a, course=course)
+    sign_in(cast.persona(persona), via=browser)
+    response = browser.get(path.format(learner=cast.learner_a.id))
+    assert response.status_code == 200
+    assert repeated_ids(response.text) == {}
+
+
+def test_the_prefixed_forms_still_work(client, cast, make, sign_in):
+    sign_in(cast.admin)
+    learner = cast.learner_a
+    assert client.post(f"/admin/users/{learner.id}/role", data={"role-role": "manager"}).status_code == 302
+    assert learner.role == "manager"
+    sign_in(cast.manager_a)
+    response = client.post(f"/manage/people/{cast.second_learner_a.id}/training", data={
+        "training-title": "Level 2", "training-provider": "LSCP", "training-completed_on": "2026-01-10"})
+    assert response.status_code == 302
