@@ -11,15 +11,6 @@ import pytest
 ELEARN = Path(__file__).resolve().parents[1] / "elearn"
 TABLE = re.compile(r"<table\b")
 REGION = re.compile(r'<div class="table-scroll[^"]*" tabindex="0" role="region" aria-label(ledby)?="[^"]+">\s*$')
-# Tables the phones-and-safety branch rewrites as cards (people/, admin/, the learner record): wrapped when the
-# two branches meet, so that neither edit conflicts with the other. Remove an entry once its tables are wrapped.
-WRAPPED_AT_MERGE = {
-    "admin/templates/admin/audit.html", "admin/templates/admin/courses.html",
-    "admin/templates/admin/organisations.html", "admin/templates/admin/users.html",
-    "compliance/templates/compliance/learner.html", "people/templates/people/groups.html",
-    "people/templates/people/new_starters.html", "people/templates/people/people.html",
-    "people/templates/people/settings.html",
-}
 
 
 def _templates() -> list[Path]:
@@ -34,8 +25,6 @@ def _unwrapped(template: Path) -> list[int]:
 
 @pytest.mark.parametrize("template", _templates(), ids=lambda p: str(p.relative_to(ELEARN)))
 def test_every_table_is_a_focusable_labelled_scrolling_region(template):
-    if str(template.relative_to(ELEARN)) in WRAPPED_AT_MERGE:
-        pytest.skip("wrapped when the phones-and-safety branch is merged")
     assert _unwrapped(template) == []
 
 
