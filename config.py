@@ -126,6 +126,18 @@ class Config:
     DEVICE_COOKIE_NAME = "elearn-device"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # Sign in with Microsoft Entra ID or Google (OpenID Connect, elearn/sso; docs/SSO.md). One registration per
+    # deployment: a provider without a client id is not offered. Each organisation names its tenant in the app.
+    SSO_MICROSOFT_CLIENT_ID = os.environ.get("SSO_MICROSOFT_CLIENT_ID")
+    SSO_MICROSOFT_CLIENT_SECRET = os.environ.get("SSO_MICROSOFT_CLIENT_SECRET")
+    SSO_MICROSOFT_METADATA_URL = os.environ.get(
+        "SSO_MICROSOFT_METADATA_URL", "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration")
+    SSO_GOOGLE_CLIENT_ID = os.environ.get("SSO_GOOGLE_CLIENT_ID")
+    SSO_GOOGLE_CLIENT_SECRET = os.environ.get("SSO_GOOGLE_CLIENT_SECRET")
+    SSO_GOOGLE_METADATA_URL = os.environ.get(
+        "SSO_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration")
+    SSO_TIMEOUT_SECONDS = float(os.environ.get("SSO_TIMEOUT_SECONDS", "10"))  # each call to the provider
+
     def validate(self) -> None:
         """Refuse to run without the settings this environment needs, or with settings that cannot be right."""
         problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT)
