@@ -6,7 +6,6 @@ import time
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from authlib.jose.errors import JoseError
 from flask import (
     Blueprint,
     abort,
@@ -21,7 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
-from joserfc.errors import JoseError as JoseRfcError
+from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from elearn import access as policy
@@ -90,7 +89,7 @@ def _checked_claims(provider: Provider) -> dict[str, object]:
         raise service.refuse(reason, provider, error=str(error.error)[:100]) from None
     except requests.RequestException as error:
         raise service.refuse("outage", provider, error=type(error).__name__) from None
-    except (JoseError, JoseRfcError, client.MissingIdToken, ValueError) as error:
+    except (JoseError, client.MissingIdToken, ValueError) as error:
         raise service.refuse("invalid_token", provider, error=type(error).__name__) from None
 
 
