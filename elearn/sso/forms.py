@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 AUTO_JOIN = "Staff who sign in this way without an account join the organisation automatically (with its new-starter courses)"
@@ -11,8 +12,8 @@ REQUIRE_SSO = "Staff of the organisation must sign in this way (password sign-in
 
 
 class ConnectionForm(FlaskForm):
-    provider = RadioField("Provider", choices=[("microsoft", "Microsoft Entra ID (Microsoft 365)"),
-                                                ("google", "Google Workspace")],
+    provider = RadioField("Provider", choices=[SelectChoice("microsoft", "Microsoft Entra ID (Microsoft 365)"),
+                                                SelectChoice("google", "Google Workspace")],
                           validators=[InputRequired("Choose Microsoft or Google.")])
     tenant = StringField("Entra tenant ID or Workspace domain",
                          description="Microsoft: the tenant ID (a GUID) from the Entra admin centre's overview. "
