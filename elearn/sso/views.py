@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from elearn import access as policy
 from elearn.auth import known_browsers, sessions
 from elearn.errors import InvalidInput
+from elearn.extensions import limiter
 from elearn.forms import FORM_EXPIRED, require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
@@ -65,6 +66,7 @@ def start(name: str) -> ResponseReturnValue:
 
 
 @bp.get("/<name>/callback")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"])
 def callback(name: str) -> ResponseReturnValue:
     provider = _provider(name)
     try:
