@@ -18,7 +18,8 @@ class SsoConnection(Base):
 
     `auto_join`: people of the tenant who sign in without an account get one in the organisation (with its
     new-starter rules), as self-registration by email domain does. `require_sso`: the organisation's members may
-    not sign in with a password.
+    not sign in with a password. A manager's connection opens nothing until `confirmed_at`: they sign in once with
+    an account of that tenant, so nobody can claim another organisation's tenant and catch its staff.
     """
 
     __tablename__ = "sso_connections"
@@ -32,6 +33,7 @@ class SsoConnection(Base):
     require_sso: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an admin's at once; a manager's by signing in
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -168,7 +168,8 @@ def password_sign_in_refusal(user: User) -> str | None:
     if user.organisation_id is None or is_admin(user):
         return None
     names = list(db.session.scalars(select(SsoConnection.provider).where(
-        SsoConnection.organisation_id == user.organisation_id, SsoConnection.require_sso.is_(True))))
+        SsoConnection.organisation_id == user.organisation_id, SsoConnection.require_sso.is_(True),
+        SsoConnection.confirmed_at.is_not(None))))
     if not names:
         return None
     labels = sorted({PROVIDERS[name].label for name in names if name in PROVIDERS})
@@ -183,9 +184,33 @@ def record_password_refused(user: User) -> None:
 # --- connections -----------------------------------------------------------------------------
 
 
-def find_connection(provider: Provider, tenant: str) -> SsoConnection | None:
-    return db.session.scalar(select(SsoConnection).where(SsoConnection.provider == provider.name,
-                                                         SsoConnection.tenant == tenant))
+def find_connection(provider: Provider, tenant: str, *, confirmed_only: bool = True) -> SsoConnection | None:
+    """The organisation's connection to this tenant; one a manager has not confirmed yet opens nothing."""
+    query = select(SsoConnection).where(SsoConnection.provider == provider.name, SsoConnection.tenant == tenant)
+    if confirmed_only:
+        query = query.where(SsoConnection.confirmed_at.is_not(None))
+    return db.session.scalar(query)
+
+
+TENANT_NOT_CONFIRMED = ("The account you signed in with is not in {tenant}. Sign in with an account of that "
+                        "tenant or domain to confirm it.")
+
+
+def confirm_connection(org: Organisation, connection_id: int, provider: Provider, claims: Mapping[str, Any], *,
+                       actor: User) -> SsoConnection:
+    """A manager proves the tenant is theirs by signing in with one of its accounts (a checked ID token)."""
+    _check_manager(org, actor)
+    row = get_connection(org, connection_id)
+    if row.provider != provider.name or tenant_of(provider, claims) != row.tenant:
+        record_event("sso.connection_not_confirmed", actor=actor, organisation_id=org.id,
+                     target=f"sso_connection:{row.id}", tenant=tenant_of(provider, claims) or "")
+        db.session.commit()
+        raise InvalidInput("tenant", TENANT_NOT_CONFIRMED.format(tenant=row.tenant))
+    if row.confirmed_at is None:
+        row.confirmed_at = now_utc()
+        record_event("sso.connection_confirmed", actor=actor, organisation_id=org.id, target=f"sso_connection:{row.id}")
+    db.session.commit()
+    return row
 
 
 def list_connections(org: Organisation) -> list[SsoConnection]:
@@ -200,7 +225,8 @@ def _check_manager(org: Organisation, actor: User) -> None:
 
 def add_connection(org: Organisation, provider_name: str, raw_tenant: str, *, auto_join: bool, require_sso: bool,
                    actor: User) -> SsoConnection:
-    """Connect an Entra tenant or a Workspace domain to the organisation; each belongs to one organisation."""
+    """Connect an Entra tenant or a Workspace domain to the organisation; each belongs to one organisation.
+    A manager's connection waits until they confirm it by signing in through it (`confirm_connection`)."""
     _check_manager(org, actor)
     provider = PROVIDERS.get(provider_name)
     if provider is None:
@@ -209,10 +235,12 @@ def add_connection(org: Organisation, provider_name: str, raw_tenant: str, *, au
     if tenant is None:
         raise InvalidInput("tenant", "Enter the tenant ID, like 72f988bf-86f1-41af-91ab-2d7cd011db47."
                            if provider.name == "microsoft" else "Enter the Workspace domain, like school.sch.uk.")
-    if find_connection(provider, tenant) is not None:
+    if find_connection(provider, tenant, confirmed_only=False) is not None:
         raise InvalidInput("tenant", "This is already connected to an organisation.")
+    # An administrator has checked the tenant is the organisation's; a manager confirms it by signing in through it.
     row = SsoConnection(organisation_id=org.id, provider=provider.name, tenant=tenant, auto_join=auto_join,
-                        require_sso=require_sso, created_by_id=actor.id)
+                        require_sso=require_sso, created_by_id=actor.id,
+                        confirmed_at=now_utc() if is_admin(actor) else None)
     db.session.add(row)
     try:
         db.session.flush()

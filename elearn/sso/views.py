@@ -29,7 +29,7 @@ from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import FORM_EXPIRED, require_button
 from elearn.manage import access
-from elearn.manage.access import managed_organisation
+from elearn.manage.access import find_managed_organisation, managed_organisation
 from elearn.sso import client, service
 from elearn.sso.forms import ConnectionForm, ConnectionOptionsForm
 from elearn.sso.providers import Provider
@@ -40,6 +40,8 @@ access.guard(manage_bp)
 
 # auth/views.py's two-factor step reads this key: the user who passed the first step, and when.
 TWO_FACTOR_PENDING = "two_factor_pending"
+# A signed-in manager confirming a connection by signing in through it: the connection and its organisation.
+CONFIRMING = "sso_confirming"
 
 
 def _provider(name: str) -> Provider:
@@ -56,7 +58,7 @@ def _refused(error: service.SsoRefused, provider: Provider) -> ResponseReturnVal
 @bp.get("/<name>/start")
 def start(name: str) -> ResponseReturnValue:
     provider = _provider(name)
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and CONFIRMING not in session:
         return redirect(url_for("learning.dashboard"))
     callback = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("sso.callback", name=provider.name)
     try:
@@ -69,6 +71,9 @@ def start(name: str) -> ResponseReturnValue:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"])
 def callback(name: str) -> ResponseReturnValue:
     provider = _provider(name)
+    confirming = session.pop(CONFIRMING, None)
+    if confirming is not None and current_user.is_authenticated:
+        return _confirm(provider, confirming)
     try:
         sign_in = service.complete_sign_in(provider, _checked_claims(provider))
     except service.SsoRefused as error:
@@ -78,6 +83,23 @@ def callback(name: str) -> ResponseReturnValue:
         session[TWO_FACTOR_PENDING] = {"user": sign_in.user.id, "at": int(time.time())}
         return redirect(url_for("auth.two_factor"))
     return _signed_in(sign_in)
+
+
+def _confirm(provider: Provider, confirming: dict[str, int]) -> ResponseReturnValue:
+    """The manager signed in through the tenant they connected: it is theirs, so it now works."""
+    org = find_managed_organisation(confirming.get("org"), actor=current_user)
+    if org is None:
+        abort(404)
+    try:
+        service.confirm_connection(org, int(confirming.get("connection", 0)), provider, _checked_claims(provider),
+                                   actor=current_user)
+    except service.SsoRefused as error:
+        return _refused(error, provider)
+    except InvalidInput as error:
+        flash(error.message, "error")
+    else:
+        flash("Confirmed. Staff can now sign in with it.", "success")
+    return redirect(url_for("sso_manage.settings", org=org.id if policy.is_admin(current_user) else None))
 
 
 def _checked_claims(provider: Provider) -> dict[str, object]:
@@ -141,7 +163,8 @@ def add_connection() -> ResponseReturnValue:
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash("Connected. Staff can now sign in with it.", "success")
+            flash("Connected." if policy.is_admin(current_user) else
+                  "Connected. Now confirm it: sign in once with an account of that tenant or domain.", "success")
             return redirect(url_for("sso_manage.settings"))
     return _settings_page(form)
 
@@ -155,6 +178,15 @@ def change_connection(connection_id: int) -> ResponseReturnValue:
                                    require_sso=bool(form.require_sso.data), actor=current_user)
     flash("Single sign-on setting saved.", "success")
     return redirect(url_for("sso_manage.settings"))
+
+
+@manage_bp.post("/sso/connections/<int:connection_id>/confirm")
+def confirm_connection(connection_id: int) -> ResponseReturnValue:
+    require_button()
+    org = managed_organisation()
+    row = service.get_connection(org, connection_id)
+    session[CONFIRMING] = {"connection": row.id, "org": org.id}
+    return redirect(url_for("sso.start", name=row.provider))
 
 
 @manage_bp.post("/sso/connections/<int:connection_id>/delete")

@@ -1,8 +1,9 @@
 """Connect organisations to Entra tenants and Workspace domains for single sign-on
 
 An organisation's staff may sign in with Microsoft or Google (OpenID Connect): sso_connections names the tenant
-or domain each organisation owns (one organisation per tenant) and whether its people join automatically or must
-use it; sso_identities links a provider's account (issuer and subject) to an elearn account.
+or domain each organisation owns (one organisation per tenant), whether its people join automatically or must
+use it, and when it was confirmed (a manager's connection works once they have signed in through that tenant);
+sso_identities links a provider's account (issuer and subject) to an elearn account.
 
 Revision ID: dfc5d1295daa
 Revises: 468e3ba4f7d6
@@ -29,6 +30,7 @@ def upgrade():
     sa.Column('require_sso', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_sso_connections_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_sso_connections_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sso_connections')),
@@ -53,7 +55,6 @@ def upgrade():
     )
     with op.batch_alter_table('sso_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sso_identities_user_id'), ['user_id'], unique=False)
-
 
 
 def downgrade():

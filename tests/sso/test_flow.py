@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import Assignment, AuditEvent, Role, SsoConnection, SsoIdentity, User
-from tests.sso.conftest import TENANT, sso_sign_in
+from tests.sso.conftest import TENANT, sso_sign_in, through_provider
 
 GOOGLE_DOMAIN = "alder.example"
 
@@ -16,8 +17,10 @@ GOOGLE_DOMAIN = "alder.example"
 def connected(cast):  # type: ignore[no-untyped-def]
     """Organisation A has connected its Entra tenant (people join automatically) and its Workspace domain (they do not)."""
     db.session.add_all([
-        SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT, auto_join=True),
-        SsoConnection(organisation_id=cast.org_a.id, provider="google", tenant=GOOGLE_DOMAIN, auto_join=False),
+        SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT, auto_join=True,
+                      confirmed_at=now_utc()),
+        SsoConnection(organisation_id=cast.org_a.id, provider="google", tenant=GOOGLE_DOMAIN, auto_join=False,
+                      confirmed_at=now_utc()),
     ])
     db.session.commit()
     return cast
@@ -112,7 +115,7 @@ def test_a_manager_without_mfa_at_the_provider_still_gives_a_totp_code(client, s
 
 def test_a_manager_whose_provider_used_mfa_need_not_set_totp_up(client, sso, make, cast):
     manager = make.user(email="new.manager@alder.example", role=Role.MANAGER, org=cast.org_a)
-    db.session.add(SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT))
+    db.session.add(SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT, confirmed_at=now_utc()))
     db.session.commit()
     sso.sign_in_as(**entra("entra-nm", manager.email, amr=["mfa"]))
     sso_sign_in(client)
@@ -121,7 +124,7 @@ def test_a_manager_whose_provider_used_mfa_need_not_set_totp_up(client, sso, mak
 
 def test_a_manager_without_totp_or_mfa_must_set_totp_up_first(client, sso, make, cast):
     manager = make.user(email="new.manager@alder.example", role=Role.MANAGER, org=cast.org_a)
-    db.session.add(SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT))
+    db.session.add(SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT, confirmed_at=now_utc()))
     db.session.commit()
     sso.sign_in_as(**entra("entra-nm", manager.email))
     sso_sign_in(client)
@@ -216,3 +219,40 @@ def test_the_login_page_offers_the_registered_providers(client, configure_sso):
     configure_sso("http://127.0.0.1:9/unused")
     page = client.get("/login").get_data(as_text=True)
     assert "Sign in with Microsoft" in page and "Sign in with Google" in page
+
+
+# --- a manager's connection works once they have signed in through it --------------------------
+
+
+def test_a_managers_connection_opens_nothing_until_they_confirm_it_by_signing_in_through_it(
+        client, other_browser, sso, cast, login_as):
+    login_as(cast.manager_a)
+    client.post("/manage/sso/connections", data={"provider": "microsoft", "tenant": TENANT, "auto_join": "y"})
+    sso.sign_in_as(**entra("entra-sam", "sam@alder.example"))
+    assert sso_sign_in(other_browser).status_code == 403  # not confirmed: the tenant is nobody's yet
+    row = db.session.scalar(select(SsoConnection))
+    sso.sign_in_as(**entra("entra-mo", cast.manager_a.email))
+    confirmed = through_provider(client, client.get(client.post(f"/manage/sso/connections/{row.id}/confirm").location))
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/manage/sso"
+    db.session.refresh(row)
+    assert row.confirmed_at is not None
+    sso.sign_in_as(**entra("entra-sam", "sam@alder.example"))
+    assert sso_sign_in(other_browser).status_code == 302
+
+
+def test_signing_in_through_another_tenant_confirms_nothing(client, sso, cast, login_as):
+    login_as(cast.manager_a)
+    client.post("/manage/sso/connections", data={"provider": "microsoft", "tenant": TENANT})
+    row = db.session.scalar(select(SsoConnection))
+    sso.sign_in_as(**entra("entra-mo", cast.manager_a.email, tid="00000000-0000-0000-0000-000000000002"))
+    through_provider(client, client.get(client.post(f"/manage/sso/connections/{row.id}/confirm").location))
+    assert "is not in" in client.get("/manage/sso").get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.confirmed_at is None
+
+
+def test_an_administrators_connection_works_at_once(client, sso, cast, login_as):
+    login_as(cast.admin)
+    client.post(f"/manage/sso/connections?org={cast.org_a.id}", data={"provider": "microsoft", "tenant": TENANT,
+                                                                      "auto_join": "y"})
+    assert db.session.scalar(select(SsoConnection.confirmed_at)) is not None

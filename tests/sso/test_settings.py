@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import AuditEvent, SsoConnection
 from tests.sso.conftest import TENANT
 
 
 def connection(org, **options):  # type: ignore[no-untyped-def]
-    row = SsoConnection(organisation_id=org.id, provider="microsoft", tenant=TENANT, **options)
+    row = SsoConnection(organisation_id=org.id, provider="microsoft", tenant=TENANT, confirmed_at=now_utc(), **options)
     db.session.add(row)
     db.session.commit()
     return row
