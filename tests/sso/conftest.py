@@ -51,9 +51,11 @@ class OpenIdProvider:
         """Name the account the provider signs in next (its claims: sub, email, email_verified, tid or hd, amr...)."""
         requests.post(f"{self.issuer}/test/account", json=claims, timeout=5).raise_for_status()
 
-    def next_answer(self, *, cancel: bool = False, tamper: str | None = None) -> None:
-        """Decline the next consent, or tamper with the next ID token: aud, expired, signature or replay_nonce."""
-        requests.post(f"{self.issuer}/test/next", json={"cancel": cancel, "tamper": tamper}, timeout=5).raise_for_status()
+    def next_answer(self, *, cancel: bool = False, tamper: str | None = None, down: str | None = None) -> None:
+        """Decline the next consent, tamper with the next ID token (aud, expired, signature or replay_nonce), or
+        answer 503 once from an endpoint (/token or /jwks)."""
+        requests.post(f"{self.issuer}/test/next", json={"cancel": cancel, "tamper": tamper, "down": down},
+                      timeout=5).raise_for_status()
 
 
 @pytest.fixture(scope="session")

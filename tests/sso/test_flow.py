@@ -77,6 +77,14 @@ def test_first_sign_in_creates_the_account_in_the_organisation_with_its_new_star
     assert "sam.starter@alder.example" in (signed_in_as(client) or "")
 
 
+def test_an_account_in_no_organisation_joins_the_one_whose_tenant_it_signed_in_through(client, sso, connected, make):
+    loner = make.user(email="lone.learner@alder.example")
+    sso.sign_in_as(**entra("entra-lone", loner.email))
+    assert sso_sign_in(client).status_code == 302
+    db.session.refresh(loner)
+    assert loner.organisation_id == connected.org_a.id
+
+
 def test_google_workspace_signs_in_by_its_hd_claim(client, sso, connected):
     sso.sign_in_as(sub="google-ann", email=connected.learner_a.email, email_verified=True, hd=GOOGLE_DOMAIN)
     assert sso_sign_in(client, "google").status_code == 302
@@ -178,8 +186,9 @@ def test_a_tenant_no_organisation_connected_is_refused(client, sso, connected):
     assert refusals() == ["wrong_tenant"]
 
 
-def test_an_account_of_another_organisation_is_not_linked(client, sso, connected):
-    sso.sign_in_as(**entra("entra-bea", connected.learner_b.email))
+@pytest.mark.parametrize("who", ["learner_b", "admin"])
+def test_an_account_of_another_organisation_or_an_administrators_is_not_linked(client, sso, connected, who):
+    sso.sign_in_as(**entra("entra-x", getattr(connected, who).email))
     response = sso_sign_in(client)
     assert response.status_code == 403
     assert db.session.scalar(select(SsoIdentity)) is None
@@ -207,6 +216,16 @@ def test_a_provider_that_cannot_be_reached_gets_its_own_page(client, configure_s
     configure_sso("http://127.0.0.1:9/.well-known/openid-configuration")  # the discard port: nothing listens
     response = client.get("/sso/microsoft/start")
     assert response.status_code == 502 and "cannot be reached" in response.get_data(as_text=True)
+    assert refusals() == ["outage"]
+
+
+@pytest.mark.parametrize("endpoint", ["/token", "/jwks"])
+def test_a_token_or_keys_endpoint_that_fails_gets_the_outage_page(client, sso, connected, endpoint):
+    sso.sign_in_as(**entra("entra-ann", connected.learner_a.email))
+    sso.next_answer(down=endpoint)
+    response = sso_sign_in(client)
+    assert response.status_code == 502 and "cannot be reached" in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
     assert refusals() == ["outage"]
 
 

@@ -3,8 +3,9 @@
 // Configured like Microsoft Entra ID and Google: ID tokens carry email, email_verified, name, amr and the
 // tenant claim (Entra's `tid` or Google's `hd`), PKCE is required, and the authorisation code flow is the only one.
 // Sign-in and consent are approved at once for whichever account the test last named; a small control API on the
-// same port lets a test name that account, cancel the next consent, or tamper with the next ID token the way an
-// attacker would (wrong audience, bad signature, expired, a nonce from an earlier sign-in).
+// same port lets a test name that account, cancel the next consent, take the token or keys endpoint down once, or
+// tamper with the next ID token the way an attacker would (wrong audience, bad signature, expired, a nonce from an
+// earlier sign-in).
 //
 //   PORT=5999 CLIENT_ID=... CLIENT_SECRET=... REDIRECT_URIS=a,b node provider.mjs
 import Provider from 'oidc-provider';
@@ -21,6 +22,7 @@ const { privateKey: strangerKey } = await jose.generateKeyPair('RS256');  // sig
 let account = { sub: 'nobody', email: 'nobody@example.org', email_verified: true, amr: ['pwd'] };
 let cancelNext = false;
 let tamperNext = null;  // 'aud' | 'expired' | 'signature' | 'replay_nonce'
+let downNext = null;  // '/token' | '/jwks': that endpoint answers 503 once, as during an outage
 let lastNonce = null;
 
 const provider = new Provider(issuer, {
@@ -72,6 +74,7 @@ provider.use(async (ctx, next) => {
     account = await readJson(ctx.req);
     cancelNext = false;
     tamperNext = null;
+    downNext = null;
     ctx.body = { ok: true };
     return;
   }
@@ -79,7 +82,14 @@ provider.use(async (ctx, next) => {
     const wanted = await readJson(ctx.req);
     cancelNext = Boolean(wanted.cancel);
     tamperNext = wanted.tamper || null;
+    downNext = wanted.down || null;
     ctx.body = { ok: true };
+    return;
+  }
+  if (downNext && ctx.path === downNext) {
+    downNext = null;
+    ctx.status = 503;
+    ctx.body = 'Service unavailable';
     return;
   }
   if (ctx.path.startsWith('/interaction/')) {
