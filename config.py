@@ -64,6 +64,14 @@ def job_broker_problem(broker_url: str | None, single_process: bool) -> str | No
             "a worker and a scheduler; a single-process install sets SINGLE_PROCESS=1 to run them inline")
 
 
+def sso_settings_problem(settings: dict[str, str | None]) -> str | None:
+    """Why the Microsoft or Google sign-in settings cannot work, or None if they can (docs/SSO.md)."""
+    for name in ("MICROSOFT", "GOOGLE"):
+        if bool(settings.get(f"SSO_{name}_CLIENT_ID")) != bool(settings.get(f"SSO_{name}_CLIENT_SECRET")):
+            return f"SSO_{name}_CLIENT_ID and SSO_{name}_CLIENT_SECRET go together: set both, or neither"
+    return None
+
+
 class Config:
     PLATFORM_NAME = "elearn"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
@@ -140,7 +148,8 @@ class Config:
 
     def validate(self) -> None:
         """Refuse to run without the settings this environment needs, or with settings that cannot be right."""
-        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT)
+        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT) or sso_settings_problem(
+            {name: getattr(self, name) for name in dir(self) if name.startswith("SSO_")})
         if problem:
             raise ConfigError(problem)
 

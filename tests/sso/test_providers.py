@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from config import sso_settings_problem
 from elearn.sso.providers import (
     GOOGLE,
     MICROSOFT,
@@ -59,3 +60,14 @@ def test_a_google_account_without_hd_is_a_personal_account():
 ])
 def test_tenants_are_typed_as_a_guid_or_a_domain(provider, raw, clean):
     assert clean_tenant(provider, raw) == clean
+
+
+@pytest.mark.parametrize(("settings", "problem"), [
+    ({}, None),
+    ({"SSO_MICROSOFT_CLIENT_ID": "id", "SSO_MICROSOFT_CLIENT_SECRET": "secret"}, None),
+    ({"SSO_GOOGLE_CLIENT_ID": "id"}, "SSO_GOOGLE_CLIENT_ID and SSO_GOOGLE_CLIENT_SECRET go together"),
+    ({"SSO_MICROSOFT_CLIENT_SECRET": "secret"}, "SSO_MICROSOFT_CLIENT_ID and SSO_MICROSOFT_CLIENT_SECRET go together"),
+])
+def test_a_client_id_and_its_secret_are_set_together(settings, problem):
+    found = sso_settings_problem(settings)
+    assert found == problem if problem is None else found.startswith(problem)
