@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import Organisation, User
-from elearn.text_rules import EMAIL_MAX
 
 
 class SsoConnection(Base):
@@ -39,7 +38,8 @@ class SsoConnection(Base):
 
 
 class SsoIdentity(Base):
-    """A provider's account (issuer and subject) linked to an elearn account; an account may have several."""
+    """A provider's account (issuer and subject) linked to an elearn account; an account may have several.
+    Erased with the account's personal data (privacy.service)."""
 
     __tablename__ = "sso_identities"
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
@@ -50,7 +50,6 @@ class SsoIdentity(Base):
     issuer: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     tenant: Mapped[str] = mapped_column(String(253))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX))  # as the provider asserted it when linked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -98,7 +98,7 @@ def complete_sign_in(provider: Provider, claims: Mapping[str, Any]) -> SignIn:
         raise refuse("disabled", provider, user=user, organisation_id=org_id)
     if identity is None:
         identity = SsoIdentity(user_id=user.id, provider=provider.name, issuer=str(claims["iss"]),
-                               subject=str(claims["sub"]), tenant=connection.tenant, email=user.email)
+                               subject=str(claims["sub"]), tenant=connection.tenant)
         db.session.add(identity)
         record_event("sso.linked", actor=user, subject=user, provider=provider.name, tenant=connection.tenant)
     identity.last_used_at = now_utc()

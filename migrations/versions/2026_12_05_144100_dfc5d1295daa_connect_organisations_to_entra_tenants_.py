@@ -46,7 +46,6 @@ def upgrade():
     sa.Column('issuer', sa.String(length=255), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=False),
     sa.Column('tenant', sa.String(length=253), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_used_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sso_identities_user_id_users'), ondelete='CASCADE'),

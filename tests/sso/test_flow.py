@@ -8,6 +8,7 @@ from sqlalchemy import select
 from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import Assignment, AuditEvent, Role, SsoConnection, SsoIdentity, User
+from elearn.privacy.service import delete_account, export_personal_data
 from tests.sso.conftest import TENANT, sso_sign_in, through_provider
 
 GOOGLE_DOMAIN = "alder.example"
@@ -275,3 +276,13 @@ def test_an_administrators_connection_works_at_once(client, sso, cast, login_as)
     client.post(f"/manage/sso/connections?org={cast.org_a.id}", data={"provider": "microsoft", "tenant": TENANT,
                                                                       "auto_join": "y"})
     assert db.session.scalar(select(SsoConnection.confirmed_at)) is not None
+
+
+def test_the_link_is_in_the_persons_export_and_goes_with_their_account(client, sso, connected, make):
+    learner = connected.learner_a
+    sso.sign_in_as(**entra("entra-ann", learner.email))
+    sso_sign_in(client)
+    exported = export_personal_data(learner, actor=learner)["sign_in_accounts"]
+    assert [(a["provider"], a["subject"], a["tenant"]) for a in exported] == [("microsoft", "entra-ann", TENANT)]
+    delete_account(learner, make.PASSWORD, actor=learner)
+    assert db.session.scalar(select(SsoIdentity)) is None
