@@ -40,6 +40,8 @@ access.guard(manage_bp)
 
 # auth/views.py's two-factor step reads this key: the user who passed the first step, and when.
 TWO_FACTOR_PENDING = "two_factor_pending"
+# The provider's answers that mean the person, or their organisation's policy, did not let the sign-in happen.
+DECLINED = frozenset({"access_denied", "consent_required", "interaction_required", "login_required"})
 # A signed-in manager confirming a connection by signing in through it: the connection and its organisation.
 CONFIRMING = "sso_confirming"
 
@@ -109,7 +111,7 @@ def _checked_claims(provider: Provider) -> dict[str, object]:
     except MismatchingStateError:
         raise service.refuse("expired", provider) from None
     except OAuthError as error:  # an error from the provider: declined consent, or the token endpoint refusing
-        reason = "cancelled" if error.error == "access_denied" else "expired"
+        reason = "cancelled" if error.error in DECLINED else "expired"
         raise service.refuse(reason, provider, error=str(error.error)[:100]) from None
     except requests.RequestException as error:
         raise service.refuse("outage", provider, error=type(error).__name__) from None
