@@ -116,6 +116,13 @@ def complete_sign_in(provider: Provider, claims: Mapping[str, Any]) -> SignIn:
     return SignIn(user, owes_factor, mfa)
 
 
+def record_remembered_device(sign_in: SignIn, provider: Provider) -> SignIn:
+    """The browser is a device remembered after a second factor: that factor stands, as after a password."""
+    record_successful_login(sign_in.user, method=f"sso:{provider.name}+remembered_device")
+    db.session.commit()
+    return SignIn(sign_in.user, needs_second_factor=False, provider_mfa=False)
+
+
 def _link_or_create(provider: Provider, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
     org_id = connection.organisation_id
     email = claims.get("email")

@@ -80,6 +80,9 @@ def callback(name: str) -> ResponseReturnValue:
         sign_in = service.complete_sign_in(provider, _checked_claims(provider))
     except service.SsoRefused as error:
         return _refused(error, provider)
+    if sign_in.needs_second_factor and sessions.is_remembered_device(
+            sign_in.user, request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])):
+        sign_in = service.record_remembered_device(sign_in, provider)
     if sign_in.needs_second_factor:  # the provider did not say "mfa": the TOTP step, as after a password
         session.clear()
         session[TWO_FACTOR_PENDING] = {"user": sign_in.user.id, "at": int(time.time())}

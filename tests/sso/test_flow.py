@@ -122,6 +122,17 @@ def test_a_manager_without_mfa_at_the_provider_still_gives_a_totp_code(client, s
     assert client.get("/manage/").status_code == 200
 
 
+def test_a_device_remembered_after_the_totp_step_skips_it_next_time(client, sso, connected, make):
+    manager = connected.manager_a
+    totp = make.two_factor(manager)
+    sso.sign_in_as(**entra("entra-mo", manager.email))
+    sso_sign_in(client)
+    client.post("/login/two-factor", data={"code": make.next_totp_code(manager, totp), "remember_device": "y"})
+    client.post("/logout")
+    response = sso_sign_in(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/"
+
+
 def test_a_manager_whose_provider_used_mfa_need_not_set_totp_up(client, sso, make, cast):
     manager = make.user(email="new.manager@alder.example", role=Role.MANAGER, org=cast.org_a)
     db.session.add(SsoConnection(organisation_id=cast.org_a.id, provider="microsoft", tenant=TENANT, confirmed_at=now_utc()))
