@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app elearn
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint screenshots browser-deps setup-dev-db bench-certificates clean
+.PHONY: run test lint screenshots browser-deps sso-deps setup-dev-db bench-certificates clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,8 @@ run: setup-dev-db
 
 ## make test: install the test dependencies and run the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set).
 ## The browser tests (tests/browser) need Chromium at /usr/bin/chromium and axe-core from npm; without them they are skipped, except in CI.
-test: $(VENV)/.installed-dev browser-deps
+## The single sign-on tests (tests/sso) run a real OpenID provider (oidc-provider from npm) on Node; without Node they are skipped, except in CI.
+test: $(VENV)/.installed-dev browser-deps sso-deps
 	@test -x /usr/bin/chromium || echo "note: Chromium is not installed (apt-get install chromium): the browser tests will be skipped"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -45,6 +46,10 @@ lint: $(VENV)/.installed-dev
 browser-deps:
 	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/browser --no-audit --no-fund --silent; \
 	else echo "note: npm is not installed: the accessibility scans (axe-core) will be skipped"; fi
+
+sso-deps:
+	@if command -v npm >/dev/null 2>&1; then npm install --prefix tests/sso/provider --no-audit --no-fund --silent; \
+	else echo "note: npm is not installed: the single sign-on tests (a real OpenID provider on Node) will be skipped"; fi
 
 ## make screenshots: every screen of the learner's and manager's journeys at 1280 px and 375 px, into docs/screenshots/
 screenshots: $(VENV)/.installed-dev

@@ -64,6 +64,14 @@ def job_broker_problem(broker_url: str | None, single_process: bool) -> str | No
             "a worker and a scheduler; a single-process install sets SINGLE_PROCESS=1 to run them inline")
 
 
+def sso_settings_problem(settings: dict[str, str | None]) -> str | None:
+    """Why the Microsoft or Google sign-in settings cannot work, or None if they can (docs/SSO.md)."""
+    for name in ("MICROSOFT", "GOOGLE"):
+        if bool(settings.get(f"SSO_{name}_CLIENT_ID")) != bool(settings.get(f"SSO_{name}_CLIENT_SECRET")):
+            return f"SSO_{name}_CLIENT_ID and SSO_{name}_CLIENT_SECRET go together: set both, or neither"
+    return None
+
+
 class Config:
     # The issuer printed on certificates, in page titles and emails: the deployment's own name.
     PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "elearn").strip() or "elearn"
@@ -130,9 +138,22 @@ class Config:
     DEVICE_COOKIE_NAME = "elearn-device"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # Sign in with Microsoft Entra ID or Google (OpenID Connect, elearn/sso; docs/SSO.md). One registration per
+    # deployment: a provider without a client id is not offered. Each organisation names its tenant in the app.
+    SSO_MICROSOFT_CLIENT_ID = os.environ.get("SSO_MICROSOFT_CLIENT_ID")
+    SSO_MICROSOFT_CLIENT_SECRET = os.environ.get("SSO_MICROSOFT_CLIENT_SECRET")
+    SSO_MICROSOFT_METADATA_URL = os.environ.get(
+        "SSO_MICROSOFT_METADATA_URL", "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration")
+    SSO_GOOGLE_CLIENT_ID = os.environ.get("SSO_GOOGLE_CLIENT_ID")
+    SSO_GOOGLE_CLIENT_SECRET = os.environ.get("SSO_GOOGLE_CLIENT_SECRET")
+    SSO_GOOGLE_METADATA_URL = os.environ.get(
+        "SSO_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration")
+    SSO_TIMEOUT_SECONDS = float(os.environ.get("SSO_TIMEOUT_SECONDS", "10"))  # each call to the provider
+
     def validate(self) -> None:
         """Refuse to run without the settings this environment needs, or with settings that cannot be right."""
-        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT)
+        problem = trusted_proxies_problem(self.TRUSTED_PROXIES, self.TRUSTED_PROXY_COUNT) or sso_settings_problem(
+            {name: getattr(self, name) for name in dir(self) if name.startswith("SSO_")})
         if problem:
             raise ConfigError(problem)
 

@@ -144,6 +144,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (evidence.bp, evidence.manage_bp, evidence.admin_bp):
         app.register_blueprint(blueprint)
+    from elearn.sso import views as sso
+    from elearn.sso.client import init_sso
+
+    init_sso(app)
+    for blueprint in (sso.bp, sso.manage_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

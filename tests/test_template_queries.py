@@ -42,6 +42,7 @@ NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
     "assessment.resume", "learning.resume",
+    "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
 
@@ -133,7 +134,7 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
-              "token": invitation_token, "reset_email": learner_open.email,
+              "token": invitation_token, "reset_email": learner_open.email, "name": "microsoft",
               "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
               "rule_id": rule.id}
     values = {persona: dict(shared) for persona in PERSONAS}

@@ -12,6 +12,7 @@ from elearn.auth.forms import ChangeEmailForm, ChangePasswordForm, DisableTwoFac
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import require_button
+from elearn.sso import service as sso
 
 bp = Blueprint("account", __name__, template_folder="templates")
 
@@ -26,9 +27,10 @@ SETUP_ALLOWED = {"account.two_factor_setup", "auth.logout", "static", "pages.wor
 
 @bp.before_app_request
 def require_two_factor_setup() -> ResponseReturnValue | None:
-    """Managers and admins set up two-factor sign-in before they can do anything else."""
+    """Managers and admins set up two-factor sign-in before they can do anything else, unless this session began
+    with a Microsoft or Google sign-in that used multi-factor authentication (elearn/sso)."""
     if (current_user.is_authenticated and current_user.needs_two_factor and not current_user.has_two_factor
-            and request.endpoint not in SETUP_ALLOWED):
+            and request.endpoint not in SETUP_ALLOWED and not session.get(sso.MFA_SESSION_KEY)):
         flash("Managers and administrators must set up two-factor sign-in before continuing.", "info")
         return redirect(url_for("account.two_factor_setup"))
     return None

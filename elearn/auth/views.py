@@ -27,6 +27,7 @@ from elearn.extensions import limiter
 from elearn.forms import ButtonForm
 from elearn.people import service as people
 from elearn.security import safe_next_url
+from elearn.sso import service as sso
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -130,6 +131,10 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data, known_accounts=_known_accounts())
+        if user is not None and (refusal := sso.password_sign_in_refusal(user)):
+            sso.record_password_refused(user)  # the organisation requires Microsoft or Google sign-in
+            form.password.errors = [refusal]
+            return render_template("auth/login.html", form=form), 403
         if user is not None and user.has_two_factor and sessions.is_remembered_device(
                 user, request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])):
             # The password was right and this device was remembered after a second factor: that factor stands.

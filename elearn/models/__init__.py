@@ -21,6 +21,7 @@ from elearn.models.organisations import (
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
+from elearn.models.sso import SsoConnection, SsoIdentity
 
 __all__ = [
     "Assignment",
@@ -59,6 +60,8 @@ __all__ = [
     "Role",
     "SafeguardingContact",
     "SessionKind",
+    "SsoConnection",
+    "SsoIdentity",
     "User",
     "UserSession",
     "VersionTally",

@@ -51,6 +51,7 @@ from elearn.models import (
     RecoveryCode,
     ReminderLog,
     Role,
+    SsoIdentity,
     User,
     UserSession,
 )
@@ -105,6 +106,7 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "reminders": _reminders(user),
         "emails": _emails(user),
         "sessions": _sessions(user),
+        "sign_in_accounts": _sign_in_accounts(user),
         "audit_events": _audit_events(user),
     }
     record_event("personal_data.exported", actor=actor, subject=user, target=f"user:{user.id}")
@@ -257,6 +259,13 @@ def _sessions(user: User) -> list[dict[str, Any]]:
              "ip": row.ip} for row in rows]
 
 
+def _sign_in_accounts(user: User) -> list[dict[str, Any]]:
+    """The Microsoft or Google accounts linked for single sign-on (elearn/sso)."""
+    rows = db.session.scalars(select(SsoIdentity).where(SsoIdentity.user_id == user.id).order_by(SsoIdentity.id))
+    return [{"provider": row.provider, "issuer": row.issuer, "subject": row.subject, "tenant": row.tenant,
+             "linked_at": _iso(row.created_at), "last_used_at": _iso(row.last_used_at)} for row in rows]
+
+
 def _audit_events(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_user_id == user.id)
                               .order_by(AuditEvent.at, AuditEvent.id))
@@ -316,6 +325,7 @@ def _anonymise(user: User, *, keep_certificate_names: bool) -> None:
     end_all_sessions(user)  # every session and remembered device ends now
     # and their records go: they hold the addresses and browsers the person signed in from
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(delete(SsoIdentity).where(SsoIdentity.user_id == user.id))  # the Microsoft or Google link
     user.anonymised_at = now_utc()
     db.session.flush()
 

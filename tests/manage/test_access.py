@@ -31,6 +31,7 @@ from elearn.models import (
 from elearn.people import service
 from elearn.people.domains import add_domain
 from elearn.people.invitations import invite_person
+from elearn.sso.service import add_connection
 from elearn.training.service import ExternalInput, record_external
 from tests.makers import days
 
@@ -55,11 +56,12 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 101", "dsl@alder.sch.uk"), actor=actor)
     training = record_external(org, cast.learner_a.id, ExternalInput(
         course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
+    sso_connection = add_connection(org, "google", "alder.sch.uk", auto_join=False, require_sso=False, actor=actor)
     return {
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
-        "course_id": course.id, "enrolment_id": db.session.get_one(Attempt, certificate.attempt_id).enrolment_id,
+        "course_id": course.id, "connection_id": sso_connection.id, "enrolment_id": db.session.get_one(Attempt, certificate.attempt_id).enrolment_id,
     }
 
 

@@ -35,6 +35,7 @@ COVERED = {
     ("reminder_logs", "user_id"): "reminders",
     ("audit_events", "subject_user_id"): "audit_events",
     ("user_sessions", "user_id"): "sessions",
+    ("sso_identities", "user_id"): "sign_in_accounts",
 }
 NOT_THEIRS = {
     ("password_reset_tokens", "user_id"): "a secret, never exported",
@@ -49,6 +50,7 @@ NOT_THEIRS = {
     ("external_training", "recorded_by_id"): "the manager who recorded it",
     ("attempt_allowances", "granted_by_id"): "the manager or admin who allowed another attempt",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
+    ("sso_connections", "created_by_id"): "the manager or admin who connected the tenant",
 }
 # Detail keys that name something but not a person.
 NOT_PERSONAL_DETAILS = {"certificate_names_kept", "keep_certificate_names", "names_matched"}  # booleans

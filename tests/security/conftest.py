@@ -10,7 +10,7 @@ from elearn.assessment import service as assessment
 from elearn.auth.sessions import start_session
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.models import Course, Organisation, OutboxEmail, User
+from elearn.models import Course, Organisation, OutboxEmail, SsoConnection, User
 from tests.conftest import Cast
 from tests.makers import Makers, days
 
@@ -42,10 +42,19 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "invitation_id": make.invitation(org=org, email=f"ivy@{domain}", group=group).id,
         "rule_id": make.new_starter_rule(org=org, course=course).id,
         "domain_id": make.domain(org=org, domain=domain).id,
+        "connection_id": _sso_connection(org, domain),
         "org_id": org.id,
         "session_id": start_session(learner, user_agent=None, ip=None).id,
         "outbox_id": _failed_email(learner.email),
     }
+
+
+def _sso_connection(org: Organisation, domain: str) -> int:
+    """The organisation's Google Workspace domain for single sign-on."""
+    row = SsoConnection(organisation_id=org.id, provider="google", tenant=domain, confirmed_at=now_utc())
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 def _failed_email(to: str) -> int:
