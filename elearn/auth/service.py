@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from flask import current_app
@@ -97,13 +97,16 @@ def record_successful_login(user: User, *, method: str = "password", known_brows
     record_event("login.succeeded", actor=user, subject=user, method=method)
 
 
-def authenticate(email: str, password: str, *, known_accounts: Collection[str] = ()) -> User | None:
+def authenticate(email: str, password: str, *, known_accounts: Collection[str] = (),
+                 password_refused: Callable[[User], bool] = lambda user: False) -> User | None:
     """Check a password under the sign-in throttle. Returns the user, or None for every kind of failure.
 
     `known_accounts` are the accounts the browser has signed in to before (`known_browsers`). While the
     throttle's wait runs, even the right password gets None. Unknown emails, waits and wrong passwords cost
     the same (one Argon2 check) and read the same to the caller. A user who still owes a second factor is
-    returned too, but their sign-in is recorded only when that factor is checked.
+    returned too, but their sign-in is recorded only when that factor is checked. So is one for whom
+    `password_refused` says a password may not sign in (an organisation that requires single sign-on): the
+    caller refuses it, and no sign-in is recorded.
     """
     # Attempts at one account are checked one at a time: on PostgreSQL its row stays locked until this commits,
     # so guesses sent all at once each meet the wait the earlier ones earned instead of all being checked.
@@ -124,7 +127,7 @@ def authenticate(email: str, password: str, *, known_accounts: Collection[str] =
             throttle.send_notice(user, stage="password")
         db.session.commit()
         return None
-    if not user.has_two_factor:
+    if not user.has_two_factor and not password_refused(user):
         record_successful_login(user, known_browser=known)
     db.session.commit()
     return user

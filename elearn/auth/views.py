@@ -25,6 +25,7 @@ from elearn.auth.forms import (
 from elearn.errors import InvalidInput
 from elearn.extensions import limiter
 from elearn.forms import ButtonForm
+from elearn.models import User
 from elearn.people import service as people
 from elearn.security import safe_next_url
 from elearn.sso import service as sso
@@ -130,8 +131,16 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("learning.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data, known_accounts=_known_accounts())
-        if user is not None and (refusal := sso.password_sign_in_refusal(user)):
+        refusals: dict[int, str | None] = {}  # read once: authenticate asks, then this page says why
+
+        def sso_refusal(member: User) -> str | None:
+            if member.id not in refusals:
+                refusals[member.id] = sso.password_sign_in_refusal(member)
+            return refusals[member.id]
+
+        user = service.authenticate(form.email.data, form.password.data, known_accounts=_known_accounts(),
+                                    password_refused=lambda member: sso_refusal(member) is not None)
+        if user is not None and (refusal := sso_refusal(user)):
             sso.record_password_refused(user)  # the organisation requires Microsoft or Google sign-in
             form.password.errors = [refusal]
             return render_template("auth/login.html", form=form), 403

@@ -82,6 +82,10 @@ def test_when_the_organisation_requires_it_password_sign_in_is_refused_with_the_
     assert client.get("/account").status_code == 302  # not signed in
     assert db.session.scalar(select(AuditEvent.details).where(AuditEvent.action == "login.refused"))[
         "reason"] == "single sign-on required"
+    # refused, so not signed in: no success in the audit log and no last sign-in time
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "login.succeeded")) is None
+    db.session.refresh(cast.learner_a)
+    assert cast.learner_a.last_login_at is None
 
 
 def test_a_wrong_password_reads_the_same_whether_or_not_sso_is_required(client, cast):
