@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from elearn.extensions import db
 from elearn.models import Certificate, ContactRole, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
+from elearn.training.sessions import SessionInput, record_session
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
@@ -41,7 +43,7 @@ from tests.updates.helpers import add_currency
 NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
-    "assessment.resume", "learning.resume",
+    "assessment.resume", "learning.resume", "training.download_register",
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
 
@@ -130,10 +132,13 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
                                                               phone="01632 960000"), actor=manager)
     invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
     invitation_token = _token(outbox, "/invitations/")
+    session = record_session(org, SessionInput("INSET", "Dee Lead", london_today(), Decimal(2), [course.id], True,
+                                               london_today() + timedelta(days=365)),
+                             user_ids=[learner.id], group_ids=[group.id], register=None, actor=manager)
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
-              "token": invitation_token, "reset_email": learner_open.email}
+              "token": invitation_token, "reset_email": learner_open.email, "session_id": session.id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,

@@ -25,6 +25,7 @@ from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
+from elearn.training import sessions as training_sessions
 
 bp = Blueprint("compliance", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
@@ -60,7 +61,8 @@ def learner(user_id: int) -> ResponseReturnValue:
     assign_form = AssignOneForm()
     assign_form.course_id.choices = _course_choices()
     return render_template("compliance/learner.html", record=learners.learner_record(member), assign_form=assign_form,
-                           groups=people.list_groups(managed_organisation()))
+                           groups=people.list_groups(managed_organisation()),
+                           attended=training_sessions.list_attended(managed_organisation(), member.id, actor=current_user))
 
 
 @bp.get("/quick-completions")

@@ -21,6 +21,14 @@ from elearn.models.organisations import (
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
+from elearn.models.signoffs import (
+    SignoffAssignment,
+    SignoffConfirmation,
+    SignoffDocument,
+    SignoffKind,
+    SignoffVersion,
+)
+from elearn.models.training import TrainingSession, TrainingSessionAttendee, TrainingSessionCourse
 
 __all__ = [
     "Assignment",
@@ -59,6 +67,14 @@ __all__ = [
     "Role",
     "SafeguardingContact",
     "SessionKind",
+    "SignoffAssignment",
+    "SignoffConfirmation",
+    "SignoffDocument",
+    "SignoffKind",
+    "SignoffVersion",
+    "TrainingSession",
+    "TrainingSessionAttendee",
+    "TrainingSessionCourse",
     "User",
     "UserSession",
     "VersionTally",

@@ -32,6 +32,8 @@ from elearn.people import service
 from elearn.people.domains import add_domain
 from elearn.people.invitations import invite_person
 from elearn.training.service import ExternalInput, record_external
+from elearn.training.sessions import SessionInput, record_session
+from elearn.uploads import Upload
 from tests.makers import days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
@@ -55,7 +57,11 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     contact = add_contact(org, ContactInput("dsl", "Dee Lead", "01632 960 101", "dsl@alder.sch.uk"), actor=actor)
     training = record_external(org, cast.learner_a.id, ExternalInput(
         course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
+    session = record_session(org, SessionInput("INSET", "Dee Lead", days(-3), Decimal(2), [course.id]),
+                             user_ids=[cast.learner_a.id], group_ids=[], actor=actor,
+                             register=Upload(b"%PDF-1.4", "application/pdf", "register.pdf"))
     return {
+        "session_id": session.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
