@@ -30,10 +30,12 @@ from elearn.clock import london_today
 from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
-from elearn.models import Certificate, ContactRole, User
+from elearn.models import Certificate, ContactRole, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
+from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
+from elearn.uploads import Upload
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
@@ -43,7 +45,8 @@ from tests.updates.helpers import add_currency
 NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
-    "assessment.resume", "learning.resume", "training.download_register",
+    "assessment.resume", "learning.resume", "training.download_register", "signoffs.export_csv",
+    "signoffs_learner.download_pdf",
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
 
@@ -135,10 +138,14 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     session = record_session(org, SessionInput("INSET", "Dee Lead", london_today(), Decimal(2), [course.id], True,
                                                london_today() + timedelta(days=365)),
                              user_ids=[learner.id], group_ids=[group.id], register=None, actor=manager)
+    document = signoffs.publish_document(org, SignoffKind.POLICY, "Child protection policy", signoffs.DocumentInput(
+        "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
+    signoffs.assign_document(org, document.id, london_today() + timedelta(days=14), actor=manager)
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
-              "token": invitation_token, "reset_email": learner_open.email, "session_id": session.id}
+              "token": invitation_token, "reset_email": learner_open.email, "session_id": session.id,
+              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,

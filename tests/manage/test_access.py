@@ -26,11 +26,13 @@ from elearn.models import (
     GroupMembership,
     Invitation,
     SafeguardingContact,
+    SignoffKind,
     User,
 )
 from elearn.people import service
 from elearn.people.domains import add_domain
 from elearn.people.invitations import invite_person
+from elearn.signoffs import service as signoffs
 from elearn.training.service import ExternalInput, record_external
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
@@ -60,8 +62,10 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     session = record_session(org, SessionInput("INSET", "Dee Lead", days(-3), Decimal(2), [course.id]),
                              user_ids=[cast.learner_a.id], group_ids=[], actor=actor,
                              register=Upload(b"%PDF-1.4", "application/pdf", "register.pdf"))
+    document = signoffs.publish_document(org, SignoffKind.KCSIE, "", signoffs.DocumentInput("September 2025"),
+                                         actor=actor)
     return {
-        "session_id": session.id,
+        "session_id": session.id, "document_id": document.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,
