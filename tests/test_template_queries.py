@@ -45,7 +45,7 @@ from tests.updates.helpers import add_currency
 NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
-    "assessment.resume", "learning.resume", "training.download_register", "signoffs.export_csv",
+    "assessment.resume", "learning.resume", "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
     "signoffs_learner.download_pdf",
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")

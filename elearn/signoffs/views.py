@@ -114,6 +114,11 @@ def publish_version(document_id: int) -> ResponseReturnValue:
     return _report_page(document_id, version_form=form, status=422)
 
 
+@bp.get("/signoffs/everyone.csv")
+def export_grid_csv() -> ResponseReturnValue:
+    return downloads.send(service.export_grid_csv(managed_organisation(), actor=current_user))
+
+
 @bp.get("/signoffs/<int:document_id>/report.csv")
 def export_csv(document_id: int) -> ResponseReturnValue:
     return downloads.send(service.export_report_csv(managed_organisation(), document_id, actor=current_user))

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from elearn.clock import london_today
 from elearn.errors import Conflict, InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import (
@@ -294,3 +295,39 @@ def test_report_and_my_learning_cost_the_same_for_few_or_many(client, cast, make
             assert client.get("/my-learning").status_code == 200
         return report.count, listing.count, mine.count
     assert cost(5) == cost(30)
+
+
+# --- a column per document in the matrix and the export --------------------------------------------
+
+
+def test_the_matrix_has_a_column_per_document(client, cast, sign_in):
+    kcsie, policy = _kcsie(cast), _policy(cast)
+    service.assign_document(cast.org_a, kcsie.id, days(14), actor=cast.manager_a)
+    service.assign_document(cast.org_a, policy.id, days(0), actor=cast.manager_a,
+                            audience="people", user_ids=[cast.learner_a.id])
+    service.confirm_read(kcsie.id, service.current_version(kcsie).id, actor=cast.learner_a)
+    grid = service.signoff_grid(cast.org_a, [cast.learner_a.id, cast.second_learner_a.id])
+    assert [c.title for c in grid.columns] == ["Child protection policy", service.KCSIE_TITLE]
+    assert grid.cells[cast.learner_a.id][kcsie.id].confirmed_at is not None
+    assert grid.cells[cast.learner_a.id][policy.id].confirmed_at is None
+    assert policy.id not in grid.cells[cast.second_learner_a.id]  # not asked
+    sign_in(cast.manager_a)
+    page = client.get("/manage/matrix").get_data(as_text=True)
+    assert "read and understood, September 2025" in page and "Not asked" in page and "Not yet" in page
+
+
+def test_the_everyone_export_has_a_column_per_document_and_is_formula_safe(client, cast, sign_in):
+    service.publish_document(cast.org_a, SignoffKind.POLICY, "=HYPERLINK(\"x\")", DocumentInput(
+        "v1", url="https://alder.example/p"), actor=cast.manager_a)
+    kcsie = _kcsie(cast)
+    service.assign_document(cast.org_a, kcsie.id, days(14), actor=cast.manager_a)
+    service.confirm_read(kcsie.id, service.current_version(kcsie).id, actor=cast.learner_a)
+    sign_in(cast.manager_a)
+    response = client.get("/manage/signoffs/everyone.csv")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Name,Email,") and "'=HYPERLINK" in lines[0]
+    ann = next(line for line in lines if line.startswith("Ann Learner"))
+    assert ann.endswith(london_today().isoformat())
+    sign_in(cast.manager_b)
+    assert "Ann Learner" not in client.get("/manage/signoffs/everyone.csv").data.decode("utf-8-sig")
