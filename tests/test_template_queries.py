@@ -144,7 +144,7 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
-              "token": invitation_token, "reset_email": learner_open.email, "session_id": session.id,
+              "token": invitation_token, "reset_email": learner_open.email, "training_session_id": session.id,
               "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)

@@ -459,3 +459,19 @@ def export_grid_csv(org: Organisation, *, actor: User) -> Download:
     name = f"read-and-understood-{london_today().isoformat()}.csv"
     return audited(Download(csv_bytes([header, *lines]), "text/csv", name), "signoff.grid_exported",
                    actor=actor, organisation_id=org.id, target=f"organisation:{org.id}")
+
+
+def export_personal(user: User) -> list[dict[str, object]]:
+    """The documents a person was asked to read and each version they confirmed, for their own data export."""
+    asked = db.session.execute(
+        select(SignoffDocument.id, SignoffDocument.title, SignoffAssignment.due_on)
+        .join(SignoffAssignment, SignoffAssignment.document_id == SignoffDocument.id)
+        .where(SignoffAssignment.user_id == user.id).order_by(SignoffDocument.id)).all()
+    confirmed: dict[int, list[dict[str, str]]] = {}
+    for document_id, label, at in db.session.execute(
+            select(SignoffVersion.document_id, SignoffVersion.label, SignoffConfirmation.confirmed_at)
+            .join(SignoffVersion, SignoffVersion.id == SignoffConfirmation.version_id)
+            .where(SignoffConfirmation.user_id == user.id).order_by(SignoffConfirmation.id)):
+        confirmed.setdefault(document_id, []).append({"version": label, "confirmed_at": at.isoformat()})
+    return [{"document": title, "due_on": due_on.isoformat(), "confirmed": confirmed.get(document_id, [])}
+            for document_id, title, due_on in asked]

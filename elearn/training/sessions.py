@@ -350,3 +350,12 @@ def list_group_choices(org: Organisation) -> list[tuple[int, str]]:
     """(id, name) of the organisation's groups, by name; one query."""
     return [(r[0], r[1]) for r in db.session.execute(
         select(Group.id, Group.name).where(Group.organisation_id == org.id).order_by(Group.name))]
+
+
+def export_attended(user: User) -> list[dict[str, object]]:
+    """The face-to-face sessions a person attended, for their own data export (UK GDPR); one query."""
+    rows = db.session.scalars(
+        select(TrainingSession).join(TrainingSessionAttendee, TrainingSessionAttendee.session_id == TrainingSession.id)
+        .where(TrainingSessionAttendee.user_id == user.id).order_by(TrainingSession.held_on, TrainingSession.id))
+    return [{"topic": s.topic, "trainer": s.trainer, "held_on": s.held_on.isoformat(), "hours": s.hours,
+             "counts_until": s.counts_until.isoformat() if s.counts_until else None} for s in rows]

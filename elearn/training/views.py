@@ -157,14 +157,14 @@ def new_session() -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash("Session recorded.", "success")
-            return redirect(url_for("training.session_detail", session_id=session.id))
+            return redirect(url_for("training.session_detail", training_session_id=session.id))
     return render_template("training/session_form.html", form=form, session=None), 422 if form.errors else 200
 
 
-def _session_page(session_id: int, attendees_form: AttendeesForm | None = None,
+def _session_page(training_session_id: int, attendees_form: AttendeesForm | None = None,
                   register_form: RegisterForm | None = None, status: int = 200) -> ResponseReturnValue:
     org = managed_organisation()
-    session = sessions.get_session(org, session_id)
+    session = sessions.get_session(org, training_session_id)
     attendees_form = attendees_form or AttendeesForm()
     _choices(attendees_form)
     return render_template("training/session.html", session=session, attendees=sessions.list_attendees(session),
@@ -172,14 +172,14 @@ def _session_page(session_id: int, attendees_form: AttendeesForm | None = None,
                            register_form=register_form or RegisterForm()), status
 
 
-@bp.get("/sessions/<int:session_id>")
-def session_detail(session_id: int) -> ResponseReturnValue:
-    return _session_page(session_id)
+@bp.get("/sessions/<int:training_session_id>")
+def session_detail(training_session_id: int) -> ResponseReturnValue:
+    return _session_page(training_session_id)
 
 
-@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-def edit_session(session_id: int) -> ResponseReturnValue:
-    session = sessions.get_session(managed_organisation(), session_id)
+@bp.route("/sessions/<int:training_session_id>/edit", methods=["GET", "POST"])
+def edit_session(training_session_id: int) -> ResponseReturnValue:
+    session = sessions.get_session(managed_organisation(), training_session_id)
     form = SessionDetailsForm(obj=session, hours=Decimal(session.minutes) / 60,
                               course_ids=[c.course_id for c in session.courses]) if request.method == "GET" \
         else SessionDetailsForm()
@@ -191,72 +191,72 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             error.attach_to(form)
         else:
             flash("Session saved.", "success")
-            return redirect(url_for("training.session_detail", session_id=session.id))
+            return redirect(url_for("training.session_detail", training_session_id=session.id))
     return render_template("training/session_form.html", form=form, session=session), 422 if form.errors else 200
 
 
-@bp.post("/sessions/<int:session_id>/attendees")
-def add_attendees(session_id: int) -> ResponseReturnValue:
-    sessions.get_session(managed_organisation(), session_id)  # 404 before 400 for another organisation's id
+@bp.post("/sessions/<int:training_session_id>/attendees")
+def add_attendees(training_session_id: int) -> ResponseReturnValue:
+    sessions.get_session(managed_organisation(), training_session_id)  # 404 before 400 for another organisation's id
     form = AttendeesForm()
     _choices(form)
     if form.validate_on_submit():
         try:
-            added = sessions.add_attendees(managed_organisation(), session_id, user_ids=form.user_ids.data or [],
+            added = sessions.add_attendees(managed_organisation(), training_session_id, user_ids=form.user_ids.data or [],
                                            group_ids=form.group_ids.data or [], actor=current_user)
         except InvalidInput as error:
             error.attach_to(form)
         else:
             flash(f"{added} added to the attendance." if added else "They were already on the attendance.", "success")
-            return redirect(url_for("training.session_detail", session_id=session_id, _anchor="attendance"))
-    return _session_page(session_id, attendees_form=form, status=422)
+            return redirect(url_for("training.session_detail", training_session_id=training_session_id, _anchor="attendance"))
+    return _session_page(training_session_id, attendees_form=form, status=422)
 
 
-@bp.post("/sessions/<int:session_id>/attendees/<int:user_id>/remove")
-def remove_attendee(session_id: int, user_id: int) -> ResponseReturnValue:
-    sessions.get_session(managed_organisation(), session_id)
+@bp.post("/sessions/<int:training_session_id>/attendees/<int:user_id>/remove")
+def remove_attendee(training_session_id: int, user_id: int) -> ResponseReturnValue:
+    sessions.get_session(managed_organisation(), training_session_id)
     require_button()
-    sessions.remove_attendee(managed_organisation(), session_id, user_id, actor=current_user)
+    sessions.remove_attendee(managed_organisation(), training_session_id, user_id, actor=current_user)
     flash("Removed from the attendance.", "info")
-    return redirect(url_for("training.session_detail", session_id=session_id, _anchor="attendance"))
+    return redirect(url_for("training.session_detail", training_session_id=training_session_id, _anchor="attendance"))
 
 
-@bp.post("/sessions/<int:session_id>/register")
-def attach_register(session_id: int) -> ResponseReturnValue:
-    sessions.get_session(managed_organisation(), session_id)
+@bp.post("/sessions/<int:training_session_id>/register")
+def attach_register(training_session_id: int) -> ResponseReturnValue:
+    sessions.get_session(managed_organisation(), training_session_id)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
             upload = _upload(form)
             if upload is None:
                 raise InvalidInput("register", "Choose the register's file.")
-            sessions.attach_register(managed_organisation(), session_id, upload, actor=current_user)
+            sessions.attach_register(managed_organisation(), training_session_id, upload, actor=current_user)
         except InvalidInput as error:
             error.attach_to(form)
         else:
             flash("Register attached.", "success")
-            return redirect(url_for("training.session_detail", session_id=session_id, _anchor="register"))
-    return _session_page(session_id, register_form=form, status=422)
+            return redirect(url_for("training.session_detail", training_session_id=training_session_id, _anchor="register"))
+    return _session_page(training_session_id, register_form=form, status=422)
 
 
-@bp.get("/sessions/<int:session_id>/register")
-def download_register(session_id: int) -> ResponseReturnValue:
-    return downloads.send(sessions.download_register(managed_organisation(), session_id, actor=current_user))
+@bp.get("/sessions/<int:training_session_id>/register")
+def download_register(training_session_id: int) -> ResponseReturnValue:
+    return downloads.send(sessions.download_register(managed_organisation(), training_session_id, actor=current_user))
 
 
-@bp.post("/sessions/<int:session_id>/register/remove")
-def remove_register(session_id: int) -> ResponseReturnValue:
-    sessions.get_session(managed_organisation(), session_id)
+@bp.post("/sessions/<int:training_session_id>/register/remove")
+def remove_register(training_session_id: int) -> ResponseReturnValue:
+    sessions.get_session(managed_organisation(), training_session_id)
     require_button()
-    sessions.remove_register(managed_organisation(), session_id, actor=current_user)
+    sessions.remove_register(managed_organisation(), training_session_id, actor=current_user)
     flash("Register removed.", "info")
-    return redirect(url_for("training.session_detail", session_id=session_id))
+    return redirect(url_for("training.session_detail", training_session_id=training_session_id))
 
 
-@bp.post("/sessions/<int:session_id>/delete")
-def delete_session(session_id: int) -> ResponseReturnValue:
-    sessions.get_session(managed_organisation(), session_id)
+@bp.post("/sessions/<int:training_session_id>/delete")
+def delete_session(training_session_id: int) -> ResponseReturnValue:
+    sessions.get_session(managed_organisation(), training_session_id)
     require_button()
-    sessions.delete_session(managed_organisation(), session_id, actor=current_user)
+    sessions.delete_session(managed_organisation(), training_session_id, actor=current_user)
     flash("Session deleted.", "info")
     return redirect(url_for("training.session_list"))

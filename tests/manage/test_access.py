@@ -65,7 +65,7 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     document = signoffs.publish_document(org, SignoffKind.KCSIE, "", signoffs.DocumentInput("September 2025"),
                                          actor=actor)
     return {
-        "session_id": session.id, "document_id": document.id,
+        "training_session_id": session.id, "document_id": document.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,

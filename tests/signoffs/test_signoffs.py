@@ -331,3 +331,21 @@ def test_the_everyone_export_has_a_column_per_document_and_is_formula_safe(clien
     assert ann.endswith(london_today().isoformat())
     sign_in(cast.manager_b)
     assert "Ann Learner" not in client.get("/manage/signoffs/everyone.csv").data.decode("utf-8-sig")
+
+
+def test_a_persons_own_data_export_holds_their_sign_offs_and_sessions(cast, course):
+    from decimal import Decimal
+
+    from elearn.privacy.service import export_personal_data
+    from elearn.training.sessions import SessionInput, record_session
+
+    document = _kcsie(cast)
+    service.assign_document(cast.org_a, document.id, days(14), actor=cast.manager_a)
+    service.confirm_read(document.id, service.current_version(document).id, actor=cast.learner_a)
+    record_session(cast.org_a, SessionInput("INSET", "Dee Lead", days(-2), Decimal("1.5"), [course.id]),
+                   user_ids=[cast.learner_a.id], group_ids=[], register=None, actor=cast.manager_a)
+    data = export_personal_data(cast.learner_a, actor=cast.learner_a)
+    assert data["read_and_understood"][0]["document"] == service.KCSIE_TITLE
+    assert [c["version"] for c in data["read_and_understood"][0]["confirmed"]] == ["September 2025"]
+    assert data["face_to_face_sessions"] == [{"topic": "INSET", "trainer": "Dee Lead", "held_on": days(-2).isoformat(),
+                                              "hours": "1.5", "counts_until": None}]
