@@ -4,6 +4,7 @@ attendees only when the organisation says so, through the same rule as training 
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -277,3 +278,16 @@ def test_session_pages_cost_the_same_for_ten_or_forty_attendees(client, cast, ma
         return page.count, listing.count, adding.count
     small, large = cost(10), cost(40)
     assert small == large
+
+
+def test_the_edit_page_shows_the_details_and_saves_them(client, cast, course, sign_in):
+    session = _record(cast, course, people=[cast.learner_a], hours="1.5")
+    sign_in(cast.manager_a)
+    page = client.get(f"/manage/sessions/{session.id}/edit").get_data(as_text=True)
+    assert 'value="1.5"' in page and "Annual safeguarding update" in page
+    assert re.search(rf'value="{course.id}" id="course-{course.id}" checked', page)
+    response = client.post(f"/manage/sessions/{session.id}/edit", data=_form(course, hours="2"))
+    assert response.status_code == 302
+    db.session.refresh(session)
+    assert (session.topic, session.minutes, session.counts_towards_compliance) == ("INSET: safeguarding update",
+                                                                                    120, True)
