@@ -25,7 +25,7 @@ from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
-from elearn.signoffs import service as signoffs
+from elearn.signoffs import grid as signoff_grid
 from elearn.training import sessions as training_sessions
 
 bp = Blueprint("compliance", __name__, url_prefix="/manage", template_folder="templates")
@@ -54,7 +54,7 @@ def matrix() -> ResponseReturnValue:
     form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
     matrix = training_matrix(managed_organisation(), query)
     return render_template("compliance/matrix.html", form=form, matrix=matrix, selection_form=CertificateSelectionForm(),
-                           signoff_grid=signoffs.signoff_grid(managed_organisation(), [r.user.id for r in matrix.rows]))
+                           signoff_grid=signoff_grid.signoff_grid(managed_organisation(), [r.user.id for r in matrix.rows]))
 
 
 @bp.get("/people/<int:user_id>")

@@ -17,7 +17,7 @@ from elearn.errors import InvalidInput
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.models import SignoffKind
-from elearn.signoffs import service
+from elearn.signoffs import grid, service
 from elearn.signoffs.forms import AssignDocumentForm, ConfirmForm, PublishForm, VersionForm
 from elearn.signoffs.service import DocumentInput
 from elearn.training import sessions
@@ -116,7 +116,7 @@ def publish_version(document_id: int) -> ResponseReturnValue:
 
 @bp.get("/signoffs/everyone.csv")
 def export_grid_csv() -> ResponseReturnValue:
-    return downloads.send(service.export_grid_csv(managed_organisation(), actor=current_user))
+    return downloads.send(grid.export_grid_csv(managed_organisation(), actor=current_user))
 
 
 @bp.get("/signoffs/<int:document_id>/report.csv")
