@@ -141,6 +141,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (privacy_bp, admin_bp, jobs_bp, updates.bp, updates.manage_bp):
         app.register_blueprint(blueprint)
     from elearn.evidence import views as evidence
+    from elearn.signoffs import views as signoffs
+
+    app.register_blueprint(signoffs.bp)
+    app.register_blueprint(signoffs.learner_bp)
 
     for blueprint in (evidence.bp, evidence.manage_bp, evidence.admin_bp):
         app.register_blueprint(blueprint)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -29,9 +30,12 @@ from elearn.clock import london_today
 from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
-from elearn.models import Certificate, ContactRole, User
+from elearn.models import Certificate, ContactRole, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
+from elearn.signoffs import service as signoffs
+from elearn.training.sessions import SessionInput, record_session
+from elearn.uploads import Upload
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
@@ -43,6 +47,8 @@ NOT_PAGES = {
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
     "assessment.resume", "learning.resume",
     "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
+    "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
+    "signoffs_learner.download_pdf",
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
 
@@ -131,12 +137,20 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
                                                               phone="01632 960000"), actor=manager)
     invitation = invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
     invitation_token = _token(outbox, "/invitations/")
+    session = record_session(org, SessionInput("INSET", "Dee Lead", london_today(), Decimal(2), [course.id], True,
+                                               london_today() + timedelta(days=365)),
+                             user_ids=[learner.id], group_ids=[group.id], register=None, actor=manager)
+    document = signoffs.publish_document(org, SignoffKind.POLICY, "Child protection policy", signoffs.DocumentInput(
+        "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
+    signoffs.assign_document(org, document.id, london_today() + timedelta(days=14), actor=manager)
     shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
               "token": invitation_token, "reset_email": learner_open.email, "name": "microsoft",
               "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
-              "rule_id": rule.id}
+              "rule_id": rule.id,
+              "training_session_id": session.id,
+              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,

@@ -25,6 +25,8 @@ from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
+from elearn.signoffs import grid as signoff_grid
+from elearn.training import sessions as training_sessions
 from elearn.undo import offer_undo
 from elearn.wording import plural
 
@@ -52,8 +54,9 @@ def dashboard() -> ResponseReturnValue:
 @bp.get("/matrix")
 def matrix() -> ResponseReturnValue:
     form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    return render_template("compliance/matrix.html", form=form, matrix=training_matrix(managed_organisation(), query),
-                           selection_form=CertificateSelectionForm())
+    matrix = training_matrix(managed_organisation(), query)
+    return render_template("compliance/matrix.html", form=form, matrix=matrix, selection_form=CertificateSelectionForm(),
+                           signoff_grid=signoff_grid.signoff_grid(managed_organisation(), [r.user.id for r in matrix.rows]))
 
 
 @bp.get("/people/<int:user_id>")
@@ -62,7 +65,8 @@ def learner(user_id: int) -> ResponseReturnValue:
     assign_form = AssignOneForm()
     assign_form.course_id.choices = _course_choices()
     return render_template("compliance/learner.html", record=learners.learner_record(member), assign_form=assign_form,
-                           groups=people.list_groups(managed_organisation()))
+                           groups=people.list_groups(managed_organisation()),
+                           attended=training_sessions.list_attended(managed_organisation(), member.id, actor=current_user))
 
 
 @bp.get("/quick-completions")

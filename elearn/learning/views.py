@@ -13,6 +13,7 @@ from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
 from elearn.models import Course, Enrolment, Lesson
+from elearn.signoffs import service as signoffs
 from elearn.updates import service as updates
 
 bp = Blueprint("learning", __name__, template_folder="templates")
@@ -24,7 +25,8 @@ def dashboard() -> ResponseReturnValue:
     return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
                            assignments=list_assigned_courses(current_user),
                            refresher_offers=certificates.list_refreshers_due(current_user),
-                           update_offers=updates.list_update_offers(current_user))
+                           update_offers=updates.list_update_offers(current_user),
+                           signoffs=signoffs.list_my_signoffs(current_user))
 
 
 @bp.post("/courses/<slug>/start")

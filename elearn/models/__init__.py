@@ -21,7 +21,15 @@ from elearn.models.organisations import (
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
+from elearn.models.signoffs import (
+    SignoffAssignment,
+    SignoffConfirmation,
+    SignoffDocument,
+    SignoffKind,
+    SignoffVersion,
+)
 from elearn.models.sso import SsoConnection, SsoIdentity
+from elearn.models.training import TrainingSession, TrainingSessionAttendee, TrainingSessionCourse
 
 __all__ = [
     "Assignment",
@@ -60,8 +68,16 @@ __all__ = [
     "Role",
     "SafeguardingContact",
     "SessionKind",
+    "SignoffAssignment",
+    "SignoffConfirmation",
+    "SignoffDocument",
+    "SignoffKind",
+    "SignoffVersion",
     "SsoConnection",
     "SsoIdentity",
+    "TrainingSession",
+    "TrainingSessionAttendee",
+    "TrainingSessionCourse",
     "User",
     "UserSession",
     "VersionTally",

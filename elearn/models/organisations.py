@@ -184,6 +184,8 @@ class ExternalTraining(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+    # Kept by a face-to-face session for one attendee and course (elearn/training/sessions.py), never by hand.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course | None] = relationship()

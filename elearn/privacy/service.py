@@ -56,6 +56,8 @@ from elearn.models import (
     UserSession,
 )
 from elearn.security import verify_password
+from elearn.signoffs import service as signoffs
+from elearn.training import sessions as training_sessions
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,8 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "attempt_allowances": _attempt_allowances(user),
         "certificates": _certificates(user),
         "external_training": _external_training(user),
+        "face_to_face_sessions": training_sessions.export_attended(user),
+        "read_and_understood": signoffs.export_personal(user),
         "confidence_ratings": _confidence_ratings(user),
         "course_evaluations": _course_evaluations(user),
         "invitations": _invitations(user),

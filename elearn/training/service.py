@@ -19,7 +19,7 @@ from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, normalise_code
 from elearn.clock import london_today, to_london
-from elearn.errors import InvalidInput
+from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.learning.service import get_published_course_by_id
 from elearn.models import Certificate, ExternalTraining, Organisation, User
@@ -93,6 +93,8 @@ def record_external(org: Organisation, user_id: int, data: ExternalInput, *, act
 def delete_external(org: Organisation, training_id: int, *, actor: User) -> int:
     """Remove a recorded or imported training record; returns the member's id."""
     record = get_external(org, training_id)
+    if record.session_id is not None:
+        raise Conflict("This record is kept by a face-to-face session: take them off the session's attendance instead.")
     user_id = record.user_id
     record_event("external_training.deleted", actor=actor, subject=record.user, organisation_id=org.id,
                  target=f"external_training:{record.id}")

@@ -6,7 +6,7 @@ certificate already issued. Certificates issued before this take their learner's
 best record there is. None was issued under an accrediting body.
 
 Revision ID: ab5e909e9824
-Revises: dfc5d1295daa
+Revises: 8b133293dd45
 Create Date: 2026-12-05 14:41:44.979794
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ab5e909e9824'
-down_revision = 'dfc5d1295daa'
+down_revision = '8b133293dd45'
 branch_labels = None
 depends_on = None
 

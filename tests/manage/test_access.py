@@ -26,13 +26,17 @@ from elearn.models import (
     GroupMembership,
     Invitation,
     SafeguardingContact,
+    SignoffKind,
     User,
 )
 from elearn.people import service
 from elearn.people.domains import add_domain
 from elearn.people.invitations import invite_person
+from elearn.signoffs import service as signoffs
 from elearn.sso.service import add_connection
 from elearn.training.service import ExternalInput, record_external
+from elearn.training.sessions import SessionInput, record_session
+from elearn.uploads import Upload
 from tests.makers import days
 
 # Admins only, even within the manager's own organisation (a domain claim captures self-registrations).
@@ -57,7 +61,13 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     training = record_external(org, cast.learner_a.id, ExternalInput(
         course.id, "Level 1 safeguarding", "County council", days(-100), days(265)), actor=actor)
     sso_connection = add_connection(org, "google", "alder.sch.uk", auto_join=False, require_sso=False, actor=actor)
+    session = record_session(org, SessionInput("INSET", "Dee Lead", days(-3), Decimal(2), [course.id]),
+                             user_ids=[cast.learner_a.id], group_ids=[], actor=actor,
+                             register=Upload(b"%PDF-1.4", "application/pdf", "register.pdf"))
+    document = signoffs.publish_document(org, SignoffKind.KCSIE, "", signoffs.DocumentInput("September 2025"),
+                                         actor=actor)
     return {
+        "training_session_id": session.id, "document_id": document.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,
         "certificate_id": certificate.id, "contact_id": contact.id, "training_id": training.id,

@@ -36,6 +36,9 @@ COVERED = {
     ("audit_events", "subject_user_id"): "audit_events",
     ("user_sessions", "user_id"): "sessions",
     ("sso_identities", "user_id"): "sign_in_accounts",
+    ("training_session_attendees", "user_id"): "face_to_face_sessions",
+    ("signoff_assignments", "user_id"): "read_and_understood",
+    ("signoff_confirmations", "user_id"): "read_and_understood",
 }
 NOT_THEIRS = {
     ("password_reset_tokens", "user_id"): "a secret, never exported",
@@ -49,6 +52,10 @@ NOT_THEIRS = {
     ("certificates", "revoked_by_id"): "the admin who revoked it",
     ("external_training", "recorded_by_id"): "the manager who recorded it",
     ("attempt_allowances", "granted_by_id"): "the manager or admin who allowed another attempt",
+    ("training_sessions", "recorded_by_id"): "the manager who recorded the session",
+    ("signoff_documents", "created_by_id"): "the manager who published the document",
+    ("signoff_versions", "published_by_id"): "the manager who published the version",
+    ("signoff_assignments", "assigned_by_id"): "the manager who asked",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
     ("sso_connections", "created_by_id"): "the manager or admin who connected the tenant",
 }

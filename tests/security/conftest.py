@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -10,7 +11,10 @@ from elearn.assessment import service as assessment
 from elearn.auth.sessions import start_session
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.models import Course, Organisation, OutboxEmail, SsoConnection, User
+from elearn.models import Course, Organisation, OutboxEmail, Role, SignoffKind, SsoConnection, User
+from elearn.signoffs import service as signoffs
+from elearn.training.sessions import SessionInput, record_session
+from elearn.uploads import Upload
 from tests.conftest import Cast
 from tests.makers import Makers, days
 
@@ -30,7 +34,17 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
                  domain: str) -> dict[str, object]:
     certificate = make.certificate(user=other, course=course, expires_on=days(200))
     group = make.group(org=org)
+    manager = make.user(org=org, role=Role.MANAGER)
+    training_session = record_session(org, SessionInput("INSET", "Dee Lead", days(-3), Decimal(2), [course.id]),
+                                      user_ids=[learner.id], group_ids=[], actor=manager,
+                                      register=Upload(b"%PDF-1.4", "application/pdf", "register.pdf"))
+    document = signoffs.publish_document(org, SignoffKind.POLICY, "Child protection policy", signoffs.DocumentInput(
+        "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
+    signoffs.assign_document(org, document.id, days(14), actor=manager, audience="people", user_ids=[learner.id])
     return {
+        "training_session_id": training_session.id,
+        "document_id": document.id,
+        "signoff_version_id": signoffs.current_version(document).id,
         "contact_id": make.contact(org=org).id,
         "training_id": make.external_training(user=learner).id,
         "user_id": learner.id,
