@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import optional_int
 
@@ -17,6 +17,8 @@ class AssignForm(FlaskForm):
                           default="everyone")
     group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
     due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    due_in_days = IntegerField("People who join later: due this many days after they join", default=30,
+                               validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
     submit = SubmitField("Assign course")
 
 

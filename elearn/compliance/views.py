@@ -108,11 +108,13 @@ def assign() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             result = assignments.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, actor=current_user,
-                                               group_id=form.group_id.data if form.audience.data == "group" else None)
+                                               group_id=form.group_id.data if form.audience.data == "group" else None,
+                                               joiner_due_in_days=form.due_in_days.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash(f"Assigned to {result.created} people; {result.already} already had it.", "success")
+            flash(f"Assigned to {result.created} {'person' if result.created == 1 else 'people'}; {result.already} already "
+                  "had it. Whoever joins later gets it too.", "success")
             return redirect(url_for("compliance.assign"))
     return render_template("compliance/assignments.html", form=form), 422 if form.errors else 200
 

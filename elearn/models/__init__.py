@@ -15,9 +15,11 @@ from elearn.models.organisations import (
     Group,
     GroupMembership,
     Invitation,
+    InvitationCourse,
     NewStarterRule,
     OrganisationDomain,
     ReminderLog,
+    ReminderSchedule,
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
@@ -42,6 +44,7 @@ __all__ = [
     "Group",
     "GroupMembership",
     "Invitation",
+    "InvitationCourse",
     "Lesson",
     "LessonProgress",
     "NewStarterRule",
@@ -55,6 +58,7 @@ __all__ = [
     "QuestionTally",
     "RecoveryCode",
     "ReminderLog",
+    "ReminderSchedule",
     "ReviewPolicy",
     "Role",
     "SafeguardingContact",

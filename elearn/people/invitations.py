@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -17,18 +18,21 @@ from sqlalchemy.orm import joinedload
 from elearn.access import get_owned
 from elearn.audit import record_event
 from elearn.auth.service import create_account, find_user_by_email
+from elearn.catalog.service import course_titles
+from elearn.clock import to_london
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Group, Invitation, Organisation, User
-from elearn.people.service import get_group, join_organisation
+from elearn.models import AssignmentSource, Group, Invitation, InvitationCourse, Organisation, User
+from elearn.people.service import assign_on_joining, check_due_in_days, get_group, join_organisation
 from elearn.security import token_hash
 from elearn.text_rules import clean_email, clean_person_name
 
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
+DEFAULT_DUE_IN_DAYS = 30  # courses attached to an invitation (or a CSV row) are due this long after joining
 INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
 
 
@@ -45,10 +49,19 @@ def check_invitable(org: Organisation, email: str) -> User | None:
     return user
 
 
+def check_course_ids(course_ids: Sequence[int], field: str = "course_ids") -> list[int]:
+    """Published courses' ids, each once; InvalidInput for any other id."""
+    wanted = list(dict.fromkeys(course_ids))
+    if not set(wanted) <= set(course_titles()):
+        raise InvalidInput(field, "Choose courses from the list.")
+    return wanted
+
+
 def create_invitation(org: Organisation, name: str, email: str, group: Group | None, *,
-                      actor: User) -> Invitation:
+                      actor: User, course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
     """Add an invitation and queue its email (flush only), withdrawing any earlier open one for the same email;
-    only the token's hash is kept. The email is sent by a worker once the caller commits."""
+    only the token's hash is kept. Its courses (published ones, checked by the caller) are assigned when the
+    invitee joins, due due_in_days after. The email is sent by a worker once the caller commits."""
     existing = check_invitable(org, email)
     now = now_utc()
     db.session.execute(
@@ -63,8 +76,10 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
                             expires_at=now + timedelta(days=INVITATION_DAYS))
     db.session.add(invitation)
     db.session.flush()
+    db.session.add_all(InvitationCourse(invitation_id=invitation.id, course_id=course_id, due_in_days=due_in_days)
+                       for course_id in course_ids)
     record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
-                 target=f"invitation:{invitation.id}")
+                 target=f"invitation:{invitation.id}", course_ids=list(course_ids))
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
     send_email(email, f"You are invited to join {org.name} on elearn",
                _body(org, name, link, existing_account=existing is not None))
@@ -83,11 +98,14 @@ def _body(org: Organisation, name: str, link: str, *, existing_account: bool) ->
     )
 
 
-def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User) -> Invitation:
-    """Invite one person by email; inviting again replaces the earlier link."""
+def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User,
+                  course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
+    """Invite one person by email, with courses to assign when they join; inviting again replaces the earlier link."""
     group = get_group(org, group_id) if group_id else None
     name, address = clean_person_name(display_name), clean_email(email)
-    invitation = create_invitation(org, name, address, group, actor=actor)
+    courses = check_course_ids(course_ids)
+    invitation = create_invitation(org, name, address, group, actor=actor, course_ids=courses,
+                                   due_in_days=check_due_in_days(due_in_days))
     db.session.commit()
     log.info("invitation %s sent for organisation %s by user %s", invitation.id, org.id, actor.id)
     return invitation
@@ -139,6 +157,16 @@ def _spend(invitation: Invitation, user: User) -> None:
         raise InvalidInput("token", INVITATION_INVALID)
 
 
+def _join(user: User, invitation: Invitation) -> None:
+    """Join the organisation (its standing rules apply) and assign the invitation's own courses (flush only)."""
+    join_organisation(user, invitation.organisation, group=invitation.group)
+    courses = [(c.course_id, c.due_in_days) for c in db.session.scalars(
+        select(InvitationCourse).where(InvitationCourse.invitation_id == invitation.id))]
+    if courses:
+        assign_on_joining(user, invitation.organisation, courses, source=AssignmentSource.INVITATION,
+                          joined_on=to_london(user.joined_organisation_at or now_utc()).date())
+
+
 def accept_invitation(token: str, display_name: str, password: str) -> User:
     """Create the invitee's account with their chosen name and password, and join the organisation."""
     invitation = find_valid_invitation(token)
@@ -151,7 +179,7 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
             raise InvalidInput("token", INVITATION_INVALID) from None
         raise
     _spend(invitation, user)
-    join_organisation(user, invitation.organisation, group=invitation.group)
+    _join(user, invitation)
     record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
                  target=f"invitation:{invitation.id}")
     db.session.commit()
@@ -167,7 +195,7 @@ def accept_invitation_as(token: str, *, actor: User) -> Organisation:
     if actor.organisation_id is not None:
         raise InvalidInput("token", "Your account already belongs to an organisation.")
     _spend(invitation, actor)
-    join_organisation(actor, invitation.organisation, group=invitation.group)
+    _join(actor, invitation)
     record_event("invitation.accepted", actor=actor, subject=actor, organisation_id=invitation.organisation_id,
                  target=f"invitation:{invitation.id}")
     db.session.commit()

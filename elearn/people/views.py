@@ -56,10 +56,11 @@ def index() -> ResponseReturnValue:
 def invite() -> ResponseReturnValue:
     form = InviteForm()
     form.group_id.choices = _group_choices("No group")
+    form.course_ids.choices = _course_choices()[1:]
     if form.validate_on_submit():
         try:
             invitations.invite_person(managed_organisation(), form.display_name.data, form.email.data, group_id=form.group_id.data,
-                                      actor=current_user)
+                                      actor=current_user, course_ids=form.course_ids.data or [], due_in_days=form.due_in_days.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:
@@ -162,9 +163,11 @@ def delete_group(group_id: int) -> ResponseReturnValue:
 def new_starters() -> ResponseReturnValue:
     form = NewStarterRuleForm()
     form.course_id.choices = _course_choices()
+    form.group_id.choices = _group_choices("Everyone who joins the organisation")
     if form.validate_on_submit():
         try:
-            service.save_new_starter_rule(managed_organisation(), form.course_id.data, form.due_in_days.data, actor=current_user)
+            service.save_new_starter_rule(managed_organisation(), form.course_id.data, form.due_in_days.data, actor=current_user,
+                                          group_id=form.group_id.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:
