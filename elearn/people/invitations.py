@@ -19,13 +19,12 @@ from elearn.access import get_owned
 from elearn.audit import record_event
 from elearn.auth.service import create_account, find_user_by_email
 from elearn.catalog.service import course_titles
-from elearn.clock import to_london
 from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import AssignmentSource, Group, Invitation, InvitationCourse, Organisation, User
-from elearn.people.service import assign_on_joining, check_due_in_days, get_group, join_organisation
+from elearn.models import Group, Invitation, InvitationCourse, Organisation, User
+from elearn.people.service import check_due_in_days, get_group, join_organisation
 from elearn.security import token_hash
 from elearn.text_rules import clean_email, clean_person_name
 
@@ -159,12 +158,9 @@ def _spend(invitation: Invitation, user: User) -> None:
 
 def _join(user: User, invitation: Invitation) -> None:
     """Join the organisation (its standing rules apply) and assign the invitation's own courses (flush only)."""
-    join_organisation(user, invitation.organisation, group=invitation.group)
     courses = [(c.course_id, c.due_in_days) for c in db.session.scalars(
         select(InvitationCourse).where(InvitationCourse.invitation_id == invitation.id))]
-    if courses:
-        assign_on_joining(user, invitation.organisation, courses, source=AssignmentSource.INVITATION,
-                          joined_on=to_london(user.joined_organisation_at or now_utc()).date())
+    join_organisation(user, invitation.organisation, group=invitation.group, courses=courses)
 
 
 def accept_invitation(token: str, display_name: str, password: str) -> User:

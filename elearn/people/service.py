@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
@@ -52,15 +53,16 @@ def get_group(org: Organisation, group_id: int) -> Group:
 # --- people --------------------------------------------------------------------------------
 
 
-def join_organisation(user: User, org: Organisation, *, group: Group | None = None) -> None:
+def join_organisation(user: User, org: Organisation, *, group: Group | None = None,
+                      courses: Iterable[tuple[int, int]] = ()) -> None:
     """Make the user a member (flush only): note when they joined, add the group and apply the standing rules for
-    everyone and for their groups."""
+    everyone and for their groups, with these (course id, days) of their invitation."""
     user.organisation_id = org.id
     user.joined_organisation_at = now_utc()
     db.session.flush()
     if group is not None:
         add_to_group(user, group)
-    apply_assignment_rules(user, org)
+    apply_assignment_rules(user, org, invited=courses)
 
 
 def sign_up(display_name: str, email: str, password: str) -> User:
@@ -246,7 +248,7 @@ def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> 
 
 
 def apply_assignment_rules(user: User, org: Organisation, *, group_ids: Iterable[int] | None = None,
-                           joined_on: date | None = None) -> int:
+                           joined_on: date | None = None, invited: Iterable[tuple[int, int]] = ()) -> int:
     """Assign a member the courses of the standing rules that reach them, due N days after joining (flush only).
 
     Without group_ids (joining the organisation): the rules for everyone and for every group they are in, counted
@@ -254,6 +256,7 @@ def apply_assignment_rules(user: User, org: Organisation, *, group_ids: Iterable
     """
     if joined_on is None:
         joined_on = to_london(user.joined_organisation_at or now_utc()).date()
+    audience: ColumnElement[bool]
     if group_ids is None:
         mine = select(GroupMembership.group_id).where(GroupMembership.user_id == user.id)
         audience = NewStarterRule.group_id.is_(None) | NewStarterRule.group_id.in_(mine)
@@ -262,18 +265,19 @@ def apply_assignment_rules(user: User, org: Organisation, *, group_ids: Iterable
     rules = db.session.scalars(select(NewStarterRule).where(
         NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True), audience)
         .order_by(NewStarterRule.due_in_days))
-    return assign_on_joining(user, org, [(rule.course_id, rule.due_in_days) for rule in rules], joined_on=joined_on,
-                             source=AssignmentSource.NEW_STARTER)
+    courses = [(rule.course_id, rule.due_in_days, AssignmentSource.NEW_STARTER) for rule in rules]
+    courses += [(course_id, days, AssignmentSource.INVITATION) for course_id, days in invited]
+    return _assign_on_joining(user, org, courses, joined_on=joined_on)
 
 
-def assign_on_joining(user: User, org: Organisation, courses: list[tuple[int, int]], *, joined_on: date,
-                      source: AssignmentSource) -> int:
-    """Assign these (course id, days) to a member, due that many days after joined_on; a course they already have
-    keeps its due date, and the soonest of several rules for one course wins (flush only)."""
+def _assign_on_joining(user: User, org: Organisation, courses: list[tuple[int, int, AssignmentSource]], *,
+                       joined_on: date) -> int:
+    """Assign these (course id, days, source) to a member, due that many days after joined_on; a course they already
+    have keeps its due date, and of several rules for one course the soonest due wins (flush only)."""
     have = set(db.session.scalars(select(Assignment.course_id).where(
         Assignment.organisation_id == org.id, Assignment.user_id == user.id)))
     made = 0
-    for course_id, due_in_days in sorted(courses, key=lambda pair: pair[1]):
+    for course_id, due_in_days, source in sorted(courses, key=lambda item: item[1]):
         if course_id in have:
             continue
         have.add(course_id)

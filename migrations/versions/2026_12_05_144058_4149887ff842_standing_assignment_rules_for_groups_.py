@@ -13,7 +13,6 @@ Create Date: 2026-12-05 14:40:58.620589
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '4149887ff842'
 down_revision = '468e3ba4f7d6'
