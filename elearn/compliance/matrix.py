@@ -81,7 +81,8 @@ def _escape_like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
+def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
+    """The ids of the active members the filters match (read by the page, the exports and chasing)."""
     statement = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
     if query.q:
         pattern = _escape_like(query.q.lower())
@@ -113,7 +114,7 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
         query = MatrixQuery(**{**query.__dict__, "course_id": None})
     columns = {query.course_id: titles[query.course_id]} if query.course_id is not None else titles
     grid = cells(org, today)
-    matching = _matching_people(org, query, grid).subquery("matching")
+    matching = matching_people(org, query, grid).subquery("matching")
     total = db.session.scalar(select(func.count()).select_from(matching)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
