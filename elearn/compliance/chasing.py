@@ -126,7 +126,8 @@ def plan_chase(org: Organisation, user_ids: Sequence[int], *, actor: User, urgen
     active member the actor may manage (else NotFound, as for one person)."""
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
-        raise InvalidInput("user_ids", "Tick at least one person to remind.")
+        raise InvalidInput("user_ids", "Nobody to remind: tick people in the matrix, or choose a filter with people "
+                           "overdue or expiring.")
     if len(wanted) > MAX_PEOPLE:
         raise InvalidInput("user_ids", f"Remind at most {MAX_PEOPLE} people at once: narrow the filter.")
     today = today or london_today()

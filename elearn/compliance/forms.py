@@ -29,7 +29,7 @@ class AssignForm(FlaskForm):
     group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
     due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
     due_in_days = IntegerField("People who join later: due this many days after they join", default=30,
-                               validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
+                               validators=[Optional(), NumberRange(1, 1098)])
     submit = SubmitField("Assign course")
 
 

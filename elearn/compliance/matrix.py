@@ -22,7 +22,7 @@ from elearn.extensions import db
 from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, NewStarterRule, Organisation, User
 
 PAGE_SIZE = 50
-INVITED_LIMIT = 100  # pending invitees shown on the matrix's first page
+INVITED_LIMIT = 100  # pending invitees listed (on the matrix's first page)
 SORTS = ("name", "email", "joined", "status")
 
 
@@ -74,7 +74,7 @@ class Matrix:
     page: int
     pages: int
     query: MatrixQuery
-    invited: list[InvitedRow] = field(default_factory=list)  # on the page's first page only; never in exports
+    invited: list[InvitedRow] = field(default_factory=list)  # shown on the first page; never in exports
 
 
 def _escape_like(text: str) -> str:
@@ -137,7 +137,7 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     among = None if paginate else select(matching.c.id)
     if paginate:  # a grid of just this page's people, so that no plan can recompute the whole organisation per row
         grid = cells(org, today, user_ids=[person.id for person in people])
-    invited = pending_invitees(org, query) if paginate and page == 1 else []
+    invited = pending_invitees(org, query) if paginate else []  # every page asks: the same queries on each
     return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
                   MatrixQuery(**{**query.__dict__, "page": page}), invited)
 

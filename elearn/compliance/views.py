@@ -164,17 +164,17 @@ def export_zip() -> ResponseReturnValue:
 
 
 def _chase_request() -> tuple[list[int], bool, int | None]:
-    """Whom to remind, and of what: the people ticked (POST), everyone overdue or expiring in the matrix's filter
-    (?scope=filter and the filters), or the people named (?user_id=)."""
+    """Whom to remind, and of what: the people ticked (POST), the people named (?user_id=), or else everyone
+    overdue or expiring in the matrix's filter (its query string; none: the whole organisation)."""
     if request.method == "POST":
         form = ChaseForm()
         if not form.validate_on_submit():
             abort(400, FORM_EXPIRED)
         return form.user_ids.data or [], False, None
-    if request.args.get("scope") == "filter":
-        _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-        return chasing.urgent_in_filter(managed_organisation(), query), True, query.course_id
-    return request.args.getlist("user_id", type=int), False, None
+    if named := request.args.getlist("user_id", type=int):
+        return named, False, None
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return chasing.urgent_in_filter(managed_organisation(), query), True, query.course_id
 
 
 @bp.route("/reminders/new", methods=["GET", "POST"])

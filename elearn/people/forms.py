@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
 from elearn.text_rules import GROUP_NAME_MAX
@@ -27,7 +27,7 @@ class InviteForm(FlaskForm):
     group_id = SelectField("Group (optional)", coerce=optional_int, validate_choice=False)
     course_ids = SelectMultipleField("Courses to assign when they join (optional)", coerce=int, validate_choice=False)
     due_in_days = IntegerField("Due this many days after they join", default=30,
-                               validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
+                               validators=[Optional(), NumberRange(1, 1098)])
     submit = SubmitField("Send invitation")
 
 
