@@ -215,7 +215,8 @@ class ExternalTraining(Base):
 
 
 class ReminderLog(Base):
-    """A reminder sent, so re-running the reminder job in the same ISO week sends nothing twice."""
+    """A reminder sent, so nothing is sent twice: a scheduled event about a course (kind, course, key), a person's
+    one reminder of the day (kind "day", course NULL, the date as key) or a manager's weekly digest (the ISO week)."""
 
     __tablename__ = "reminder_logs"
     # Two partial unique indexes, because NULL course ids are distinct in a plain unique constraint.
@@ -228,9 +229,10 @@ class ReminderLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(30))  # e.g. overdue, expiring, manager_digest
+    kind: Mapped[str] = mapped_column(String(30))  # a schedule event (compliance/reminders.py EVENTS), day, manager_digest
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
-    week: Mapped[str] = mapped_column(String(8))  # ISO year-week, e.g. "2026-W48"
+    # The key: an ISO year-week ("2026-W48") for weekly kinds, else the date it is about ("20261205").
+    week: Mapped[str] = mapped_column(String(8))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

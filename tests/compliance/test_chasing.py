@@ -154,3 +154,12 @@ def test_the_filter_preview_and_sending_run_the_same_queries_for_10_and_many(cli
         sends.append(len([s for s in counter.statements if "reminder_logs" not in s and "outbox" not in s]))
     assert previews[0] == previews[1], previews
     assert sends[0] == sends[1], sends
+
+
+def test_an_admin_reminds_in_the_organisation_they_chose(client, cast, late, sign_in, outbox):
+    sign_in(cast.admin)
+    page = client.get(f"/manage/reminders/new?org={cast.org_b.id}").get_data(as_text=True)
+    assert "Bea Learner" in page and "Abe Learner" not in page
+    assert f'action="/manage/reminders?org={cast.org_b.id}"' in page
+    client.post(f"/manage/reminders?org={cast.org_b.id}", data={"user_ids": [cast.learner_b.id], "urgent_only": "y"})
+    assert _sent_to(outbox) == [cast.learner_b.email]
