@@ -175,3 +175,30 @@ def test_the_matrix_with_invitees_runs_the_same_queries_for_10_and_many(client, 
             assert client.get("/manage/matrix").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_import_page_attaches_courses_and_refuses_another_organisations_group(client, cast, course, sign_in,
+                                                                                   outbox):
+    import io
+
+    service.create_group(cast.org_a, "Teaching staff", actor=cast.manager_a)
+    sign_in(cast.manager_b)
+    content = (f"name,email,group,courses\nBill Birch,bill@birch.sch.uk,,{course.slug}\n"
+               "Tess Teacher,tess@birch.sch.uk,Teaching staff,\n").encode()
+    page = client.post("/manage/people/import", data={"file": (io.BytesIO(content), "staff.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "1 invited, 1 not imported" in page and "no group called" in page
+    user = accept_invitation(_token(outbox), "Bill Birch", "a long invitee passphrase")
+    assert user.organisation_id == cast.org_b.id and _assignment_of(user.id).course_id == course.id
+
+
+def test_a_rule_for_another_organisations_group_is_not_found(client, cast, course, sign_in):
+    group_a = service.create_group(cast.org_a, "Teaching staff", actor=cast.manager_a)
+    sign_in(cast.manager_b)
+    response = client.post("/manage/new-starters", data={"course_id": course.id, "group_id": group_a.id,
+                                                          "due_in_days": "10"})
+    assert response.status_code == 404 and db.session.scalar(select(func.count()).select_from(NewStarterRule)) == 0
+    sign_in(cast.manager_a)
+    assert client.post("/manage/new-starters", data={"course_id": course.id, "group_id": group_a.id,
+                                                     "due_in_days": "10"}).status_code == 302
+    assert "Teaching staff" in client.get("/manage/new-starters").get_data(as_text=True)
