@@ -91,6 +91,7 @@ class Invitation(Base):
 
     organisation: Mapped[Organisation] = relationship()
     group: Mapped[Group | None] = relationship()
+    courses: Mapped[list[InvitationCourse]] = relationship(order_by="InvitationCourse.id", viewonly=True)
 
 
 class AssignmentSource(StrEnum):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from elearn.access import get_owned
 from elearn.audit import record_event
@@ -114,7 +114,7 @@ def list_open_invitations(org: Organisation) -> list[Invitation]:
     return list(db.session.scalars(
         select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
                                  Invitation.cancelled_at.is_(None), Invitation.expires_at > now_utc())
-        .options(joinedload(Invitation.group))  # the people page shows each invitation's group
+        .options(joinedload(Invitation.group), selectinload(Invitation.courses))  # the people page shows them
         .order_by(Invitation.created_at.desc())
     ))
 

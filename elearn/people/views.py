@@ -49,6 +49,7 @@ def _group_choices(blank: str) -> list[SelectChoice]:
 @bp.get("/people")
 def index() -> ResponseReturnValue:
     return render_template("people/people.html", invitations=invitations.list_open_invitations(managed_organisation()),
+                           titles=course_titles(),
                            groups=service.list_groups(managed_organisation()), leavers=service.list_leavers(managed_organisation()))
 
 

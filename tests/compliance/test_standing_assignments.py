@@ -151,6 +151,9 @@ def test_the_invite_page_attaches_courses(client, cast, course, sign_in, outbox)
     response = client.post("/manage/people/invite", data={"display_name": "Bill Birch", "email": "bill@birch.sch.uk",
                                                            "course_ids": [str(course.id)], "due_in_days": "12"})
     assert response.status_code == 302
+    assert "due 12 days after" in client.get("/manage/people").get_data(as_text=True)
+    sign_in(cast.manager_a)
+    assert "Bill Birch" not in client.get("/manage/people").get_data(as_text=True)
     user = accept_invitation(_token(outbox), "Bill Birch", "a long invitee passphrase")
     assert user.organisation_id == cast.org_b.id and _assignment_of(user.id).due_on == days(12)
 
