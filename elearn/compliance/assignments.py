@@ -1,7 +1,9 @@
 """Assignments: a course a member must complete by a due date, given to one member, a group or everyone.
 
 Every reader and writer is scoped to the organisation being managed; another organisation's id is
-NotFound (404). New-starter rules assign courses too, as people join (people: apply_new_starter_rules).
+NotFound (404). An assignment to a group or to everyone is also a standing rule: whoever joins later (the
+organisation or the group, by invitation, CSV import or email domain) is assigned the course, due N days after
+joining (people.service: put_assignment_rule, apply_assignment_rules).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.models import Assignment, AssignmentSource, GroupMembership, Organisation, User
-from elearn.people.service import MAX_DUE_DAYS, get_group
+from elearn.people.service import MAX_DUE_DAYS, get_group, put_assignment_rule
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,18 @@ def check_due_on(due_on: date | None) -> date:
 
 
 def assign_course(org: Organisation, course_id: int, due_on: date | None, *, actor: User,
-                  user_id: int | None = None, group_id: int | None = None) -> AssignResult:
-    """Assign a course to one member, a group's active members, or (neither given) every active member.
+                  user_id: int | None = None, group_id: int | None = None,
+                  joiner_due_in_days: int | None = None) -> AssignResult:
+    """Assign a course to one member, a group's active members, or (neither given) every active member; for a
+    group or everyone, also save the standing rule that assigns it to whoever joins later, due joiner_due_in_days
+    after they join (by default as many days as this due date is from today, at least one).
 
     People who already have the course assigned keep their assignment and due date: no duplicates.
     """
     course = learning.get_published_course_by_id(course_id)
     due = check_due_on(due_on)
+    if joiner_due_in_days is None:
+        joiner_due_in_days = max(1, (due - london_today()).days)
     members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
     if user_id is not None:
         member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
@@ -62,8 +69,10 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
         group = get_group(org, group_id)
         source, target = AssignmentSource.GROUP, f"group:{group.id}"
         members = members.where(User.id.in_(select(GroupMembership.user_id).where(GroupMembership.group_id == group.id)))
+        put_assignment_rule(org, course.id, joiner_due_in_days, group=group, actor=actor)
     else:
         source, target = AssignmentSource.EVERYONE, f"organisation:{org.id}"
+        put_assignment_rule(org, course.id, joiner_due_in_days, group=None, actor=actor)
     wanted = set(db.session.scalars(members))
     have = set(db.session.scalars(select(Assignment.user_id).where(
         Assignment.organisation_id == org.id, Assignment.course_id == course.id, Assignment.user_id.in_(members))))

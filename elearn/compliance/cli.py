@@ -1,4 +1,4 @@
-"""`flask reminders send`: the weekly reminder emails, for cron."""
+"""`flask reminders send`: today's scheduled reminder emails and the weekly manager digests (the scheduler runs it daily)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ reminders_cli = AppGroup("reminders", help="Reminder emails about training that 
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Act as if today were this day (UK date); for testing.")
 def send_command(on: click.DateTime | None) -> None:
-    """Send this week's reminders and manager digests not sent yet; running it twice sends nothing twice."""
+    """Send today's scheduled reminders and this week's manager digests not sent yet; running it twice sends nothing twice."""
     today: date | None = on.date() if on is not None else None  # type: ignore[attr-defined]
     summary = send_reminders(today=today)
     click.echo(summary.text())

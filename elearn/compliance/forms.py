@@ -1,11 +1,22 @@
-"""Compliance forms: assigning courses, the training matrix's filters, ticking people for a ZIP (shape only)."""
+"""Compliance forms: assigning courses, the training matrix's filters, ticking people for a ZIP or a reminder, the
+organisation's reminder schedule (shape only)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import optional_int
 
@@ -17,6 +28,8 @@ class AssignForm(FlaskForm):
                           default="everyone")
     group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
     due_on = DateField("Due date", validators=[InputRequired("Enter the due date.")])
+    due_in_days = IntegerField("People who join later: due this many days after they join", default=30,
+                               validators=[Optional(), NumberRange(1, 1098)])
     submit = SubmitField("Assign course")
 
 
@@ -46,3 +59,21 @@ class MatrixFilterForm(FlaskForm):
 class CertificateSelectionForm(FlaskForm):
     user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
     submit = SubmitField("Download certificates of the people ticked")
+
+
+class ChaseForm(FlaskForm):
+    """Reminders: the people (ticked in the matrix, or listed on the confirmation page) and what to remind them of."""
+
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
+    urgent_only = BooleanField("Only what is overdue or expiring")
+    course_id = HiddenField("Course", filters=[lambda value: int(value) if value and str(value).isdigit() else None])
+    submit = SubmitField("Send the reminders")
+
+
+class ReminderScheduleForm(FlaskForm):
+    on_assignment = BooleanField("When a course is assigned")
+    week_before_due = BooleanField("A week before the due date")
+    on_due_day = BooleanField("On the due date")
+    weekly_overdue = BooleanField("Every week while overdue")
+    before_expiry = BooleanField("30 days before a certificate expires")
+    submit = SubmitField("Save the reminder schedule")

@@ -1,12 +1,13 @@
 """The training matrix: people × courses with each cell's status and date, filtered, sorted and paged in SQL.
 
 Read from the same grid as the dashboard (`reports.cells`); the matrix page and the exports
-(every matching person, unpaged) both call `training_matrix`.
+(every matching person, unpaged) both call `training_matrix`. The page also lists people invited but not joined
+yet, with the courses they will be assigned on joining (`pending_invitees`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,10 +17,12 @@ from elearn.catalog.service import course_titles
 from elearn.clock import london_today
 from elearn.compliance.compliance import ComplianceStatus, TrainingSource, severity_sql
 from elearn.compliance.reports import cells
+from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.models import Group, GroupMembership, Organisation, User
+from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, NewStarterRule, Organisation, User
 
 PAGE_SIZE = 50
+INVITED_LIMIT = 100  # pending invitees listed (on the matrix's first page)
 SORTS = ("name", "email", "joined", "status")
 
 
@@ -52,6 +55,18 @@ class MatrixRow:
 
 
 @dataclass(frozen=True)
+class InvitedRow:
+    """Someone invited who has not joined yet, and the courses they will be assigned then: by the invitation, the
+    standing rule for everyone, or their group's; each due so many days after joining."""
+
+    invitation_id: int
+    name: str
+    email: str
+    group: str | None
+    due_in_days: dict[int, int]  # course id → days after joining
+
+
+@dataclass(frozen=True)
 class Matrix:
     courses: dict[int, str]
     rows: list[MatrixRow]
@@ -59,13 +74,15 @@ class Matrix:
     page: int
     pages: int
     query: MatrixQuery
+    invited: list[InvitedRow] = field(default_factory=list)  # shown on the first page; never in exports
 
 
 def _escape_like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
+def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
+    """The ids of the active members the filters match (read by the page, the exports and chasing)."""
     statement = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
     if query.q:
         pattern = _escape_like(query.q.lower())
@@ -97,7 +114,7 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
         query = MatrixQuery(**{**query.__dict__, "course_id": None})
     columns = {query.course_id: titles[query.course_id]} if query.course_id is not None else titles
     grid = cells(org, today)
-    matching = _matching_people(org, query, grid).subquery("matching")
+    matching = matching_people(org, query, grid).subquery("matching")
     total = db.session.scalar(select(func.count()).select_from(matching)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
@@ -120,8 +137,49 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     among = None if paginate else select(matching.c.id)
     if paginate:  # a grid of just this page's people, so that no plan can recompute the whole organisation per row
         grid = cells(org, today, user_ids=[person.id for person in people])
+    invited = pending_invitees(org, query) if paginate else []  # every page asks: the same queries on each
     return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
-                  MatrixQuery(**{**query.__dict__, "page": page}))
+                  MatrixQuery(**{**query.__dict__, "page": page}), invited)
+
+
+def pending_invitees(org: Organisation, query: MatrixQuery) -> list[InvitedRow]:
+    """Open invitations matching the search and group, with the courses each will bring (none in "not started"
+    yet: they have not joined); a status filter other than "not started" shows none. At most three queries."""
+    if query.status not in (None, ComplianceStatus.NOT_STARTED):
+        return []
+    statement = (select(Invitation.id, Invitation.display_name, Invitation.email, Invitation.group_id, Group.name)
+                 .outerjoin(Group, Group.id == Invitation.group_id)
+                 .where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
+                        Invitation.cancelled_at.is_(None), Invitation.expires_at > now_utc()))
+    if query.q:
+        pattern = _escape_like(query.q.lower())
+        statement = statement.where(or_(func.lower(Invitation.display_name).like(pattern, escape="\\"),
+                                        Invitation.email.like(pattern, escape="\\")))
+    if query.group_id is not None:
+        statement = statement.where(Invitation.group_id == query.group_id)
+    found = db.session.execute(statement.order_by(func.lower(Invitation.display_name), Invitation.id)
+                               .limit(INVITED_LIMIT)).all()
+    if not found:
+        return []
+    rules: dict[int | None, dict[int, int]] = {}
+    for group_id, course_id, days in db.session.execute(
+            select(NewStarterRule.group_id, NewStarterRule.course_id, NewStarterRule.due_in_days)
+            .where(NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True))):
+        rules.setdefault(group_id, {})[course_id] = days
+    own: dict[int, dict[int, int]] = {}
+    for invitation_id, course_id, days in db.session.execute(
+            select(InvitationCourse.invitation_id, InvitationCourse.course_id, InvitationCourse.due_in_days)
+            .where(InvitationCourse.invitation_id.in_([row[0] for row in found]))):
+        own.setdefault(invitation_id, {})[course_id] = days
+    rows = []
+    for invitation_id, name, email, group_id, group_name in found:
+        courses: dict[int, int] = {}
+        for source in (rules.get(None, {}), rules.get(group_id, {}) if group_id else {}, own.get(invitation_id, {})):
+            for course_id, days in source.items():  # as assign_on_joining: a course once, the soonest due date
+                courses[course_id] = min(days, courses.get(course_id, days))
+        if query.course_id is None or query.course_id in courses:
+            rows.append(InvitedRow(invitation_id, name, email, group_name, courses))
+    return rows
 
 
 def _rows(people: list[User], grid: Subquery, columns: dict[int, str],

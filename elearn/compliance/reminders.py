@@ -1,16 +1,18 @@
-"""Weekly reminders: learners whose assigned training is due within 7 days or overdue, or whose certificate
-expires within 30 days; and a digest for each manager. Meant for cron (`flask reminders send`), safe to rerun.
+"""Automatic reminders, on each organisation's schedule, and the managers' weekly digest. Run each morning by the
+scheduler (elearn/jobs: send-reminders) or by hand (`flask reminders send`); safe to rerun.
 
-At most one email per person, reminder kind and ISO week: a ReminderLog row (course_id NULL, so the
-partial unique index uq_reminder_logs_user_kind_week applies) marks it sent.
+A learner's reminders follow their organisation's ReminderSchedule (no row: all on): when a course is assigned,
+a week before it is due, on the due date, every week while overdue, and 30 days before a certificate expires.
+Each event is logged (ReminderLog: person, kind, course and a key: the date it is about, or the ISO week for
+"weekly while overdue"), so it is sent once. A person gets at most one email a day, whatever its cause
+(chasing.claim_day, the rule manual reminders obey too); a day's email lists everything due that day.
 
 Why claim and queue in one transaction per email:
-- The log row is inserted and flushed first. That takes the unique index slot, so a second run at the
-  same moment waits on it (PostgreSQL row lock; SQLite's single writer) and then finds it taken: no
+- The log rows are inserted and flushed first. That takes the unique index slots, so a second run at the
+  same moment waits on them (PostgreSQL row lock; SQLite's single writer) and then finds them taken: no
   double send from overlapping runs.
-- The email is queued in the outbox (elearn/mail.py) in the same transaction, so the log row and the
-  email are committed together or not at all; a worker sends it, retrying while SMTP is down. Each
-  reminder is therefore sent exactly once, and a run never waits for the mail server.
+- The email is queued in the outbox (elearn/mail.py) in the same transaction, so the log rows and the
+  email are committed together or not at all; a worker sends it, retrying while SMTP is down.
 - Committing per email (rather than once per run) keeps a run that dies at email 900 from forgetting
   the 899 already queued.
 """
@@ -18,58 +20,108 @@ Why claim and queue in one transaction per email:
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.audit import record_event
 from elearn.catalog.service import course_titles
-from elearn.clock import london_today, uk_date
+from elearn.clock import london_today, to_london
 from elearn.compliance import reports
+from elearn.compliance.chasing import OUTSTANDING, SUBJECT, claim_day, day_key, describe, reminder_body, taken_today
 from elearn.compliance.compliance import EXPIRING_WITHIN_DAYS, ComplianceStatus
+from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Certificate, Organisation, ReminderLog, Role, User
+from elearn.models import Assignment, Certificate, Organisation, ReminderLog, ReminderSchedule, Role, User
 
 log = logging.getLogger(__name__)
 
-DUE_SOON, OVERDUE, EXPIRING, DIGEST = "due_soon", "overdue", "expiring", "manager_digest"
-DUE_WITHIN_DAYS = 7
-SUBJECTS = {
-    DUE_SOON: "Reminder: safeguarding training due soon",
-    OVERDUE: "Reminder: safeguarding training overdue",
-    EXPIRING: "Reminder: your safeguarding certificate expires soon",
-    DIGEST: "Weekly safeguarding training summary",
+# The schedule's events: the ReminderSchedule column, and what the settings page calls it.
+EVENTS = {
+    "on_assignment": "When a course is assigned",
+    "week_before_due": "A week before the due date",
+    "on_due_day": "On the due date",
+    "weekly_overdue": "Every week while overdue",
+    "before_expiry": "30 days before a certificate expires",
 }
-INTROS = {
-    DUE_SOON: "This training is due within the next 7 days:",
-    OVERDUE: "This training is overdue:",
-    EXPIRING: "Your certificate for this training expires within 30 days. Take the refresher before it does:",
-}
+DIGEST = "manager_digest"
+DIGEST_SUBJECT = "Weekly safeguarding training summary"
+ASSIGNED_WITHIN_DAYS = 7  # a run that missed the day of the assignment still sends its reminder this long after
+KEEP_LOOKING_DAYS = 400  # how far back the log is read: further than any key a run asks about
 
 
 def iso_week(day: date) -> str:
-    """The ISO year and week of a day, e.g. "2026-W48": one reminder of each kind per week."""
+    """The ISO year and week of a day, e.g. "2026-W48": one digest and one overdue reminder per week."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
 
 
+# --- the organisation's schedule -----------------------------------------------------------
+
+
+def get_schedule(org: Organisation) -> ReminderSchedule:
+    """The organisation's schedule; all on when it has never saved one (a new object, not added to the session)."""
+    saved = db.session.get(ReminderSchedule, org.id)
+    return saved if saved is not None else ReminderSchedule(organisation_id=org.id, **dict.fromkeys(EVENTS, True))
+
+
+def save_schedule(org: Organisation, events: dict[str, bool], *, actor: User) -> ReminderSchedule:
+    """Choose which automatic reminders the organisation's staff get."""
+    schedule = db.session.get(ReminderSchedule, org.id)
+    if schedule is None:
+        schedule = ReminderSchedule(organisation_id=org.id)
+        db.session.add(schedule)
+    for name in EVENTS:
+        setattr(schedule, name, bool(events.get(name)))
+    schedule.updated_by_id = actor.id
+    record_event("reminder_schedule.saved", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
+                 on=[name for name in EVENTS if events.get(name)])
+    db.session.commit()
+    return schedule
+
+
+def events_due(schedule: ReminderSchedule, *, status: str, assigned_on: date | None, due_on: date | None,
+               valid_until: date | None, today: date) -> list[tuple[str, str]]:
+    """The schedule's events one course of one person reaches today, as (log kind, key); pure."""
+    found: list[tuple[str, str]] = []
+    if status in (ComplianceStatus.NOT_STARTED.value, ComplianceStatus.IN_PROGRESS.value):
+        if schedule.on_assignment and assigned_on is not None and 0 <= (today - assigned_on).days < ASSIGNED_WITHIN_DAYS:
+            found.append(("on_assignment", day_key(assigned_on)))
+        if schedule.week_before_due and due_on is not None and 0 < (due_on - today).days <= 7:
+            found.append(("week_before_due", day_key(due_on)))
+        if schedule.on_due_day and due_on == today:
+            found.append(("on_due_day", day_key(due_on)))
+    elif status == ComplianceStatus.OVERDUE.value and schedule.weekly_overdue:
+        found.append(("weekly_overdue", iso_week(today)))
+    elif status == ComplianceStatus.EXPIRING.value and schedule.before_expiry and valid_until is not None:
+        found.append(("before_expiry", day_key(valid_until)))
+    return found
+
+
+# --- a run ---------------------------------------------------------------------------------
+
+
 @dataclass
 class Summary:
-    """What a run did: emails sent per kind, those already sent this week, and those that failed."""
+    """What a run did: reminders per event, learners emailed, digests, people skipped (reminded today already, or
+    another run's), and emails that could not be queued."""
 
-    week: str
-    sent: dict[str, int] = field(default_factory=lambda: dict.fromkeys((DUE_SOON, OVERDUE, EXPIRING, DIGEST), 0))
+    day: date
+    events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENTS, 0))
+    learners: int = 0
+    digests: int = 0
     already_sent: int = 0
     failed: int = 0
 
     def text(self) -> str:
-        return (f"Reminders for {self.week}: due soon {self.sent[DUE_SOON]}, overdue {self.sent[OVERDUE]}, "
-                f"expiring {self.sent[EXPIRING]}, manager digests {self.sent[DIGEST]}; "
-                f"{self.already_sent} already sent this week; {self.failed} not queued (an address that cannot be mailed).")
+        events = ", ".join(f"{EVENTS[name].lower()} {count}" for name, count in self.events.items())
+        return (f"Reminders for {self.day.isoformat()}: {self.learners} learners emailed ({events}); "
+                f"{self.digests} manager digests; {self.already_sent} already sent; "
+                f"{self.failed} not queued (an address that cannot be mailed).")
 
 
 @dataclass(frozen=True)
@@ -79,36 +131,80 @@ class Recipient:
     name: str
 
 
-def _learner_items(org: Organisation, today: date) -> dict[tuple[Recipient, str], list[str]]:
-    """Per active member and reminder kind, the lines to list (course and date); one query."""
+@dataclass
+class Due:
+    """A learner's reminder today: its lines and the events it reports (kind, course id, key)."""
+
+    lines: list[str] = field(default_factory=list)
+    events: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) -> dict[Recipient, Due]:
+    """Per active member, what their organisation's schedule reminds them of today and has not before; two queries."""
     grid = reports.cells(org, today)
     titles = course_titles()
     rows = db.session.execute(
         select(User.id, User.email, User.display_name, grid.c.course_id, grid.c.status, grid.c.due_on,
-               grid.c.valid_until)
+               grid.c.valid_until, Assignment.assigned_at)
         .join(User, User.id == grid.c.user_id)
-        .where(User.anonymised_at.is_(None), or_(
-            grid.c.status.in_((ComplianceStatus.OVERDUE.value, ComplianceStatus.EXPIRING.value)),
-            and_(grid.c.assignment_id.is_not(None), grid.c.due_on <= today + timedelta(days=DUE_WITHIN_DAYS),
-                 grid.c.status.in_((ComplianceStatus.NOT_STARTED.value, ComplianceStatus.IN_PROGRESS.value)))))
-        .order_by(User.id, grid.c.course_id)
-    )
-    items: dict[tuple[Recipient, str], list[str]] = defaultdict(list)
-    for user_id, email, name, course_id, status, due_on, valid_until in rows:
-        title = titles.get(course_id, "a course")
-        if status == ComplianceStatus.OVERDUE.value:
-            kind, line = OVERDUE, f"{title} (was due {uk_date(due_on)})"
-        elif status == ComplianceStatus.EXPIRING.value:
-            kind, line = EXPIRING, f"{title} (certificate valid until {uk_date(valid_until)})"
-        else:
-            kind, line = DUE_SOON, f"{title} (due {uk_date(due_on)})"
-        items[(Recipient(user_id, email, name), kind)].append(line)
-    return items
+        .outerjoin(Assignment, Assignment.id == grid.c.assignment_id)
+        .where(User.anonymised_at.is_(None), grid.c.status.in_([s.value for s in OUTSTANDING]),
+               or_(grid.c.assignment_id.is_not(None), grid.c.status == ComplianceStatus.EXPIRING.value))
+        .order_by(User.id, grid.c.due_on, grid.c.course_id)
+    ).all()
+    sent = {tuple(row) for row in db.session.execute(
+        select(ReminderLog.user_id, ReminderLog.kind, ReminderLog.course_id, ReminderLog.week)
+        .join(User, User.id == ReminderLog.user_id)
+        .where(User.organisation_id == org.id, ReminderLog.kind.in_(list(EVENTS)), ReminderLog.course_id.is_not(None),
+               ReminderLog.sent_at >= now_utc() - timedelta(days=KEEP_LOOKING_DAYS)))}
+    due: dict[Recipient, Due] = {}
+    for user_id, email, name, course_id, status, due_on, valid_until, assigned_at in rows:
+        events = [(kind, key) for kind, key in events_due(
+            schedule, status=status, due_on=due_on, valid_until=valid_until, today=today,
+            assigned_on=to_london(assigned_at).date() if assigned_at else None)
+            if (user_id, kind, course_id, key) not in sent]
+        if events:
+            item = due.setdefault(Recipient(user_id, email, name), Due())
+            item.lines.append(describe(titles.get(course_id, "a course"), status, due_on, valid_until))
+            item.events += [(kind, course_id, key) for kind, key in events]
+    return due
 
 
-def _unattached_expiring(today: date) -> dict[Recipient, list[str]]:
-    """Active learners in no organisation whose newest certificate for a course expires within 30 days: nobody
-    assigns them anything, but their certificate still runs out; one query."""
+def _remind(recipient: Recipient, due: Due, today: date, summary: Summary) -> None:
+    """Claim the person's day and log the events, and queue the email, in one transaction."""
+    claim_day(recipient.user_id, today)
+    db.session.add_all(ReminderLog(user_id=recipient.user_id, kind=kind, course_id=course_id, week=key)
+                       for kind, course_id, key in due.events)
+    try:
+        send_email(recipient.email, SUBJECT, reminder_body(recipient.name, due.lines))
+    except IntegrityError:  # another run, or a manager, reminded them a moment ago
+        db.session.rollback()
+        summary.already_sent += 1
+        return
+    except ValueError as error:  # an address with a line break: it cannot be mailed, now or later
+        db.session.rollback()
+        summary.failed += 1
+        log.warning("reminder to user %s not queued (%s)", recipient.user_id, error)
+        return
+    db.session.commit()
+    summary.learners += 1
+    for kind, _, _ in due.events:
+        summary.events[kind] += 1
+
+
+def _remind_all(due: dict[Recipient, Due], today: date, summary: Summary) -> None:
+    taken = taken_today([r.user_id for r in due], today)
+    for recipient, items in due.items():
+        if recipient.user_id in taken:  # a manager reminded them today: the schedule's turn comes tomorrow
+            summary.already_sent += 1
+            continue
+        _remind(recipient, items, today, summary)
+
+
+def _unattached_due(today: date) -> dict[Recipient, Due]:
+    """Active learners in no organisation whose newest certificate for a course expires within 30 days, not yet
+    reminded of that expiry: nobody assigns them anything and no organisation has a schedule for them, but their
+    certificate still runs out (the default schedule's "before expiry" event); two queries."""
     newest = func.max(Certificate.expires_on)
     rows = db.session.execute(
         select(User.id, User.email, User.display_name, Certificate.course_id, newest)
@@ -118,13 +214,20 @@ def _unattached_expiring(today: date) -> dict[Recipient, list[str]]:
         .group_by(User.id, User.email, User.display_name, Certificate.course_id)
         .having(newest >= today, newest <= today + timedelta(days=EXPIRING_WITHIN_DAYS))
         .order_by(User.id, Certificate.course_id)
-    )
+    ).all()
+    sent = {tuple(row) for row in db.session.execute(
+        select(ReminderLog.user_id, ReminderLog.course_id, ReminderLog.week)
+        .where(ReminderLog.user_id.in_({row[0] for row in rows}), ReminderLog.kind == "before_expiry"))} if rows else set()
     titles = course_titles()
-    items: dict[Recipient, list[str]] = defaultdict(list)
+    due: dict[Recipient, Due] = {}
     for user_id, email, name, course_id, valid_until in rows:
-        items[Recipient(user_id, email, name)].append(
-            f"{titles.get(course_id, 'a course')} (certificate valid until {uk_date(valid_until)})")
-    return items
+        key = day_key(valid_until)
+        if (user_id, course_id, key) in sent:
+            continue
+        item = due.setdefault(Recipient(user_id, email, name), Due())
+        item.lines.append(describe(titles.get(course_id, "a course"), ComplianceStatus.EXPIRING.value, None, valid_until))
+        item.events.append(("before_expiry", course_id, key))
+    return due
 
 
 def _managers(org: Organisation) -> list[Recipient]:
@@ -134,64 +237,48 @@ def _managers(org: Organisation) -> list[Recipient]:
         .order_by(User.id))]
 
 
-def _learner_body(recipient: Recipient, kind: str, lines: list[str]) -> str:
+def digest_body(name: str, org: Organisation, counts: reports.AttentionCounts) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    listed = "\n".join(f"  - {line}" for line in lines)
-    return (f"Hello {recipient.name},\n\n{INTROS[kind]}\n\n{listed}\n\n"
-            f"Sign in to continue your training: {base}/my-learning\n\n"
-            "You get at most one reminder of this kind a week.\n")
+    return (f"Hello {name},\n\nThis week's safeguarding training summary for {org.name}:\n\n"
+            f"  - overdue: {counts.overdue} people\n"
+            f"  - due within {reports.DUE_SOON_DAYS} days: {counts.due_soon} people\n"
+            f"  - certificates expiring within 30 days: {counts.expiring} people\n\n"
+            f"See who, and send them a reminder, from the compliance page: {base}/manage/\n")
 
 
-def _digest_body(recipient: Recipient, org: Organisation, counts: dict[str, int]) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return (f"Hello {recipient.name},\n\nThis week's safeguarding training summary for {org.name}:\n\n"
-            f"  - overdue: {counts[OVERDUE]} people\n"
-            f"  - due within 7 days: {counts[DUE_SOON]} people\n"
-            f"  - certificates expiring within 30 days: {counts[EXPIRING]} people\n\n"
-            f"See who and chase them from the compliance page: {base}/manage/\n")
-
-
-def _send_once(recipient: Recipient, kind: str, week: str, body: str, summary: Summary,
-               sent_before: set[tuple[int, str]]) -> None:
-    """Claim this week's log row and queue the email in one transaction."""
-    if (recipient.user_id, kind) in sent_before:
-        summary.already_sent += 1
+def _send_digests(org: Organisation, today: date, summary: Summary, sent_this_week: set[int]) -> None:
+    """Each manager's weekly digest, once per ISO week, with the dashboard's counts."""
+    managers = [m for m in _managers(org) if m.user_id not in sent_this_week]
+    if not managers:
         return
-    db.session.add(ReminderLog(user_id=recipient.user_id, kind=kind, course_id=None, week=week))
-    try:
-        db.session.flush()
-    except IntegrityError:  # another run claimed it a moment ago
-        db.session.rollback()
-        summary.already_sent += 1
-        return
-    try:
-        send_email(recipient.email, SUBJECTS[kind], body)
-    except ValueError as error:  # an address with a line break: it cannot be mailed, now or later
-        db.session.rollback()
-        summary.failed += 1
-        log.warning("reminder %s to user %s not queued (%s)", kind, recipient.user_id, error)
-        return
-    db.session.commit()
-    summary.sent[kind] += 1
+    counts = reports.attention_counts(org, today=today)
+    for manager in managers:
+        db.session.add(ReminderLog(user_id=manager.user_id, kind=DIGEST, course_id=None, week=iso_week(today)))
+        try:
+            send_email(manager.email, DIGEST_SUBJECT, digest_body(manager.name, org, counts))
+        except IntegrityError:
+            db.session.rollback()
+            summary.already_sent += 1
+            continue
+        except ValueError:
+            db.session.rollback()
+            summary.failed += 1
+            continue
+        db.session.commit()
+        summary.digests += 1
 
 
 def send_reminders(*, today: date | None = None) -> Summary:
-    """Email this week's reminders and manager digests that have not been sent yet; safe to run again."""
+    """Send today's scheduled reminders of every organisation, at most one email a person a day, and this week's
+    manager digests not sent yet; safe to run again."""
     today = today or london_today()
-    week = iso_week(today)
-    summary = Summary(week)
-    sent_before = {(user_id, kind) for user_id, kind in db.session.execute(select(ReminderLog.user_id, ReminderLog.kind)
-                   .where(ReminderLog.week == week, ReminderLog.course_id.is_(None)))}
+    summary = Summary(today)
+    digested = set(db.session.scalars(select(ReminderLog.user_id).where(
+        ReminderLog.kind == DIGEST, ReminderLog.week == iso_week(today), ReminderLog.course_id.is_(None))))
     for org in db.session.scalars(select(Organisation).order_by(Organisation.id)).all():
-        items = _learner_items(org, today)
-        counts = dict.fromkeys((DUE_SOON, OVERDUE, EXPIRING), 0)
-        for (recipient, kind), lines in items.items():
-            counts[kind] += 1
-            _send_once(recipient, kind, week, _learner_body(recipient, kind, lines), summary, sent_before)
-        for manager in _managers(org):
-            _send_once(manager, DIGEST, week, _digest_body(manager, org, counts), summary, sent_before)
-    for recipient, lines in _unattached_expiring(today).items():
-        _send_once(recipient, EXPIRING, week, _learner_body(recipient, EXPIRING, lines), summary, sent_before)
-    log.info("reminders for %s: sent %s, already sent %s, failed %s", week, summary.sent, summary.already_sent,
-             summary.failed)
+        _remind_all(_learners_due(org, get_schedule(org), today), today, summary)
+        _send_digests(org, today, summary, digested)
+    _remind_all(_unattached_due(today), today, summary)
+    log.info("reminders for %s: %s learners, events %s, %s digests, already sent %s, failed %s", today,
+             summary.learners, summary.events, summary.digests, summary.already_sent, summary.failed)
     return summary

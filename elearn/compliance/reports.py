@@ -7,10 +7,23 @@ assigned courses, the reminders); the dashboard's counts and lists are built on 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, Subquery, and_, case, func, literal_column, null, select, true, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -30,6 +43,7 @@ from elearn.models import (
 )
 
 LIST_LIMIT = 100
+DUE_SOON_DAYS = 7  # "due soon": the dashboard's and the weekly digest's window
 
 
 def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
@@ -164,6 +178,33 @@ class PersonCourse:
     valid_until: date | None
 
 
+@dataclass(frozen=True)
+class AttentionCounts:
+    """How many people need chasing, each counted once however many courses: the dashboard's summary and the
+    managers' weekly digest both show these (one function, so they cannot disagree)."""
+
+    overdue: int
+    due_soon: int  # an assigned course not started or in progress, due within DUE_SOON_DAYS
+    expiring: int  # a certificate for an assigned course expiring within 30 days
+
+
+def attention_counts(org: Organisation, *, today: date | None = None) -> AttentionCounts:
+    """People overdue, due soon and expiring on the courses assigned to them; one query."""
+    today = today or london_today()
+    grid = cells(org, today, assigned_only=True)
+
+    def people(condition: ColumnElement[bool]) -> Any:
+        return func.count(distinct(case((condition, grid.c.user_id))))
+
+    row = db.session.execute(select(
+        people(grid.c.status == ComplianceStatus.OVERDUE.value),
+        people(and_(grid.c.status.in_((ComplianceStatus.NOT_STARTED.value, ComplianceStatus.IN_PROGRESS.value)),
+                    grid.c.due_on <= today + timedelta(days=DUE_SOON_DAYS))),
+        people(grid.c.status == ComplianceStatus.EXPIRING.value),
+    )).one()
+    return AttentionCounts(int(row[0]), int(row[1]), int(row[2]))
+
+
 @dataclass
 class Dashboard:
     courses: list[CourseCompliance]
@@ -172,6 +213,7 @@ class Dashboard:
     expiring: list[PersonCourse]
     expiring_total: int
     members: int
+    attention: AttentionCounts
     statuses: tuple[ComplianceStatus, ...] = tuple(s for s in SEVERITY if s != ComplianceStatus.NOT_ASSIGNED)
 
 
@@ -190,7 +232,8 @@ def compliance_dashboard(org: Organisation, *, today: date | None = None) -> Das
     expiring, expiring_total = _people_in(grid, ComplianceStatus.EXPIRING, titles, grid.c.valid_until)
     members = db.session.scalar(select(func.count()).select_from(User).where(
         User.organisation_id == org.id, User.is_active_account.is_(True))) or 0
-    return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members)
+    return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members,
+                     attention_counts(org, today=today))
 
 
 def _people_in(grid: Subquery, status: ComplianceStatus, titles: dict[int, str],

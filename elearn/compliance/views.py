@@ -16,12 +16,12 @@ from elearn import downloads
 from elearn.access import MemberAction, get_member
 from elearn.assessment import allowances
 from elearn.catalog.service import course_titles
-from elearn.compliance import assignments, exports, learners, matrix_args, removals, reports
+from elearn.compliance import assignments, chasing, exports, learners, matrix_args, reminders, removals, reports
 from elearn.compliance.compliance import LABELS
-from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm
+from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm, ChaseForm, ReminderScheduleForm
 from elearn.compliance.matrix import training_matrix
 from elearn.errors import InvalidInput
-from elearn.forms import require_button
+from elearn.forms import FORM_EXPIRED, require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
@@ -114,11 +114,13 @@ def assign() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             result = assignments.assign_course(managed_organisation(), form.course_id.data, form.due_on.data, actor=current_user,
-                                               group_id=form.group_id.data if form.audience.data == "group" else None)
+                                               group_id=form.group_id.data if form.audience.data == "group" else None,
+                                               joiner_due_in_days=form.due_in_days.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:
-            flash(f"Assigned to {plural(result.created, 'person', 'people')}; {plural(result.already, 'person', 'people')} already had it.", "success")
+            flash(f"Assigned to {plural(result.created, 'person', 'people')}; {plural(result.already, 'person', 'people')} "
+                  "already had it. Whoever joins later gets it too.", "success")
             return redirect(url_for("compliance.assign"))
     return render_template("compliance/assignments.html", form=form), 422 if form.errors else 200
 
@@ -181,3 +183,63 @@ def export_zip() -> ResponseReturnValue:
         filters: dict[str, Any] = request.args.to_dict()
         return redirect(url_for("compliance.matrix", **filters))
     return downloads.send(export)
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def _chase_request() -> tuple[list[int], bool, int | None]:
+    """Whom to remind, and of what: the people ticked (POST), the people named (?user_id=), or else everyone
+    overdue or expiring in the matrix's filter (its query string; none: the whole organisation)."""
+    if request.method == "POST":
+        form = ChaseForm()
+        if not form.validate_on_submit():
+            abort(400, FORM_EXPIRED)
+        return form.user_ids.data or [], False, None
+    if named := request.args.getlist("user_id", type=int):
+        return named, False, None
+    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    return chasing.urgent_in_filter(managed_organisation(), query), True, query.course_id
+
+
+@bp.route("/reminders/new", methods=["GET", "POST"])
+def plan_reminders() -> ResponseReturnValue:
+    """The confirmation page: the message and who gets it; nothing is sent until it is confirmed."""
+    user_ids, urgent_only, course_id = _chase_request()
+    try:
+        chase = chasing.plan_chase(managed_organisation(), user_ids, actor=current_user, urgent_only=urgent_only,
+                                   course_id=course_id)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        return redirect(url_for("compliance.matrix"))
+    return render_template("compliance/remind.html", chase=chase, subject=chasing.SUBJECT, form=ChaseForm(),
+                           example=chasing.reminder_body(chase.drafts[0].name, chase.drafts[0].lines) if chase.drafts else None)
+
+
+@bp.post("/reminders")
+def send_reminders() -> ResponseReturnValue:
+    form = ChaseForm()
+    if not form.validate_on_submit():
+        abort(400, FORM_EXPIRED)
+    try:
+        result = chasing.send_chase(managed_organisation(), form.user_ids.data or [], actor=current_user,
+                                    urgent_only=bool(form.urgent_only.data), course_id=form.course_id.data)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        return redirect(url_for("compliance.matrix"))
+    flash(f"Reminder sent to {result.sent} {'person' if result.sent == 1 else 'people'}."
+          + (f" {result.already_today} already had one today and got nothing more." if result.already_today else ""),
+          "success")
+    return redirect(url_for("compliance.matrix"))
+
+
+@bp.route("/reminders/schedule", methods=["GET", "POST"])
+def reminder_schedule() -> ResponseReturnValue:
+    """The organisation's automatic reminders: which of them its staff get."""
+    form = ReminderScheduleForm(obj=reminders.get_schedule(managed_organisation()))
+    if form.validate_on_submit():
+        reminders.save_schedule(managed_organisation(), {name: bool(form[name].data) for name in reminders.EVENTS},
+                                actor=current_user)
+        flash("Reminder schedule saved.", "success")
+        return redirect(url_for("compliance.reminder_schedule"))
+    return render_template("compliance/reminder_schedule.html", form=form, labels=reminders.EVENTS)

@@ -56,6 +56,7 @@ def prune_outbox() -> int:
 
 @shared_task(name="elearn.jobs.tasks.send_reminders")
 def send_reminders() -> str:
+    """Daily: each organisation's scheduled reminders for today (its own ReminderSchedule) and the week's digests."""
     return send_reminders_now().text()
 
 

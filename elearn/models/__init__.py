@@ -15,9 +15,11 @@ from elearn.models.organisations import (
     Group,
     GroupMembership,
     Invitation,
+    InvitationCourse,
     NewStarterRule,
     OrganisationDomain,
     ReminderLog,
+    ReminderSchedule,
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
@@ -51,6 +53,7 @@ __all__ = [
     "Group",
     "GroupMembership",
     "Invitation",
+    "InvitationCourse",
     "Lesson",
     "LessonProgress",
     "NewStarterRule",
@@ -64,6 +67,7 @@ __all__ = [
     "QuestionTally",
     "RecoveryCode",
     "ReminderLog",
+    "ReminderSchedule",
     "ReviewPolicy",
     "Role",
     "SafeguardingContact",

@@ -91,13 +91,15 @@ class Invitation(Base):
 
     organisation: Mapped[Organisation] = relationship()
     group: Mapped[Group | None] = relationship()
+    courses: Mapped[list[InvitationCourse]] = relationship(order_by="InvitationCourse.id", viewonly=True)
 
 
 class AssignmentSource(StrEnum):
     MANUAL = "manual"
     GROUP = "group"
     EVERYONE = "everyone"
-    NEW_STARTER = "new_starter"
+    NEW_STARTER = "new_starter"  # by a standing rule, on joining the organisation or a group
+    INVITATION = "invitation"  # a course attached to the invitation the person accepted
 
 
 class Assignment(Base):
@@ -126,20 +128,44 @@ class Assignment(Base):
 
 
 class NewStarterRule(Base):
-    """Induction: assign a course to each new member, due a number of days after they join."""
+    """A standing assignment: a course for whoever joins the organisation (group_id NULL: everyone) or joins a
+    group, due a number of days after they join. Assigning a course to a group or to everyone saves one, so
+    new-starter rules and group assignments are one rule (people.service.apply_assignment_rules).
+    """
 
     __tablename__ = "new_starter_rules"
-    __table_args__ = (UniqueConstraint("organisation_id", "course_id"),)
+    # Two partial unique indexes (one rule per course for everyone, one per course and group), because NULL
+    # group ids are distinct in a plain unique constraint.
+    __table_args__ = (
+        Index("uq_new_starter_rules_organisation_id_course_id", "organisation_id", "course_id", unique=True,
+              sqlite_where=text("group_id IS NULL"), postgresql_where=text("group_id IS NULL")),
+        Index("uq_new_starter_rules_group_id_course_id", "group_id", "course_id", unique=True,
+              sqlite_where=text("group_id IS NOT NULL"), postgresql_where=text("group_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     due_in_days: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     course: Mapped[Course] = relationship()
+    group: Mapped[Group | None] = relationship()
+
+
+class InvitationCourse(Base):
+    """A course attached to an invitation: assigned when the invitee joins, due a number of days after."""
+
+    __tablename__ = "invitation_courses"
+    __table_args__ = (UniqueConstraint("invitation_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    due_in_days: Mapped[int] = mapped_column(Integer)
 
 
 class ContactRole(StrEnum):
@@ -192,7 +218,8 @@ class ExternalTraining(Base):
 
 
 class ReminderLog(Base):
-    """A reminder sent, so re-running the reminder job in the same ISO week sends nothing twice."""
+    """A reminder sent, so nothing is sent twice: a scheduled event about a course (kind, course, key), a person's
+    one reminder of the day (kind "day", course NULL, the date as key) or a manager's weekly digest (the ISO week)."""
 
     __tablename__ = "reminder_logs"
     # Two partial unique indexes, because NULL course ids are distinct in a plain unique constraint.
@@ -205,7 +232,23 @@ class ReminderLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(30))  # e.g. overdue, expiring, manager_digest
+    kind: Mapped[str] = mapped_column(String(30))  # a schedule event (compliance/reminders.py EVENTS), day, manager_digest
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
-    week: Mapped[str] = mapped_column(String(8))  # ISO year-week, e.g. "2026-W48"
+    # The key: an ISO year-week ("2026-W48") for weekly kinds, else the date it is about ("20261205").
+    week: Mapped[str] = mapped_column(String(8))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ReminderSchedule(Base):
+    """An organisation's automatic reminders to its staff; an organisation without a row has them all on."""
+
+    __tablename__ = "reminder_schedules"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    on_assignment: Mapped[bool] = mapped_column(Boolean, default=True)
+    week_before_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_due_day: Mapped[bool] = mapped_column(Boolean, default=True)
+    weekly_overdue: Mapped[bool] = mapped_column(Boolean, default=True)
+    before_expiry: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)

@@ -1,4 +1,8 @@
-"""Invite staff from a CSV file (name, email, group): a report per row, all good rows in one commit.
+"""Invite staff from a CSV file (name, email, group, courses): a report per row, all good rows in one commit.
+
+The optional `courses` column lists course titles (or their short names) separated by semicolons; they are
+assigned when the person joins, due DEFAULT_DUE_IN_DAYS after, besides the standing rules for everyone and
+their group.
 
 Names are stored as typed, so `=cmd|...` stays text here; neutralising formulas is the exports' job.
 """
@@ -11,11 +15,15 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from elearn.audit import record_event
+from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.models import Organisation, User
+from elearn.models import Course, Organisation, User
 from elearn.people.invitations import (
+    DEFAULT_DUE_IN_DAYS,
     check_invitable,
     create_invitation,
 )
@@ -25,7 +33,7 @@ from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, cl
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 5000
-NOT_A_CSV = "This file is not a CSV file with the columns name, email and group. Nothing was imported."
+NOT_A_CSV = "This file is not a CSV file with the columns name, email, group and courses. Nothing was imported."
 
 
 class RowOutcome(StrEnum):
@@ -83,10 +91,29 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def _course_names() -> dict[str, int]:
+    """Each published course by its title and by its slug, in lower case; two queries."""
+    names = {title.strip().lower(): course_id for course_id, title in course_titles().items()}
+    names.update((slug.lower(), course_id) for course_id, slug in db.session.execute(
+        select(Course.id, Course.slug).where(Course.is_published.is_(True))))
+    return names
+
+
+def _courses_of(cell: str, names: dict[str, int]) -> list[int]:
+    wanted = [part.strip() for part in cell.split(";") if part.strip()]
+    unknown = [part for part in wanted if part.lower() not in names]
+    if unknown:
+        raise InvalidInput("courses", f"There is no course called “{unknown[0]}”. Use the course's title from the "
+                           "course list, and separate several with semicolons.")
+    return list(dict.fromkeys(names[part.lower()] for part in wanted))
+
+
 def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportReport:
-    """Invite every valid row; report each row's outcome. Unknown groups are refused, not created (typos)."""
+    """Invite every valid row, with its courses; report each row's outcome. Unknown groups and courses are
+    refused, not created or guessed (typos)."""
     rows = read_rows(content)
     groups = {group.name.lower(): group for group in list_groups(org)}
+    course_names = _course_names() if any(row.get("courses") for _, row in rows) else {}
     seen: dict[str, int] = {}
     results: list[RowResult] = []
     for line, row in rows:
@@ -101,8 +128,9 @@ def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportRe
                 group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
                 if group is None:
                     raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
+            courses = _courses_of(row.get("courses", ""), course_names)
             check_invitable(org, email)
-            create_invitation(org, name, email, group, actor=actor)
+            create_invitation(org, name, email, group, actor=actor, course_ids=courses, due_in_days=DEFAULT_DUE_IN_DAYS)
         except InvalidInput as problem:
             results.append(RowResult(line, raw_name, raw_email, RowOutcome.REJECTED, problem.message))
             continue

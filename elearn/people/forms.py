@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
 from elearn.text_rules import GROUP_NAME_MAX
@@ -25,11 +25,15 @@ class InviteForm(FlaskForm):
     display_name = certificate_name_field("Full name", required="Enter the person's full name.")
     email = email_field(required="Enter their email address.")
     group_id = SelectField("Group (optional)", coerce=optional_int, validate_choice=False)
+    course_ids = SelectMultipleField("Courses to assign when they join (optional)", coerce=int, validate_choice=False)
+    due_in_days = IntegerField("Due this many days after they join", default=30,
+                               validators=[Optional(), NumberRange(1, 1098)])
     submit = SubmitField("Send invitation")
 
 
 class ImportForm(FlaskForm):
-    file = FileField("CSV file", description="Columns: name, email, group. The first row names the columns.",
+    file = FileField("CSV file", description="Columns: name, email, group, courses (optional: course titles separated "
+                     "by semicolons, due 30 days after joining). The first row names the columns.",
                      validators=[FileRequired("Choose a CSV file to upload.")])
     submit = SubmitField("Upload and invite")
 
@@ -47,6 +51,7 @@ class MemberGroupsForm(FlaskForm):
 class NewStarterRuleForm(FlaskForm):
     course_id = SelectField("Course", coerce=optional_int, validate_choice=False,
                             validators=[InputRequired("Choose a course.")])
+    group_id = SelectField("Who", coerce=optional_int, validate_choice=False)
     due_in_days = IntegerField("Due this many days after joining", default=30,
                                validators=[InputRequired("Enter a number of days."), NumberRange(1, 1098)])
     submit = SubmitField("Save rule")

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from elearn.access import get_owned, is_deleted
 from elearn.audit import record_event
 from elearn.auth.service import check_new_password, create_account, find_user_by_email
+from elearn.catalog.service import course_titles
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
-from elearn.models import Group, GroupMembership, Invitation, Organisation, User
-from elearn.people.service import get_group, join_organisation
+from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, Organisation, User
+from elearn.people.service import check_due_in_days, get_group, join_organisation
 from elearn.security import hash_password, token_hash
 from elearn.text_rules import clean_email, clean_person_name
 from elearn.undo import read_undo, undo_token
@@ -30,6 +32,7 @@ from elearn.undo import read_undo, undo_token
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
+DEFAULT_DUE_IN_DAYS = 30  # courses attached to an invitation (or a CSV row) are due this long after joining
 INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
 
 
@@ -46,10 +49,19 @@ def check_invitable(org: Organisation, email: str) -> User | None:
     return user
 
 
+def check_course_ids(course_ids: Sequence[int], field: str = "course_ids") -> list[int]:
+    """Published courses' ids, each once; InvalidInput for any other id."""
+    wanted = list(dict.fromkeys(course_ids))
+    if not set(wanted) <= set(course_titles()):
+        raise InvalidInput(field, "Choose courses from the list.")
+    return wanted
+
+
 def create_invitation(org: Organisation, name: str, email: str, group: Group | None, *,
-                      actor: User) -> Invitation:
+                      actor: User, course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
     """Add an invitation and queue its email (flush only), withdrawing any earlier open one for the same email;
-    only the token's hash is kept. The email is sent by a worker once the caller commits."""
+    only the token's hash is kept. Its courses (published ones, checked by the caller) are assigned when the
+    invitee joins, due due_in_days after. The email is sent by a worker once the caller commits."""
     existing = check_invitable(org, email)
     now = now_utc()
     db.session.execute(
@@ -64,8 +76,10 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
                             expires_at=now + timedelta(days=INVITATION_DAYS))
     db.session.add(invitation)
     db.session.flush()
+    db.session.add_all(InvitationCourse(invitation_id=invitation.id, course_id=course_id, due_in_days=due_in_days)
+                       for course_id in course_ids)
     record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
-                 target=f"invitation:{invitation.id}")
+                 target=f"invitation:{invitation.id}", course_ids=list(course_ids))
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
     send_email(email, f"You are invited to join {org.name} on elearn",
                _body(org, name, link, existing_account=existing is not None and not is_leaver(existing)))
@@ -84,23 +98,17 @@ def _body(org: Organisation, name: str, link: str, *, existing_account: bool) ->
     )
 
 
-def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User) -> Invitation:
-    """Invite one person by email; inviting again replaces the earlier link."""
+def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User,
+                  course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
+    """Invite one person by email, with courses to assign when they join; inviting again replaces the earlier link."""
     group = get_group(org, group_id) if group_id else None
     name, address = clean_person_name(display_name), clean_email(email)
-    invitation = create_invitation(org, name, address, group, actor=actor)
+    courses = check_course_ids(course_ids)
+    invitation = create_invitation(org, name, address, group, actor=actor, course_ids=courses,
+                                   due_in_days=check_due_in_days(due_in_days))
     db.session.commit()
     log.info("invitation %s sent for organisation %s by user %s", invitation.id, org.id, actor.id)
     return invitation
-
-
-def list_open_invitations(org: Organisation) -> list[Invitation]:
-    return list(db.session.scalars(
-        select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
-                                 Invitation.cancelled_at.is_(None), Invitation.expires_at > now_utc())
-        .options(joinedload(Invitation.group))  # the people page shows each invitation's group
-        .order_by(Invitation.created_at.desc())
-    ))
 
 
 def get_invitation(org: Organisation, invitation_id: int) -> Invitation:
@@ -117,7 +125,7 @@ def list_unanswered_invitations(org: Organisation) -> list[Invitation]:
     return list(db.session.scalars(
         select(Invitation).where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
                                  Invitation.cancelled_at.is_(None))
-        .options(joinedload(Invitation.group))
+        .options(joinedload(Invitation.group), selectinload(Invitation.courses))  # the people page shows both
         .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(UNANSWERED_SHOWN)
     ))
 
@@ -214,6 +222,13 @@ def _rejoin(leaver: User, display_name: str, password: str, org: Organisation) -
     return leaver
 
 
+def _join(user: User, invitation: Invitation) -> None:
+    """Join the organisation (its standing rules apply) and assign the invitation's own courses (flush only)."""
+    courses = [(c.course_id, c.due_in_days) for c in db.session.scalars(
+        select(InvitationCourse).where(InvitationCourse.invitation_id == invitation.id))]
+    join_organisation(user, invitation.organisation, group=invitation.group, courses=courses)
+
+
 def accept_invitation(token: str, display_name: str, password: str) -> User:
     """Create the invitee's account with their chosen name and password, and join the organisation; a leaver
     of another organisation joins with their own account instead (is_leaver)."""
@@ -224,7 +239,7 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     if existing is not None:
         user = _rejoin(existing, display_name, password, invitation.organisation)
         _spend(invitation, user)
-        join_organisation(user, invitation.organisation, group=invitation.group)
+        _join(user, invitation)
         record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
                      target=f"invitation:{invitation.id}")
         db.session.commit()
@@ -237,7 +252,7 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
             raise InvalidInput("token", INVITATION_INVALID) from None
         raise
     _spend(invitation, user)
-    join_organisation(user, invitation.organisation, group=invitation.group)
+    _join(user, invitation)
     record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
                  target=f"invitation:{invitation.id}")
     db.session.commit()
@@ -253,7 +268,7 @@ def accept_invitation_as(token: str, *, actor: User) -> Organisation:
     if actor.organisation_id is not None:
         raise InvalidInput("token", "Your account already belongs to an organisation.")
     _spend(invitation, actor)
-    join_organisation(actor, invitation.organisation, group=invitation.group)
+    _join(actor, invitation)
     record_event("invitation.accepted", actor=actor, subject=actor, organisation_id=invitation.organisation_id,
                  target=f"invitation:{invitation.id}")
     db.session.commit()

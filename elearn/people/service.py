@@ -1,4 +1,5 @@
-"""The people of an organisation: members joining (by invitation or email domain) and leaving, groups, new-starter rules.
+"""The people of an organisation: members joining (by invitation or email domain) and leaving, groups, and the
+standing assignment rules (a course for everyone who joins, or who joins a group, due N days after joining).
 
 Every reader and writer is scoped to one organisation the actor may manage; who may act on whom, and when
 the answer is 404 or 403, is elearn/access.py's rule.
@@ -7,17 +8,19 @@ the answer is 404 or 403, is elearn/access.py's rule.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
-from elearn.clock import to_london
+from elearn.clock import london_today, to_london
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
@@ -54,14 +57,16 @@ def get_group(org: Organisation, group_id: int) -> Group:
 # --- people --------------------------------------------------------------------------------
 
 
-def join_organisation(user: User, org: Organisation, *, group: Group | None = None) -> None:
-    """Make the user a member (flush only): note when they joined, add the group and apply new-starter rules."""
+def join_organisation(user: User, org: Organisation, *, group: Group | None = None,
+                      courses: Iterable[tuple[int, int]] = ()) -> None:
+    """Make the user a member (flush only): note when they joined, add the group and apply the standing rules for
+    everyone and for their groups, with these (course id, days) of their invitation."""
     user.organisation_id = org.id
     user.joined_organisation_at = now_utc()
     db.session.flush()
     if group is not None:
         add_to_group(user, group)
-    apply_new_starter_rules(user, org)
+    apply_assignment_rules(user, org, invited=courses)
 
 
 def sign_up(display_name: str, email: str, password: str) -> User:
@@ -92,14 +97,15 @@ def join_organisation_by_domain(user: User) -> Organisation | None:
     return org
 
 
-def add_to_group(user: User, group: Group) -> None:
-    """Add a member to a group once (flush only)."""
+def add_to_group(user: User, group: Group) -> bool:
+    """Add a member to a group once (flush only); True when they were not in it. Rules are the caller's to apply."""
     exists = db.session.scalar(
         select(GroupMembership.id).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
     )
     if exists is None:
         db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
         db.session.flush()
+    return exists is None
 
 
 @dataclass(frozen=True)
@@ -171,12 +177,17 @@ def set_member_groups(org: Organisation, user_id: int, group_ids: list[int], *, 
     groups = list(db.session.scalars(select(Group).where(Group.id.in_(wanted), Group.organisation_id == org.id)))
     if len(groups) != len(wanted):  # one query for all of them; any id that is not this organisation's is a 404
         raise NotFound("There is no group with this address in your organisation.")
+    had = set(db.session.scalars(select(GroupMembership.group_id).where(GroupMembership.user_id == user.id)))
     db.session.execute(delete(GroupMembership).where(
         GroupMembership.user_id == user.id,
         GroupMembership.group_id.in_(select(Group.id).where(Group.organisation_id == org.id)),
     ))
     for group in groups:
         db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
+    db.session.flush()
+    joined = [g.id for g in groups if g.id not in had]
+    if joined and user.is_active_account:  # joining a group brings its standing assignments, due from today
+        apply_assignment_rules(user, org, group_ids=joined, joined_on=london_today())
     record_event("member.groups_changed", actor=actor, subject=user, organisation_id=org.id,
                  target=f"user:{user.id}", group_ids=[g.id for g in groups])
     db.session.commit()
@@ -281,41 +292,63 @@ def undo_delete_group(org: Organisation, token: str, *, actor: User) -> Group:
     return group
 
 
-# --- new-starter rules ---------------------------------------------------------------------
+# --- standing assignment rules -------------------------------------------------------------
 
 
 def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
+    """The organisation's standing rules: for everyone first, then by group; one query."""
     return list(db.session.scalars(
-        select(NewStarterRule).options(joinedload(NewStarterRule.course)).where(NewStarterRule.organisation_id == org.id).order_by(NewStarterRule.id)))
+        select(NewStarterRule).options(joinedload(NewStarterRule.course), joinedload(NewStarterRule.group))
+        .where(NewStarterRule.organisation_id == org.id)
+        .order_by(NewStarterRule.group_id.is_not(None), NewStarterRule.group_id, NewStarterRule.id)))
 
 
-def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User) -> NewStarterRule:
-    """Assign a course to every future member, due N days after they join (one rule per course; saving again updates it)."""
-    course = learning.get_published_course_by_id(course_id)
-    if not 1 <= due_in_days <= MAX_DUE_DAYS:
-        raise InvalidInput("due_in_days", f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")
+def check_due_in_days(due_in_days: int | None, field: str = "due_in_days") -> int:
+    if due_in_days is None or not 1 <= due_in_days <= MAX_DUE_DAYS:
+        raise InvalidInput(field, f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")
+    return due_in_days
+
+
+def put_assignment_rule(org: Organisation, course_id: int, due_in_days: int, *, group: Group | None,
+                        actor: User) -> NewStarterRule:
+    """Save the standing rule for a course and audience (a group, or everyone when None), or update its number of
+    days (flush only): whoever joins later is assigned the course, due that many days after joining."""
+    due_in_days = check_due_in_days(due_in_days)
+    audience = NewStarterRule.group_id == group.id if group is not None else NewStarterRule.group_id.is_(None)
     rule = db.session.scalar(select(NewStarterRule).where(
-        NewStarterRule.organisation_id == org.id, NewStarterRule.course_id == course.id))
+        NewStarterRule.organisation_id == org.id, NewStarterRule.course_id == course_id, audience))
     if rule is None:
-        rule = NewStarterRule(organisation_id=org.id, course_id=course.id, created_by_id=actor.id)
+        rule = NewStarterRule(organisation_id=org.id, course_id=course_id, group_id=group.id if group else None,
+                              created_by_id=actor.id)
         db.session.add(rule)
     rule.due_in_days, rule.is_active = due_in_days, True
     db.session.flush()
     record_event("new_starter_rule.saved", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}",
-                 course_id=course.id, due_in_days=due_in_days)
+                 course_id=course_id, group_id=group.id if group else None, due_in_days=due_in_days)
+    return rule
+
+
+def save_new_starter_rule(org: Organisation, course_id: int, due_in_days: int, *, actor: User,
+                          group_id: int | None = None) -> NewStarterRule:
+    """Assign a course to every future member (or every future member of a group), due N days after they join
+    (one rule per course and audience; saving again updates it)."""
+    course = learning.get_published_course_by_id(course_id)
+    group = get_group(org, group_id) if group_id is not None else None
+    rule = put_assignment_rule(org, course.id, due_in_days, group=group, actor=actor)
     db.session.commit()
     return rule
 
 
 def get_new_starter_rule(org: Organisation, rule_id: int) -> NewStarterRule:
-    """A new-starter rule of this organisation, or NotFound."""
+    """A standing rule of this organisation, or NotFound."""
     return get_owned(NewStarterRule, rule_id, organisation=org, missing="There is no such rule in your organisation.")
 
 
 def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> str:
-    """Stop assigning a course to new members (assignments already made stay); return the token that undoes it."""
+    """Stop assigning a course to people who join later (assignments already made stay); return the token that
+    undoes it."""
     rule = get_new_starter_rule(org, rule_id)
-    kept = {"course_id": rule.course_id, "due_in_days": rule.due_in_days}
+    kept = {"course_id": rule.course_id, "due_in_days": rule.due_in_days, "group_id": rule.group_id}
     record_event("new_starter_rule.deleted", actor=actor, organisation_id=org.id, target=f"new_starter_rule:{rule.id}")
     db.session.delete(rule)
     db.session.commit()
@@ -323,26 +356,49 @@ def delete_new_starter_rule(org: Organisation, rule_id: int, *, actor: User) -> 
 
 
 def undo_delete_new_starter_rule(org: Organisation, token: str, *, actor: User) -> NewStarterRule:
-    """Bring back a recently removed new-starter rule: the same course and number of days (audited as saved)."""
+    """Bring back a recently removed standing rule: the same course, audience and number of days (audited as saved)."""
     data = read_undo(token, kind="new_starter_rule.deleted", organisation_id=org.id)
-    return save_new_starter_rule(org, int(data["course_id"]), int(data["due_in_days"]), actor=actor)
+    group_id = data.get("group_id")
+    return save_new_starter_rule(org, int(data["course_id"]), int(data["due_in_days"]), actor=actor,
+                                 group_id=int(group_id) if group_id is not None else None)
 
 
-def apply_new_starter_rules(user: User, org: Organisation) -> int:
-    """Assign the organisation's induction courses to a new member, due N days after joining (flush only)."""
-    joined = (user.joined_organisation_at or now_utc())
+def apply_assignment_rules(user: User, org: Organisation, *, group_ids: Iterable[int] | None = None,
+                           joined_on: date | None = None, invited: Iterable[tuple[int, int]] = ()) -> int:
+    """Assign a member the courses of the standing rules that reach them, due N days after joining (flush only).
 
-    joined_on = to_london(joined).date()
+    Without group_ids (joining the organisation): the rules for everyone and for every group they are in, counted
+    from the day they joined. With group_ids (joining groups later): those groups' rules, counted from joined_on.
+    """
+    if joined_on is None:
+        joined_on = to_london(user.joined_organisation_at or now_utc()).date()
+    audience: ColumnElement[bool]
+    if group_ids is None:
+        mine = select(GroupMembership.group_id).where(GroupMembership.user_id == user.id)
+        audience = NewStarterRule.group_id.is_(None) | NewStarterRule.group_id.in_(mine)
+    else:
+        audience = NewStarterRule.group_id.in_(list(group_ids))
     rules = db.session.scalars(select(NewStarterRule).where(
-        NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True)))
+        NewStarterRule.organisation_id == org.id, NewStarterRule.is_active.is_(True), audience)
+        .order_by(NewStarterRule.due_in_days))
+    courses = [(rule.course_id, rule.due_in_days, AssignmentSource.NEW_STARTER) for rule in rules]
+    courses += [(course_id, days, AssignmentSource.INVITATION) for course_id, days in invited]
+    return _assign_on_joining(user, org, courses, joined_on=joined_on)
+
+
+def _assign_on_joining(user: User, org: Organisation, courses: list[tuple[int, int, AssignmentSource]], *,
+                       joined_on: date) -> int:
+    """Assign these (course id, days, source) to a member, due that many days after joined_on; a course they already
+    have keeps its due date, and of several rules for one course the soonest due wins (flush only)."""
     have = set(db.session.scalars(select(Assignment.course_id).where(
         Assignment.organisation_id == org.id, Assignment.user_id == user.id)))
     made = 0
-    for rule in rules:
-        if rule.course_id in have:
+    for course_id, due_in_days, source in sorted(courses, key=lambda item: item[1]):
+        if course_id in have:
             continue
-        db.session.add(Assignment(organisation_id=org.id, user_id=user.id, course_id=rule.course_id,
-                                  due_on=joined_on + timedelta(days=rule.due_in_days), source=AssignmentSource.NEW_STARTER))
+        have.add(course_id)
+        db.session.add(Assignment(organisation_id=org.id, user_id=user.id, course_id=course_id,
+                                  due_on=joined_on + timedelta(days=due_in_days), source=source))
         made += 1
     db.session.flush()
     return made

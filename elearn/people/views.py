@@ -54,17 +54,20 @@ def index() -> ResponseReturnValue:
     org = managed_organisation()
     found = service.search_members(org, request.args.get("q", ""), request.args.get("page", 1, type=int) or 1)
     return render_template("people/people.html", people=found, invitations=invitations.list_unanswered_invitations(org),
-                           groups=service.list_groups(org), leavers=service.list_leavers(org), now=now_utc())
+                           titles=course_titles(), groups=service.list_groups(org), leavers=service.list_leavers(org),
+                           now=now_utc())
 
 
 @bp.route("/people/invite", methods=["GET", "POST"])
 def invite() -> ResponseReturnValue:
     form = InviteForm()
     form.group_id.choices = _group_choices("No group")
+    form.course_ids.choices = _course_choices()[1:]
     if form.validate_on_submit():
         try:
             invitations.invite_person(managed_organisation(), form.display_name.data, form.email.data, group_id=form.group_id.data,
-                                      actor=current_user)
+                                      actor=current_user, course_ids=form.course_ids.data or [],
+                                      due_in_days=form.due_in_days.data or invitations.DEFAULT_DUE_IN_DAYS)
         except InvalidInput as error:
             error.attach_to(form)
         else:
@@ -248,9 +251,11 @@ def undo_delete_group() -> ResponseReturnValue:
 def new_starters() -> ResponseReturnValue:
     form = NewStarterRuleForm()
     form.course_id.choices = _course_choices()
+    form.group_id.choices = _group_choices("Everyone who joins the organisation")
     if form.validate_on_submit():
         try:
-            service.save_new_starter_rule(managed_organisation(), form.course_id.data, form.due_in_days.data, actor=current_user)
+            service.save_new_starter_rule(managed_organisation(), form.course_id.data, form.due_in_days.data, actor=current_user,
+                                          group_id=form.group_id.data)
         except InvalidInput as error:
             error.attach_to(form)
         else:

@@ -6,7 +6,7 @@ use it, and when it was confirmed (a manager's connection works once they have s
 sso_identities links a provider's account (issuer and subject) to an elearn account.
 
 Revision ID: dfc5d1295daa
-Revises: 468e3ba4f7d6
+Revises: 4149887ff842
 Create Date: 2026-12-05 14:41:00.351037
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'dfc5d1295daa'
-down_revision = '468e3ba4f7d6'
+down_revision = '4149887ff842'
 branch_labels = None
 depends_on = None
 

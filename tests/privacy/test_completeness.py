@@ -48,6 +48,7 @@ NOT_THEIRS = {
     ("enrolments", "assigned_by_id"): "the manager who assigned it",
     ("invitations", "invited_by_id"): "the manager who sent it",
     ("new_starter_rules", "created_by_id"): "the manager who made the rule",
+    ("reminder_schedules", "updated_by_id"): "the manager who last changed the organisation's reminder schedule",
     ("organisation_domains", "added_by_id"): "the admin who added the domain",
     ("certificates", "revoked_by_id"): "the admin who revoked it",
     ("external_training", "recorded_by_id"): "the manager who recorded it",
