@@ -14,7 +14,7 @@ class ExportFile(Base):
     """One export a manager asked for: queued, running (with its progress), ready until it expires, or failed.
 
     Only the manager who asked may download it, and only while they still manage the organisation
-    (elearn/compliance/export_jobs.py). The file's bytes are ExportChunk rows; both go when it expires.
+    (elearn/jobs/exports.py). The file's bytes are ExportChunk rows; both go when it expires.
     """
 
     __tablename__ = "export_files"
