@@ -29,6 +29,7 @@ from elearn.clock import london_today
 from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
+from elearn.jobs import exports as export_jobs
 from elearn.models import Certificate, ContactRole, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
@@ -41,6 +42,7 @@ from tests.updates.helpers import add_currency
 NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
+    "compliance.export_download", "compliance.person_record",
     "assessment.resume", "learning.resume",
 }
 PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
@@ -130,7 +132,8 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
                                                               phone="01632 960000"), actor=manager)
     invite_person(org, "Ivy Invitee", "ivy@alder.sch.uk", group_id=group.id, actor=manager)
     invitation_token = _token(outbox, "/invitations/")
-    shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
+    export = export_jobs.start_export(org, "csv", actor=manager)
+    shared = {"export_id": export.id, "slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
               "token": invitation_token, "reset_email": learner_open.email}

@@ -161,8 +161,7 @@ def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = N
 
     def batches() -> Iterator[list[MatrixRow]]:
         # Streamed after the request has committed (and its session may be gone): only plain values cross over.
-        organisation = db.session.get(Organisation, org_id)
-        assert organisation is not None
+        organisation = db.session.get_one(Organisation, org_id)
         result = db.session.execute(statement.execution_options(yield_per=batch_size))
         for partition in result.partitions():
             people = list(partition)

@@ -138,7 +138,7 @@ TABLE_ROWS = 120  # people per table: ReportLab splits one huge table across pag
 
 
 def _people_tables(rows: tuple[RecordRow, ...], styles: dict[str, ParagraphStyle]) -> list[Table]:
-    widths = [45 * mm, 32 * mm, 45 * mm, 24 * mm, 18 * mm, 20 * mm, 13 * mm, 32 * mm, 20 * mm, None]
+    widths = [38 * mm, 26 * mm, 38 * mm, 22 * mm, 21 * mm, 21 * mm, 12 * mm, 41 * mm, 21 * mm, None]
     head = [_p(h, styles["head"]) for h in PEOPLE_COLUMNS]
     tables = []
     for start in range(0, len(rows), TABLE_ROWS):

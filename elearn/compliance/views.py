@@ -144,7 +144,7 @@ def _start(kind: str, query: Any, user_ids: list[int] | None = None) -> Response
                                           user_ids=user_ids)
     except export_jobs.TooManyExports as error:
         abort(429, error.message)
-    return redirect(url_for("compliance.export_status", export_id=export.id), 303)
+    return redirect(url_for("compliance.export_status", export_id=export.id))
 
 
 @bp.route("/matrix/export.csv", methods=["GET", "POST"])

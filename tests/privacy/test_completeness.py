@@ -49,6 +49,7 @@ NOT_THEIRS = {
     ("external_training", "recorded_by_id"): "the manager who recorded it",
     ("attempt_allowances", "granted_by_id"): "the manager or admin who allowed another attempt",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
+    ("export_files", "requested_by_id"): "a manager's export of other people's records, deleted within 24 hours",
 }
 # Detail keys that name something but not a person.
 NOT_PERSONAL_DETAILS = {"certificate_names_kept", "keep_certificate_names", "names_matched"}  # booleans
