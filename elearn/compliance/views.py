@@ -193,8 +193,10 @@ def export_zip() -> ResponseReturnValue:
 
 @bp.get("/exports/<int:export_id>")
 def export_status(export_id: int) -> ResponseReturnValue:
+    """The export's progress; it reloads itself every few seconds unless asked not to (?refresh=off: WCAG 2.2.1)."""
     status = export_jobs.get_export(export_id, org=managed_organisation(), actor=current_user)
-    return render_template("compliance/export_status.html", status=status)
+    return render_template("compliance/export_status.html", status=status,
+                           auto_refresh=request.args.get("refresh") != "off")
 
 
 @bp.get("/exports/<int:export_id>/download")
