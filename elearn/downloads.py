@@ -12,14 +12,14 @@ import csv
 import io
 import logging
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, stream_with_context
 
 from elearn.audit import record_event
 from elearn.extensions import db
@@ -55,6 +55,24 @@ def csv_bytes(rows: Iterable[Iterable[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def csv_stream(rows: Iterable[Iterable[object]], *, flush_at: int = 64 * 1024) -> Iterator[bytes]:
+    """Rows as the same CSV as `csv_bytes`, produced lazily: pieces of about `flush_at` bytes, the first one
+    (byte-order mark and header) as soon as the first row is ready, so memory holds a piece, never the file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    first = True
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+        if first or buffer.tell() >= flush_at:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            first = False
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
 def slug(text: str, *, ascii_only: bool = True) -> str:
     """Lower-case letters and digits joined by single dashes; no dots, slashes, quotes or controls; "" if none."""
     if ascii_only:
@@ -80,7 +98,7 @@ def content_disposition(ascii_filename: str, filename: str) -> str:
 class Download:
     """A file ready to send: its bytes, type and name (with an ASCII fallback when the name is not ASCII)."""
 
-    body: bytes
+    body: bytes | Iterable[bytes]  # an iterable is streamed (the request stays open while it runs)
     mimetype: str
     filename: str
     ascii_filename: str = ""
@@ -99,6 +117,8 @@ def audited(download: Download, action: str, *, actor: User, **event: Any) -> Do
 
 
 def send(download: Download) -> Response:
-    """The HTTP response for a download: an attachment that no cache keeps."""
-    return Response(download.body, content_type=download.mimetype, headers={
+    """The HTTP response for a download: an attachment that no cache keeps; a streamed body keeps its request
+    (and database session) until the last piece is sent."""
+    body = download.body if isinstance(download.body, bytes) else stream_with_context(iter(download.body))
+    return Response(body, content_type=download.mimetype, headers={
         "Content-Disposition": download.content_disposition, "Cache-Control": "private, no-store"})

@@ -37,6 +37,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("buffered", True)  # a streamed body is read here, inside the request's own contexts
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)

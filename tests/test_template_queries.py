@@ -30,6 +30,7 @@ from elearn.clock import london_today
 from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
+from elearn.jobs import exports as export_jobs
 from elearn.models import Certificate, ContactRole, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
@@ -45,6 +46,7 @@ from tests.updates.helpers import add_currency
 NOT_PAGES = {
     "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
+    "compliance.export_download", "compliance.person_record",
     "assessment.resume", "learning.resume",
     "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
     "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
@@ -143,7 +145,8 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     document = signoffs.publish_document(org, SignoffKind.POLICY, "Child protection policy", signoffs.DocumentInput(
         "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
     signoffs.assign_document(org, document.id, london_today() + timedelta(days=14), actor=manager)
-    shared = {"slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
+    export = export_jobs.start_export(org, "csv", actor=manager)
+    shared = {"export_id": export.id, "slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
               "token": invitation_token, "reset_email": learner_open.email, "name": "microsoft",

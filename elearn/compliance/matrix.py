@@ -7,6 +7,7 @@ yet, with the courses they will be assigned on joining (`pending_invitees`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,7 +50,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class MatrixRow:
-    user: User
+    user: User  # or, in a streamed export, a row with the same id, display_name and email
     groups: list[str]
     cells: dict[int, Cell]
 
@@ -102,23 +103,16 @@ def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Se
     return statement
 
 
-def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
-                    paginate: bool = True) -> Matrix:
-    """People × courses with each cell's status and date: filtered, searched, sorted and paginated in SQL.
-
-    Exports ask for every matching person (paginate=False): still four queries, whatever the size.
-    """
-    today = today or london_today()
+def _columns(query: MatrixQuery) -> tuple[MatrixQuery, dict[int, str]]:
+    """The query with an unknown course dropped, and the courses it shows (one when filtered by course)."""
     titles = course_titles()
     if query.course_id is not None and query.course_id not in titles:
         query = MatrixQuery(**{**query.__dict__, "course_id": None})
-    columns = {query.course_id: titles[query.course_id]} if query.course_id is not None else titles
-    grid = cells(org, today)
-    matching = matching_people(org, query, grid).subquery("matching")
-    total = db.session.scalar(select(func.count()).select_from(matching)) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(query.page, 1), pages)
-    statement = select(User).join(matching, matching.c.id == User.id)
+    return query, ({query.course_id: titles[query.course_id]} if query.course_id is not None else titles)
+
+
+def _in_order(statement: Any, query: MatrixQuery, grid: Subquery) -> Any:
+    """People in the matrix's order: the chosen sort, then name, then id (a stable order for paging)."""
     order: list[Any] = []
     if query.sort == "status" and query.course_id is not None:
         statement = statement.join(grid, and_(grid.c.user_id == User.id, grid.c.course_id == query.course_id))
@@ -130,7 +124,23 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     order = [o.desc() if query.descending else o for o in order]
     order += [(func.lower(User.display_name).desc() if query.descending and query.sort == "name"
                else func.lower(User.display_name)), User.id]
-    statement = statement.order_by(*order)
+    return statement.order_by(*order)
+
+
+def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
+                    paginate: bool = True) -> Matrix:
+    """People × courses with each cell's status and date: filtered, searched, sorted and paginated in SQL.
+
+    Exports ask for every matching person (paginate=False): still four queries, whatever the size.
+    """
+    today = today or london_today()
+    query, columns = _columns(query)
+    grid = cells(org, today)
+    matching = matching_people(org, query, grid).subquery("matching")
+    total = db.session.scalar(select(func.count()).select_from(matching)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(query.page, 1), pages)
+    statement = _in_order(select(User).join(matching, matching.c.id == User.id), query, grid)
     if paginate:
         statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     people = list(db.session.scalars(statement))
@@ -182,7 +192,50 @@ def pending_invitees(org: Organisation, query: MatrixQuery) -> list[InvitedRow]:
     return rows
 
 
-def _rows(people: list[User], grid: Subquery, columns: dict[int, str],
+def count_matching(org: Organisation, query: MatrixQuery, *, today: date | None = None) -> int:
+    """How many people an export of these filters holds (one query)."""
+    query, _ = _columns(query)
+    grid = cells(org, today or london_today())
+    matching = matching_people(org, query, grid).subquery("matching")
+    return db.session.scalar(select(func.count()).select_from(matching)) or 0
+
+
+def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
+                batch_size: int = 1000) -> tuple[dict[int, str], Iterator[list[MatrixRow]]]:
+    """The matrix's courses, and every matching person's row in batches, for exports of any size.
+
+    The people are read through one streamed query (`yield_per`: a server-side cursor on PostgreSQL,
+    SQLite's own lazy cursor), as (id, name, email) rows rather than User objects; each batch's cells and
+    groups take two more queries. Memory holds one batch, whatever the organisation's size.
+    """
+    today = today or london_today()
+    query, columns = _columns(query)
+    grid = cells(org, today)
+    matching = matching_people(org, query, grid).subquery("matching")
+    statement = _in_order(select(User.id, User.display_name, User.email).join(matching, matching.c.id == User.id),
+                          query, grid)
+
+    org_id = org.id
+
+    def batches() -> Iterator[list[MatrixRow]]:
+        # Streamed after the request has committed (and its session may be gone): only plain values cross over.
+        organisation = db.session.get_one(Organisation, org_id)
+        result = db.session.execute(statement.execution_options(yield_per=batch_size))
+        for partition in result.partitions():
+            people = list(partition)
+            yield _rows(people, cells(organisation, today, user_ids=[person.id for person in people]), columns)
+
+    return columns, batches()
+
+
+def rows_of(org: Organisation, people: Sequence[User], *, today: date | None = None) -> tuple[dict[int, str], list[MatrixRow]]:
+    """These people's matrix rows over every course (a one-person record): three queries."""
+    _, columns = _columns(MatrixQuery())
+    grid = cells(org, today or london_today(), user_ids=[person.id for person in people])
+    return columns, _rows(people, grid, columns)
+
+
+def _rows(people: Sequence[Any], grid: Subquery, columns: dict[int, str],
           among: Select[Any] | None = None) -> list[MatrixRow]:
     """Cells and groups of these people; `among` (a select of their ids) replaces a long IN list for exports."""
     ids = [person.id for person in people]

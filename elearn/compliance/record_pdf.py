@@ -1,13 +1,20 @@
 """The inspection-ready training record: an A4 landscape PDF of an organisation's compliance (ReportLab platypus).
 
-Organisation, date produced, per course the compliance figures, then one row per person with each
-course's status and dates; the table's header repeats on every page and each page says "Page n of m".
+Per course the compliance figures, then per person each course on record: status, due date, date completed,
+score, certificate code, valid until, time on its lessons. Every page carries the school's name, the filter and
+the date produced (a page callback draws them at the top) and "Page n of m"; the tables' headers repeat.
 Text goes through `escape` before any Paragraph (ReportLab reads Paragraph text as markup).
+
+Accessibility: the PDF names its title, subject and language (en-GB) and its text runs in reading order
+(header, content, page number). ReportLab 4/5 (open source) cannot write a structure tree, so the file is not
+a *tagged* PDF (PDF/UA): a screen reader gets the text in order but no table or heading structure. The CSV
+holds the same facts for anyone who needs them in a structured form.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,10 +48,24 @@ class RecordCourse:
 
 
 @dataclass(frozen=True)
+class RecordLine:
+    """One course on a person's record, in display form (dates as dd/mm/yyyy, "" where there is none)."""
+
+    course: str
+    status: str
+    due: str
+    completed: str
+    score: str
+    certificate: str
+    valid_until: str
+    time_spent: str
+
+
+@dataclass(frozen=True)
 class RecordRow:
     name: str
     groups: str
-    cells: tuple[str, ...]  # per course: status, then its date and marker on further lines
+    lines: tuple[RecordLine, ...]
 
 
 @dataclass(frozen=True)
@@ -54,9 +75,13 @@ class RecordDocument:
     organisation: str
     produced_at: datetime  # Europe/London
     courses: tuple[RecordCourse, ...]
-    course_titles: tuple[str, ...]
     rows: tuple[RecordRow, ...]
-    filtered: bool = False
+    filter_text: str = "Everyone"
+    person: str | None = None  # a one-person record for a staff file
+
+    @property
+    def produced(self) -> str:
+        return f"{uk_date(self.produced_at)} at {self.produced_at:%H:%M}"
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -107,18 +132,48 @@ def _course_table(document: RecordDocument, styles: dict[str, ParagraphStyle]) -
     return table
 
 
-def _people_table(document: RecordDocument, styles: dict[str, ParagraphStyle]) -> Table:
-    width = PAGE[0] - 2 * MARGIN
-    name_w, groups_w = 60 * mm, 40 * mm
-    course_w = (width - name_w - groups_w) / max(1, len(document.course_titles))
-    head = [_p("Name", styles["head"]), _p("Groups", styles["head"]),
-            *(_p(t, styles["head"]) for t in document.course_titles)]
-    body = [[_p(r.name, styles["cell"]), _p(r.groups or "—", styles["cell"]), *(_p(c, styles["cell"]) for c in r.cells)]
-            for r in document.rows]
-    table = Table([head, *body], colWidths=[name_w, groups_w, *([course_w] * len(document.course_titles))],
-                  repeatRows=1, hAlign="LEFT")
-    table.setStyle(_table_style())
-    return table
+PEOPLE_COLUMNS = ("Name", "Groups", "Course", "Status", "Due", "Completed", "Score", "Certificate",
+                  "Valid until", "Time on lessons")
+TABLE_ROWS = 120  # people per table: ReportLab splits one huge table across pages far more slowly than many
+
+
+def _people_tables(rows: tuple[RecordRow, ...], styles: dict[str, ParagraphStyle]) -> list[Table]:
+    widths = [38 * mm, 26 * mm, 38 * mm, 22 * mm, 21 * mm, 21 * mm, 12 * mm, 41 * mm, 21 * mm, None]
+    head = [_p(h, styles["head"]) for h in PEOPLE_COLUMNS]
+    tables = []
+    for start in range(0, len(rows), TABLE_ROWS):
+        body = []
+        for row in rows[start:start + TABLE_ROWS]:
+            lines = row.lines or (RecordLine("No courses on record", "", "", "", "", "", "", ""),)
+            for n, line in enumerate(lines):
+                who = [_p(row.name, styles["cell"]), _p(row.groups or "—", styles["cell"])] if n == 0 else ["", ""]
+                body.append([*who, *(_p(text, styles["cell"]) for text in (
+                    line.course, line.status, line.due, line.completed, line.score, line.certificate,
+                    line.valid_until, line.time_spent))])
+        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table.setStyle(_table_style())
+        tables.append(table)
+    return tables
+
+
+def _page_header(document: RecordDocument) -> Callable[[Canvas, Any], None]:
+    """Draws the school's name, the filter and the date produced at the top of every page."""
+
+    def draw(canvas: Canvas, _doc: Any) -> None:
+        canvas.saveState()
+        top = PAGE[1] - MARGIN + 2 * mm
+        canvas.setFillColor(NAVY)
+        canvas.setFont(SANS_BOLD, 9)
+        canvas.drawString(MARGIN, top, document.organisation[:90])
+        canvas.setFont(SANS, 8)
+        canvas.drawRightString(PAGE[0] - MARGIN, top, f"Produced {document.produced} (UK time)")
+        canvas.setFillColor(colors.HexColor("#5f6b7a"))
+        canvas.drawString(MARGIN, top - 4 * mm, f"Safeguarding training record. Showing: {document.filter_text}"[:160])
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, top - 6 * mm, PAGE[0] - MARGIN, top - 6 * mm)
+        canvas.restoreState()
+
+    return draw
 
 
 def _table_style() -> TableStyle:
@@ -138,25 +193,32 @@ def render_training_record(document: RecordDocument) -> bytes:
     register_fonts()
     styles = _styles()
     buffer = io.BytesIO()
-    pdf = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN + 4 * mm, title=f"Safeguarding training record: {document.organisation}",
-                            author="elearn", initialFontName=SANS)
-    produced = f"{uk_date(document.produced_at)} at {document.produced_at:%H:%M}"
+    title = (f"Safeguarding training record: {document.person}, {document.organisation}" if document.person
+             else f"Safeguarding training record: {document.organisation}")
+    pdf = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
+                            bottomMargin=MARGIN + 4 * mm, title=title, author="elearn", lang="en-GB",
+                            subject=f"Training record. Showing: {document.filter_text}. Produced {document.produced}.",
+                            initialFontName=SANS)
+    people = "1 person" if len(document.rows) == 1 else f"{len(document.rows)} people"
     story: list[Any] = [
-        _p("Safeguarding training record", styles["title"]),
+        _p(document.person or "Safeguarding training record", styles["title"]),
         _p(document.organisation, styles["h2"]),
-        _p(f"Produced on {produced} (UK time). {len(document.rows)} active staff"
-           f"{' matching the filters chosen' if document.filtered else ''}.", styles["body"]),
+        _p(f"Produced on {document.produced} (UK time). Showing: {document.filter_text} ({people}, active staff).",
+           styles["body"]),
         _p("Compliant means holding a valid certificate (expiring ones included). Training done elsewhere and "
-           "certificates brought from a previous employer are marked (external) and (imported).", styles["body"]),
-        _p("\"lessons 6/55 min\": the time the server saw the person on the course's lessons (latest cycle) beside the "
-           "minutes the course declares; \"quick completion\": every lesson marked complete in under a quarter of "
+           "certificates brought from a previous employer are marked (external) and (imported). Completed, score "
+           "and certificate are those of the newest valid certificate; the code can be checked on the verify page.",
+           styles["body"]),
+        _p("Time on lessons: the time the server saw the person on the course's lessons (latest cycle) beside the "
+           "minutes the course declares, and \"quick\" when every lesson was marked complete in under a quarter of "
            "that time. Certificates keep the declared CPD hours.", styles["body"]),
-        _p("Compliance by course", styles["h2"]),
-        _course_table(document, styles) if document.courses else _p("No courses.", styles["body"]),
-        Spacer(1, 4 * mm),
-        _p("Staff", styles["h2"]),
-        _people_table(document, styles) if document.rows else _p("Nobody matches.", styles["body"]),
     ]
-    pdf.build(story, canvasmaker=_NumberedCanvas)
+    if not document.person:
+        story += [_p("Compliance by course", styles["h2"]),
+                  _course_table(document, styles) if document.courses else _p("No courses.", styles["body"]),
+                  Spacer(1, 4 * mm)]
+    story.append(_p("Courses on record" if document.person else "Staff", styles["h2"]))
+    story += _people_tables(document.rows, styles) if document.rows else [_p("Nobody matches.", styles["body"])]
+    header = _page_header(document)
+    pdf.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=_NumberedCanvas)
     return buffer.getvalue()

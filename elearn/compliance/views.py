@@ -19,9 +19,10 @@ from elearn.catalog.service import course_titles
 from elearn.compliance import assignments, chasing, exports, learners, matrix_args, reminders, removals, reports
 from elearn.compliance.compliance import LABELS
 from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm, ChaseForm, ReminderScheduleForm
-from elearn.compliance.matrix import training_matrix
+from elearn.compliance.matrix import count_matching, training_matrix
 from elearn.errors import InvalidInput
-from elearn.forms import FORM_EXPIRED, require_button
+from elearn.forms import FORM_EXPIRED, ButtonForm, require_button
+from elearn.jobs import exports as export_jobs
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.people import service as people
@@ -154,35 +155,89 @@ def undo_remove_assignment() -> ResponseReturnValue:
 
 
 # --- exports -------------------------------------------------------------------------------
+# Small CSVs stream straight away; the inspection PDF, certificate ZIPs and large CSVs are made by a job
+# (elearn/jobs/exports.py): the manager confirms, then follows its progress and downloads it when ready.
 
 
-@bp.get("/matrix/export.csv")
-def export_csv() -> ResponseReturnValue:
+def _filters() -> tuple[dict[str, Any], Any]:
     _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    filters = {key: request.args.get(key) for key in ("q", "group", "course", "status") if request.args.get(key)}
+    return filters, query
+
+
+def _start(kind: str, query: Any, user_ids: list[int] | None = None) -> ResponseReturnValue:
+    try:
+        export = export_jobs.start_export(managed_organisation(), kind, actor=current_user, query=query,
+                                          user_ids=user_ids)
+    except export_jobs.TooManyExports as error:
+        abort(429, error.message)
+    return redirect(url_for("compliance.export_status", export_id=export.id))
+
+
+@bp.route("/matrix/export.csv", methods=["GET", "POST"])
+def export_csv() -> ResponseReturnValue:
+    """GET: the CSV streamed, or, beyond the size a request should make, a page offering a job; POST: the job."""
+    filters, query = _filters()
+    if request.method == "POST":
+        require_button()
+        return _start("csv", query)
+    people = count_matching(managed_organisation(), query)
+    if people > exports.csv_job_threshold():
+        return render_template("compliance/export_start.html", kind="csv", count=people, filters=filters,
+                               button=ButtonForm())
     return downloads.send(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
 
 
-@bp.get("/training-record.pdf")
+@bp.route("/training-record.pdf", methods=["GET", "POST"])
 def export_pdf() -> ResponseReturnValue:
-    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    return downloads.send(exports.export_training_record(managed_organisation(), query, actor=current_user))
+    filters, query = _filters()
+    if request.method == "POST":
+        require_button()
+        return _start("pdf", query)
+    return render_template("compliance/export_start.html", kind="pdf", filters=filters, button=ButtonForm(),
+                           count=count_matching(managed_organisation(), query))
 
 
 @bp.route("/certificates.zip", methods=["GET", "POST"])
 def export_zip() -> ResponseReturnValue:
-    """GET: the certificates of everyone matching the matrix filters; POST: of the people ticked."""
+    """GET: how many certificates the filters select (or why there are none), with a button; POST: the job, for
+    the filters or (selection=ticked) for the people ticked on the matrix."""
+    filters, query = _filters()
     form = CertificateSelectionForm()
-    if request.method == "POST" and not form.validate_on_submit():
-        abort(400, "The form had expired, or nobody was ticked. Please try again.")
-    _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
+    ticked = request.form.get("selection") == "ticked"
     try:
-        export = exports.export_certificates_zip(managed_organisation(), actor=current_user, query=query,
-                                                 user_ids=form.user_ids.data if request.method == "POST" else None)
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                abort(400, "The form had expired. Please try again.")
+            return _start("zip", query, form.user_ids.data if ticked else None)
+        count = len(exports.certificates_to_export(managed_organisation(), actor=current_user, query=query))
     except InvalidInput as error:
-        flash(error.message, "error")
-        filters: dict[str, Any] = request.args.to_dict()
-        return redirect(url_for("compliance.matrix", **filters))
-    return downloads.send(export)
+        return render_template("compliance/export_start.html", kind="zip", filters=filters, problem=error.message,
+                               button=ButtonForm()), 422 if request.method == "POST" else 200
+    return render_template("compliance/export_start.html", kind="zip", count=count, filters=filters,
+                           button=ButtonForm())
+
+
+@bp.get("/exports/<int:export_id>")
+def export_status(export_id: int) -> ResponseReturnValue:
+    """The export's progress; it reloads itself every few seconds unless asked not to (?refresh=off: WCAG 2.2.1)."""
+    status = export_jobs.get_export(export_id, org=managed_organisation(), actor=current_user)
+    return render_template("compliance/export_status.html", status=status,
+                           auto_refresh=request.args.get("refresh") != "off")
+
+
+@bp.get("/exports/<int:export_id>/download")
+def export_download(export_id: int) -> ResponseReturnValue:
+    """The file, to the manager who asked only, while they manage the organisation and until it expires."""
+    export = export_jobs.get_export(export_id, org=managed_organisation(), actor=current_user).export
+    return downloads.send(downloads.Download(export_jobs.read_file(export), export.mimetype, export.filename))
+
+
+@bp.get("/people/<int:user_id>/training-record.pdf")
+def person_record(user_id: int) -> ResponseReturnValue:
+    """One person's training record for their staff file (small: made in the request)."""
+    member = get_member(user_id, MemberAction.VIEW, actor=current_user, organisation=managed_organisation())
+    return downloads.send(exports.export_person_record(managed_organisation(), member, actor=current_user))
 
 
 # --- reminders -----------------------------------------------------------------------------

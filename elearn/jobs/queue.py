@@ -28,6 +28,7 @@ SWEEP_EVERY = timedelta(seconds=30)  # how late an email can be when its job was
 # The scheduler's timetable (UTC). Each entry runs the same service function as its `flask` command.
 SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-outbox": {"task": "elearn.jobs.tasks.sweep_outbox", "schedule": SWEEP_EVERY},
+    "prune-exports": {"task": "elearn.jobs.tasks.prune_exports", "schedule": timedelta(minutes=10)},
     "prune-outbox": {"task": "elearn.jobs.tasks.prune_outbox", "schedule": crontab(hour=2, minute=10)},
     "send-reminders": {"task": "elearn.jobs.tasks.send_reminders", "schedule": crontab(hour=7, minute=0)},
     "repair-certificates": {"task": "elearn.jobs.tasks.repair_certificates", "schedule": crontab(hour=2, minute=20)},

@@ -19,6 +19,7 @@ from elearn.compliance.reminders import send_reminders as send_reminders_now
 from elearn.db import now_utc
 from elearn.evidence import tallies
 from elearn.extensions import db
+from elearn.jobs import exports
 from elearn.jobs.queue import enqueue
 from elearn.models import CourseVersion, OutboxEmail
 from elearn.privacy.service import anonymise_leavers as anonymise_leavers_now
@@ -52,6 +53,16 @@ def prune_outbox() -> int:
         OutboxEmail.sent_at < now - KEEP_SENT_FOR, OutboxEmail.failed_at < now - KEEP_FAILED_FOR)))
     db.session.commit()
     return int(removed.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@shared_task(name="elearn.jobs.tasks.run_export")
+def run_export(export_id: int) -> str:
+    return exports.run_export(export_id)
+
+
+@shared_task(name="elearn.jobs.tasks.prune_exports")
+def prune_exports() -> int:
+    return exports.prune_exports()
 
 
 @shared_task(name="elearn.jobs.tasks.send_reminders")

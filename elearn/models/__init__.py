@@ -6,6 +6,7 @@ from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate, CertificateUpdate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
+from elearn.models.exports import ExportChunk, ExportFile
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.organisations import (
     Assignment,
@@ -49,6 +50,8 @@ __all__ = [
     "CourseEvaluation",
     "CourseVersion",
     "Enrolment",
+    "ExportChunk",
+    "ExportFile",
     "ExternalTraining",
     "Group",
     "GroupMembership",

@@ -6,7 +6,7 @@ invitation can carry courses assigned when the invitee joins (invitation_courses
 sets its own automatic reminders (reminder_schedules; no row means all on).
 
 Revision ID: 4149887ff842
-Revises: 468e3ba4f7d6
+Revises: 0fe6984efb4f
 Create Date: 2026-12-05 14:40:58.620589
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4149887ff842'
-down_revision = '468e3ba4f7d6'
+down_revision = '0fe6984efb4f'
 branch_labels = None
 depends_on = None
 

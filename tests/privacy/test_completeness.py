@@ -59,6 +59,7 @@ NOT_THEIRS = {
     ("signoff_assignments", "assigned_by_id"): "the manager who asked",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
     ("sso_connections", "created_by_id"): "the manager or admin who connected the tenant",
+    ("export_files", "requested_by_id"): "a manager's export of other people's records, deleted within 24 hours",
 }
 # Detail keys that name something but not a person.
 NOT_PERSONAL_DETAILS = {"certificate_names_kept", "keep_certificate_names", "names_matched"}  # booleans

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from elearn.assessment import service as assessment
 from elearn.auth.sessions import start_session
 from elearn.db import now_utc
 from elearn.extensions import db
-from elearn.models import Course, Organisation, OutboxEmail, Role, SignoffKind, SsoConnection, User
+from elearn.models import (
+    Course,
+    ExportChunk,
+    ExportFile,
+    Organisation,
+    OutboxEmail,
+    Role,
+    SignoffKind,
+    SsoConnection,
+    User,
+)
 from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
@@ -60,6 +72,7 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "org_id": org.id,
         "session_id": start_session(learner, user_agent=None, ip=None).id,
         "outbox_id": _failed_email(learner.email),
+        "export_id": _ready_export(org),
     }
 
 
@@ -69,6 +82,19 @@ def _sso_connection(org: Organisation, domain: str) -> int:
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+def _ready_export(org: Organisation) -> int:
+    """A finished export of the organisation's manager (only that manager may see or download it)."""
+    manager = db.session.scalars(select(User).where(User.organisation_id == org.id, User.role == Role.MANAGER)).first()
+    assert manager is not None
+    export = ExportFile(organisation_id=org.id, requested_by_id=manager.id, kind="csv", status="ready",
+                        filename="training-matrix.csv", expires_at=now_utc() + timedelta(hours=24))
+    db.session.add(export)
+    db.session.flush()
+    db.session.add(ExportChunk(export_id=export.id, position=0, data=b"Name\r\n"))
+    db.session.commit()
+    return export.id
 
 
 def _failed_email(to: str) -> int:
