@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -48,8 +49,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
-        # Not 429: the limiter's description is its rule ("5 per 1 minute"); the page says it plainly instead.
-        message = (error.description or "") if status in (400, 405, 413) else ""
+        # Not the limiter's 429: its description is its rule ("5 per 1 minute"); the page says it plainly instead.
+        # A 429 a feature raised itself (too many exports) carries a sentence written for people.
+        said = status in (400, 405, 413) or (status == 429 and not isinstance(error, RateLimitExceeded))
+        message = (error.description or "") if said else ""
         return render_error(status, message)
 
     @app.errorhandler(DataError)

@@ -133,6 +133,7 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
     add_currency(folder)  # version 2, with an update for learner_a
     make.course(folder=folder)
     assignment = make.assignment(user=learner, course=course, due_in_days=30)
+    make.assignment(user=learner_open, course=course, due_in_days=-3)  # overdue: the reminder page has someone
     group = manage.create_group(org, "Teaching staff", actor=manager)
     rule = manage.save_new_starter_rule(org, course.id, 30, actor=manager)
     contact = contacts.add_contact(org, contacts.ContactInput(role=ContactRole.DSL.value, name="Dee Lead",

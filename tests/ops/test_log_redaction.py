@@ -115,7 +115,7 @@ def test_redact_url(url, expected):
 
 
 # Arguments in URL paths that are not secrets; any other non-number argument must be redacted from logs.
-PUBLIC_ARGUMENTS = {"slug", "stage", "filename"}
+PUBLIC_ARGUMENTS = {"slug", "stage", "filename", "name"}  # name: a sign-in provider's ("microsoft", "google")
 
 
 def test_every_route_with_a_secret_in_its_path_is_redacted(app):
