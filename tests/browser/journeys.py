@@ -324,7 +324,7 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     page.locator("#email").fill(learner_email)
     page.locator("form button[type=submit], form input[type=submit]").last.click()
     page.wait_for_load_state("load")
-    expect(page.locator("#invitations + table")).to_contain_text(learner_email)  # the second table: staff come first
+    expect(page.locator("#invitations + .table-scroll table")).to_contain_text(learner_email)  # the second table: staff come first
     checkpoint(page, "people-invitations")
 
     message = next(m for m in reversed(live.outbox()) if learner_email in str(getattr(m, "to", m)))
@@ -373,7 +373,7 @@ def manager_journey(page: Page, learner_page: Page, live: LiveServer, checkpoint
     checkpoint(page, "undo-offered")
     submit(page, "Undo")
     expect(page.locator(".flash-region")).to_contain_text("Assignment restored")
-    expect(page.locator("#assigned + table")).to_contain_text(SAMPLE_TITLE)
+    expect(page.locator("#assigned + .table-scroll table")).to_contain_text(SAMPLE_TITLE)
 
     follow(page, "Compliance", within="nav.manage-nav")
     checkpoint(page, "manage-dashboard-after")

@@ -162,6 +162,6 @@ def test_on_a_phone_removing_an_assignment_asks_first_and_can_be_undone(manager,
     undo.click()
     page.wait_for_load_state("load")
     expect(page.locator(".flash-region")).to_contain_text("Assignment restored")
-    expect(page.locator("#assigned ~ table").first).to_contain_text("Sample safeguarding refresher")
+    expect(page.locator("#assigned ~ .table-scroll table").first).to_contain_text("Sample safeguarding refresher")
     _no_sideways_scroll(page)
     problems.assert_none("remove and undo")
