@@ -277,6 +277,25 @@ def test_the_course_page_states_the_assessment_rules(client, make, login_as):
         assert text in page, text
 
 
+def test_the_course_page_names_the_critical_outcomes_a_pass_needs(client, make):
+    from tests.content.test_loader import edit
+
+    folder = make.course_folder()
+    edit(folder, "course.yaml", "questions_per_attempt: 4", "questions_per_attempt: 3")
+    edit(folder, "course.yaml", "text: Name the four categories of abuse.",
+         "text: Name the four categories of abuse.\n    draw: 1")
+    edit(folder, "course.yaml", "text: Say who to tell about a concern.",
+         "text: Say who to tell about a concern.\n    draw: 2\n    critical: true")
+    for extra in range(7, 10):  # the critical outcome's pool holds three times its draw
+        edit(folder, "questions.yaml", "questions:\n", f"questions:\n- id: q-{extra}\n  outcome: LO2\n  type: true_false\n"
+             "  stem: Extra?\n  options:\n  - {text: 'True', correct: true, feedback: Yes.}\n"
+             "  - {text: 'False', correct: false, feedback: No.}\n  explanation: Because.\n")
+    make.course(folder=folder)
+    page = " ".join(client.get("/courses/sample-course").get_data(as_text=True).split())
+    assert ("You pass with 80% or more and with the questions on this critical learning outcome answered right "
+            "(every question on “Say who to tell about a concern.”), whatever your total") in page
+
+
 def test_the_one_page_view_runs_a_bounded_number_of_queries(client, make, login_as, count_queries):
     enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
