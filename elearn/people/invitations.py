@@ -237,26 +237,24 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     if invitation is None or (existing is not None and not is_leaver(existing)):
         raise InvalidInput("token", INVITATION_INVALID)
     if existing is not None:
-        user = _rejoin(existing, display_name, password, invitation.organisation)
-        _spend(invitation, user)
-        _join(user, invitation)
-        record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
-                     target=f"invitation:{invitation.id}")
-        db.session.commit()
-        log.info("invitation %s accepted by leaver %s", invitation.id, user.id)
-        return user
+        return _accept(invitation, _rejoin(existing, display_name, password, invitation.organisation), "leaver")
     try:  # the one way an account is made: the name, email and password rules, the duplicate check, the audit
         user = create_account(display_name, invitation.email, password)
     except InvalidInput as error:
         if error.field == "email":  # an account took this address a moment ago
             raise InvalidInput("token", INVITATION_INVALID) from None
         raise
+    return _accept(invitation, user, "new user")
+
+
+def _accept(invitation: Invitation, user: User, who: str) -> User:
+    """Spend the invitation, join its organisation with its courses, audit, commit."""
     _spend(invitation, user)
     _join(user, invitation)
     record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
                  target=f"invitation:{invitation.id}")
     db.session.commit()
-    log.info("invitation %s accepted by new user %s", invitation.id, user.id)
+    log.info("invitation %s accepted by %s %s", invitation.id, who, user.id)
     return user
 
 
@@ -267,10 +265,5 @@ def accept_invitation_as(token: str, *, actor: User) -> Organisation:
         raise InvalidInput("token", INVITATION_INVALID)
     if actor.organisation_id is not None:
         raise InvalidInput("token", "Your account already belongs to an organisation.")
-    _spend(invitation, actor)
-    _join(actor, invitation)
-    record_event("invitation.accepted", actor=actor, subject=actor, organisation_id=invitation.organisation_id,
-                 target=f"invitation:{invitation.id}")
-    db.session.commit()
-    log.info("invitation %s accepted by existing user %s", invitation.id, actor.id)
+    _accept(invitation, actor, "existing user")
     return invitation.organisation
