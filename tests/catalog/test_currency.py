@@ -10,7 +10,7 @@ def test_the_course_page_shows_what_the_course_is_aligned_to_and_its_review_date
     add_currency(folder, review_by="2027-08-31", what_changed=False)
     make.course(folder=folder)
     page = client.get("/courses/sample-course").text
-    assert "<dt>Aligned to</dt>" in page and EDITION in page
+    assert "<h2>Aligned to</h2>" in page and f"<li>{EDITION}</li>" in page
     assert "<dt>Next review by</dt><dd>31 August 2027</dd>" in page
 
 
