@@ -35,7 +35,9 @@ PILOT_ATTEMPTS = 2_000  # per candidate, to choose the best combination; its fig
 Z_95 = 1.959963984540054  # the normal quantile for a two-sided 95% interval
 
 UNIFORM, LONGEST, SHORTEST = "uniform random", "longest option", "shortest option"
-ABSOLUTE, MODAL, BEST = "absolute words (true/false)", "modal count (multi-select)", "best combination"
+SECOND, THIRD = "second longest option", "third longest option"
+ABSOLUTE, NO_ABSOLUTES = "absolute words (true/false)", "avoid absolute words"
+MODAL, BEST = "modal count (multi-select)", "best combination"
 
 
 class OptionLike(Protocol):
@@ -103,6 +105,7 @@ class Figure:
     passes: int
     attempts: int
     detail: str = ""  # for the best combination: the strategy it takes on each kind of question
+    mean_mark: Fraction = Fraction(0)  # its expected mark per question over the bank: what it gets right at all
 
     @property
     def probability(self) -> float:
@@ -139,7 +142,13 @@ def simulate(course: CourseLike, absolute_rule: AbsoluteRule, attempts: int = DE
     table[BEST] = _combine(table, best, kinds)
     passes = sitting.count_passes(table, attempts, rng)
     detail = "; ".join(f"{kind.value}: {name}" for kind, name in best.items())
-    return tuple(Figure(name, count, attempts, detail if name == BEST else "") for name, count in passes.items())
+    return tuple(Figure(name, count, attempts, detail if name == BEST else "", _mean_mark(table[name]))
+                 for name, count in passes.items())
+
+
+def _mean_mark(column: list[Marks]) -> Fraction:
+    """The expected mark of one question of the bank, each question equally likely."""
+    return sum((Fraction(sum(marks), len(marks)) for marks in column), Fraction(0)) / len(column) if column else Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,9 @@ def _choose_best(sitting: _Sitting, table: dict[str, list[Marks]], kinds: Sequen
     for kind in present:
         trial = {name: _combine(table, chosen | {kind: name}, kinds) for name in _distinct_on(table, kinds, kind)}
         passes = sitting.count_passes(trial, PILOT_ATTEMPTS, rng)
-        chosen[kind] = max(trial, key=lambda name: passes[name])  # max() keeps the first of equals
+        # When no candidate passes in the pilot (a well-written bank), the one right most often still leads:
+        # the combination then shows the strongest guesser, not the first listed.
+        chosen[kind] = max(trial, key=lambda name: (passes[name], _mean_mark(trial[name])))
     return chosen
 
 
@@ -251,6 +262,40 @@ def pick_shortest(question: QuestionLike, cues: Cues) -> Choices:
     return _extremes([-len(o.text) for o in question.options], 1)
 
 
+def pick_second_longest(question: QuestionLike, cues: Cues) -> Choices:
+    """The option second in length: what a guesser tries once they notice authors avoid making the key longest
+    (on a multi-select, the bank's most common number of options after the longest)."""
+    return _ranked(question, cues, 1)
+
+
+def pick_third_longest(question: QuestionLike, cues: Cues) -> Choices:
+    """The option third in length (on a multi-select, the most common number after the two longest)."""
+    return _ranked(question, cues, 2)
+
+
+def _ranked(question: QuestionLike, cues: Cues, skip: int) -> Choices:
+    if question.kind == QuestionKind.TRUE_FALSE:
+        return pick_uniform(question, cues)
+    order = sorted(range(len(question.options)), key=lambda i: (-len(question.options[i].text), i))
+    if question.kind == QuestionKind.MULTIPLE:
+        return (frozenset(order[skip:skip + cues.modal_correct] or order[-1:]),)
+    return (frozenset({order[min(skip, len(order) - 1)]}),)
+
+
+def pick_avoiding_absolutes(question: QuestionLike, cues: Cues) -> Choices:
+    """Never an option with an absolute word ("always", "never", "only"…): on a single-answer item one of the
+    others at random, on a multi-select every other option ticked, on true/false the absolute-word rule."""
+    if question.kind == QuestionKind.TRUE_FALSE:
+        return pick_absolute_word(question, cues)
+    hedged = [i for i, o in enumerate(question.options) if cues.absolute_rule(o.text) == "True"]
+    if not hedged or len(hedged) == len(question.options):
+        return pick_uniform(question, cues) if question.kind != QuestionKind.MULTIPLE or not hedged \
+            else (frozenset(hedged),)
+    if question.kind == QuestionKind.MULTIPLE:
+        return (frozenset(hedged),)
+    return tuple(frozenset({i}) for i in hedged)
+
+
 def pick_absolute_word(question: QuestionLike, cues: Cues) -> Choices:
     """On true/false: False when the statement holds an absolute word, else True; otherwise at random."""
     if question.kind != QuestionKind.TRUE_FALSE:
@@ -269,8 +314,11 @@ def pick_modal_count(question: QuestionLike, cues: Cues) -> Choices:
 PICKERS: dict[str, Picker] = {
     UNIFORM: pick_uniform,
     LONGEST: pick_longest,
+    SECOND: pick_second_longest,
+    THIRD: pick_third_longest,
     SHORTEST: pick_shortest,
     ABSOLUTE: pick_absolute_word,
+    NO_ABSOLUTES: pick_avoiding_absolutes,
     MODAL: pick_modal_count,
 }
 

@@ -74,7 +74,8 @@ def simulate_command(slug: str | None, attempts: int, seed: int, folder: str | N
         for figure in figures:
             low, high = figure.interval()
             detail = f"   ({figure.detail})" if figure.detail else ""
-            click.echo(f"  {figure.strategy:<30} {figure.probability:7.2%}   95% CI {low:6.2%} to {high:6.2%}{detail}")
+            click.echo(f"  {figure.strategy:<30} {figure.probability:7.2%}   95% CI {low:6.2%} to {high:6.2%}"
+                       f"   right per question {float(figure.mean_mark):4.0%}{detail}")
         problems += [f"{root / course.slug / 'questions.yaml'}:1: guessing by '{f.strategy}' passes a first attempt "
                      f"{f.probability:.2%} of the time; the limit is under {float(simulate.PASS_LIMIT):.0%}"
                      for f in figures if f.too_guessable]

@@ -12,7 +12,18 @@ import pytest
 
 from elearn.assessment import simulate
 from elearn.assessment.kinds import QuestionKind
-from elearn.assessment.simulate import ABSOLUTE, BEST, LONGEST, MODAL, SHORTEST, UNIFORM, Figure
+from elearn.assessment.simulate import (
+    ABSOLUTE,
+    BEST,
+    LONGEST,
+    MODAL,
+    NO_ABSOLUTES,
+    SECOND,
+    SHORTEST,
+    THIRD,
+    UNIFORM,
+    Figure,
+)
 from elearn.content.item_checks import absolute_word_rule
 from elearn.content.loader import ParsedCourse, ParsedOption, ParsedOutcome, ParsedQuestion, load_course
 from tests.assessment.test_marking import top_level_imports
@@ -20,7 +31,7 @@ from tests.makers import FIXTURES, Makers
 
 ATTEMPTS = 20_000
 SAMPLE, _ = load_course(FIXTURES / "sample-course")
-STRATEGIES = [UNIFORM, LONGEST, SHORTEST, ABSOLUTE, MODAL, BEST]
+STRATEGIES = [UNIFORM, LONGEST, SECOND, THIRD, SHORTEST, ABSOLUTE, NO_ABSOLUTES, MODAL, BEST]
 
 
 def single(key: str, texts: list[str], correct: int, outcome: str = "LO1") -> ParsedQuestion:
@@ -237,14 +248,37 @@ def test_the_command_fails_a_bank_the_longest_option_passes(make, runner):
     assert f"{folder / 'questions.yaml'}:1: guessing by 'longest option' passes a first attempt 100.00%" in result.stderr
 
 
-def test_the_command_passes_a_bank_no_strategy_can_guess(make, runner):
-    # Four items, four options, the key neither longest nor shortest, 100% to pass: at best 1 in 256.
+def test_a_key_always_at_the_same_length_rank_is_guessed(make, runner):
+    # The key is never the longest nor the shortest, but always the third longest: authors who only avoid a
+    # longest key leave this cue, and a guesser who notices it passes every time (the simulator missed it before).
     middle = ["Middle option", "Shortest", "The longest option of them all", "A middling one"]
-    folder = bank_folder(make, "sound-bank", [(f"q-{n}", middle) for n in range(1, 5)], 4)
+    folder = bank_folder(make, "middle-bank", [(f"q-{n}", middle) for n in range(1, 5)], 4)
+    result = runner.invoke(args=["courses", "simulate", "middle-bank", "--dir", str(folder.parent),
+                                 "--attempts", "500"])
+    assert result.exit_code == 1
+    assert "guessing by 'third longest option' passes a first attempt 100.00%" in result.stderr
+
+
+def test_the_command_passes_a_bank_no_strategy_can_guess(make, runner):
+    # Four items, four options, the key second or third in length by turns, 100% to pass: no length rank is
+    # right on all four, no option is absolute, and a blind guess passes 1 in 256.
+    second = ["The second longest option", "Short one", "The very longest option of them all", "A middling one"]
+    third = ["A middling one", "Short one", "The very longest option of them all", "The second longest option"]
+    folder = bank_folder(make, "sound-bank", [("q-1", second), ("q-2", third), ("q-3", second), ("q-4", third)], 4)
     result = runner.invoke(args=["courses", "simulate", "sound-bank", "--dir", str(folder.parent),
                                  "--attempts", "2000"])
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+    assert "right per question" in result.stdout
+
+
+def test_avoiding_absolute_words_is_a_strategy_on_every_kind_of_question():
+    question = single("q", ["You must always wait", "Never tell anyone", "Tell the DSL today", "Only the head may act"], 2)
+    assert simulate.pick_avoiding_absolutes(question, simulate.cues_of([question], absolute_word_rule)) == (
+        frozenset({2}),)
+    ticks = multiple("m", ["Always wait", "Tell the DSL", "Write it down", "Never record"], {1, 2})
+    assert simulate.pick_avoiding_absolutes(ticks, simulate.cues_of([ticks], absolute_word_rule)) == (
+        frozenset({1, 2}),)
 
 
 def test_the_command_refuses_an_unknown_slug(make, runner):
