@@ -1,6 +1,17 @@
 """Every table; the one import Alembic's env.py needs."""
 
-from elearn.models.accounts import Organisation, PasswordResetToken, RecoveryCode, Role, SessionKind, User, UserSession
+from elearn.models.accounts import (
+    MemberKind,
+    Organisation,
+    OrganisationKind,
+    PasswordResetToken,
+    Phase,
+    RecoveryCode,
+    Role,
+    SessionKind,
+    User,
+    UserSession,
+)
 from elearn.models.assessment import Attempt, AttemptAllowance, AttemptAnswer, AttemptQuestion
 from elearn.models.audit import AuditEvent
 from elearn.models.certificates import Certificate, CertificateUpdate
@@ -8,6 +19,15 @@ from elearn.models.courses import Course, CourseVersion, Lesson, Option, Questio
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.exports import ExportChunk, ExportFile
 from elearn.models.learning import Enrolment, LessonProgress
+from elearn.models.network import (
+    DueMode,
+    Duty,
+    MemberDuty,
+    PartnershipMember,
+    Placement,
+    RequirementItem,
+    TrainingRequirement,
+)
 from elearn.models.organisations import (
     Assignment,
     AssignmentSource,
@@ -49,6 +69,8 @@ __all__ = [
     "Course",
     "CourseEvaluation",
     "CourseVersion",
+    "DueMode",
+    "Duty",
     "Enrolment",
     "ExportChunk",
     "ExportFile",
@@ -59,18 +81,25 @@ __all__ = [
     "InvitationCourse",
     "Lesson",
     "LessonProgress",
+    "MemberDuty",
+    "MemberKind",
     "NewStarterRule",
     "Option",
     "OptionTally",
     "Organisation",
     "OrganisationDomain",
+    "OrganisationKind",
     "OutboxEmail",
+    "PartnershipMember",
     "PasswordResetToken",
+    "Phase",
+    "Placement",
     "Question",
     "QuestionTally",
     "RecoveryCode",
     "ReminderLog",
     "ReminderSchedule",
+    "RequirementItem",
     "ReviewPolicy",
     "Role",
     "SafeguardingContact",
@@ -82,6 +111,7 @@ __all__ = [
     "SignoffVersion",
     "SsoConnection",
     "SsoIdentity",
+    "TrainingRequirement",
     "TrainingSession",
     "TrainingSessionAttendee",
     "TrainingSessionCourse",

@@ -19,8 +19,40 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class OrganisationKind(StrEnum):
+    """What an organisation is in the tier above the school (elearn/models/network.py)."""
+
+    SETTING = "setting"  # a school, college, nursery or charity whose people train here
+    TRUST = "trust"  # a multi-academy trust: owns its settings and employs their staff
+    PARTNERSHIP = "partnership"  # a safeguarding children partnership: sees consenting members' aggregates only
+
+
+class Phase(StrEnum):
+    """A setting's phase, for a partnership's aggregates (the DfE's phases of education, simplified)."""
+
+    EARLY_YEARS = "early_years"
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+    SPECIAL = "special"
+    ALTERNATIVE = "alternative"  # alternative provision and pupil referral units
+    POST_16 = "post_16"
+    OTHER = "other"
+
+
+class MemberKind(StrEnum):
+    """What a person is to a setting; each kind has the training its role needs (TrainingRequirement)."""
+
+    STAFF = "staff"  # employed staff, teaching or not
+    SUPPLY = "supply"
+    PERIPATETIC = "peripatetic"  # visiting staff working across settings (music teachers, therapists)
+    VOLUNTEER = "volunteer"
+    GOVERNOR = "governor"  # a governing board member of a maintained school or an academy's local board
+    TRUSTEE = "trustee"  # a trust board member
+
+
 class Organisation(Base):
-    """A school, trust or charity whose staff train here."""
+    """A school, college or charity whose staff train here (a setting), or a trust or partnership above them."""
 
     __tablename__ = "organisations"
 
@@ -34,6 +66,13 @@ class Organisation(Base):
     # certificates keep the learner's name after their account is deleted only when keep_certificate_names is on.
     retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     keep_certificate_names: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    kind: Mapped[OrganisationKind] = mapped_column(String(20), default=OrganisationKind.SETTING,
+                                                   server_default=OrganisationKind.SETTING.value)
+    # The trust that owns this setting, if any (one at most); NULL for trusts and partnerships themselves.
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    phase: Mapped[Phase | None] = mapped_column(String(20))
+    # Independent schools return a Section 157 audit; maintained schools and academies a Section 175 one.
+    is_independent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     members: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -50,6 +89,9 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20), default=Role.LEARNER)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # What the person is at their own organisation; at other settings, their Placement says.
+    member_kind: Mapped[MemberKind] = mapped_column(String(20), default=MemberKind.STAFF,
+                                                    server_default=MemberKind.STAFF.value)
     # When they joined their current organisation: new-starter rules count their due dates from it.
     joined_organisation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)

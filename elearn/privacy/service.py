@@ -46,8 +46,11 @@ from elearn.models import (
     ExternalTraining,
     GroupMembership,
     Invitation,
+    MemberDuty,
+    Organisation,
     OutboxEmail,
     PasswordResetToken,
+    Placement,
     RecoveryCode,
     ReminderLog,
     Role,
@@ -102,6 +105,8 @@ def export_personal_data(user: User, *, actor: User) -> dict[str, Any]:
         "attempt_allowances": _attempt_allowances(user),
         "certificates": _certificates(user),
         "external_training": _external_training(user),
+        "placements": _placements(user),
+        "duties": _duties(user),
         "face_to_face_sessions": training_sessions.export_attended(user),
         "read_and_understood": signoffs.export_personal(user),
         "confidence_ratings": _confidence_ratings(user),
@@ -212,6 +217,20 @@ def _external_training(user: User) -> list[dict[str, Any]]:
                               .order_by(ExternalTraining.id))
     return [{"title": row.title, "provider": row.provider, "completed_on": _iso(row.completed_on),
              "expires_on": _iso(row.expires_on), "note": row.note} for row in rows]
+
+
+def _placements(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(Placement).where(Placement.user_id == user.id)
+                              .options(joinedload(Placement.organisation)).order_by(Placement.id))
+    return [{"organisation": row.organisation.name, "kind": str(row.kind), "started_on": _iso(row.started_on),
+             "ended_on": _iso(row.ended_on)} for row in rows]
+
+
+def _duties(user: User) -> list[dict[str, Any]]:
+    rows = db.session.execute(select(MemberDuty, Organisation.name)
+                              .join(Organisation, Organisation.id == MemberDuty.organisation_id)
+                              .where(MemberDuty.user_id == user.id).order_by(MemberDuty.id))
+    return [{"organisation": name, "duty": str(duty.duty), "since": _iso(duty.since)} for duty, name in rows]
 
 
 def _confidence_ratings(user: User) -> list[dict[str, Any]]:

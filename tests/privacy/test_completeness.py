@@ -39,6 +39,8 @@ COVERED = {
     ("training_session_attendees", "user_id"): "face_to_face_sessions",
     ("signoff_assignments", "user_id"): "read_and_understood",
     ("signoff_confirmations", "user_id"): "read_and_understood",
+    ("placements", "user_id"): "placements",
+    ("member_duties", "user_id"): "duties",
 }
 NOT_THEIRS = {
     ("password_reset_tokens", "user_id"): "a secret, never exported",
@@ -59,6 +61,10 @@ NOT_THEIRS = {
     ("signoff_assignments", "assigned_by_id"): "the manager who asked",
     ("audit_events", "actor_id"): "events about themselves are exported by subject; others' are about others",
     ("sso_connections", "created_by_id"): "the manager or admin who connected the tenant",
+    ("placements", "created_by_id"): "the manager who recorded someone else's placement",
+    ("member_duties", "created_by_id"): "the manager who recorded someone else's duty",
+    ("partnership_members", "recorded_by_id"): "the manager who recorded a setting's consent",
+    ("training_requirements", "created_by_id"): "the manager who set a requirement",
     ("export_files", "requested_by_id"): "a manager's export of other people's records, deleted within 24 hours",
 }
 # Detail keys that name something but not a person.
