@@ -34,13 +34,14 @@ from typing import Any, TypeVar
 
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
+from elearn.clock import london_today
 from elearn.db import Base
 from elearn.errors import NotAllowed, NotFound
 from elearn.extensions import db, login_manager
-from elearn.models import Organisation, Role, User
+from elearn.models import Organisation, OrganisationKind, PartnershipMember, Placement, Role, User
 
 Row = TypeVar("Row", bound=Base)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -272,3 +273,81 @@ def get_own(model: type[Row], row_id: int, *, actor: User, missing: str, options
         raise NotFound(missing)
     require_own(row, actor=actor, missing=missing)
     return row
+
+
+# --- who belongs to a setting, and the tier above it -------------------------------------------
+
+
+def placement_is_current() -> ColumnElement[bool]:
+    """A WHERE clause on Placement: not ended, or ending today or later."""
+    return or_(Placement.ended_on.is_(None), Placement.ended_on >= london_today())
+
+
+def members_of(organisation_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on User: the people of this organisation, whether it is their home organisation or they
+    work there on a current placement (a peripatetic teacher, a governor from elsewhere). The one rule for
+    "who is this setting's": every member list, matrix and count asks it."""
+    placed_here = select(Placement.user_id).where(Placement.organisation_id == organisation_id, placement_is_current())
+    return or_(User.organisation_id == organisation_id, User.id.in_(placed_here))
+
+
+class Oversight(StrEnum):
+    """How far an actor sees into a setting."""
+
+    PEOPLE = "people"  # down to the person: the setting's own managers, its trust's lead, an admin
+    AGGREGATES = "aggregates"  # counts only, never a name, none under 5: a partnership the setting has joined
+
+
+def trust_setting_ids(trust_id: int) -> Any:
+    """A subquery of the ids of the settings a trust owns."""
+    return select(Organisation.id).where(Organisation.trust_id == trust_id,
+                                         Organisation.kind == OrganisationKind.SETTING)
+
+
+def partnership_setting_ids(partnership_id: int) -> Any:
+    """A subquery of the ids of the settings that have joined a partnership and not left (consent given)."""
+    return select(PartnershipMember.organisation_id).where(PartnershipMember.partnership_id == partnership_id,
+                                                         PartnershipMember.left_at.is_(None))
+
+
+def _actor_organisation_kind(actor: User) -> OrganisationKind | None:
+    return actor.organisation.kind if actor.organisation is not None else None
+
+
+def is_trust_lead(actor: User) -> bool:
+    """A manager whose own organisation is a trust: the trust's safeguarding lead (or one of its central team)."""
+    return actor.role == Role.MANAGER and _actor_organisation_kind(actor) == OrganisationKind.TRUST
+
+
+def is_partnership_viewer(actor: User) -> bool:
+    """A manager whose own organisation is a safeguarding partnership."""
+    return actor.role == Role.MANAGER and _actor_organisation_kind(actor) == OrganisationKind.PARTNERSHIP
+
+
+def oversight_of(actor: User, setting: Organisation) -> Oversight | None:
+    """How far the actor sees into this setting, or None: the one answer for every page above the setting."""
+    if not actor.is_active_account or is_deleted(actor) or setting.kind != OrganisationKind.SETTING:
+        return None
+    if is_admin(actor) or is_manager_of(actor, setting.id):
+        return Oversight.PEOPLE
+    if is_trust_lead(actor) and setting.trust_id is not None and setting.trust_id == actor.organisation_id:
+        return Oversight.PEOPLE
+    if is_partnership_viewer(actor) and actor.organisation_id is not None and db.session.scalar(
+            select(PartnershipMember.id).where(PartnershipMember.partnership_id == actor.organisation_id,
+                                               PartnershipMember.organisation_id == setting.id,
+                                               PartnershipMember.left_at.is_(None))) is not None:
+        return Oversight.AGGREGATES
+    return None
+
+
+NOT_FOUND_SETTING = "There is no such school or setting among yours."
+
+
+def get_overseen_setting(setting_id: int, needs: Oversight, *, actor: User) -> Organisation:
+    """The setting with this id if the actor sees into it as far as `needs` (PEOPLE needs PEOPLE; AGGREGATES is
+    met by either), else NotFound: another trust's school is a 404, like a setting that does not exist."""
+    setting = db.session.get(Organisation, setting_id)
+    seen = oversight_of(actor, setting) if setting is not None else None
+    if setting is None or seen is None or (needs == Oversight.PEOPLE and seen != Oversight.PEOPLE):
+        raise NotFound(NOT_FOUND_SETTING)
+    return setting

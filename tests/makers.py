@@ -49,6 +49,7 @@ from elearn.models import (
     NewStarterRule,
     Option,
     Organisation,
+    OrganisationKind,
     OrganisationDomain,
     Question,
     Role,
@@ -94,9 +95,11 @@ class Makers:
 
     # --- people -------------------------------------------------------------------------------
 
-    def org(self, *, name: str | None = None) -> Organisation:
+    def org(self, *, name: str | None = None, kind: OrganisationKind = OrganisationKind.SETTING,
+            trust: Organisation | None = None) -> Organisation:
         n = next(_serial)
-        org = Organisation(name=name or f"Organisation {n}", slug=f"org-{n}")
+        org = Organisation(name=name or f"Organisation {n}", slug=f"org-{n}", kind=kind,
+                           trust_id=trust.id if trust else None)
         db.session.add(org)
         db.session.commit()
         return org

@@ -1,0 +1,1 @@
+"""The tier above the setting: trusts, partnerships, people across settings, and the training each role needs."""
