@@ -20,6 +20,7 @@ from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTal
 from elearn.models.exports import ExportChunk, ExportFile
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.network import (
+    AuditReturn,
     DueMode,
     Duty,
     MemberDuty,
@@ -62,6 +63,7 @@ __all__ = [
     "AttemptAnswer",
     "AttemptQuestion",
     "AuditEvent",
+    "AuditReturn",
     "Certificate",
     "CertificateUpdate",
     "ConfidenceRating",

@@ -133,3 +133,28 @@ class TrainingRequirement(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     course: Mapped[Course | None] = relationship()
+
+
+class AuditReturn(Base):
+    """A setting's signed training section of its annual safeguarding audit (Section 175, or 157 if independent).
+
+    The snapshot is the whole return as canonical JSON (sorted keys, no whitespace), computed when the DSL signed
+    it, with its SHA-256: what was signed can be reproduced byte for byte later, whatever changes afterwards.
+    Signing again for the same year makes a new version; earlier versions are kept. The snapshot's "measures"
+    hold only counts and ratings; the names behind them are under "people", which a partnership never reads.
+    """
+
+    __tablename__ = "audit_returns"
+    __table_args__ = (UniqueConstraint("organisation_id", "academic_year", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    academic_year: Mapped[int] = mapped_column(Integer)  # the year it starts: 2026 for 2026/27 (1 Sep to 31 Aug)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_by_name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX))  # kept: the signature outlives the account
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    organisation: Mapped[Organisation] = relationship()

@@ -3,7 +3,8 @@
 Organisations get a kind (setting, trust, partnership), an owning trust, a phase and whether they are
 independent (Section 157 rather than 175). Every existing organisation is a setting and every existing person
 a member of staff. A person may work at other settings (placements) and hold duties there (DSL, deputy, safer
-recruiter); training requirements say what each kind or duty needs and how often.
+recruiter); training requirements say what each kind or duty needs and how often; a setting's signed
+training section of its annual safeguarding audit is kept as a reproducible snapshot.
 
 Revision ID: b62c2e294f1f
 Revises: ab5e909e9824
@@ -21,6 +22,24 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('audit_returns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('academic_year', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('snapshot', sa.Text(), nullable=False),
+    sa.Column('snapshot_sha256', sa.String(length=64), nullable=False),
+    sa.Column('signed_by_id', sa.Integer(), nullable=True),
+    sa.Column('signed_by_name', sa.String(length=120), nullable=False),
+    sa.Column('signed_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_audit_returns_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signed_by_id'], ['users.id'], name=op.f('fk_audit_returns_signed_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_returns')),
+    sa.UniqueConstraint('organisation_id', 'academic_year', 'version', name=op.f('uq_audit_returns_organisation_id_academic_year_version'))
+    )
+    with op.batch_alter_table('audit_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_returns_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('member_duties',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -144,3 +163,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_member_duties_organisation_id'))
 
     op.drop_table('member_duties')
+    with op.batch_alter_table('audit_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_returns_organisation_id'))
+
+    op.drop_table('audit_returns')
