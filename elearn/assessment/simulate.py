@@ -1,7 +1,8 @@
 """The guessing simulator: how often a learner who knows nothing of the subject passes a first attempt.
 
 Each strategy sees only the form of the options (their length, the words of a true/false statement, how
-many options a multi-select usually wants), never their meaning. Every simulated attempt is drawn by the
+many options a multi-select usually wants, whether an option mentions the DSL or reporting), never their
+meaning. Every simulated attempt is drawn by the
 real `marking.draw_questions` under the course's blueprint and marked by the real rules: `mark_question`
 for each answer and `judge_marks` (what `marking.score` calls) for the pass mark and the critical
 outcomes, so the figures move with any change to either. The first attempt is simulated: no earlier
@@ -20,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +40,15 @@ UNIFORM, LONGEST, SHORTEST = "uniform random", "longest option", "shortest optio
 SECOND, THIRD = "second longest option", "third longest option"
 ABSOLUTE, NO_ABSOLUTES = "absolute words (true/false)", "avoid absolute words"
 MODAL, BEST = "modal count (multi-select)", "best combination"
+REPORTING = "mentions the DSL or reporting"
+
+# The words of "pass it on" options: telling the DSL, reporting, recording. Safeguarding banks are written by
+# people who want staff to pass concerns on, so the option that says so tends to be the key; a learner who has
+# noticed that needs no knowledge of the case. The item writers' answer is distractors that pass it on wrongly
+# (too late, to the wrong person first, after waiting for proof), so the mention alone gives nothing away.
+REPORTING_WORDS = re.compile(
+    r"\b(?:dsl|designated safeguarding lead|safeguarding lead|report(?:s|ed|ing)?|record(?:s|ed|ing)?)\b",
+    re.IGNORECASE)
 
 
 class OptionLike(Protocol):
@@ -273,10 +284,16 @@ def pick_third_longest(question: QuestionLike, cues: Cues) -> Choices:
     return _ranked(question, cues, 2)
 
 
+def by_length(texts: Sequence[str]) -> list[int]:
+    """Option indices from the longest text to the shortest, equals in listed order: the one reading of "the
+    n-th longest option", used by the length-rank strategies here and the length-rank item check."""
+    return sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+
+
 def _ranked(question: QuestionLike, cues: Cues, skip: int) -> Choices:
     if question.kind == QuestionKind.TRUE_FALSE:
         return pick_uniform(question, cues)
-    order = sorted(range(len(question.options)), key=lambda i: (-len(question.options[i].text), i))
+    order = by_length([o.text for o in question.options])
     if question.kind == QuestionKind.MULTIPLE:
         return (frozenset(order[skip:skip + cues.modal_correct] or order[-1:]),)
     return (frozenset({order[min(skip, len(order) - 1)]}),)
@@ -304,6 +321,20 @@ def pick_absolute_word(question: QuestionLike, cues: Cues) -> Choices:
     return (frozenset(i for i, o in enumerate(question.options) if o.text == answer),)
 
 
+def pick_reporting(question: QuestionLike, cues: Cues) -> Choices:
+    """The option that tells the DSL, reports or records (`REPORTING_WORDS`): on a single-answer item one of
+    those at random, on a multi-select all of them ticked; when no option or every option says so, and on
+    true/false, at random."""
+    if question.kind == QuestionKind.TRUE_FALSE:
+        return pick_uniform(question, cues)
+    passing_on = [i for i, o in enumerate(question.options) if REPORTING_WORDS.search(o.text)]
+    if not passing_on or (len(passing_on) == len(question.options) and question.kind == QuestionKind.SINGLE):
+        return pick_uniform(question, cues)
+    if question.kind == QuestionKind.MULTIPLE:
+        return (frozenset(passing_on),)
+    return tuple(frozenset({i}) for i in passing_on)
+
+
 def pick_modal_count(question: QuestionLike, cues: Cues) -> Choices:
     """On a multi-select: tick the bank's most common number of correct options, the longest; otherwise at random."""
     if question.kind != QuestionKind.MULTIPLE:
@@ -320,6 +351,7 @@ PICKERS: dict[str, Picker] = {
     ABSOLUTE: pick_absolute_word,
     NO_ABSOLUTES: pick_avoiding_absolutes,
     MODAL: pick_modal_count,
+    REPORTING: pick_reporting,
 }
 
 

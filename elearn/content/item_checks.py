@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from elearn.assessment.kinds import QuestionKind
+from elearn.assessment.simulate import by_length
 from elearn.content.loader import Fault, ParsedCourse, ParsedQuestion
 
 
@@ -25,6 +26,12 @@ from elearn.content.loader import Fault, ParsedCourse, ParsedQuestion
 class Limits:
     min_single_options: int = 4  # with three options a blind guess is right a third of the time
     key_longest_share: Fraction = Fraction(1, 3)  # fair share is 1 in 4 with four options
+    # No length rank (longest, second longest, ...) may hold the key in more than this share of single-answer
+    # items. Fair share with four options is 1 in 4; over a bank of 30-37 singles binomial noise is about 7-8
+    # points, so 40% is two standard errors above fair share: a bank whose keys fell at random ranks goes over
+    # it about one time in forty per rank, while a habit (keys trimmed to just under the longest distractor, the
+    # FGM bank's 59% second longest) is caught. The key-longest rule above stays the stricter one for rank 1.
+    key_length_rank_share: Fraction = Fraction(2, 5)
     key_length_ratio: Fraction = Fraction(3, 2)  # a key this much longer than every distractor stands out
     modal_correct_count_share: Fraction = Fraction(1, 2)  # of multi-selects, one count of correct options
     true_false_share: Fraction = Fraction(1, 10)
@@ -151,6 +158,14 @@ def _bank_problems(questions: Sequence[ParsedQuestion], limits: Limits) -> Itera
     if singles and Fraction(len(longest), len(singles)) > limits.key_longest_share:
         yield (f"the correct option is the longest in {len(longest)} of {len(singles)} single-answer items "
                f"(at most {_percent(limits.key_longest_share)}): {', '.join(longest)}")
+    ranks = Counter(key_length_rank(q) for q in singles)
+    if singles:
+        rank, times = max(ranks.items(), key=lambda item: (item[1], -item[0]))
+        if Fraction(times, len(singles)) > limits.key_length_rank_share:
+            at_rank = [q.key for q in singles if key_length_rank(q) == rank]
+            yield (f"the correct option is {_length_rank_name(rank)} in {times} of {len(singles)} single-answer "
+                   f"items (at most {_percent(limits.key_length_rank_share)} at any one length rank): lengthen a "
+                   f"distractor or tighten the key in some of {', '.join(at_rank)}")
     multiples = [q for q in questions if q.kind == QuestionKind.MULTIPLE]
     counts = Counter(sum(o.is_correct for o in q.options) for q in multiples)
     if len(multiples) >= 3 and Fraction(max(counts.values()), len(multiples)) > limits.modal_correct_count_share:
@@ -180,6 +195,13 @@ def key_is_longest(question: ParsedQuestion) -> bool:
     return all(len(o.text) < key for o in question.options if not o.is_correct)
 
 
+def key_length_rank(question: ParsedQuestion) -> int:
+    """Where the single correct option falls when the options are put longest first: 1 for the longest, 2 for the
+    second longest... Equal lengths keep their listed order, as the simulator's length-rank strategies read them."""
+    order = by_length([o.text for o in question.options])
+    return 1 + next(place for place, i in enumerate(order) if question.options[i].is_correct)
+
+
 def absolute_word_rule(statement: str) -> str:
     """The test-wise answer to a true/false statement: "False" when it has an absolute word."""
     return "False" if ABSOLUTE_WORDS & set(_words(statement)) else "True"
@@ -195,6 +217,10 @@ def _words(text: str) -> list[str]:
 
 def _shingles(words: list[str], size: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+def _length_rank_name(rank: int) -> str:
+    return {1: "the longest", 2: "the second longest", 3: "the third longest"}.get(rank, f"number {rank} by length")
 
 
 def _percent(share: Fraction) -> str:

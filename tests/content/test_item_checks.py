@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from elearn.assessment import simulate
 from elearn.assessment.kinds import QuestionKind
-from elearn.content.item_checks import LIMITS, absolute_word_rule, check_items, key_is_longest
+from elearn.content.item_checks import LIMITS, absolute_word_rule, check_items, key_is_longest, key_length_rank
 from elearn.content.loader import ParsedCourse, ParsedLesson, ParsedOption, ParsedQuestion
 
 FOLDER = Path("courses/example")
@@ -48,11 +49,22 @@ def course(*questions: ParsedQuestion) -> ParsedCourse:
                         questions=questions, content_hash="x")
 
 
-def balanced(count: int) -> list[ParsedQuestion]:
-    """Single-answer items whose key is never the longest option: a bank with no cue."""
-    return [single(f"s{n}", options=(option("Tell the DSL", True), option("Wait for more proof first"),
-                                      option("Ask the class about it"), option("Phone the parents")))
-            for n in range(count)]
+# Keys of each length rank among the same three distractors (25, 22 and 17 characters long).
+KEY_AT_RANK = {1: "Tell the DSL before lunch today", 2: "Tell the DSL before noon", 3: "Tell the DSL today",
+               4: "Tell the DSL"}
+
+
+def at_rank(rank: int, key: str = "s", applied: bool = True) -> ParsedQuestion:
+    """A single-answer item whose key is the rank-th longest option (1: the longest)."""
+    return single(key, applied=applied, options=(
+        option(KEY_AT_RANK[rank], True), option("Wait for more proof first"), option("Ask the class about it"),
+        option("Phone the parents")))
+
+
+def balanced(count: int, ranks: tuple[int, ...] = (2, 3, 4)) -> list[ParsedQuestion]:
+    """Single-answer items whose key is never the longest option and takes each other length rank in turn:
+    a bank with no cue."""
+    return [at_rank(ranks[n % len(ranks)], f"s{n}") for n in range(count)]
 
 
 def messages(parsed: ParsedCourse) -> list[str]:
@@ -89,6 +101,32 @@ def test_the_key_is_the_longest_option_in_at_most_a_third_of_single_answer_items
     assert any("the correct option is the longest in 5 of 12 single-answer items (at most 33%): c0, c1" in m
                for m in found), found
     assert messages(course(*cued[:4], *balanced(8))) == []  # 4 of 12 is exactly a third
+
+
+def test_no_length_rank_holds_the_key_in_more_than_two_fifths_of_single_answer_items():
+    # Keys trimmed to just under the longest distractor: never the longest, but the second longest in 5 of 12.
+    assert [key_length_rank(at_rank(rank)) for rank in (1, 2, 3, 4)] == [1, 2, 3, 4]
+    cued = [at_rank(2, f"c{n}") for n in range(5)]
+    found = messages(course(*cued, *balanced(7, ranks=(3, 4))))
+    assert any("the correct option is the second longest in 5 of 12 single-answer items (at most 40% at any one "
+               "length rank): lengthen a distractor or tighten the key in some of c0, c1, c2, c3, c4" in m
+               for m in found), found
+    assert messages(course(*cued[:4], *balanced(8, ranks=(3, 4)))) == []  # 4 of 12 at each of three ranks
+
+
+def test_the_shortest_key_is_a_length_rank_cue_too():
+    found = messages(course(*balanced(5, ranks=(4,)), *balanced(7, ranks=(2, 3))))
+    assert any("is number 4 by length in 5 of 12" in m for m in found), found
+
+
+def test_the_length_rank_check_reads_ranks_as_the_simulator_picks_them():
+    # Equal lengths keep their listed order, so the check and "second longest option" agree on every item.
+    tied = single(options=(option("Tell the DSL now", True), option("Ask a friend now"), option("Wait for proof"),
+                           option("Say nothing")))
+    assert key_length_rank(tied) == 1
+    second = at_rank(2)
+    cues = simulate.cues_of([second], absolute_word_rule)
+    assert simulate.pick_second_longest(second, cues) == (frozenset({0}),)
 
 
 def test_multi_selects_must_vary_how_many_options_are_correct():
@@ -153,7 +191,7 @@ def test_every_explanation_ends_with_its_source():
 
 
 def test_three_quarters_of_the_bank_are_applied_cases():
-    recall = [single(f"r{n}", applied=False) for n in range(4)]
+    recall = [at_rank(rank, f"r{n}", applied=False) for n, rank in enumerate((2, 3, 4, 2))]
     found = messages(course(*recall, *balanced(8)))
     assert any("8 of 12 items are applied cases (at least 75%)" in m for m in found), found
     assert messages(course(*recall[:3], *balanced(9))) == []

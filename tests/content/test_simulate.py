@@ -18,6 +18,7 @@ from elearn.assessment.simulate import (
     LONGEST,
     MODAL,
     NO_ABSOLUTES,
+    REPORTING,
     SECOND,
     SHORTEST,
     THIRD,
@@ -31,7 +32,7 @@ from tests.makers import FIXTURES, Makers
 
 ATTEMPTS = 20_000
 SAMPLE, _ = load_course(FIXTURES / "sample-course")
-STRATEGIES = [UNIFORM, LONGEST, SECOND, THIRD, SHORTEST, ABSOLUTE, NO_ABSOLUTES, MODAL, BEST]
+STRATEGIES = [UNIFORM, LONGEST, SECOND, THIRD, SHORTEST, ABSOLUTE, NO_ABSOLUTES, MODAL, REPORTING, BEST]
 
 
 def single(key: str, texts: list[str], correct: int, outcome: str = "LO1") -> ParsedQuestion:
@@ -279,6 +280,41 @@ def test_avoiding_absolute_words_is_a_strategy_on_every_kind_of_question():
     ticks = multiple("m", ["Always wait", "Tell the DSL", "Write it down", "Never record"], {1, 2})
     assert simulate.pick_avoiding_absolutes(ticks, simulate.cues_of([ticks], absolute_word_rule)) == (
         frozenset({1, 2}),)
+
+
+def test_picking_the_option_that_tells_the_dsl_passes_when_only_the_key_mentions_it():
+    # Two items at 100%: the key is the only option passing the concern on, so the mention gives it away.
+    only_key = course_of(
+        single("a", ["Tell the DSL before the end of the day", "Wait until she says more",
+                     "Ask her friends what they know", "Keep an eye on her next week"], 0),
+        single("b", ["Keep it between you and him", "Record his words and pass them on", "Ask him to write it down",
+                     "Wait for the parents' evening"], 1),
+        per_attempt=2,
+    )
+    assert figures(only_key)[REPORTING].passes == ATTEMPTS
+
+
+def test_a_distractor_that_passes_it_on_wrongly_halves_the_mention_cue():
+    # The same items with one distractor each that also tells the DSL or records, but too late or instead of
+    # acting: the keyword guesser is now right one time in two per item, one in four over the attempt.
+    fair = course_of(
+        single("a", ["Tell the DSL before the end of the day", "Wait until she says more",
+                     "Report it to the DSL at the end of term", "Keep an eye on her next week"], 0),
+        single("b", ["Keep it between you and him", "Record his words and pass them on", "Record it in your notebook",
+                     "Wait for the parents' evening"], 1),
+        per_attempt=2,
+    )
+    assert close_to(figures(fair)[REPORTING], Fraction(1, 4))
+
+
+def test_the_mention_cue_ticks_every_such_option_on_a_multi_select_and_guesses_otherwise():
+    ticks = multiple("m", ["Tell the DSL", "Record what was said", "Ask leading questions", "Wait"], {0, 1})
+    cues = simulate.cues_of([ticks], absolute_word_rule)
+    assert simulate.pick_reporting(ticks, cues) == (frozenset({0, 1}),)
+    none = single("s", ["Wait", "Ask", "Tell a friend", "Do nothing"], 0)
+    assert simulate.pick_reporting(none, cues) == simulate.pick_uniform(none, cues)
+    statement = true_false("t", "True or false: the DSL must be told.", answer=True)
+    assert simulate.pick_reporting(statement, cues) == simulate.pick_uniform(statement, cues)
 
 
 def test_the_command_refuses_an_unknown_slug(make, runner):
