@@ -138,7 +138,8 @@ TABLE_ROWS = 120  # people per table: ReportLab splits one huge table across pag
 
 
 def _people_tables(rows: tuple[RecordRow, ...], styles: dict[str, ParagraphStyle]) -> list[Table]:
-    widths = [38 * mm, 26 * mm, 38 * mm, 22 * mm, 21 * mm, 21 * mm, 12 * mm, 41 * mm, 21 * mm, None]
+    # wide enough for "Completed", "Score", "100%" and a certificate code on one line (ReportLab breaks words)
+    widths = [35 * mm, 24 * mm, 38 * mm, 22 * mm, 21 * mm, 23 * mm, 15 * mm, 41 * mm, 21 * mm, None]
     head = [_p(h, styles["head"]) for h in PEOPLE_COLUMNS]
     tables = []
     for start in range(0, len(rows), TABLE_ROWS):
