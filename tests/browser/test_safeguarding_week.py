@@ -5,7 +5,7 @@ no sideways scrolling:
 - a course assigned to a group reaches a teacher invited into the group afterwards, due 14 days after joining;
 - a reminder sent from a filtered matrix, through the page that shows the message first, at most one a day;
 - an INSET session recorded once for a group and a person, counting towards compliance in the matrix;
-- a policy published to read and understand, confirmed by a learner, shown in the report and the matrix, and
+- a policy published to read and understand, confirmed by a learner, shown in the report, the matrix and its CSV, and
   asked again when a new version is published;
 - the inspection record PDF: the school's name and the date on every page, each person's completion date, score,
   certificate code and expiry; and the one-person record for a staff file.
@@ -13,11 +13,12 @@ no sideways scrolling:
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from io import BytesIO
 
 import pyotp
 import pytest
@@ -403,6 +404,10 @@ def test_a_policy_is_published_read_and_understood_and_reported(live, open_page,
     expect(page.locator("table.matrix tbody tr", has_text="Ben Notyet").locator("td[data-label='Child protection policy']")
            ).to_contain_text(f"Not yetdue {uk(due)}")
     screens.check(page, "matrix-with-the-policy")
+    exported = list(csv.reader(io.StringIO(page.request.get(live.url + "/manage/matrix/export.csv").text().lstrip("\ufeff"))))
+    column = exported[0].index("Child protection policy (September 2026): read and understood")
+    assert {row[0]: row[column] for row in exported[1:]} == {
+        "Ada Reader": today().isoformat(), "Ben Notyet": "not yet", "Dana Lead": "not yet"}
 
     # A new version asks again: Ada's earlier confirmation stays on record, but the matrix wants the new one.
     nav(page, "Read and understood")
@@ -421,7 +426,7 @@ def test_a_policy_is_published_read_and_understood_and_reported(live, open_page,
 
 def _pdf_pages(body: bytes) -> list[str]:
     assert body.startswith(b"%PDF-")
-    return [p.extract_text() for p in PdfReader(BytesIO(body)).pages]
+    return [p.extract_text() for p in PdfReader(io.BytesIO(body)).pages]
 
 
 def _person_in(text: str, name: str, *, names: list[str]) -> str:
