@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from elearn.people.domains import add_domain
+
 
 def repeated_ids(page: str) -> dict[str, int]:
     class Ids(HTMLParser):
@@ -30,9 +32,11 @@ def browser(make_app):  # type: ignore[no-untyped-def]
 
 
 PAGES = {
-    "admin": ["/admin/users/{learner}", "/admin/users", "/admin/organisations", "/admin/certificates", "/account"],
+    "admin": ["/admin/users/{learner}", "/admin/users", "/admin/organisations", "/admin/certificates", "/account",
+              "/manage/settings?org={org}"],  # an admin sees both the domain form and the self-registration one
     "manager_a": ["/manage/", "/manage/people/{learner}", "/manage/people/{learner}/training", "/manage/matrix",
-                  "/manage/groups", "/manage/new-starters", "/manage/contacts", "/account"],
+                  "/manage/groups", "/manage/new-starters", "/manage/contacts", "/manage/settings", "/manage/people",
+                  "/account"],
     "learner_a": ["/my-learning", "/courses/sample-course", "/my-certificates", "/account"],
 }
 
@@ -42,8 +46,9 @@ def test_no_page_repeats_an_id(browser, cast, make, sign_in, persona, path):
     course = make.course()
     make.certificate(user=cast.learner_a, course=course)
     make.assignment(user=cast.learner_a, course=course)
+    add_domain(cast.org_a, "alder.sch.uk", actor=cast.admin)  # the settings page shows its second form
     sign_in(cast.persona(persona), via=browser)
-    response = browser.get(path.format(learner=cast.learner_a.id))
+    response = browser.get(path.format(learner=cast.learner_a.id, org=cast.org_a.id))
     assert response.status_code == 200
     assert repeated_ids(response.text) == {}
 
@@ -57,3 +62,6 @@ def test_the_prefixed_forms_still_work(client, cast, make, sign_in):
     response = client.post(f"/manage/people/{cast.second_learner_a.id}/training", data={
         "training-title": "Level 2", "training-provider": "LSCP", "training-completed_on": "2026-01-10"})
     assert response.status_code == 302
+    add_domain(cast.org_a, "alder.sch.uk", actor=cast.admin)
+    assert client.post("/manage/settings/signup", data={"signup-allow": "y"}).status_code == 302
+    assert cast.org_a.allow_domain_signup is True
