@@ -12,6 +12,9 @@ from flask_login import current_user
 from config import CONFIGS
 from elearn.security import LimitedRequest
 
+# Files the same for everyone: cacheable even for a signed-in visitor (every other response to one is no-store).
+PUBLIC_FILES = frozenset({"static", "pages.favicon"})
+
 
 class Elearn(Flask):
     """Flask, with form bodies limited in both encodings and its error log line redacted like every other log."""
@@ -211,7 +214,7 @@ def register_template_helpers(app: Flask) -> None:
         )
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint != "static" and current_user.is_authenticated:
+        if request.endpoint not in PUBLIC_FILES and current_user.is_authenticated:
             # A signed-in page shows someone's name, progress or records: no shared or back-button cache keeps it.
             response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -44,7 +44,7 @@ from tests.updates.helpers import add_currency
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
 NOT_PAGES = {
-    "static", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
+    "static", "pages.favicon", "pages.healthz", "pages.readyz", "privacy.export_data", "certificates.download",
     "compliance.export_csv", "compliance.export_pdf", "compliance.export_zip", "evidence_manage.gain_course_csv",
     "compliance.export_download", "compliance.person_record",
     "assessment.resume", "learning.resume",

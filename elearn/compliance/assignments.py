@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +19,11 @@ from elearn.access import MemberAction, get_member, get_owned
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput
+from elearn.errors import Conflict
 from elearn.extensions import db
 from elearn.learning import service as learning
 from elearn.models import Assignment, AssignmentSource, GroupMembership, Organisation, User
-from elearn.people.service import MAX_DUE_DAYS, get_group, put_assignment_rule
+from elearn.people.service import check_due_on, get_group, put_assignment_rule
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +34,6 @@ class AssignResult:
 
     created: int
     already: int
-
-
-def check_due_on(due_on: date | None) -> date:
-    today = london_today()
-    if due_on is None:
-        raise InvalidInput("due_on", "Enter the date the training is due.")
-    if due_on < today:
-        raise InvalidInput("due_on", "The due date cannot be in the past.")
-    if due_on > today + timedelta(days=MAX_DUE_DAYS):
-        raise InvalidInput("due_on", "Choose a due date within three years.")
-    return due_on
 
 
 def assign_course(org: Organisation, course_id: int, due_on: date | None, *, actor: User,

@@ -11,7 +11,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
@@ -28,13 +28,21 @@ from elearn.clock import london_today, to_london
 from elearn.compliance import reports
 from elearn.compliance.compliance import LABELS, ComplianceStatus, TrainingSource
 from elearn.compliance.matrix import MatrixQuery, MatrixRow, count_matching, iter_matrix, rows_of, training_matrix
-from elearn.compliance.record_pdf import RecordCourse, RecordDocument, RecordLine, RecordRow, render_training_record
+from elearn.compliance.record_pdf import (
+    RecordCourse,
+    RecordDocument,
+    RecordLine,
+    RecordRow,
+    RecordSignoff,
+    render_training_record,
+)
 from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_stream, slug
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.learning.time_spent import CourseTime, latest_course_times
 from elearn.models import Certificate, ExternalTraining, Group, Organisation, User
+from elearn.signoffs.grid import DocumentColumn, SignoffCell, SignoffGrid, cell_value, signoff_grid
 
 log = logging.getLogger(__name__)
 
@@ -154,29 +162,40 @@ def csv_job_threshold() -> int:
 
 def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
                     progress: Callable[[int], None] | None = None) -> Iterator[list[object]]:
-    """The matrix as CSV rows, produced lazily: the header first, then a batch of people at a time (four queries
+    """The matrix as CSV rows, produced lazily: the header first, then a batch of people at a time (eight queries
     a batch). Per course: status, due, completed, score, certificate code, valid until, where the training was
-    done, the time on its lessons beside the declared minutes (latest cycle) and whether that was quick.
+    done, the time on its lessons beside the declared minutes (latest cycle) and whether that was quick. Then per
+    read-and-understood document: the date the person confirmed the version in force, "not yet" or "overdue"
+    (blank: not asked).
 
     The queries are built now and run as the rows are read (after the request's commit, for a streamed download).
     """
     columns, batches = iter_matrix(org, query, batch_size=STREAM_BATCH)
+    documents = signoff_grid(org, []).columns
     header: list[object] = ["Name", "Email", "Groups"]
     for title in columns.values():
         header += [f"{title}: {column}" for column in CSV_COLUMNS]
+    header += [f"{d.title} ({d.label}): read and understood" for d in documents]
+
+    org_id = org.id  # a streamed download reads the rows after the request's commit has expired `org`
 
     def rows() -> Iterator[list[object]]:
         yield header
         done = 0
+        owner = db.session.get(Organisation, org_id) if documents else None
         for batch in batches:
             ids = [row.user.id for row in batch]
             certificates, times = certificate_facts(ids), latest_course_times(ids)
+            signoffs = signoff_grid(owner, ids) if owner is not None else None
             for row in batch:
                 line: list[object] = [row.user.display_name, row.user.email, "; ".join(row.groups)]
                 for _, course in person_courses(row, columns, certificates, times):
                     line += ([course.status, course.due_on, course.completed_on, course.score, course.certificate,
                               course.valid_until, course.training, course.time_spent, course.quick]
                              if course else [""] * len(CSV_COLUMNS))
+                if signoffs is not None:
+                    mine = signoffs.cells.get(row.user.id, {})
+                    line += [cell_value(mine.get(d.document_id), signoffs.today) for d in documents]
                 yield line
             done += len(batch)
             if progress:
@@ -213,17 +232,63 @@ def describe_filters(org: Organisation, query: MatrixQuery | None) -> str:
     return "; ".join(parts).capitalize() if parts else "Everyone"
 
 
-def _record_rows(rows: list[MatrixRow], columns: dict[int, str]) -> list[RecordRow]:
+def _record_rows(org: Organisation, rows: list[MatrixRow], columns: dict[int, str],
+                 tally: SignoffTally | None = None) -> list[RecordRow]:
+    """Each person's lines: the courses on record, then the documents they were asked to read and understand."""
     ids = [row.user.id for row in rows]
     certificates, times = certificate_facts(ids), latest_course_times(ids)
+    signoffs = signoff_grid(org, ids)
+    if tally is not None:
+        tally.add(signoffs)
     result = []
     for row in rows:
         lines = [line for _, line in person_courses(row, columns, certificates, times) if _is_on_record(line)]
-        result.append(RecordRow(row.user.display_name, ", ".join(row.groups), tuple(
-            RecordLine(line.course, line.status + (f" ({line.training})" if line.training else ""),
-                       _uk(line.due_on), _uk(line.completed_on), line.score, line.certificate, _uk(line.valid_until),
-                       line.time_spent) for line in lines if line is not None)))
+        mine = signoffs.cells.get(row.user.id, {})
+        result.append(RecordRow(row.user.display_name, ", ".join(row.groups), (
+            *(RecordLine(line.course, line.status + (f" ({line.training})" if line.training else ""),
+                         _uk(line.due_on), _uk(line.completed_on), line.score, line.certificate, _uk(line.valid_until),
+                         line.time_spent) for line in lines if line is not None),
+            *(_signoff_line(document, mine[document.document_id], signoffs.today)
+              for document in signoffs.columns if document.document_id in mine))))
     return result
+
+
+SIGNOFF_STATUS = {"read": "Read and understood", "overdue": "Not yet: overdue", "not_yet": "Not yet"}
+
+
+def _signoff_state(cell: SignoffCell, today: date) -> str:
+    if cell.confirmed_at is not None:
+        return "read"
+    return "overdue" if cell.is_overdue(today) else "not_yet"
+
+
+def _signoff_line(document: DocumentColumn, cell: SignoffCell, today: date) -> RecordLine:
+    """A document on a person's record, in the course columns: its title and version, read or not, due, read on."""
+    read_on = to_london(cell.confirmed_at).date() if cell.confirmed_at else None
+    return RecordLine(f"Read and understood: {document.title} ({document.label})",
+                      SIGNOFF_STATUS[_signoff_state(cell, today)], _uk(cell.due_on), _uk(read_on), "", "", "", "")
+
+
+@dataclass
+class SignoffTally:
+    """Per document, how many of the people printed were asked to read it, have read it and are overdue."""
+
+    documents: dict[int, DocumentColumn] = field(default_factory=dict)
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, grid: SignoffGrid) -> None:
+        for document in grid.columns:
+            self.documents.setdefault(document.document_id, document)
+            self.counts.setdefault(document.document_id, {"asked": 0, "read": 0, "overdue": 0, "not_yet": 0})
+        for cells in grid.cells.values():
+            for document_id, cell in cells.items():
+                counts = self.counts[document_id]
+                counts["asked"] += 1
+                counts[_signoff_state(cell, grid.today)] += 1
+
+    def summary(self) -> tuple[RecordSignoff, ...]:
+        return tuple(RecordSignoff(d.title, d.label, self.counts[i]["asked"], self.counts[i]["read"],
+                                   self.counts[i]["overdue"]) for i, d in self.documents.items())
 
 
 def _uk(value: date | None) -> str:
@@ -232,27 +297,29 @@ def _uk(value: date | None) -> str:
 
 def training_record_document(org: Organisation, query: MatrixQuery, *,
                              progress: Callable[[int], None] | None = None) -> RecordDocument:
-    """What the inspection PDF prints: per course the compliance figures, then per person each course on record
-    with its status, dates, score, certificate and time spent."""
+    """What the inspection PDF prints: per course the compliance figures and per read-and-understood document how
+    many have read it, then per person each course on record with its status, dates, score, certificate and time
+    spent, and each document they were asked to read with the date they confirmed it."""
     dashboard = reports.compliance_dashboard(org)
     columns, batches = iter_matrix(org, query, batch_size=STREAM_BATCH)
     courses = [RecordCourse(c.title, c.assigned, c.percent_compliant,
                             tuple((LABELS[s], c.counts.get(s, 0)) for s in dashboard.statuses))
                for c in dashboard.courses if c.course_id in columns]
     rows: list[RecordRow] = []
+    tally = SignoffTally()
     for batch in batches:
-        rows += _record_rows(batch, columns)
+        rows += _record_rows(org, batch, columns, tally)
         if progress:
             progress(len(rows))
     return RecordDocument(organisation=org.name, produced_at=to_london(now_utc()), courses=tuple(courses),
-                          rows=tuple(rows), filter_text=describe_filters(org, query))
+                          rows=tuple(rows), filter_text=describe_filters(org, query), signoffs=tally.summary())
 
 
 def person_record_document(org: Organisation, member: User) -> RecordDocument:
     """One person's record for their staff file: every course on record, with the same columns."""
     columns, rows = rows_of(org, [member])
     return RecordDocument(organisation=org.name, produced_at=to_london(now_utc()), courses=(),
-                          rows=tuple(_record_rows(rows, columns)), filter_text=f"One person: {member.display_name}",
+                          rows=tuple(_record_rows(org, rows, columns)), filter_text=f"One person: {member.display_name}",
                           person=member.display_name)
 
 

@@ -1,7 +1,8 @@
 """The inspection-ready training record: an A4 landscape PDF of an organisation's compliance (ReportLab platypus).
 
-Per course the compliance figures, then per person each course on record: status, due date, date completed,
-score, certificate code, valid until, time on its lessons. Every page carries the school's name, the filter and
+Per course the compliance figures and per read-and-understood document how many have read it, then per person
+each course on record (status, due date, date completed, score, certificate code, valid until, time on its lessons)
+and each document they were asked to read (due, and the date they confirmed it). Every page carries the school's name, the filter and
 the date produced (a page callback draws them at the top) and "Page n of m"; the tables' headers repeat.
 Text goes through `escape` before any Paragraph (ReportLab reads Paragraph text as markup).
 
@@ -62,6 +63,18 @@ class RecordLine:
 
 
 @dataclass(frozen=True)
+class RecordSignoff:
+    """A document to read and understand, in the version in force: of the people printed, how many were asked to
+    read it, have confirmed they read it, and are overdue."""
+
+    title: str
+    label: str
+    asked: int
+    read: int
+    overdue: int
+
+
+@dataclass(frozen=True)
 class RecordRow:
     name: str
     groups: str
@@ -78,6 +91,7 @@ class RecordDocument:
     rows: tuple[RecordRow, ...]
     filter_text: str = "Everyone"
     person: str | None = None  # a one-person record for a staff file
+    signoffs: tuple[RecordSignoff, ...] = ()  # read and understood, per document (not on a one-person record)
 
     @property
     def produced(self) -> str:
@@ -132,13 +146,24 @@ def _course_table(document: RecordDocument, styles: dict[str, ParagraphStyle]) -
     return table
 
 
+def _signoff_table(document: RecordDocument, styles: dict[str, ParagraphStyle]) -> Table:
+    head = [_p(h, styles["head"]) for h in ("Document", "Version", "Asked to read it", "Read and understood",
+                                             "Overdue")]
+    body = [[_p(s.title, styles["cell"]), _p(s.label, styles["cell"]), str(s.asked), str(s.read), str(s.overdue)]
+            for s in document.signoffs]
+    table = Table([head, *body], repeatRows=1, hAlign="LEFT")
+    table.setStyle(_table_style())
+    return table
+
+
 PEOPLE_COLUMNS = ("Name", "Groups", "Course", "Status", "Due", "Completed", "Score", "Certificate",
                   "Valid until", "Time on lessons")
 TABLE_ROWS = 120  # people per table: ReportLab splits one huge table across pages far more slowly than many
 
 
 def _people_tables(rows: tuple[RecordRow, ...], styles: dict[str, ParagraphStyle]) -> list[Table]:
-    widths = [38 * mm, 26 * mm, 38 * mm, 22 * mm, 21 * mm, 21 * mm, 12 * mm, 41 * mm, 21 * mm, None]
+    # wide enough for "Completed", "Score", "100%" and a certificate code on one line (ReportLab breaks words)
+    widths = [35 * mm, 24 * mm, 38 * mm, 22 * mm, 21 * mm, 23 * mm, 15 * mm, 41 * mm, 21 * mm, None]
     head = [_p(h, styles["head"]) for h in PEOPLE_COLUMNS]
     tables = []
     for start in range(0, len(rows), TABLE_ROWS):
@@ -212,11 +237,15 @@ def render_training_record(document: RecordDocument) -> bytes:
         _p("Time on lessons: the time the server saw the person on the course's lessons (latest cycle) beside the "
            "minutes the course declares, and \"quick\" when every lesson was marked complete in under a quarter of "
            "that time. Certificates keep the declared CPD hours.", styles["body"]),
+        _p("Read and understood: the documents each person was asked to read (the version in force), with the date "
+           "due and the date they confirmed they had read and understood it.", styles["body"]),
     ]
     if not document.person:
         story += [_p("Compliance by course", styles["h2"]),
                   _course_table(document, styles) if document.courses else _p("No courses.", styles["body"]),
                   Spacer(1, 4 * mm)]
+        if document.signoffs:
+            story += [_p("Read and understood", styles["h2"]), _signoff_table(document, styles), Spacer(1, 4 * mm)]
     story.append(_p("Courses on record" if document.person else "Staff", styles["h2"]))
     story += _people_tables(document.rows, styles) if document.rows else [_p("Nobody matches.", styles["body"])]
     header = _page_header(document)

@@ -1,4 +1,4 @@
-"""Public pages: worried about a child, accessibility, privacy; and the health check."""
+"""Public pages: worried about a child, accessibility, privacy; the favicon; and the health check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -44,6 +44,21 @@ def accessibility() -> ResponseReturnValue:
 @bp.get("/privacy")
 def privacy() -> ResponseReturnValue:
     return render_template("pages/page.html", title="Privacy notice", body=page_html("privacy"))
+
+
+# Browsers, feed readers and bookmarks ask for /favicon.ico at the root whatever the page's <link rel="icon"> says.
+# The icon is the same one base.html links (elearn/static/img/favicon.ico: 16, 32 and 48 px); its address never
+# changes, so it may be kept a long while rather than forever (ETag and Last-Modified answer later checks with 304).
+FAVICON_MAX_AGE = 30 * 24 * 60 * 60  # 30 days
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon() -> ResponseReturnValue:
+    response = send_from_directory(Path(current_app.static_folder or "") / "img", "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=FAVICON_MAX_AGE)
+    response.cache_control.public = True
+    return response
 
 
 @bp.get("/healthz")

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from elearn.forms import certificate_name_field, email_field, new_password_fields, optional_int
+from elearn.forms import PrefixedForm, certificate_name_field, email_field, new_password_fields, optional_int
 from elearn.text_rules import GROUP_NAME_MAX
 
 
@@ -63,7 +63,10 @@ class DomainForm(FlaskForm):
     submit = SubmitField("Add domain")
 
 
-class DomainSignupForm(FlaskForm):
+class DomainSignupForm(PrefixedForm):
+    """Shares the settings page with DomainForm: prefixed, so its csrf_token and submit ids are its own."""
+
+    form_prefix = "signup"
     allow = BooleanField("Let people who register with an address on these domains join automatically")
     submit = SubmitField("Save")
 

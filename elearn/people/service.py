@@ -303,6 +303,18 @@ def list_new_starter_rules(org: Organisation) -> list[NewStarterRule]:
         .order_by(NewStarterRule.group_id.is_not(None), NewStarterRule.group_id, NewStarterRule.id)))
 
 
+def check_due_on(due_on: date | None) -> date:
+    """A due date for training or a document to read: given, not past, at most three years ahead."""
+    today = london_today()
+    if due_on is None:
+        raise InvalidInput("due_on", "Enter the date the training is due.")
+    if due_on < today:
+        raise InvalidInput("due_on", "The due date cannot be in the past.")
+    if due_on > today + timedelta(days=MAX_DUE_DAYS):
+        raise InvalidInput("due_on", "Choose a due date within three years.")
+    return due_on
+
+
 def check_due_in_days(due_in_days: int | None, field: str = "due_in_days") -> int:
     if due_in_days is None or not 1 <= due_in_days <= MAX_DUE_DAYS:
         raise InvalidInput(field, f"Enter a number of days from 1 to {MAX_DUE_DAYS}.")

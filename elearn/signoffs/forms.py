@@ -8,15 +8,18 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, SelectMulti
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from elearn.forms import optional_int
+from elearn.forms import PrefixedForm, optional_int
 from elearn.models.signoffs import URL_MAX, VERSION_LABEL_MAX
 from elearn.text_rules import TRAINING_TITLE_MAX
 
 PDF_HINT = "Either a PDF of at most 1.5 MB, or a web address below"
 
 
-class VersionForm(FlaskForm):
-    """A new version of a document: its label and where to read it."""
+class VersionForm(PrefixedForm):
+    """A new version of a document: its label and where to read it. Prefixed: it shares the report page with
+    AssignDocumentForm, so its csrf_token and submit ids are its own."""
+
+    form_prefix = "version"
 
     label = StringField("Version", description="As the document names it, for example “September 2025” or “v3”",
                         validators=[InputRequired("Enter the version."), Length(max=VERSION_LABEL_MAX)])
@@ -27,7 +30,9 @@ class VersionForm(FlaskForm):
 
 
 class PublishForm(VersionForm):
-    """A new document to sign off."""
+    """A new document to sign off (alone on its page: no prefix)."""
+
+    form_prefix = ""
 
     kind = RadioField("Document", default="kcsie", choices=[
         SelectChoice("kcsie", "Keeping children safe in education: Part one (the edition in force, on GOV.UK)"),

@@ -44,6 +44,16 @@ class SignoffGrid:
     today: date
 
 
+def cell_value(cell: SignoffCell | None, today: date) -> object:
+    """A person's cell for a document in an export: the date they confirmed the version in force, "overdue" or
+    "not yet", blank when they were not asked to read it."""
+    if cell is None:
+        return ""
+    if cell.confirmed_at is not None:
+        return to_london(cell.confirmed_at).date()
+    return "overdue" if cell.is_overdue(today) else "not yet"
+
+
 def signoff_grid(org: Organisation, user_ids: Sequence[int] | None = None) -> SignoffGrid:
     """Documents × these people (every active member when None); three queries at any size."""
     documents = list(db.session.execute(select(SignoffDocument.id, SignoffDocument.title).where(
@@ -75,15 +85,7 @@ def export_grid_csv(org: Organisation, *, actor: User) -> Download:
         User.organisation_id == org.id, User.is_active_account.is_(True))
         .order_by(func.lower(User.display_name), User.id)).all()
     header = ["Name", "Email", *(f"{c.title} ({c.label})" for c in grid.columns)]
-
-    def text(cell: SignoffCell | None) -> object:
-        if cell is None:
-            return ""
-        if cell.confirmed_at is not None:
-            return to_london(cell.confirmed_at).date()
-        return "overdue" if cell.is_overdue(grid.today) else "not yet"
-
-    lines = [[name, email, *(text(grid.cells.get(uid, {}).get(c.document_id)) for c in grid.columns)]
+    lines = [[name, email, *(cell_value(grid.cells.get(uid, {}).get(c.document_id), grid.today) for c in grid.columns)]
              for uid, name, email in people]
     name = f"read-and-understood-{london_today().isoformat()}.csv"
     return audited(Download(csv_bytes([header, *lines]), "text/csv", name), "signoff.grid_exported",

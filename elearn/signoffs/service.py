@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from elearn.access import MemberAction, get_members, get_owned, is_manager_of
 from elearn.audit import record_event
 from elearn.clock import london_today, to_london
-from elearn.compliance.assignments import check_due_on
 from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_bytes, slug
 from elearn.errors import Conflict, InvalidInput, NotFound
@@ -37,6 +36,7 @@ from elearn.models import (
     User,
 )
 from elearn.models.signoffs import URL_MAX, VERSION_LABEL_MAX
+from elearn.people.service import check_due_on
 from elearn.text_rules import TRAINING_TITLE_MAX, clean_text
 from elearn.uploads import Upload
 

@@ -79,8 +79,10 @@ class AttendeesForm(FlaskForm):
     submit = SubmitField("Add to the attendance")
 
 
-class RegisterForm(FlaskForm):
-    """The signed register of a session."""
+class RegisterForm(PrefixedForm):
+    """The signed register of a session. Prefixed: it shares the session's page with AttendeesForm."""
+
+    form_prefix = "register"
 
     register = FileField("Signed register", description="A PDF, PNG or JPEG of at most 1.5 MB")
     submit = SubmitField("Attach the register")

@@ -198,7 +198,7 @@ def test_policy_sign_off_from_publish_to_report(client, cast, make, sign_in):
     assert "Ann Learner" in text and "Abe Learner" in text and "2026-27" in text
 
     assert client.post(f"/manage/signoffs/{document.id}/versions", data={
-        "label": "2026-27 (amended)", "url": "https://alder.example/policy"}).status_code == 302
+        "version-label": "2026-27 (amended)", "version-url": "https://alder.example/policy"}).status_code == 302
     sign_in(cast.learner_a)
     assert _mine(cast.learner_a) == [("Child protection policy", "2026-27 (amended)", False)]
 

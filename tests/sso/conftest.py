@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,9 @@ class OpenIdProvider:
                       timeout=5).raise_for_status()
 
 
-@pytest.fixture(scope="session")
-def openid_provider() -> Iterator[OpenIdProvider]:
+@contextmanager
+def running_provider(redirect_uris: list[str]) -> Iterator[OpenIdProvider]:
+    """The test provider on a free loopback port, accepting these redirect URIs, until the block ends."""
     node = shutil.which("node")
     if node is None:
         if os.environ.get("CI"):
@@ -70,7 +72,7 @@ def openid_provider() -> Iterator[OpenIdProvider]:
                     pytrace=False)
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
-           "REDIRECT_URIS": f"{BASE}/sso/microsoft/callback,{BASE}/sso/google/callback", "NODE_ENV": "test"}
+           "REDIRECT_URIS": ",".join(redirect_uris), "NODE_ENV": "test"}
     process = subprocess.Popen([node, "provider.mjs"], cwd=PROVIDER_DIR, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     issuer = f"http://127.0.0.1:{port}"
@@ -96,7 +98,13 @@ def openid_provider() -> Iterator[OpenIdProvider]:
             process.stdout.close()
 
 
-def _sso_settings(metadata_url: str) -> dict[str, Any]:
+@pytest.fixture(scope="session")
+def openid_provider() -> Iterator[OpenIdProvider]:
+    with running_provider([f"{BASE}/sso/microsoft/callback", f"{BASE}/sso/google/callback"]) as provider:
+        yield provider
+
+
+def sso_settings(metadata_url: str) -> dict[str, Any]:
     return {f"SSO_{name}_{key}": value for name in ("MICROSOFT", "GOOGLE") for key, value in (
         ("CLIENT_ID", CLIENT_ID), ("CLIENT_SECRET", CLIENT_SECRET), ("METADATA_URL", metadata_url))}
 
@@ -104,10 +112,10 @@ def _sso_settings(metadata_url: str) -> dict[str, Any]:
 @pytest.fixture
 def configure_sso(app: Flask) -> Iterator[Any]:
     """Point the app's Microsoft and Google settings somewhere (a fresh Authlib client each time); undone after."""
-    saved = {key: app.config.get(key) for key in _sso_settings("")}
+    saved = {key: app.config.get(key) for key in sso_settings("")}
 
     def configure(metadata_url: str) -> None:
-        app.config.update(_sso_settings(metadata_url) | {"SSO_TIMEOUT_SECONDS": 3})
+        app.config.update(sso_settings(metadata_url) | {"SSO_TIMEOUT_SECONDS": 3})
         init_sso(app)
 
     yield configure

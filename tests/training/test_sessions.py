@@ -204,10 +204,10 @@ def test_replacing_the_register_checks_it_too(client, cast, course, sign_in):
     session = _record(cast, course, people=[cast.learner_a])
     sign_in(cast.manager_a)
     refused = client.post(f"/manage/sessions/{session.id}/register",
-                          data={"register": (io.BytesIO(b"<html>"), "r.pdf")})
+                          data={"register-register": (io.BytesIO(b"<html>"), "r.pdf")})
     assert refused.status_code == 422 and "must be a PDF" in refused.get_data(as_text=True)
     assert client.post(f"/manage/sessions/{session.id}/register",
-                       data={"register": (io.BytesIO(PNG), "photo.png")}).status_code == 302
+                       data={"register-register": (io.BytesIO(PNG), "photo.png")}).status_code == 302
     assert client.get(f"/manage/sessions/{session.id}/register").mimetype == "image/png"
 
 
