@@ -9,6 +9,7 @@ commit that queued it: the same task code, with nothing more to install.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,8 @@ from elearn.mail import forget_new_in_session, take_new_in_session
 
 log = logging.getLogger(__name__)
 
+DELIVER_EMAILS = "elearn.jobs.tasks.deliver_emails"
+DELIVERY_BATCH = 100  # emails per delivery job: 5,000 invitations are 50 jobs to queue, not 5,000
 SWEEP_EVERY = timedelta(seconds=30)  # how late an email can be when its job was lost (broker down at commit)
 
 # The scheduler's timetable (UTC). Each entry runs the same service function as its `flask` command.
@@ -140,6 +143,15 @@ def _listen_for_commits() -> None:
 
 
 def _deliver_after_commit(session: Session) -> None:
-    for outbox_id in take_new_in_session(session):
-        if not enqueue("elearn.jobs.tasks.deliver_email", outbox_id):
-            break  # the broker is down: one warning is enough, the sweep sends them all later
+    if not enqueue_deliveries(take_new_in_session(session)):
+        log.warning("emails queued in the outbox wait for the sweep")
+
+
+def enqueue_deliveries(outbox_ids: Sequence[int]) -> bool:
+    """Hand emails to the workers, DELIVERY_BATCH to a job; False once the broker is unreachable (the sweep sends
+    the rest later). A batch is claimed email by email (elearn.mail.deliver), so a batch run twice, or two
+    workers holding the same email, still send each email once."""
+    for start in range(0, len(outbox_ids), DELIVERY_BATCH):
+        if not enqueue(DELIVER_EMAILS, list(outbox_ids[start:start + DELIVERY_BATCH])):
+            return False  # the broker is down: one warning is enough
+    return True
