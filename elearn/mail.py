@@ -72,11 +72,17 @@ def queue_emails(emails: Sequence[tuple[str, str, str]]) -> list[int]:
     if not emails:
         return []
     now = now_utc()
-    ids = list(db.session.scalars(
-        insert(OutboxEmail).returning(OutboxEmail.id, sort_by_parameter_order=True),
-        [{"to_address": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now}
-         for to, subject, body in emails]))
-    db.session.info.setdefault(NEW_IN_SESSION, []).extend(ids)
+    # One executemany without RETURNING (drivers send RETURNING as one large statement per thousand rows, slow
+    # to build), then the ids read back by their creation time. Another transaction's email committed in the
+    # same microsecond would be read back too: its extra delivery job finds it claimed or sent (deliver()).
+    db.session.execute(insert(OutboxEmail.__table__), [
+        {"to_address": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now,
+         "attempts": 0} for to, subject, body in emails])
+    queued = db.session.info.setdefault(NEW_IN_SESSION, [])
+    ids = [outbox_id for outbox_id in db.session.scalars(select(OutboxEmail.id).where(
+        OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None), OutboxEmail.next_attempt_at == now,
+        OutboxEmail.created_at == now).order_by(OutboxEmail.id)) if outbox_id not in queued]
+    queued.extend(ids)
     log.info("%s email(s) queued: %s", len(ids), emails[0][1])
     return ids
 

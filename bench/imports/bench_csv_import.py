@@ -16,9 +16,11 @@ Never part of `make test`.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import logging
 import os
+import pstats
 import socket
 import subprocess
 import sys
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--profile", action="store_true", help="print where the import request spends its time")
     args = parser.parse_args()
     create_database(args.database_url)
     redis.Redis.from_url(args.redis).flushdb()
@@ -114,10 +117,16 @@ def main() -> None:
             with client.session_transaction() as session:
                 session["_user_id"], session["_fresh"] = start_session(manager, user_agent=None, ip=None).key, True
             content = "name,email\n" + "".join(f"Person {n:05d},person{n}@bench.example\n" for n in range(args.rows))
+            profiler = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             response = client.post("/manage/people/import", content_type="multipart/form-data",
                                    data={"file": (io.BytesIO(content.encode()), "staff.csv")})
             answered = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(40)
             print(f"database: {db.engine.dialect.name}; workers: {args.workers}; rows: {args.rows:,}")
             print(f"import response: {response.status_code} in {answered:.2f} s")
             deadline = time.monotonic() + args.timeout

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from elearn.access import get_owned, is_deleted
-from elearn.audit import record_event
+from elearn.audit import record_event, record_events
 from elearn.auth.service import check_new_password, create_account, find_user_by_email
 from elearn.catalog.service import course_titles
 from elearn.db import now_utc
@@ -109,22 +109,29 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
         .values(cancelled_at=now)
     )
     tokens = [secrets.token_urlsafe(32) for _ in invitees]  # 256 bits each from the OS CSPRNG
-    ids = list(db.session.scalars(
-        insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
-        [{"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
-          "group_id": invitee.group.id if invitee.group else None, "token_hash": token_hash(token),
-          "invited_by_id": actor.id, "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
-         for invitee, token in zip(invitees, tokens, strict=True)]))
+    hashes = [token_hash(token) for token in tokens]
+    # One executemany without RETURNING (which drivers send as one large statement per thousand rows, slow to
+    # build), then the ids read back by the token hashes, which are unique.
+    db.session.execute(insert(Invitation.__table__), [
+        {"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
+         "group_id": invitee.group.id if invitee.group else None, "token_hash": hashed, "invited_by_id": actor.id,
+         "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
+        for invitee, hashed in zip(invitees, hashes, strict=True)])
+    id_of: dict[str, int] = {hashed: invitation_id for hashed, invitation_id in db.session.execute(select(
+        Invitation.token_hash, Invitation.id).where(
+        Invitation.organisation_id == org.id, Invitation.created_at == now, Invitation.invited_by_id == actor.id))}
+    ids = [id_of[hashed] for hashed in hashes]
     courses = [{"invitation_id": invitation_id, "course_id": course_id, "due_in_days": due_in_days}
                for invitation_id, invitee in zip(ids, invitees, strict=True) for course_id in invitee.course_ids]
     if courses:
-        db.session.execute(insert(InvitationCourse), courses)
+        db.session.execute(insert(InvitationCourse.__table__), courses)
+    record_events("invitation.sent", actor=actor, organisation_id=org.id, events=[
+        (accounts.get(invitee.email), f"invitation:{invitation_id}", {"course_ids": list(invitee.course_ids)})
+        for invitation_id, invitee in zip(ids, invitees, strict=True)])
     base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     emails_out = []
-    for invitation_id, invitee, token in zip(ids, invitees, tokens, strict=True):
+    for invitee, token in zip(invitees, tokens, strict=True):
         existing = accounts.get(invitee.email)
-        record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
-                     target=f"invitation:{invitation_id}", course_ids=list(invitee.course_ids))
         emails_out.append((invitee.email, f"You are invited to join {org.name} on elearn",
                            _body(org, invitee.name, f"{base_url}/invitations/{token}",
                                  existing_account=existing is not None and not is_leaver(existing))))
