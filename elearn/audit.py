@@ -46,7 +46,7 @@ def record_events(action: str, *, actor: User | None, organisation_id: int | Non
     if not events:
         return
     now, ip = now_utc(), request.remote_addr if has_request_context() else None
-    db.session.execute(insert(AuditEvent.__table__), [  # the table, not the ORM class: no RETURNING, no objects
+    db.session.execute(insert(AuditEvent), [  # a bulk INSERT: no RETURNING, no objects
         {"at": now, "action": action, "actor_id": actor.id if actor else None,
          "subject_user_id": subject.id if subject else None, "organisation_id": organisation_id, "target": target,
          "ip": ip, "details": details} for subject, target, details in events])

@@ -14,12 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Ignore, Reject, Retry
 from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 from kombu.exceptions import OperationalError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from elearn.jobs.failures import record_failure, runs_again_within
 from elearn.mail import forget_new_in_session, take_new_in_session
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,20 @@ def init_job_queue(app: Flask) -> Celery:
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: object, **kwargs: object) -> object:
             if has_app_context():  # run inline after a page's commit: keep that app
-                return self.run(*args, **kwargs)
+                return self._run_recorded(args, kwargs)
             with app.app_context():
+                return self._run_recorded(args, kwargs)
+
+        def _run_recorded(self, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+            """Run the job; any job that raises, of any kind, is recorded for the admins (elearn.jobs.failures).
+            Here rather than in on_failure, which Celery skips when it runs a job inline and propagates."""
+            try:
                 return self.run(*args, **kwargs)
+            except (Ignore, Reject, Retry):  # Celery's own control flow, not failures
+                raise
+            except Exception as error:
+                record_failure(self.name, args, error)
+                raise
 
     broker = app.config.get("CELERY_BROKER_URL")
     celery = Celery(app.import_name, task_cls=FlaskTask)
@@ -91,15 +104,55 @@ def runs_inline() -> bool:
 
 def enqueue(task_name: str, *args: object) -> bool:
     """Send a task to the queue; False (and a warning) when the broker cannot be reached right now."""
+    if runs_inline():  # the job's own errors are not the broker's (a ConnectionError to SMTP is an OSError)
+        job_queue().tasks[task_name].apply(args=args)
+        return True
     try:
-        if runs_inline():
-            job_queue().tasks[task_name].apply(args=args)
-        else:
-            job_queue().send_task(task_name, args=args)
+        job_queue().send_task(task_name, args=args)
     except (OperationalError, OSError) as error:
         log.warning("job %s%s not queued, the broker is unreachable (%s); the sweep will retry", task_name, args, error)
         return False
     return True
+
+
+# What each job is called on the admins' page.
+JOB_LABELS = {
+    "elearn.jobs.tasks.deliver_emails": "Sending emails",
+    "elearn.jobs.tasks.deliver_email": "Sending an email",
+    "elearn.jobs.tasks.sweep_outbox": "Queuing the emails that are due",
+    "elearn.jobs.tasks.prune_outbox": "Deleting old emails",
+    "elearn.jobs.tasks.run_export": "Preparing an export",
+    "elearn.jobs.tasks.prune_exports": "Deleting expired exports",
+    "elearn.jobs.tasks.send_reminders": "Reminders and digests",
+    "elearn.jobs.tasks.repair_certificates": "Repairing certificates",
+    "elearn.jobs.tasks.anonymise_leavers": "Anonymising leavers",
+    "elearn.jobs.tasks.prune_audit_log": "Pruning the audit log",
+    "elearn.jobs.tasks.recount_statistics": "Counting question statistics",
+}
+
+# Failed jobs an admin is not offered to run again, and why (shown on the page instead of the button).
+NOT_RUN_AGAIN_BY_HAND = {
+    "elearn.jobs.tasks.run_export": "The manager is told and starts a new export.",
+}
+
+
+def why_not_run_again(task_name: str) -> str | None:
+    """None when an admin's "run again" makes sense for a failed job; else why not: a job the scheduler runs
+    again within minutes by itself (the outbox sweep, the exports' pruning), one listed above, or one this
+    version of elearn no longer has."""
+    if task_name in NOT_RUN_AGAIN_BY_HAND:
+        return NOT_RUN_AGAIN_BY_HAND[task_name]
+    if task_name not in job_queue().tasks:
+        return "This job no longer exists."
+    for entry in SCHEDULE.values():
+        if entry["task"] == task_name and runs_again_within(entry["schedule"]):
+            return f"The scheduler runs it again every {_minutes(entry['schedule'])}."
+    return None
+
+
+def _minutes(every: timedelta) -> str:
+    seconds = int(every.total_seconds())
+    return f"{seconds} seconds" if seconds < 120 else f"{seconds // 60} minutes"
 
 
 def broker_status() -> str:

@@ -112,7 +112,7 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
     hashes = [token_hash(token) for token in tokens]
     # One executemany without RETURNING (which drivers send as one large statement per thousand rows, slow to
     # build), then the ids read back by the token hashes, which are unique.
-    db.session.execute(insert(Invitation.__table__), [
+    db.session.execute(insert(Invitation), [
         {"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
          "group_id": invitee.group.id if invitee.group else None, "token_hash": hashed, "invited_by_id": actor.id,
          "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
@@ -124,7 +124,7 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
     courses = [{"invitation_id": invitation_id, "course_id": course_id, "due_in_days": due_in_days}
                for invitation_id, invitee in zip(ids, invitees, strict=True) for course_id in invitee.course_ids]
     if courses:
-        db.session.execute(insert(InvitationCourse.__table__), courses)
+        db.session.execute(insert(InvitationCourse), courses)
     record_events("invitation.sent", actor=actor, organisation_id=org.id, events=[
         (accounts.get(invitee.email), f"invitation:{invitation_id}", {"course_ids": list(invitee.course_ids)})
         for invitation_id, invitee in zip(ids, invitees, strict=True)])
