@@ -46,7 +46,9 @@ def record_events(action: str, *, actor: User | None, organisation_id: int | Non
     if not events:
         return
     now, ip = now_utc(), request.remote_addr if has_request_context() else None
-    db.session.execute(insert(AuditEvent), [  # a bulk INSERT: no RETURNING, no objects
+    # No RETURNING, no objects: one executemany. render_nulls: the same SQL whatever is None, so that the
+    # statements run do not tell an existing account from a new address (tests/security/test_enumeration.py).
+    db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), [
         {"at": now, "action": action, "actor_id": actor.id if actor else None,
          "subject_user_id": subject.id if subject else None, "organisation_id": organisation_id, "target": target,
          "ip": ip, "details": details} for subject, target, details in events])

@@ -75,7 +75,7 @@ def queue_emails(emails: Sequence[tuple[str, str, str]]) -> list[int]:
     # One executemany without RETURNING (drivers send RETURNING as one large statement per thousand rows, slow
     # to build), then the ids read back by their creation time. Another transaction's email committed in the
     # same microsecond would be read back too: its extra delivery job finds it claimed or sent (deliver()).
-    db.session.execute(insert(OutboxEmail), [
+    db.session.execute(insert(OutboxEmail).execution_options(render_nulls=True), [
         {"to_address": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now,
          "attempts": 0} for to, subject, body in emails])
     queued = db.session.info.setdefault(NEW_IN_SESSION, [])

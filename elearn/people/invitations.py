@@ -112,7 +112,7 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
     hashes = [token_hash(token) for token in tokens]
     # One executemany without RETURNING (which drivers send as one large statement per thousand rows, slow to
     # build), then the ids read back by the token hashes, which are unique.
-    db.session.execute(insert(Invitation), [
+    db.session.execute(insert(Invitation).execution_options(render_nulls=True), [
         {"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
          "group_id": invitee.group.id if invitee.group else None, "token_hash": hashed, "invited_by_id": actor.id,
          "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
