@@ -140,13 +140,14 @@ def main() -> None:
                 time.sleep(0.2)
             all_sent = time.perf_counter() - started
             time.sleep(5)  # anything sent twice would arrive now
-            ids = {message_from_bytes(m)["Message-ID"] for m in sink.messages}
+            messages, recipients = list(sink.messages), list(sink.recipients)  # one moment's counts, compared alike
+            ids = {message_from_bytes(m)["Message-ID"] for m in messages}
             db.session.rollback()
             sent = db.session.scalar(select(func.count()).select_from(OutboxEmail)
                                      .where(OutboxEmail.sent_at.is_not(None)))
             failed = db.session.scalar(select(func.count()).select_from(OutboxEmail)
                                        .where(OutboxEmail.failed_at.is_not(None)))
-            print(f"emails at the sink: {len(sink.messages):,} ({len(set(sink.recipients)):,} distinct recipients, "
+            print(f"emails at the sink: {len(messages):,} ({len(set(recipients)):,} distinct recipients, "
                   f"{len(ids):,} distinct Message-IDs) {all_sent:.1f} s after the upload")
             print(f"outbox: {sent:,} sent, {failed:,} failed")
             db.session.remove()
