@@ -32,10 +32,13 @@ def record_failure(task_name: str, args: Sequence[object], error: BaseException)
     except SQLAlchemyError:
         log.exception("rolling back the failed job %s", task_name)
     reason = f"{type(error).__name__}: {error}"[:500]
-    with Session(db.engine) as session:
-        session.add(FailedJob(task_name=task_name, args=list(args), error=reason, failed_at=now_utc()))
-        session.commit()
     log.error("job %s%s failed: %s", task_name, tuple(args), reason)
+    try:
+        with Session(db.engine) as session:
+            session.add(FailedJob(task_name=task_name, args=list(args), error=reason, failed_at=now_utc()))
+            session.commit()
+    except SQLAlchemyError:  # the database itself is down: the log line above is all there can be
+        log.exception("the failure of job %s could not be recorded", task_name)
 
 
 def list_failures() -> list[FailedJob]:
