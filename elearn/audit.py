@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import AuditEvent, User
 
@@ -35,6 +37,21 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_events(action: str, *, actor: User | None, organisation_id: int | None,
+                  events: Sequence[tuple[User | None, str, dict[str, Any]]]) -> None:
+    """record_event for many events of one action at once (subject, target, details each): one executemany
+    INSERT, for a change that touches thousands of rows (a CSV import). Runs at once, in the caller's transaction."""
+    if not events:
+        return
+    now, ip = now_utc(), request.remote_addr if has_request_context() else None
+    # No RETURNING, no objects: one executemany. render_nulls: the same SQL whatever is None, so that the
+    # statements run do not tell an existing account from a new address (tests/security/test_enumeration.py).
+    db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), [
+        {"at": now, "action": action, "actor_id": actor.id if actor else None,
+         "subject_user_id": subject.id if subject else None, "organisation_id": organisation_id, "target": target,
+         "ip": ip, "details": details} for subject, target, details in events])
 
 
 # Details that carry a person's own data (a name correction records the old and the new name). When the

@@ -29,6 +29,7 @@ from elearn.db import now_utc
 from elearn.downloads import csv_stream
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
+from elearn.jobs.failures import record_failure
 from elearn.jobs.queue import enqueue
 from elearn.models import ExportChunk, ExportFile, Organisation, User
 
@@ -214,9 +215,9 @@ def run_export(export_id: int) -> str:
                      user_ids=export.filters.get("user_ids"), export_id=export_id, **details)
         db.session.commit()
         writer.finish()
-    except Exception:
+    except Exception as error:
         log.exception("export %s failed", export_id)
-        db.session.rollback()
+        record_failure(RUN_EXPORT, [export_id], error)
         writer.fail("Something went wrong while preparing this file. Please try again.")
         return "failed"
     finally:

@@ -9,20 +9,25 @@ commit that queued it: the same task code, with nothing more to install.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Ignore, Reject, Retry
 from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 from kombu.exceptions import OperationalError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from elearn.jobs.failures import record_failure, runs_again_within
 from elearn.mail import forget_new_in_session, take_new_in_session
 
 log = logging.getLogger(__name__)
 
+DELIVER_EMAILS = "elearn.jobs.tasks.deliver_emails"
+DELIVERY_BATCH = 100  # emails per delivery job: 5,000 invitations are 50 jobs to queue, not 5,000
 SWEEP_EVERY = timedelta(seconds=30)  # how late an email can be when its job was lost (broker down at commit)
 
 # The scheduler's timetable (UTC). Each entry runs the same service function as its `flask` command.
@@ -45,9 +50,20 @@ def init_job_queue(app: Flask) -> Celery:
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: object, **kwargs: object) -> object:
             if has_app_context():  # run inline after a page's commit: keep that app
-                return self.run(*args, **kwargs)
+                return self._run_recorded(args, kwargs)
             with app.app_context():
+                return self._run_recorded(args, kwargs)
+
+        def _run_recorded(self, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+            """Run the job; any job that raises, of any kind, is recorded for the admins (elearn.jobs.failures).
+            Here rather than in on_failure, which Celery skips when it runs a job inline and propagates."""
+            try:
                 return self.run(*args, **kwargs)
+            except (Ignore, Reject, Retry):  # Celery's own control flow, not failures
+                raise
+            except Exception as error:
+                record_failure(self.name, args, error)
+                raise
 
     broker = app.config.get("CELERY_BROKER_URL")
     celery = Celery(app.import_name, task_cls=FlaskTask)
@@ -88,15 +104,55 @@ def runs_inline() -> bool:
 
 def enqueue(task_name: str, *args: object) -> bool:
     """Send a task to the queue; False (and a warning) when the broker cannot be reached right now."""
+    if runs_inline():  # the job's own errors are not the broker's (a ConnectionError to SMTP is an OSError)
+        job_queue().tasks[task_name].apply(args=args)
+        return True
     try:
-        if runs_inline():
-            job_queue().tasks[task_name].apply(args=args)
-        else:
-            job_queue().send_task(task_name, args=args)
+        job_queue().send_task(task_name, args=args)
     except (OperationalError, OSError) as error:
         log.warning("job %s%s not queued, the broker is unreachable (%s); the sweep will retry", task_name, args, error)
         return False
     return True
+
+
+# What each job is called on the admins' page.
+JOB_LABELS = {
+    "elearn.jobs.tasks.deliver_emails": "Sending emails",
+    "elearn.jobs.tasks.deliver_email": "Sending an email",
+    "elearn.jobs.tasks.sweep_outbox": "Queuing the emails that are due",
+    "elearn.jobs.tasks.prune_outbox": "Deleting old emails",
+    "elearn.jobs.tasks.run_export": "Preparing an export",
+    "elearn.jobs.tasks.prune_exports": "Deleting expired exports",
+    "elearn.jobs.tasks.send_reminders": "Reminders and digests",
+    "elearn.jobs.tasks.repair_certificates": "Repairing certificates",
+    "elearn.jobs.tasks.anonymise_leavers": "Anonymising leavers",
+    "elearn.jobs.tasks.prune_audit_log": "Pruning the audit log",
+    "elearn.jobs.tasks.recount_statistics": "Counting question statistics",
+}
+
+# Failed jobs an admin is not offered to run again, and why (shown on the page instead of the button).
+NOT_RUN_AGAIN_BY_HAND = {
+    "elearn.jobs.tasks.run_export": "The manager is told and starts a new export.",
+}
+
+
+def why_not_run_again(task_name: str) -> str | None:
+    """None when an admin's "run again" makes sense for a failed job; else why not: a job the scheduler runs
+    again within minutes by itself (the outbox sweep, the exports' pruning), one listed above, or one this
+    version of elearn no longer has."""
+    if task_name in NOT_RUN_AGAIN_BY_HAND:
+        return NOT_RUN_AGAIN_BY_HAND[task_name]
+    if task_name not in job_queue().tasks:
+        return "This job no longer exists."
+    for entry in SCHEDULE.values():
+        if entry["task"] == task_name and runs_again_within(entry["schedule"]):
+            return f"The scheduler runs it again every {_minutes(entry['schedule'])}."
+    return None
+
+
+def _minutes(every: timedelta) -> str:
+    seconds = int(every.total_seconds())
+    return f"{seconds} seconds" if seconds < 120 else f"{seconds // 60} minutes"
 
 
 def broker_status() -> str:
@@ -140,6 +196,15 @@ def _listen_for_commits() -> None:
 
 
 def _deliver_after_commit(session: Session) -> None:
-    for outbox_id in take_new_in_session(session):
-        if not enqueue("elearn.jobs.tasks.deliver_email", outbox_id):
-            break  # the broker is down: one warning is enough, the sweep sends them all later
+    if not enqueue_deliveries(take_new_in_session(session)):
+        log.warning("emails queued in the outbox wait for the sweep")
+
+
+def enqueue_deliveries(outbox_ids: Sequence[int]) -> bool:
+    """Hand emails to the workers, DELIVERY_BATCH to a job; False once the broker is unreachable (the sweep sends
+    the rest later). A batch is claimed email by email (elearn.mail.deliver), so a batch run twice, or two
+    workers holding the same email, still send each email once."""
+    for start in range(0, len(outbox_ids), DELIVERY_BATCH):
+        if not enqueue(DELIVER_EMAILS, list(outbox_ids[start:start + DELIVERY_BATCH])):
+            return False  # the broker is down: one warning is enough
+    return True

@@ -20,7 +20,7 @@ from elearn.db import now_utc
 from elearn.evidence import tallies
 from elearn.extensions import db
 from elearn.jobs import exports
-from elearn.jobs.queue import enqueue
+from elearn.jobs.queue import enqueue_deliveries
 from elearn.models import CourseVersion, OutboxEmail
 from elearn.privacy.service import anonymise_leavers as anonymise_leavers_now
 
@@ -30,8 +30,19 @@ KEEP_SENT_FOR = timedelta(days=30)  # long enough to answer "did the invitation 
 KEEP_FAILED_FOR = timedelta(days=90)
 
 
+@shared_task(name="elearn.jobs.tasks.deliver_emails")
+def deliver_emails(outbox_ids: list[int]) -> dict[str, int]:
+    """Send a batch of emails one by one, each claimed on its own (mail.deliver): how many sent, skipped, …"""
+    outcomes: dict[str, int] = {}
+    for outbox_id in outbox_ids:
+        outcome = mail.deliver(outbox_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @shared_task(name="elearn.jobs.tasks.deliver_email")
 def deliver_email(outbox_id: int) -> str:
+    """One email: jobs queued before deliveries went in batches may still be waiting in the broker."""
     return mail.deliver(outbox_id)
 
 
@@ -40,9 +51,7 @@ def sweep_outbox() -> int:
     """Queue every email that is due and held by no worker: lost jobs, retries after a failure."""
     due = mail.list_due()
     db.session.rollback()  # end the read before the jobs run (inline, they use their own sessions)
-    for outbox_id in due:
-        if not enqueue("elearn.jobs.tasks.deliver_email", outbox_id):
-            break
+    enqueue_deliveries(due)
     return len(due)
 
 

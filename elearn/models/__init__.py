@@ -18,6 +18,7 @@ from elearn.models.certificates import Certificate, CertificateUpdate
 from elearn.models.courses import Course, CourseVersion, Lesson, Option, Question, ReviewPolicy
 from elearn.models.evidence import ConfidenceRating, CourseEvaluation, OptionTally, QuestionTally, VersionTally
 from elearn.models.exports import ExportChunk, ExportFile
+from elearn.models.jobs import FailedJob
 from elearn.models.learning import Enrolment, LessonProgress
 from elearn.models.network import (
     AuditReturn,
@@ -77,6 +78,7 @@ __all__ = [
     "ExportChunk",
     "ExportFile",
     "ExternalTraining",
+    "FailedJob",
     "Group",
     "GroupMembership",
     "Invitation",

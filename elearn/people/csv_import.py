@@ -21,11 +21,13 @@ from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.models import Course, Organisation, User
+from elearn.models import Course, Group, Organisation, User
 from elearn.people.invitations import (
     DEFAULT_DUE_IN_DAYS,
-    check_invitable,
-    create_invitation,
+    Invitee,
+    accounts_by_email,
+    check_not_member,
+    create_invitations,
 )
 from elearn.people.service import list_groups
 from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
@@ -108,33 +110,55 @@ def _courses_of(cell: str, names: dict[str, int]) -> list[int]:
     return list(dict.fromkeys(names[part.lower()] for part in wanted))
 
 
+def _invitee(row: dict[str, str], line: int, *, groups: dict[str, Group], course_names: dict[str, int],
+             seen: dict[str, int]) -> Invitee:
+    """One row's person, group and courses, checked in memory; InvalidInput says what is wrong with it. Adds its
+    email to `seen` (with its line), so that a later row for the same person is refused as a duplicate."""
+    name, email = clean_person_name(row.get("name", "")), clean_email(row.get("email", ""))
+    if email in seen:
+        raise InvalidInput("email", f"Duplicate of line {seen[email]} in this file.")
+    seen[email] = line
+    group = None
+    if group_name := row.get("group", ""):
+        group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
+        if group is None:
+            raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
+    return Invitee(name, email, group, _courses_of(row.get("courses", ""), course_names))
+
+
 def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportReport:
     """Invite every valid row, with its courses; report each row's outcome. Unknown groups and courses are
-    refused, not created or guessed (typos)."""
+    refused, not created or guessed (typos).
+
+    A bounded number of queries whatever the file's size (MAX_ROWS): the rows are checked in memory, the
+    existing accounts read in one query, and the invitations, their audit events and their emails (the outbox)
+    written in bulk, in one transaction; the emails go in batches once it commits (elearn.jobs.queue)."""
     rows = read_rows(content)
     groups = {group.name.lower(): group for group in list_groups(org)}
     course_names = _course_names() if any(row.get("courses") for _, row in rows) else {}
     seen: dict[str, int] = {}
-    results: list[RowResult] = []
+    checked: list[tuple[int, dict[str, str], Invitee | InvalidInput]] = []
     for line, row in rows:
-        raw_name, raw_email, group_name = row.get("name", ""), row.get("email", ""), row.get("group", "")
         try:
-            name, email = clean_person_name(raw_name), clean_email(raw_email)
-            if email in seen:
-                raise InvalidInput("email", f"Duplicate of line {seen[email]} in this file.")
-            seen[email] = line
-            group = None
-            if group_name:
-                group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
-                if group is None:
-                    raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
-            courses = _courses_of(row.get("courses", ""), course_names)
-            check_invitable(org, email)
-            create_invitation(org, name, email, group, actor=actor, course_ids=courses, due_in_days=DEFAULT_DUE_IN_DAYS)
+            checked.append((line, row, _invitee(row, line, groups=groups, course_names=course_names, seen=seen)))
         except InvalidInput as problem:
-            results.append(RowResult(line, raw_name, raw_email, RowOutcome.REJECTED, problem.message))
-            continue
-        results.append(RowResult(line, name, email, RowOutcome.INVITED))
+            checked.append((line, row, problem))
+    accounts = accounts_by_email([invitee.email for _, _, invitee in checked if isinstance(invitee, Invitee)])
+    results: list[RowResult] = []
+    invitees: list[Invitee] = []
+    for line, row, outcome in checked:
+        if isinstance(outcome, Invitee):
+            try:
+                check_not_member(org, accounts.get(outcome.email))
+            except InvalidInput as problem:
+                outcome = problem
+        if isinstance(outcome, Invitee):
+            invitees.append(outcome)
+            results.append(RowResult(line, outcome.name, outcome.email, RowOutcome.INVITED))
+        else:
+            results.append(RowResult(line, row.get("name", ""), row.get("email", ""), RowOutcome.REJECTED,
+                                     outcome.message))
+    create_invitations(org, invitees, actor=actor, accounts=accounts, due_in_days=DEFAULT_DUE_IN_DAYS)
     report = ImportReport(results)
     record_event("people.imported", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                  invited=report.invited, rejected=report.rejected)

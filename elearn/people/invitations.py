@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from elearn.access import get_owned, is_deleted
-from elearn.audit import record_event
+from elearn.audit import record_event, record_events
 from elearn.auth.service import check_new_password, create_account, find_user_by_email
 from elearn.catalog.service import course_titles
 from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
-from elearn.mail import send_email
+from elearn.mail import queue_emails
 from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, Organisation, User
 from elearn.people.service import check_due_in_days, get_group, join_organisation
 from elearn.security import hash_password, token_hash
@@ -36,6 +37,19 @@ DEFAULT_DUE_IN_DAYS = 30  # courses attached to an invitation (or a CSV row) are
 INVITATION_INVALID = "This invitation link is invalid, has been used, was withdrawn or has expired. Ask your manager for a new one."
 
 
+ALREADY_MEMBER = "This person is already a member of your organisation."
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """One person to invite: name and email already cleaned, courses already checked."""
+
+    name: str
+    email: str
+    group: Group | None = None
+    course_ids: Sequence[int] = ()
+
+
 def check_invitable(org: Organisation, email: str) -> User | None:
     """The existing account for this email (if any); InvalidInput only when it is already a member here.
 
@@ -44,9 +58,21 @@ def check_invitable(org: Organisation, email: str) -> User | None:
     away whoever cannot accept (`accept_invitation_as`).
     """
     user = find_user_by_email(email)
-    if user is not None and user.organisation_id == org.id:
-        raise InvalidInput("email", "This person is already a member of your organisation.")
+    check_not_member(org, user)
     return user
+
+
+def check_not_member(org: Organisation, account: User | None) -> None:
+    """InvalidInput when the account for an address is already a member of this organisation."""
+    if account is not None and account.organisation_id == org.id:
+        raise InvalidInput("email", ALREADY_MEMBER)
+
+
+def accounts_by_email(emails: Collection[str]) -> dict[str, User]:
+    """The existing accounts among these (cleaned) addresses, in one query: what check_invitable asks row by row."""
+    if not emails:
+        return {}
+    return {user.email: user for user in db.session.scalars(select(User).where(User.email.in_(list(emails))))}
 
 
 def check_course_ids(course_ids: Sequence[int], field: str = "course_ids") -> list[int]:
@@ -63,27 +89,54 @@ def create_invitation(org: Organisation, name: str, email: str, group: Group | N
     only the token's hash is kept. Its courses (published ones, checked by the caller) are assigned when the
     invitee joins, due due_in_days after. The email is sent by a worker once the caller commits."""
     existing = check_invitable(org, email)
-    now = now_utc()
+    [invitation_id] = create_invitations(org, [Invitee(name, email, group, tuple(course_ids))], actor=actor,
+                                         accounts={email: existing} if existing else {}, due_in_days=due_in_days)
+    return db.session.get_one(Invitation, invitation_id)
+
+
+def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor: User, accounts: Mapping[str, User],
+                       due_in_days: int = DEFAULT_DUE_IN_DAYS) -> list[int]:
+    """create_invitation for many people at once (a CSV import): a few bulk statements whatever their number,
+    flush only; the ids in the invitees' order. `accounts` holds the existing accounts by email
+    (accounts_by_email), already checked with check_not_member."""
+    if not invitees:
+        return []
+    now, emails = now_utc(), [invitee.email for invitee in invitees]
     db.session.execute(
         update(Invitation)
-        .where(Invitation.organisation_id == org.id, Invitation.email == email,
+        .where(Invitation.organisation_id == org.id, Invitation.email.in_(emails),
                Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None))
         .values(cancelled_at=now)
     )
-    token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
-    invitation = Invitation(organisation_id=org.id, email=email, display_name=name, group_id=group.id if group else None,
-                            token_hash=token_hash(token), invited_by_id=actor.id, created_at=now,
-                            expires_at=now + timedelta(days=INVITATION_DAYS))
-    db.session.add(invitation)
-    db.session.flush()
-    db.session.add_all(InvitationCourse(invitation_id=invitation.id, course_id=course_id, due_in_days=due_in_days)
-                       for course_id in course_ids)
-    record_event("invitation.sent", actor=actor, subject=existing, organisation_id=org.id,
-                 target=f"invitation:{invitation.id}", course_ids=list(course_ids))
-    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/invitations/{token}"
-    send_email(email, f"You are invited to join {org.name} on elearn",
-               _body(org, name, link, existing_account=existing is not None and not is_leaver(existing)))
-    return invitation
+    tokens = [secrets.token_urlsafe(32) for _ in invitees]  # 256 bits each from the OS CSPRNG
+    hashes = [token_hash(token) for token in tokens]
+    # One executemany without RETURNING (which drivers send as one large statement per thousand rows, slow to
+    # build), then the ids read back by the token hashes, which are unique.
+    db.session.execute(insert(Invitation).execution_options(render_nulls=True), [
+        {"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
+         "group_id": invitee.group.id if invitee.group else None, "token_hash": hashed, "invited_by_id": actor.id,
+         "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
+        for invitee, hashed in zip(invitees, hashes, strict=True)])
+    id_of: dict[str, int] = {hashed: invitation_id for hashed, invitation_id in db.session.execute(select(
+        Invitation.token_hash, Invitation.id).where(
+        Invitation.organisation_id == org.id, Invitation.created_at == now, Invitation.invited_by_id == actor.id))}
+    ids = [id_of[hashed] for hashed in hashes]
+    courses = [{"invitation_id": invitation_id, "course_id": course_id, "due_in_days": due_in_days}
+               for invitation_id, invitee in zip(ids, invitees, strict=True) for course_id in invitee.course_ids]
+    if courses:
+        db.session.execute(insert(InvitationCourse), courses)
+    record_events("invitation.sent", actor=actor, organisation_id=org.id, events=[
+        (accounts.get(invitee.email), f"invitation:{invitation_id}", {"course_ids": list(invitee.course_ids)})
+        for invitation_id, invitee in zip(ids, invitees, strict=True)])
+    base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    emails_out = []
+    for invitee, token in zip(invitees, tokens, strict=True):
+        existing = accounts.get(invitee.email)
+        emails_out.append((invitee.email, f"You are invited to join {org.name} on elearn",
+                           _body(org, invitee.name, f"{base_url}/invitations/{token}",
+                                 existing_account=existing is not None and not is_leaver(existing))))
+    queue_emails(emails_out)
+    return ids
 
 
 def _body(org: Organisation, name: str, link: str, *, existing_account: bool) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from elearn.extensions import db
 from elearn.jobs.tasks import sweep_outbox
 from elearn.mail import MAX_ATTEMPTS
-from elearn.models import Invitation, OutboxEmail
+from elearn.models import FailedJob, Invitation, OutboxEmail
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ROOT = Path(__file__).parents[2]
@@ -196,3 +196,20 @@ def test_smtp_refusing_connections_is_retried_then_failed_and_shown_to_admins(
     login_as(cast.admin, via=client)
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "new.teacher@example.org" in page and "ConnectionRefusedError" in page
+
+
+def test_a_job_that_raises_on_a_worker_is_recorded_and_shown_to_admins(
+        queued_app, cast, login_as, start_worker, client):
+    start_worker()
+    with queued_app.app_context():  # a job sent with an argument it does not take: it raises on the worker
+        queued_app.extensions["celery"].send_task("elearn.jobs.tasks.prune_audit_log", args=[30])
+
+    def recorded() -> FailedJob | None:
+        return db.session.scalar(select(FailedJob))
+
+    wait_for(recorded)
+    failure = recorded()
+    assert failure is not None and failure.args == [30] and failure.error.startswith("TypeError")
+    login_as(cast.admin, via=client)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "Pruning the audit log" in page and "TypeError" in page

@@ -17,6 +17,7 @@ from elearn.models import (
     Course,
     ExportChunk,
     ExportFile,
+    FailedJob,
     Organisation,
     OutboxEmail,
     Role,
@@ -73,6 +74,7 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "session_id": start_session(learner, user_agent=None, ip=None).id,
         "outbox_id": _failed_email(learner.email),
         "export_id": _ready_export(org),
+        "failure_id": _failed_job(),
     }
 
 
@@ -104,6 +106,15 @@ def _failed_email(to: str) -> int:
     db.session.add(email)
     db.session.commit()
     return email.id
+
+
+def _failed_job() -> int:
+    """A job that raised on a worker (only admins see or run those again)."""
+    failure = FailedJob(task_name="elearn.jobs.tasks.recount_statistics", args=[], error="OperationalError: locked",
+                        failed_at=now_utc())
+    db.session.add(failure)
+    db.session.commit()
+    return failure.id
 
 
 @pytest.fixture
