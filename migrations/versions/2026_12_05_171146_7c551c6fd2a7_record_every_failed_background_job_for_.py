@@ -4,7 +4,7 @@ A job that raises (a scheduled job, an email batch, an export) leaves a row the 
 with its error, and may run again with the same arguments.
 
 Revision ID: 7c551c6fd2a7
-Revises: ab5e909e9824
+Revises: b62c2e294f1f
 Create Date: 2026-12-05 17:11:46.166267
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7c551c6fd2a7'
-down_revision = 'ab5e909e9824'
+down_revision = 'b62c2e294f1f'
 branch_labels = None
 depends_on = None
 
