@@ -6,7 +6,7 @@ and its rows. From it:
 - `csv_bytes(table)`: UTF-8 CSV with a byte-order mark, a header row of the field names (what the schema's
   fields are called, so `frictionless validate` reads the file against the schema), every cell made safe against
   formula injection by `downloads.safe_cell` (the project's one helper for it).
-- `xlsx_bytes(table)`: an Excel workbook through openpyxl: one sheet, a bold header of the field titles, typed
+- `xlsx_bytes(table)` (or `workbook_bytes(tables)`, a sheet per table): an Excel workbook through openpyxl: one sheet, a bold header of the field titles, typed
   cells (numbers as numbers, dates as dates, text always as text, never a formula), and fixed document properties
   and zip timestamps, so the same table gives the same bytes on any day (a signed return's export is reproducible).
 - `schema_json(table)`: the Table Schema as canonical JSON bytes, to publish at a stable URL.
@@ -172,22 +172,18 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(table: Table) -> bytes:
-    """The table as an XLSX workbook, byte for byte the same for the same table."""
-    workbook = Workbook()
-    workbook.properties.creator = "elearn"
-    workbook.properties.title = table.title
-    workbook.properties.created = _FIXED_STAMP
-    workbook.properties.modified = _FIXED_STAMP
-    sheet = workbook.create_sheet(_sheet_title(table.title), 0)
-    workbook.remove(workbook.worksheets[1])  # the empty sheet a new workbook starts with
+def _write_sheet(workbook: Workbook, table: Table, position: int, taken: set[str]) -> None:
+    title = _sheet_title(table.title)
+    while title in taken:  # two tables with the same title: number the later ones
+        title = f"{title[:_SHEET_TITLE_MAX - 4]} {len(taken) + 1}"
+    taken.add(title)
+    sheet = workbook.create_sheet(title, position)
     bold = Font(bold=True)
     for column, described in enumerate(table.fields, start=1):
         cell = sheet.cell(row=1, column=column, value=safe_cell(described.title))
         cell.data_type = "s"
         cell.font = bold
-        letter = cell.column_letter
-        sheet.column_dimensions[letter].width = max(10, min(60, len(described.title) + 2))
+        sheet.column_dimensions[cell.column_letter].width = max(10, min(60, len(described.title) + 2))
     for row_number, row in enumerate(table.rows, start=2):
         for column, (value, described) in enumerate(zip(row, table.fields, strict=True), start=1):
             cell = sheet.cell(row=row_number, column=column, value=_xlsx_value(value, described.type))
@@ -196,9 +192,29 @@ def xlsx_bytes(table: Table) -> bytes:
             elif described.type == "date" and cell.value is not None:
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
+
+
+def workbook_bytes(tables: Sequence[Table], *, title: str | None = None) -> bytes:
+    """Several tables as one XLSX workbook, a sheet each in order, byte for byte the same for the same tables."""
+    if not tables:
+        raise ValueError("A workbook needs at least one table.")
+    workbook = Workbook()
+    workbook.properties.creator = "elearn"
+    workbook.properties.title = title or tables[0].title
+    workbook.properties.created = _FIXED_STAMP
+    workbook.properties.modified = _FIXED_STAMP
+    taken: set[str] = set()
+    for position, table in enumerate(tables):
+        _write_sheet(workbook, table, position, taken)
+    workbook.remove(workbook.worksheets[-1])  # the empty sheet a new workbook starts with
     buffer = io.BytesIO()
     workbook.save(buffer)
     return _deterministic_zip(buffer.getvalue())
+
+
+def xlsx_bytes(table: Table) -> bytes:
+    """The table as an XLSX workbook of one sheet, byte for byte the same for the same table."""
+    return workbook_bytes([table])
 
 
 def file_bytes(table: Table, fmt: Format) -> bytes:

@@ -141,3 +141,12 @@ def test_libreoffice_opens_the_xlsx_and_reads_the_same_cells(tmp_path: Path) -> 
     ours = list(csv.reader(io.StringIO(tabular.csv_bytes(table()).decode("utf-8-sig"))))
     assert rows[1:] == ours[1:]
     assert Decimal(rows[2][2]) == Decimal("-1.25")
+
+
+def test_a_workbook_holds_a_sheet_per_table_in_order() -> None:
+    other = Table(name="other", title="Sample: a table / with [odd] characters in its title", fields=FIELDS[:1],
+                  rows=[("Bea",)])
+    book = load_workbook(io.BytesIO(tabular.workbook_bytes([table(), other], title="Both")))
+    assert [sheet.max_row for sheet in book.worksheets] == [4, 2]
+    assert len({sheet.title for sheet in book.worksheets}) == 2
+    assert tabular.workbook_bytes([table(), other]) == tabular.workbook_bytes([table(), other])
