@@ -24,16 +24,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import Oversight, is_manager_of, oversight_of, trust_setting_ids
+from elearn.access import Oversight, is_manager_of, is_trust_lead, oversight_of, trust_setting_ids
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotFound
+from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
 from elearn.network.requirements import roles_at
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_section
 from elearn.returns.ratings import rate, thresholds_for
+from elearn.text_rules import clean_text
 
 SCHEMA_VERSION = 1
 COMMENT_MAX = 2000
@@ -123,14 +124,9 @@ def _setting_facts(setting: Organisation) -> dict[str, Any]:
 
 
 def clean_comments(comments: dict[str, str]) -> dict[str, str]:
-    """Each measure's comment, trimmed; too long is refused (the field says which)."""
-    cleaned: dict[str, str] = {}
-    for key in MEASURE_KEYS:
-        text = (comments.get(key) or "").strip().replace("\r\n", "\n")
-        if len(text) > COMMENT_MAX:
-            raise InvalidInput(f"comment_{key}", f"Keep the comment to {COMMENT_MAX} characters.")
-        cleaned[key] = text
-    return cleaned
+    """Each measure's comment by the project's one text rule (elearn/text_rules.clean_text), on several lines."""
+    return {key: clean_text(comments.get(key) or "", field=f"comment_{key}", max_length=COMMENT_MAX, required=None,
+                            multiline=True) for key in MEASURE_KEYS}
 
 
 def draft_return(setting: Organisation, year: AcademicYear, comments: dict[str, str] | None = None, *,
@@ -229,3 +225,39 @@ def verify(signed: AuditReturn) -> bool:
 
 def signed_at_of(snapshot: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(snapshot["signed_at"])
+
+
+# --- the trust's view -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustSetting:
+    """One of the trust's settings for a year: its latest signed return, else a draft computed now."""
+
+    setting: Organisation
+    snapshot: dict[str, Any]
+    signed: AuditReturn | None
+
+
+def get_led_trust(*, actor: User) -> Organisation:
+    """The trust the actor leads (a manager whose organisation is a trust), else 404."""
+    if not is_trust_lead(actor) or actor.organisation is None:
+        raise NotFound("Only a trust's safeguarding lead sees its schools side by side.")
+    return actor.organisation
+
+
+def trust_returns(trust: Organisation, year: AcademicYear, *, today: date | None = None) -> list[TrustSetting]:
+    """The trust's settings side by side for the year: each one's latest signed return for it, else its draft."""
+    settings = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(trust_setting_ids(trust.id)))
+                                       .order_by(Organisation.name, Organisation.id)))
+    latest: dict[int, AuditReturn] = {}
+    for row in db.session.scalars(select(AuditReturn).where(
+            AuditReturn.organisation_id.in_([s.id for s in settings]), AuditReturn.academic_year == year.starts)
+            .order_by(AuditReturn.version)):
+        latest[row.organisation_id] = row  # the highest version wins
+    lines = []
+    for setting in settings:
+        signed = latest.get(setting.id)
+        snapshot = snapshot_of(signed) if signed is not None else draft_return(setting, year, today=today).body
+        lines.append(TrustSetting(setting, snapshot, signed))
+    return lines
