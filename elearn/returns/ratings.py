@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from elearn.audit import record_event
+from elearn.db import now_utc
 from elearn.errors import InvalidInput
 from elearn.extensions import db
 from elearn.models import Organisation, PartnershipMember, RatingThreshold, User
@@ -104,9 +105,10 @@ def set_threshold(organisation: Organisation, measure: str, green_from: int, amb
         raise InvalidInput("amber_from", "Amber starts at a percentage from 0 up to where green starts.")
     row = thresholds_set_by(organisation).get(measure)
     if row is None:
-        row = RatingThreshold(organisation_id=organisation.id, measure=measure)
+        row = RatingThreshold(organisation_id=organisation.id, measure=measure, green_from=green_from,
+                              amber_from=amber_from, set_by_id=actor.id)
         db.session.add(row)
-    row.green_from, row.amber_from, row.set_by_id = green_from, amber_from, actor.id
+    row.green_from, row.amber_from, row.set_by_id, row.set_at = green_from, amber_from, actor.id, now_utc()
     record_event("return.threshold_set", actor=actor, organisation_id=organisation.id,
                  target=f"measure:{measure}", green_from=green_from, amber_from=amber_from)
     db.session.commit()
