@@ -137,21 +137,22 @@ def return_file(snapshot: dict[str, Any], name: str) -> downloads.Download:
     raise NotFound("There is no such file.")
 
 
-@bp.get("/<int:setting_id>/<int:year>/v<int:version>/<string:name>")
+@bp.get("/<int:setting_id>/<int:year>/v<int:version>/<string:file>")
 @login_required
-def export(setting_id: int, year: int, version: int, name: str) -> ResponseReturnValue:
+def export(setting_id: int, year: int, version: int, file: str) -> ResponseReturnValue:
     setting, signed_return = _signed_return(setting_id, year, version)
-    file = return_file(service.snapshot_of(signed_return), name)
-    return downloads.send(downloads.audited(file, "return.exported", actor=current_user, organisation_id=setting.id,
-                                            target=f"audit_return:{signed_return.id}", file=name))
+    download = return_file(service.snapshot_of(signed_return), file)
+    return downloads.send(downloads.audited(download, "return.exported", actor=current_user,
+                                            organisation_id=setting.id, target=f"audit_return:{signed_return.id}",
+                                            file=file))
 
 
-@bp.get("/schemas/<string:name>.json")
-def schema(name: str) -> ResponseReturnValue:
+@bp.get("/schemas/<string:table>.json")
+def schema(table: str) -> ResponseReturnValue:
     """The published Table Schema of an export: public, stable, the same bytes every time."""
-    if name not in exports.SCHEMA_NAMES:
+    if table not in exports.SCHEMA_NAMES:
         raise NotFound("There is no such schema.")
-    body = tabular.schema_json(exports.empty_table(name))
+    body = tabular.schema_json(exports.empty_table(table))
     return Response(body, content_type="application/json", headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -169,18 +170,18 @@ def trust(year: int) -> ResponseReturnValue:
         years=range(AcademicYear.containing(london_today()).starts, service.FIRST_YEAR - 1, -1)))
 
 
-@bp.get("/trust/<int:year>/<string:name>")
+@bp.get("/trust/<int:year>/<string:file>")
 @login_required
-def trust_export(year: int, name: str) -> ResponseReturnValue:
+def trust_export(year: int, file: str) -> ResponseReturnValue:
     trust_org = service.get_led_trust(actor=current_user)
     academic_year = service.check_year(year)
-    fmt = {"board-report.xlsx": "xlsx", "board-report.csv": "csv"}.get(name)
+    fmt = {"board-report.xlsx": "xlsx", "board-report.csv": "csv"}.get(file)
     if fmt is None:
         raise NotFound("There is no such file.")
     lines = [exports.TrustLine(line.snapshot, line.signed is not None)
              for line in service.trust_returns(trust_org, academic_year)]
     table = exports.trust_table(lines, academic_year.label)
-    file = tabular.download(table, "xlsx" if fmt == "xlsx" else "csv",
-                            f"{trust_org.name} training returns {academic_year.label}")
-    return downloads.send(downloads.audited(file, "return.trust_exported", actor=current_user,
+    download = tabular.download(table, "xlsx" if fmt == "xlsx" else "csv",
+                                f"{trust_org.name} training returns {academic_year.label}")
+    return downloads.send(downloads.audited(download, "return.trust_exported", actor=current_user,
                                             organisation_id=trust_org.id, target=f"trust:{trust_org.id}:{year}"))
