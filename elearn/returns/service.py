@@ -80,6 +80,14 @@ def get_return_setting(setting_id: int, *, actor: User) -> Organisation:
     return setting
 
 
+def get_managed_organisation(org_id: int, *, actor: User) -> Organisation:
+    """An organisation (setting, trust or partnership) the actor manages, or an admin's choice; else 404."""
+    organisation = db.session.get(Organisation, org_id)
+    if organisation is None or not is_manager_of(actor, organisation.id):
+        raise NotFound("There is no such organisation among yours.")
+    return organisation
+
+
 def check_year(year: int) -> AcademicYear:
     """An academic year from 2000/01 to the current one (a return for a year not started yet is a 404)."""
     if not FIRST_YEAR <= year <= AcademicYear.containing(london_today()).starts:

@@ -17,10 +17,10 @@ from flask_login import current_user, login_required
 from elearn import downloads, tabular
 from elearn.clock import london_today
 from elearn.errors import Conflict, InvalidInput, NotFound
-from elearn.models import AuditReturn, Organisation
-from elearn.returns import exports, service
-from elearn.returns.forms import CommentsForm, SignForm
-from elearn.returns.measures import MEASURE_KEYS, AcademicYear
+from elearn.models import AuditReturn, Organisation, OrganisationKind
+from elearn.returns import exports, ratings, service
+from elearn.returns.forms import CommentsForm, DescriptorsForm, SignForm
+from elearn.returns.measures import LABELS, MEASURE_KEYS, AcademicYear
 from elearn.returns.ratings import RATING_LABELS
 
 bp = Blueprint("returns", __name__, url_prefix="/returns", template_folder="templates")
@@ -36,8 +36,11 @@ def _context(**values: Any) -> dict[str, Any]:
 @login_required
 def index() -> ResponseReturnValue:
     year = AcademicYear.containing(london_today())
+    own = current_user.organisation
     return render_template("returns/index.html", settings=service.settings_for(current_user), year=year,
-                           leads_trust=service.is_trust_lead(current_user))
+                           leads_trust=service.is_trust_lead(current_user),
+                           descriptors_of=own if own is not None and ratings.may_set_thresholds(current_user, own)
+                           else None)
 
 
 def _review_page(setting: Organisation, year: AcademicYear, form: CommentsForm, status: int = 200) -> ResponseReturnValue:
@@ -185,3 +188,34 @@ def trust_export(year: int, file: str) -> ResponseReturnValue:
                                 f"{trust_org.name} training returns {academic_year.label}")
     return downloads.send(downloads.audited(download, "return.trust_exported", actor=current_user,
                                             organisation_id=trust_org.id, target=f"trust:{trust_org.id}:{year}"))
+
+
+# --- descriptors --------------------------------------------------------------------------------------------
+
+
+def _descriptors_page(organisation: Organisation, form: DescriptorsForm, status: int = 200) -> ResponseReturnValue:
+    effective = ratings.thresholds_for(organisation) if organisation.kind == OrganisationKind.SETTING else None
+    return render_template("returns/descriptors.html", organisation=organisation, form=form, labels=LABELS,
+                           measure_keys=MEASURE_KEYS, defaults=ratings.DEFAULTS, effective=effective), status
+
+
+@bp.route("/descriptors/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def descriptors(org_id: int) -> ResponseReturnValue:
+    """A setting's, trust's or partnership's red/amber/green descriptors, for its managers."""
+    organisation = service.get_managed_organisation(org_id, actor=current_user)
+    form = DescriptorsForm()
+    if form.validate_on_submit():
+        try:
+            ratings.save_thresholds(organisation, form.chosen(), actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash("Descriptors saved.", "success")
+            return redirect(url_for("returns.descriptors", org_id=organisation.id))
+        return _descriptors_page(organisation, form, 422)
+    if form.is_submitted():
+        return _descriptors_page(organisation, form, 422)
+    for key, row in ratings.thresholds_set_by(organisation).items():
+        form[f"green_{key}"].data, form[f"amber_{key}"].data = row.green_from, row.amber_from
+    return _descriptors_page(organisation, form)

@@ -64,8 +64,8 @@ def test_the_setting_then_its_trust_then_the_strictest_partnership_then_the_defa
     assert draft.body["measures"][0]["rating"] == "green"  # 1 of 2 is 50%: green by Alder's own descriptor
 
 
-@pytest.mark.parametrize(("green", "amber", "field"), [(101, 90, "green_from"), (80, 90, "amber_from"),
-                                                       (80, -1, "amber_from")])
+@pytest.mark.parametrize(("green", "amber", "field"), [(101, 90, "green_induction"), (80, 90, "amber_induction"),
+                                                       (80, -1, "amber_induction")])
 def test_a_descriptor_out_of_order_is_refused(make, school, green, amber, field):
     with pytest.raises(InvalidInput) as refused:
         set_threshold(school.alder, "induction", green, amber, actor=make.user(role=Role.ADMIN))
@@ -124,3 +124,42 @@ def test_the_trust_view_reads_a_bounded_number_of_queries_per_school(client, sig
     with count_queries() as more_people:
         client.get("/returns/trust/2025")
     assert more_people.count == two_schools.count
+
+
+def descriptor_form(**chosen: tuple[object, object]) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for key in MEASURE_KEYS:
+        green, amber = chosen.get(key, ("", ""))
+        data[f"green_{key}"], data[f"amber_{key}"] = green, amber
+    return data
+
+
+def test_a_manager_sets_the_descriptors_on_a_page_and_a_half_filled_one_changes_nothing(client, sign_in, make,
+                                                                                           school):
+    manager = make.two_factor_done(make.user(role=Role.MANAGER, org=school.alder))
+    sign_in(manager)
+    url = f"/returns/descriptors/{school.alder.id}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Default: green from 100%, amber from 90%." in page.get_data(as_text=True)
+    refused = client.post(url, data=descriptor_form(induction=(95, ""), kcsie_read=(90, 80)))
+    assert refused.status_code == 422 and "Enter both percentages" in refused.get_data(as_text=True)
+    assert ratings.thresholds_set_by(school.alder) == {}
+    out_of_order = client.post(url, data=descriptor_form(induction=(80, 95)))
+    assert out_of_order.status_code == 422 and ratings.thresholds_set_by(school.alder) == {}
+    saved = client.post(url, data=descriptor_form(induction=(95, 85)))
+    assert saved.status_code == 302
+    assert thresholds_for(school.alder)["induction"] == Threshold(95, 85, "Alder Primary")
+    assert 'value="95"' in client.get(url).get_data(as_text=True)
+    client.post(url, data=descriptor_form())  # both empty: back to the next level
+    assert thresholds_for(school.alder)["induction"] == DEFAULTS["induction"]
+
+
+def test_only_the_organisations_managers_set_its_descriptors(client, sign_in, make, school):
+    lead = make.two_factor_done(make.user(role=Role.MANAGER, org=school.trust))
+    sign_in(lead)
+    assert client.post(f"/returns/descriptors/{school.trust.id}",
+                       data=descriptor_form(dsl_within_two_years=(100, 50))).status_code == 302
+    assert thresholds_for(school.birch)["dsl_within_two_years"] == Threshold(100, 50, "Oak Trust")
+    assert client.get(f"/returns/descriptors/{school.alder.id}").status_code == 404  # the school's own: its managers
+    sign_in(school.people["Dee Lead"])
+    assert client.get(f"/returns/descriptors/{school.alder.id}").status_code == 404
