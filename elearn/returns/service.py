@@ -188,17 +188,23 @@ def _draft_of(signed: AuditReturn) -> str:
     return sha256(canonical(body))
 
 
+def already_signed(setting: Organisation, year: AcademicYear, reviewed_digest: str) -> AuditReturn | None:
+    """The latest signed version for the year if it holds exactly the draft with this digest (nothing changed)."""
+    latest = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
+                                                         AuditReturn.academic_year == year.starts)
+                               .order_by(AuditReturn.version.desc()).limit(1))
+    return latest if latest is not None and _draft_of(latest) == reviewed_digest else None
+
+
 def sign_return(setting: Organisation, year: AcademicYear, comments: dict[str, str], reviewed_digest: str, *,
                 actor: User, today: date | None = None) -> AuditReturn:
     """Sign the return the actor reviewed as a new version; the same draft signed twice is one version."""
     if not may_sign(actor, setting):
         raise NotFound(NOT_FOUND_RETURN)
     draft = draft_return(setting, year, comments, today=today)
-    latest = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
-                                                         AuditReturn.academic_year == year.starts)
-                               .order_by(AuditReturn.version.desc()).limit(1))
-    if latest is not None and _draft_of(latest) == reviewed_digest:
-        return latest  # already signed: a double click or a resubmitted page
+    existing = already_signed(setting, year, reviewed_digest)
+    if existing is not None:
+        return existing  # already signed: a double click, a resubmitted page, or nothing changed since
     if draft.digest != reviewed_digest:
         raise Conflict(CHANGED_SINCE_REVIEW)
     version = (db.session.scalar(select(func.max(AuditReturn.version)).where(

@@ -96,6 +96,11 @@ def sign(setting_id: int, year: int) -> ResponseReturnValue:
     form = SignForm()
     if not form.validate_on_submit():
         abort(400, "The form had expired or was incomplete. Review the return and sign again.")
+    existing = service.already_signed(setting, academic_year, form.reviewed.data or "")
+    if existing is not None:
+        flash(f"Already signed as version {existing.version}: nothing has changed since.", "success")
+        return redirect(url_for("returns.signed", setting_id=setting.id, year=academic_year.starts,
+                                version=existing.version))
     try:
         signed = service.sign_return(setting, academic_year, form.comments(), form.reviewed.data or "",
                                      actor=current_user)

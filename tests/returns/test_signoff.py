@@ -80,6 +80,7 @@ def test_signing_twice_the_same_review_makes_one_version(client, sign_in, school
                         data={**{f"comment_{k}": "" for k in MEASURE_KEYS}, "reviewed": digest})
     assert first.headers["Location"] == again.headers["Location"]
     assert returns_count() == 1
+    assert "Already signed as version 1" in client.get(again.headers["Location"]).get_data(as_text=True)
     _, _ = confirm_and_sign(client, school.alder.id, {"kcsie_read": "Reminder sent."})  # a change: a new version
     assert [r.version for r in db.session.scalars(select(AuditReturn).order_by(AuditReturn.version))] == [1, 2]
 
