@@ -41,7 +41,7 @@ from elearn.clock import add_months, london_today, to_london
 from elearn.extensions import db
 from elearn.models import CourseVersion, DueMode, Duty, MemberKind, Organisation, Placement, RequirementItem, User
 from elearn.network.requirements import Requirement, effective_requirements, roles_at
-from elearn.returns.evidence import Evidence, evidence_for, evidence_of
+from elearn.returns.evidence import Evidence, among, evidence_for, evidence_of
 
 MEASURE_KEYS: tuple[str, ...] = (
     "induction", "updated_in_year", "updated_more_than_once", "dsl_within_two_years", "governors_trained",
@@ -146,12 +146,12 @@ def members_as_at(setting: Organisation, as_at: date) -> list[Member]:
     roles = roles_at(setting)
     if not roles:
         return []
+    ids = list(roles)
     users = db.session.execute(select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at,
-                                      User.deactivated_at, User.is_active_account)
-                               .where(User.id.in_(list(roles))))
+                                      User.deactivated_at, User.is_active_account).where(among(User.id, ids)))
     placed = {user_id: started_on for user_id, started_on in db.session.execute(
         select(Placement.user_id, Placement.started_on)
-        .where(Placement.organisation_id == setting.id, Placement.user_id.in_(list(roles))))}
+        .where(Placement.organisation_id == setting.id, among(Placement.user_id, ids)))}
     members: list[Member] = []
     for user_id, name, home_id, joined_at, deactivated_at, active in users:
         left_on = _day(deactivated_at)
