@@ -24,7 +24,6 @@ import statistics as stats
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere: the repository root
@@ -107,8 +106,8 @@ def main() -> None:
     from sqlalchemy import select, text
 
     from elearn import create_app
-    from elearn.auth.sessions import start_session
     from elearn.auth.service import register_user
+    from elearn.auth.sessions import start_session
     from elearn.content.loader import load_course
     from elearn.content.sync import sync_courses
     from elearn.db import now_utc
