@@ -127,7 +127,7 @@ class Draft:
 
 def _setting_facts(setting: Organisation) -> dict[str, Any]:
     trust = db.session.get(Organisation, setting.trust_id) if setting.trust_id is not None else None
-    return {"id": setting.id, "name": setting.name, "phase": setting.phase.value if setting.phase else None,
+    return {"id": setting.id, "name": setting.name, "phase": str(setting.phase) if setting.phase else None,
             "trust": trust.name if trust is not None else None, "section": "157" if setting.is_independent else "175"}
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from frictionless import Resource, Schema, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from elearn.clock import london_today
 from elearn.extensions import db
-from elearn.models import AuditEvent, AuditReturn, MemberKind, OrganisationKind, Role
+from elearn.models import AuditEvent, AuditReturn, MemberKind, Organisation, OrganisationKind, Role
 from elearn.returns import service
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear
 from tests.returns.conftest import at
@@ -46,6 +46,8 @@ def dee(school):  # type: ignore[no-untyped-def]
 
 
 def test_the_dsl_reviews_comments_and_signs_a_version_with_its_hash(client, sign_in, school, dee):
+    db.session.execute(update(Organisation).where(Organisation.id == school.alder.id).values(phase="primary"))
+    db.session.commit()
     sign_in(dee)  # a learner holding the DSL duty at Alder: no manager role needed
     page = client.get(REVIEW.format(id=school.alder.id))
     assert page.status_code == 200
@@ -58,7 +60,7 @@ def test_the_dsl_reviews_comments_and_signs_a_version_with_its_hash(client, sign
     assert hashlib.sha256(signed.snapshot.encode()).hexdigest() == signed.snapshot_sha256
     snapshot = json.loads(signed.snapshot)
     assert signed.snapshot == json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert snapshot["setting"] == {"id": school.alder.id, "name": "Alder Primary", "phase": None,
+    assert snapshot["setting"] == {"id": school.alder.id, "name": "Alder Primary", "phase": "primary",
                                    "trust": "Oak Trust", "section": "175"}
     assert (snapshot["academic_year"], snapshot["as_at"], snapshot["version"]) == ("2025/26", "2026-08-31", 1)
     assert [m["key"] for m in snapshot["measures"]] == list(MEASURE_KEYS)
