@@ -60,6 +60,7 @@ class Evidence:
     course_id: int | None = None
     topic: str | None = None  # casefolded: a session's topic, or the title of training recorded elsewhere
     document_kind: str | None = None
+    session_id: int | None = None  # the face-to-face session it comes from, if any
 
     @property
     def is_training(self) -> bool:
@@ -109,16 +110,18 @@ def _elsewhere(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Ev
     for user_id, course_id, title, provider, completed_on, session_id in rows:
         how = "Face-to-face" if session_id is not None else "Training elsewhere"
         yield user_id, Evidence(completed_on, f"{how}: {title} ({provider})", Source.ELSEWHERE,
-                                course_id=course_id, topic=title.casefold())
+                                course_id=course_id, topic=title.casefold(), session_id=session_id)
 
 
 def _sessions(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Evidence]]:
     rows = db.session.execute(
-        select(TrainingSessionAttendee.user_id, TrainingSession.topic, TrainingSession.trainer, TrainingSession.held_on)
+        select(TrainingSessionAttendee.user_id, TrainingSession.id, TrainingSession.topic, TrainingSession.trainer,
+               TrainingSession.held_on)
         .join(TrainingSession, TrainingSession.id == TrainingSessionAttendee.session_id)
         .where(among(TrainingSessionAttendee.user_id, ids), TrainingSession.held_on.between(start, end)))
-    for user_id, topic, trainer, held_on in rows:
-        yield user_id, Evidence(held_on, f"Attended: {topic} ({trainer})", Source.SESSION, topic=topic.casefold())
+    for user_id, session_id, topic, trainer, held_on in rows:
+        yield user_id, Evidence(held_on, f"Attended: {topic} ({trainer})", Source.SESSION, topic=topic.casefold(),
+                                session_id=session_id)
 
 
 def versions_in_force(setting: Organisation, on: date) -> dict[int, tuple[SignoffKind, str, str]]:
@@ -157,8 +160,14 @@ def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end
     found: dict[int, list[Evidence]] = {user_id: [] for user_id in ids}
     if not ids:
         return found
-    for user_id, piece in [*_certificates(ids, start, end), *_elsewhere(ids, start, end),
-                           *_sessions(ids, start, end), *_confirmations(setting, ids, end)]:
+    elsewhere = list(_elsewhere(ids, start, end))
+    # A session that counts for courses keeps a training-elsewhere row per attendee and course (same day, same
+    # topic): that row is the evidence, and the attendance would only say it twice.
+    credited = {(user_id, piece.session_id) for user_id, piece in elsewhere if piece.session_id is not None}
+    attended = [(user_id, piece) for user_id, piece in _sessions(ids, start, end)
+                if (user_id, piece.session_id) not in credited]
+    for user_id, piece in [*_certificates(ids, start, end), *elsewhere, *attended,
+                           *_confirmations(setting, ids, end)]:
         found[user_id].append(piece)
     for pieces in found.values():
         pieces.sort()

@@ -174,7 +174,9 @@ def valid_from(requirement: Requirement, as_at: date) -> date:
 
 
 def _describe(pieces: Iterable[Evidence]) -> str:
-    return "; ".join(f"{piece.on.isoformat()} {piece.description}" for piece in pieces)
+    """The pieces in words, oldest first, each said once (a session counting for two courses is one line)."""
+    lines = dict.fromkeys(f"{piece.on.isoformat()} {piece.description}" for piece in pieces)
+    return "; ".join(lines)
 
 
 def _item_name(requirement: Requirement) -> str:

@@ -118,3 +118,24 @@ def test_evidence_is_read_per_source_for_everyone_at_once(school, count_queries)
     with count_queries() as counter:
         evidence_of(school.alder, ids, date(2023, 1, 1), date(2026, 8, 31))
     assert counter.count <= 5  # certificates, elsewhere, sessions, versions in force, confirmations
+
+
+def test_a_session_that_counts_for_a_course_is_one_piece_of_evidence(school, make):
+    """Kit, staff since 2019, attended INSET on 2026-03-03 which counts for the essentials course: the session's
+    training row is the evidence (meets the course, dated that day), said once, not again as attendance."""
+    from decimal import Decimal
+
+    from elearn.models import Role
+    from elearn.training.sessions import SessionInput, record_session
+
+    kit = school.person("Kit Keen")
+    manager = make.user(role=Role.MANAGER, org=school.alder)
+    record_session(school.alder, SessionInput("INSET", "Dee Lead", date(2026, 3, 3), Decimal(2), [school.course.id],
+                                              True, date(2027, 3, 3)),
+                   user_ids=[kit.id], group_ids=[], register=None, actor=manager)
+    pieces = evidence_of(school.alder, [kit.id], date(2025, 9, 1), date(2026, 8, 31))[kit.id]
+    assert [(p.on, p.description, p.course_id) for p in pieces] == [
+        (date(2026, 3, 3), "Face-to-face: INSET (Dee Lead)", school.course.id)]
+    section = compute_section(school.alder, YEAR, today=TODAY)
+    line = next(p for p in section.measure("updated_in_year").people if p.name == "Kit Keen")
+    assert line.met and line.evidence == "2026-03-03 Face-to-face: INSET (Dee Lead)"
