@@ -8,6 +8,7 @@ for anyone else), and signing through service.may_sign.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -29,7 +30,8 @@ RETURN_FILES = ("return.xlsx", "measures.csv", "people.csv")
 
 
 def _context(**values: Any) -> dict[str, Any]:
-    return {"rating_labels": RATING_LABELS, "measure_keys": MEASURE_KEYS, **values}
+    return {"rating_labels": RATING_LABELS, "measure_keys": MEASURE_KEYS, "from_iso_date": date.fromisoformat,
+            "from_iso_datetime": datetime.fromisoformat, **values}
 
 
 @bp.get("/")

@@ -88,7 +88,7 @@ def test_the_trust_lead_sees_its_schools_side_by_side_and_exports_a_board_report
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "Alder Primary" in body and "Birch Academy" in body and "Cedar School" not in body
-    assert "signed, version 1" in body and "draft, as at 2026-08-31" in body
+    assert "signed, version 1" in body and "draft, as at 31 August 2026" in body
     report = client.get("/returns/trust/2025/board-report.csv")
     assert report.status_code == 200
     rows = list(csv.DictReader(io.StringIO(report.data.decode("utf-8-sig"))))
