@@ -16,7 +16,15 @@ from sqlalchemy import func, select, update
 
 from elearn.clock import london_today
 from elearn.extensions import db
-from elearn.models import AuditEvent, AuditReturn, MemberKind, Organisation, OrganisationKind, Role
+from elearn.models import (
+    AuditEvent,
+    AuditReturn,
+    MemberKind,
+    Organisation,
+    OrganisationKind,
+    PartnershipMember,
+    Role,
+)
 from elearn.returns import service
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear
 from tests.returns.conftest import at
@@ -108,19 +116,24 @@ def test_a_comment_too_long_is_refused_and_nothing_signed(client, sign_in, schoo
 
 def test_who_may_read_and_who_may_sign(client, sign_in, make, school, dee):
     """The DSL and the setting's manager sign; its trust lead reads only; another trust's lead, another school's
-    manager and a learner who is not the DSL get 404."""
+    manager, a learner who is not the DSL and a partnership the school has joined (aggregates only) get 404."""
     other_trust = make.org(name="Elm Trust", kind=OrganisationKind.TRUST)
     cedar = make.org(name="Cedar School", trust=other_trust)
+    shire = make.org(name="Shire Partnership", kind=OrganisationKind.PARTNERSHIP)
+    db.session.add(PartnershipMember(partnership_id=shire.id, organisation_id=school.alder.id,
+                                     consent_given_by="Head", consent_given_on=date(2025, 9, 1)))
+    db.session.commit()
     people = {
         "manager": make.two_factor_done(make.user(role=Role.MANAGER, org=school.alder)),
         "trust_lead": make.two_factor_done(make.user(role=Role.MANAGER, org=school.trust)),
         "other_lead": make.two_factor_done(make.user(role=Role.MANAGER, org=other_trust)),
         "cedar_manager": make.two_factor_done(make.user(role=Role.MANAGER, org=cedar)),
         "learner": school.people["Ann Ash"],
+        "partnership": make.two_factor_done(make.user(role=Role.MANAGER, org=shire)),
     }
     review = REVIEW.format(id=school.alder.id)
     expected = {"manager": (200, 200), "trust_lead": (200, 404), "other_lead": (404, 404),
-                "cedar_manager": (404, 404), "learner": (404, 404)}
+                "cedar_manager": (404, 404), "learner": (404, 404), "partnership": (404, 404)}
     for who, (reads, signs) in expected.items():
         sign_in(people[who])
         assert client.get(review).status_code == reads, who
@@ -131,7 +144,7 @@ def test_who_may_read_and_who_may_sign(client, sign_in, make, school, dee):
     assert returns_count() == 0  # a stale digest signs nothing, even for those who may sign
     sign_in(dee)
     confirm_and_sign(client, school.alder.id)
-    for who in ("other_lead", "cedar_manager", "learner"):
+    for who in ("other_lead", "cedar_manager", "learner", "partnership"):
         sign_in(people[who])
         assert client.get(f"{review}/v1").status_code == 404
         assert client.get(f"{review}/v1/return.xlsx").status_code == 404
