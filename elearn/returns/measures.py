@@ -40,7 +40,7 @@ from sqlalchemy import select
 from elearn.clock import add_months, london_today, to_london
 from elearn.extensions import db
 from elearn.models import CourseVersion, DueMode, Duty, MemberKind, Organisation, Placement, RequirementItem, User
-from elearn.network.requirements import Requirement, effective_requirements, roles_at
+from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_at
 from elearn.returns.evidence import Evidence, among, evidence_for, evidence_of
 
 MEASURE_KEYS: tuple[str, ...] = (
@@ -206,15 +206,10 @@ def _check(member: Member, requirements: list[Requirement], pieces: list[Evidenc
 
 def _requirements_of_roles(member_roles: Iterable[str], wanted: Iterable[str],
                            resolved: dict[str, list[Requirement]], items: Iterable[RequirementItem]) -> list[Requirement]:
-    """The requirements of the member's roles among `wanted`, for these items, one per item (most frequent wins)."""
-    chosen: dict[tuple[str, str], Requirement] = {}
+    """What the member's roles among `wanted` need (requirements_of: one per item, the most frequent renewal
+    winning), for these kinds of item only."""
     kinds = set(items)
-    for role in sorted(set(member_roles) & set(wanted)):
-        for requirement in resolved.get(role, []):
-            held = chosen.get(requirement.key)
-            if requirement.item in kinds and (held is None or requirement.every_months < held.every_months):
-                chosen[requirement.key] = requirement
-    return list(chosen.values())
+    return [r for r in requirements_of(set(member_roles) & set(wanted), resolved) if r.item in kinds]
 
 
 def _induction(member: Member, year: AcademicYear, as_at: date, resolved: dict[str, list[Requirement]],
