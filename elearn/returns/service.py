@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -235,10 +235,6 @@ def snapshot_of(signed: AuditReturn) -> dict[str, Any]:
 def verify(signed: AuditReturn) -> bool:
     """The stored snapshot still has the hash recorded when it was signed."""
     return sha256(signed.snapshot.encode("utf-8")) == signed.snapshot_sha256
-
-
-def signed_at_of(snapshot: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(snapshot["signed_at"])
 
 
 # --- the trust's view -------------------------------------------------------------------------------------------
