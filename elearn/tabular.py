@@ -10,7 +10,8 @@ and its rows. From it:
   cells (numbers as numbers, dates as dates, text always as text, never a formula), and fixed document properties
   and zip timestamps, so the same table gives the same bytes on any day (a signed return's export is reproducible).
 - `schema_json(table)`: the Table Schema as canonical JSON bytes, to publish at a stable URL.
-- `download(table, fmt, stem)`: any of the three as a `downloads.Download`, ready for `downloads.send`.
+- `download(table, fmt, stem)`: any of the three as a `downloads.Download`, ready for `downloads.send`;
+  `workbook_download(tables, stem)` for a workbook of several sheets.
 
 Field types used: string, integer, number, boolean, date, datetime (ISO 8601 text in every format). None is an
 empty cell (the schema's missing value). Rows are sequences in field order.
@@ -228,8 +229,17 @@ def file_bytes(table: Table, fmt: Format) -> bytes:
     raise ValueError(f"Unknown format {fmt!r}; one of {', '.join(FORMATS)}.")
 
 
+def _file_names(stem: str, fallback: str, extension: str) -> tuple[str, str]:
+    return (f"{slug(stem, ascii_only=False) or fallback}.{extension}", f"{slug(stem) or fallback}.{extension}")
+
+
 def download(table: Table, fmt: Format, stem: str) -> Download:
     """The table as a file to send: `stem` (any text, e.g. a school's name and the year) becomes a safe file name."""
-    name = f"{slug(stem, ascii_only=False) or table.name}.{_EXTENSIONS[fmt]}"
-    ascii_name = f"{slug(stem) or table.name}.{_EXTENSIONS[fmt]}"
+    name, ascii_name = _file_names(stem, table.name, _EXTENSIONS[fmt])
     return Download(file_bytes(table, fmt), MIMETYPES[fmt], name, ascii_name)
+
+
+def workbook_download(tables: Sequence[Table], stem: str, *, title: str | None = None) -> Download:
+    """Several tables as one XLSX file to send (a sheet each), named from `stem` like `download`."""
+    name, ascii_name = _file_names(stem, tables[0].name if tables else "workbook", "xlsx")
+    return Download(workbook_bytes(tables, title=title), MIMETYPES["xlsx"], name, ascii_name)

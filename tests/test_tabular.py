@@ -151,3 +151,9 @@ def test_a_workbook_holds_a_sheet_per_table_in_order() -> None:
     assert [sheet.max_row for sheet in book.worksheets] == [4, 2]
     assert len({sheet.title for sheet in book.worksheets}) == 2
     assert tabular.workbook_bytes([table(), other]) == tabular.workbook_bytes([table(), other])
+
+
+def test_a_workbook_download_is_named_like_a_table_download() -> None:
+    file = tabular.workbook_download([table()], "Zoë's school 2026/27", title="Both")
+    assert (file.filename, file.ascii_filename) == ("zoë-s-school-2026-27.xlsx", "zoe-s-school-2026-27.xlsx")
+    assert file.mimetype == tabular.MIMETYPES["xlsx"] and file.body == tabular.workbook_bytes([table()], title="Both")

@@ -13,14 +13,17 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from elearn.downloads import Download
+from elearn.errors import NotFound
 from elearn.returns.measures import MEASURE_KEYS
 from elearn.returns.ratings import RATINGS
-from elearn.tabular import Field, Table
+from elearn.tabular import Field, Table, download, workbook_download
 
 MEASURES_TABLE = "training-return-measures"
 PEOPLE_TABLE = "training-return-people"
 TRUST_TABLE = "trust-training-returns"
 SCHEMA_NAMES = (MEASURES_TABLE, PEOPLE_TABLE, TRUST_TABLE)
+RETURN_FILES = ("return.xlsx", "measures.csv", "people.csv")  # a signed return's files, by their URL name
 
 _MEASURE = Field("measure", "string", "Measure", "The measure's key: the same in every return.",
                  {"required": True, "enum": list(MEASURE_KEYS)})
@@ -133,3 +136,16 @@ def empty_table(name: str) -> Table:
     keys = {MEASURES_TABLE: ("setting_id", "academic_year", "version", "measure"), PEOPLE_TABLE: (),
             TRUST_TABLE: ("setting_id", "measure")}
     return Table(name, titles[name], fields, [], primary_key=keys[name])
+
+
+def signed_return_file(snapshot: dict[str, Any], file: str) -> Download:
+    """One of a signed return's files (RETURN_FILES), made from its snapshot alone: the same bytes every time."""
+    stem = f"{snapshot['setting']['name']} training return {snapshot['academic_year']} v{snapshot['version']}"
+    if file == "return.xlsx":
+        tables = [measures_table(snapshot), people_table(snapshot)]
+        return workbook_download(tables, stem, title=tables[0].description)
+    if file == "measures.csv":
+        return download(measures_table(snapshot), "csv", f"{stem} measures")
+    if file == "people.csv":
+        return download(people_table(snapshot), "csv", f"{stem} people")
+    raise NotFound("There is no such file.")

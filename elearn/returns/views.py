@@ -26,9 +26,6 @@ from elearn.returns.ratings import RATING_LABELS
 
 bp = Blueprint("returns", __name__, url_prefix="/returns", template_folder="templates")
 
-RETURN_FILES = ("return.xlsx", "measures.csv", "people.csv")
-
-
 def _context(**values: Any) -> dict[str, Any]:
     return {"rating_labels": RATING_LABELS, "measure_keys": MEASURE_KEYS, "from_iso_date": date.fromisoformat,
             "from_iso_datetime": datetime.fromisoformat, **values}
@@ -128,30 +125,14 @@ def signed(setting_id: int, year: int, version: int) -> ResponseReturnValue:
     setting, signed_return = _signed_return(setting_id, year, version)
     return render_template("returns/signed.html", **_context(
         setting=setting, signed=signed_return, snapshot=service.snapshot_of(signed_return),
-        intact=service.verify(signed_return), files=RETURN_FILES))
-
-
-def return_file(snapshot: dict[str, Any], name: str) -> downloads.Download:
-    """One of a signed return's files, made from its snapshot alone."""
-    stem = f"{snapshot['setting']['name']} training return {snapshot['academic_year']} v{snapshot['version']}"
-    if name == "return.xlsx":
-        tables = [exports.measures_table(snapshot), exports.people_table(snapshot)]
-        body = tabular.workbook_bytes(tables, title=tables[0].description)
-        plain = downloads.slug(stem) or "training-return"
-        return downloads.Download(body, tabular.MIMETYPES["xlsx"], f"{downloads.slug(stem, ascii_only=False)}.xlsx",
-                                  f"{plain}.xlsx")
-    if name == "measures.csv":
-        return tabular.download(exports.measures_table(snapshot), "csv", f"{stem} measures")
-    if name == "people.csv":
-        return tabular.download(exports.people_table(snapshot), "csv", f"{stem} people")
-    raise NotFound("There is no such file.")
+        intact=service.verify(signed_return), files=exports.RETURN_FILES))
 
 
 @bp.get("/<int:setting_id>/<int:year>/v<int:version>/<string:file>")
 @login_required
 def export(setting_id: int, year: int, version: int, file: str) -> ResponseReturnValue:
     setting, signed_return = _signed_return(setting_id, year, version)
-    download = return_file(service.snapshot_of(signed_return), file)
+    download = exports.signed_return_file(service.snapshot_of(signed_return), file)
     return downloads.send(downloads.audited(download, "return.exported", actor=current_user,
                                             organisation_id=setting.id, target=f"audit_return:{signed_return.id}",
                                             file=file))
