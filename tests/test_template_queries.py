@@ -31,9 +31,11 @@ from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
 from elearn.jobs import exports as export_jobs
-from elearn.models import Certificate, ContactRole, SignoffKind, User
+from elearn.models import Certificate, ContactRole, OrganisationKind, Role, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
+from elearn.returns import service as returns
+from elearn.returns.measures import AcademicYear
 from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
@@ -51,8 +53,9 @@ NOT_PAGES = {
     "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
     "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
     "signoffs_learner.download_pdf",
+    "returns.export", "returns.schema", "returns.trust_export",
 }
-PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
+PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "trust_lead")
 
 
 @dataclass
@@ -147,6 +150,12 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
         "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
     signoffs.assign_document(org, document.id, london_today() + timedelta(days=14), actor=manager)
     export = export_jobs.start_export(org, "csv", actor=manager)
+    trust = make.org(name="Oak Trust", kind=OrganisationKind.TRUST)  # org_a is one of its schools
+    org.trust_id = trust.id
+    db.session.commit()
+    trust_lead = make.two_factor_done(make.user(role=Role.MANAGER, org=trust))
+    year = AcademicYear.containing(london_today())
+    signed = returns.sign_return(org, year, {}, returns.draft_return(org, year).digest, actor=manager)
     shared = {"export_id": export.id, "slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
@@ -154,11 +163,13 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
               "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
               "rule_id": rule.id,
               "training_session_id": session.id,
-              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id}
+              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id,
+              "setting_id": org.id, "year": signed.academic_year, "version": signed.version,
+              "file": "measures.csv", "table": "training-return-measures"}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,
-                  "admin": admin}, values, org.id)
+                  "admin": admin, "trust_lead": trust_lead}, values, org.id)
 
 
 def _get_routes(app: Flask) -> list[Any]:
