@@ -148,6 +148,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (evidence.bp, evidence.manage_bp, evidence.admin_bp):
         app.register_blueprint(blueprint)
+    from elearn.partnerships import views as partnerships
+
+    app.register_blueprint(partnerships.bp)
     from elearn.sso import views as sso
     from elearn.sso.client import init_sso
 

@@ -45,6 +45,7 @@ from elearn.models.organisations import (
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
+from elearn.models.partnerships import PartnershipReminder
 from elearn.models.signoffs import (
     SignoffAssignment,
     SignoffConfirmation,
@@ -93,6 +94,7 @@ __all__ = [
     "OrganisationKind",
     "OutboxEmail",
     "PartnershipMember",
+    "PartnershipReminder",
     "PasswordResetToken",
     "Phase",
     "Placement",

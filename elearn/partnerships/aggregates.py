@@ -1,0 +1,171 @@
+"""A partnership's aggregates: each measure of the audit's training section summed across the member settings that
+returned it, overall, by phase and by trust, from the signed snapshots' counts only, with disclosure.py's rule.
+
+A snapshot is read for its `setting` (phase, trust), `measures[*].key/numerator/denominator/rating` and nothing
+else: the names under `people` and the DSL's comments never leave this module (the snapshot contract, schema 1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from elearn.partnerships.disclosure import OVERALL, Group, Suppression, summed
+
+# The measures of the training section, in the contract's order, with the words a partnership reads.
+MEASURES: tuple[tuple[str, str], ...] = (
+    ("induction", "Staff who joined in the year, trained at induction"),
+    ("updated_in_year", "Staff with a training update in the year"),
+    ("updated_more_than_once", "Staff with updates on two or more days in the year"),
+    ("dsl_within_two_years", "DSL and deputies trained within two years"),
+    ("governors_trained", "Governors and trustees trained"),
+    ("kcsie_read", "Staff who confirmed reading KCSIE in force"),
+    ("safer_recruitment_within_three_years", "Safer recruiters trained within three years"),
+    ("others_covered", "Supply, volunteers and peripatetic staff covered"),
+)
+RATINGS = ("green", "amber", "red")
+PHASE_LABELS = {"early_years": "Early years", "primary": "Primary", "secondary": "Secondary",
+                "all_through": "All-through", "special": "Special", "alternative": "Alternative provision",
+                "post_16": "Post-16", "other": "Other"}
+NO_PHASE = "Phase not recorded"
+NO_TRUST = "No trust (standalone)"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What a partnership takes from one setting's signed return: where it sits, and each measure's counts."""
+
+    setting_id: int
+    phase: str | None
+    trust: str | None
+    measures: Mapping[str, tuple[int, int, str]]  # key -> (numerator, denominator, rating)
+
+
+def read_snapshot(setting_id: int, snapshot: str) -> Returned:
+    """The parts of a signed snapshot a partnership may read; nothing else is kept."""
+    data: dict[str, Any] = json.loads(snapshot)
+    setting = data.get("setting") or {}
+    known = dict(MEASURES)
+    measures = {m["key"]: (int(m["numerator"]), int(m["denominator"]), str(m["rating"]))
+                for m in data.get("measures", []) if m.get("key") in known}
+    return Returned(setting_id, setting.get("phase"), setting.get("trust"), measures)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the partnership sees it: its value, or None when suppressed ("fewer than 5")."""
+
+    value: int | None
+
+    @property
+    def is_suppressed(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True)
+class MeasureFigures:
+    key: str
+    label: str
+    numerator: Figure
+    denominator: Figure
+    ratings: Mapping[str, Figure]  # green, amber, red: how many settings were rated so
+
+    @property
+    def share(self) -> int | None:
+        """The whole-number percentage met, or None when suppressed or there is no one to count."""
+        num, den = self.numerator.value, self.denominator.value
+        return None if num is None or not den else round(100 * num / den)
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    key: str
+    label: str
+    dimension: str
+    settings: Figure
+    measures: Sequence[MeasureFigures]
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    overall: GroupFigures
+    by_phase: Sequence[GroupFigures]
+    by_trust: Sequence[GroupFigures]
+
+    @property
+    def all_groups(self) -> list[GroupFigures]:
+        return [self.overall, *self.by_phase, *self.by_trust]
+
+
+def groups_of(returns: Sequence[Returned]) -> list[Group]:
+    """All settings, each phase and each trust present (a setting without one in its own group), in reading order."""
+    groups = [Group(OVERALL, "All returned settings", OVERALL, frozenset(r.setting_id for r in returns))]
+    for dimension in ("phase", "trust"):
+        members: dict[str, set[int]] = {}
+        for r in returns:
+            members.setdefault((r.phase if dimension == "phase" else r.trust) or "", set()).add(r.setting_id)
+        order = sorted(members, key=lambda k: (k == "", _group_label(dimension, k).casefold()))
+        groups += [Group(f"{dimension}:{k}", _group_label(dimension, k), dimension, frozenset(members[k]))
+                   for k in order]
+    return groups
+
+
+def _group_label(dimension: str, key: str) -> str:
+    if dimension == "phase":
+        return PHASE_LABELS.get(key, key) if key else NO_PHASE
+    return key or NO_TRUST
+
+
+def _measure_parts(returns: Iterable[Returned], key: str) -> dict[int, tuple[int, ...]]:
+    """Per setting: numerator, denominator, and those not meeting it (a setting without the measure counts 0)."""
+    parts: dict[int, tuple[int, ...]] = {}
+    for r in returns:
+        num, den, _ = r.measures.get(key, (0, 0, "not_applicable"))
+        parts[r.setting_id] = (num, den, den - num)
+    return parts
+
+
+def _rating_suppressions(groups: Sequence[Group], rated: Mapping[int, str]) -> dict[str, Suppression]:
+    """Per rating, which groups' counts of settings so rated are suppressed. Within a group, the settings not rated
+    green, amber or red are never shown, so the group's settings minus its shown counts gives away the rest: that
+    must come to 5 or more (or to nothing, with nothing suppressed), else the smallest shown count goes too."""
+    found = {rating: Suppression(groups, {s: (int(v == rating),) for s, v in rated.items()}, 1) for rating in RATINGS}
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            counts = {rating: sum(rated[s] == rating for s in group.setting_ids) for rating in RATINGS}
+            shown = [rating for rating in RATINGS if found[rating].is_shown(group)]
+            given_away = len(group.setting_ids) - sum(counts[rating] for rating in shown)
+            if shown and given_away < 5 and (given_away > 0 or len(shown) < len(RATINGS)):
+                found[min(shown, key=lambda rating: (counts[rating], rating))].suppress(group)
+                changed = True
+    return found
+
+
+def compute_aggregates(returns: Sequence[Returned]) -> Aggregates:
+    """The partnership's figures for these returns, every one under 5 or given away by subtraction suppressed."""
+    groups = groups_of(returns)
+    settings = Suppression(groups, {r.setting_id: () for r in returns}, 0)
+    measures: dict[str, list[MeasureFigures]] = {group.key: [] for group in groups}
+    for key, label in MEASURES:
+        parts = _measure_parts(returns, key)
+        rated = {r.setting_id: r.measures.get(key, (0, 0, ""))[2] for r in returns}
+        totals, ratings = Suppression(groups, parts, 3), _rating_suppressions(groups, rated)
+        for group in groups:
+            _, num, den, _ = summed(parts, group.setting_ids, 3)
+            counts = {rating: _figure(sum(rated[s] == rating for s in group.setting_ids), ratings[rating].is_shown(group))
+                      for rating in RATINGS}
+            measures[group.key].append(MeasureFigures(key, label, _figure(num, totals.is_shown(group)),
+                                                      _figure(den, totals.is_shown(group)), counts))
+    built = [GroupFigures(group.key, group.label, group.dimension,
+                          _figure(len(group.setting_ids), settings.is_shown(group)), measures[group.key])
+             for group in groups]
+    return Aggregates(built[0], [g for g in built if g.dimension == "phase"],
+                      [g for g in built if g.dimension == "trust"])
+
+
+def _figure(value: int, shown: bool) -> Figure:
+    return Figure(value if shown else None)
