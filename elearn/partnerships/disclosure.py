@@ -76,7 +76,8 @@ class Suppression:
 
     def settle(self) -> None:
         """Apply rules 2 and 3 until nothing changes (each pass only adds to the suppressed set, so it ends)."""
-        while self._across_breakdowns() or self._nested_groups():
+        # Nested groups first: suppressing the inner group often settles its breakdown too, with less withheld.
+        while self._nested_groups() or self._across_breakdowns():
             pass
 
     def _across_breakdowns(self) -> bool:
