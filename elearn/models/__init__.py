@@ -46,6 +46,7 @@ from elearn.models.organisations import (
 )
 from elearn.models.outbox import OutboxEmail
 from elearn.models.partnerships import PartnershipReminder
+from elearn.models.returns import RatingThreshold
 from elearn.models.signoffs import (
     SignoffAssignment,
     SignoffConfirmation,
@@ -100,6 +101,7 @@ __all__ = [
     "Placement",
     "Question",
     "QuestionTally",
+    "RatingThreshold",
     "RecoveryCode",
     "ReminderLog",
     "ReminderSchedule",

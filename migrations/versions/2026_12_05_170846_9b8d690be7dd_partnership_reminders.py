@@ -3,7 +3,7 @@
 At most one per partnership, setting and ISO week (a unique constraint), so a double click sends nothing twice.
 
 Revision ID: 9b8d690be7dd
-Revises: b62c2e294f1f
+Revises: c90b5add28be
 Create Date: 2026-12-05 17:08:46.070010
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9b8d690be7dd'
-down_revision = 'b62c2e294f1f'
+down_revision = 'c90b5add28be'  # after h21b's, merged into this branch (was b62c2e294f1f)
 branch_labels = None
 depends_on = None
 

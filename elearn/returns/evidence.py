@@ -1,0 +1,162 @@
+"""Every dated piece of training evidence for a setting's people over a period, and which requirement each meets.
+
+Four sources, each read once for all the people asked about (no query per person):
+
+- certificates of ours, dated by their issue (a revoked certificate is no evidence);
+- training recorded from elsewhere (`ExternalTraining.completed_on`), which includes the rows a face-to-face
+  session keeps for each attendee and course it counts for;
+- face-to-face attendance, as the session's topic (`TrainingSession.held_on`);
+- read-and-understood confirmations (elearn/signoffs) of the version in force, at the end of the period, of the
+  setting's or its trust's documents.
+
+A piece meets a requirement item (elearn/network/requirements.py) when it is for the same thing: a course
+requirement by a certificate or recorded training for that course; a session requirement by attending a session
+whose topic matches, or by training recorded elsewhere under that title (DSL training done with the local
+authority), both compared case-insensitively; a document requirement by confirming the version in force of a
+document of that kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from elearn.clock import LONDON, to_london
+from elearn.extensions import db
+from elearn.models import (
+    Certificate,
+    ExternalTraining,
+    Organisation,
+    RequirementItem,
+    SignoffConfirmation,
+    SignoffDocument,
+    SignoffKind,
+    SignoffVersion,
+    TrainingSession,
+    TrainingSessionAttendee,
+)
+from elearn.network.requirements import Requirement
+
+
+class Source:
+    CERTIFICATE = "certificate"
+    ELSEWHERE = "elsewhere"
+    SESSION = "session"
+    SIGNOFF = "signoff"
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    """One dated piece of evidence: what it was for (a course, a topic or a document kind) and how to say it."""
+
+    on: date
+    description: str
+    source: str
+    course_id: int | None = None
+    topic: str | None = None  # casefolded: a session's topic, or the title of training recorded elsewhere
+    document_kind: str | None = None
+
+    @property
+    def is_training(self) -> bool:
+        """Training done (a course, a session, training elsewhere), as opposed to a document read."""
+        return self.source != Source.SIGNOFF
+
+    def meets(self, requirement: Requirement) -> bool:
+        """Whether this piece is evidence for the requirement's item."""
+        if requirement.item == RequirementItem.COURSE:
+            return self.course_id is not None and self.course_id == requirement.course_id
+        if requirement.item == RequirementItem.SESSION:
+            return self.topic is not None and self.topic == (requirement.session_topic or "").casefold()
+        return self.document_kind is not None and self.document_kind == requirement.document_kind
+
+
+def _end_of(day: date) -> datetime:
+    """The last moment of a London day, as an aware time (to compare with UTC timestamps)."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+def _certificates(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Evidence]]:
+    rows = db.session.execute(
+        select(Certificate.user_id, Certificate.course_id, Certificate.course_title, Certificate.issued_at)
+        .where(Certificate.user_id.in_(ids), Certificate.revoked_at.is_(None),
+               Certificate.issued_at >= _start_of(start), Certificate.issued_at < _end_of(end)))
+    for user_id, course_id, title, issued_at in rows:
+        if user_id is not None:
+            yield user_id, Evidence(to_london(issued_at).date(), f"Certificate: {title}", Source.CERTIFICATE,
+                                    course_id=course_id)
+
+
+def _elsewhere(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Evidence]]:
+    rows = db.session.execute(
+        select(ExternalTraining.user_id, ExternalTraining.course_id, ExternalTraining.title,
+               ExternalTraining.provider, ExternalTraining.completed_on, ExternalTraining.session_id)
+        .where(ExternalTraining.user_id.in_(ids), ExternalTraining.completed_on.between(start, end)))
+    for user_id, course_id, title, provider, completed_on, session_id in rows:
+        how = "Face-to-face" if session_id is not None else "Training elsewhere"
+        yield user_id, Evidence(completed_on, f"{how}: {title} ({provider})", Source.ELSEWHERE,
+                                course_id=course_id, topic=title.casefold())
+
+
+def _sessions(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Evidence]]:
+    rows = db.session.execute(
+        select(TrainingSessionAttendee.user_id, TrainingSession.topic, TrainingSession.trainer, TrainingSession.held_on)
+        .join(TrainingSession, TrainingSession.id == TrainingSessionAttendee.session_id)
+        .where(TrainingSessionAttendee.user_id.in_(ids), TrainingSession.held_on.between(start, end)))
+    for user_id, topic, trainer, held_on in rows:
+        yield user_id, Evidence(held_on, f"Attended: {topic} ({trainer})", Source.SESSION, topic=topic.casefold())
+
+
+def versions_in_force(setting: Organisation, on: date) -> dict[int, tuple[SignoffKind, str, str]]:
+    """The version in force on a day (the newest published by then) of each document of the setting and its trust:
+    version id → (kind, document title, version label)."""
+    owners = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
+    newest = (select(SignoffVersion.document_id, func.max(SignoffVersion.id).label("version_id"))
+              .where(SignoffVersion.published_at < _end_of(on)).group_by(SignoffVersion.document_id).subquery())
+    rows = db.session.execute(
+        select(newest.c.version_id, SignoffDocument.kind, SignoffDocument.title, SignoffVersion.label)
+        .join(SignoffDocument, SignoffDocument.id == newest.c.document_id)
+        .join(SignoffVersion, SignoffVersion.id == newest.c.version_id)
+        .where(SignoffDocument.organisation_id.in_(owners)))
+    return {version_id: (SignoffKind(kind), title, label) for version_id, kind, title, label in rows}
+
+
+def _confirmations(setting: Organisation, ids: list[int], end: date) -> Iterable[tuple[int, Evidence]]:
+    in_force = versions_in_force(setting, end)
+    if not in_force:
+        return
+    rows = db.session.execute(
+        select(SignoffConfirmation.user_id, SignoffConfirmation.version_id, SignoffConfirmation.confirmed_at)
+        .where(SignoffConfirmation.user_id.in_(ids), SignoffConfirmation.version_id.in_(list(in_force)),
+               SignoffConfirmation.confirmed_at < _end_of(end)))
+    for user_id, version_id, confirmed_at in rows:
+        kind, title, label = in_force[version_id]
+        yield user_id, Evidence(to_london(confirmed_at).date(), f"Read and understood: {title} ({label})",
+                                Source.SIGNOFF, document_kind=kind.value)
+
+
+def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end: date) -> dict[int, list[Evidence]]:
+    """Every piece of evidence dated from start to end (inclusive, London days) for each person, oldest first.
+    Documents count only in the version in force at the end of the period (an earlier edition read is not the
+    edition in force)."""
+    ids = sorted(set(user_ids))
+    found: dict[int, list[Evidence]] = {user_id: [] for user_id in ids}
+    if not ids:
+        return found
+    for user_id, piece in [*_certificates(ids, start, end), *_elsewhere(ids, start, end),
+                           *_sessions(ids, start, end), *_confirmations(setting, ids, end)]:
+        found[user_id].append(piece)
+    for pieces in found.values():
+        pieces.sort()
+    return found
+
+
+def evidence_for(requirement: Requirement, pieces: Iterable[Evidence]) -> list[Evidence]:
+    """The pieces that meet a requirement, oldest first."""
+    return sorted(piece for piece in pieces if piece.meets(requirement))

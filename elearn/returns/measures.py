@@ -1,0 +1,302 @@
+"""The training section of a setting's annual safeguarding audit (Section 175, or 157 if independent), computed.
+
+For a setting and an academic year (1 September to 31 August), as at the end of the year (or today while the year
+runs), eight measures in a fixed order, each a numerator over a denominator with the people behind it:
+
+1. induction: staff who joined in the year and were trained at induction: every training requirement of their
+   kind met by evidence dated between a period's length before joining (already trained) and the end of their
+   induction days. Someone still inside their induction days and not yet trained is not counted yet.
+2. updated_in_year: staff with at least one piece of training (a course, a session, training elsewhere) in the
+   year.
+3. updated_more_than_once: staff trained on two or more different days in the year: the "drip feed" Devon's
+   2021/22 report asks schools to evidence.
+4. dsl_within_two_years: the DSL and deputies, each of their duty's requirements met within its period.
+5. governors_trained: governors and trustees, each requirement of their kind met within its period.
+6. kcsie_read: staff who confirmed the version in force of a KCSIE document of the setting (or its trust).
+7. safer_recruitment_within_three_years: safer recruiters, their duty's requirement met within its period.
+8. others_covered: supply staff, volunteers and peripatetic staff, each requirement of their kind (documents
+   too) met within its period.
+
+"Within its period" follows the requirement's due mode: a rolling requirement is met by evidence dated after the
+same day `every_months` earlier; an academic-year one ("due by the start of the academic year once the period has
+run") by evidence dated on or after the 1 September starting the academic year that day falls in.
+
+The people are those of the setting as at that day (elearn/network/requirements.roles_at: home or current
+placement): a leaver whose account was deactivated by then is not counted, nor someone who joined after it.
+A person with no requirement for a measure's items is not in its denominator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from elearn.clock import add_months, london_today, to_london
+from elearn.extensions import db
+from elearn.models import CourseVersion, Duty, MemberKind, Organisation, Placement, RequirementItem, User
+from elearn.network.requirements import Requirement, effective_requirements, roles_at
+from elearn.returns.evidence import Evidence, evidence_for, evidence_of
+
+MEASURE_KEYS: tuple[str, ...] = (
+    "induction", "updated_in_year", "updated_more_than_once", "dsl_within_two_years", "governors_trained",
+    "kcsie_read", "safer_recruitment_within_three_years", "others_covered",
+)
+LABELS: dict[str, str] = {
+    "induction": "Staff who joined this year trained at induction",
+    "updated_in_year": "Staff with a safeguarding update this year",
+    "updated_more_than_once": "Staff with updates on more than one day across the year",
+    "dsl_within_two_years": "DSL and deputies trained within two years",
+    "governors_trained": "Governors and trustees trained",
+    "kcsie_read": "Staff who have read and understood KCSIE (edition in force)",
+    "safer_recruitment_within_three_years": "Safer recruiters trained within three years",
+    "others_covered": "Supply staff, volunteers and peripatetic staff trained",
+}
+TRAINING_ITEMS = (RequirementItem.COURSE, RequirementItem.SESSION)
+LONGEST_PERIOD_MONTHS = 36  # how far back evidence is read: the longest renewal period (safer recruitment)
+OTHER_KINDS = (MemberKind.SUPPLY.value, MemberKind.VOLUNTEER.value, MemberKind.PERIPATETIC.value)
+BOARD_KINDS = (MemberKind.GOVERNOR.value, MemberKind.TRUSTEE.value)
+DSL_DUTIES = (Duty.DSL.value, Duty.DEPUTY_DSL.value)
+
+
+@dataclass(frozen=True)
+class AcademicYear:
+    """An academic year by the calendar year it starts in: 2026 is 2026/27, 1 September 2026 to 31 August 2027."""
+
+    starts: int
+
+    @classmethod
+    def containing(cls, day: date) -> AcademicYear:
+        return cls(day.year if day.month >= 9 else day.year - 1)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.starts, 9, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.starts + 1, 8, 31)
+
+    @property
+    def label(self) -> str:
+        return f"{self.starts}/{(self.starts + 1) % 100:02d}"
+
+    def as_at(self, today: date) -> date:
+        """The day the return is computed for: the year's last day, or today while the year runs."""
+        return min(self.last_day, today) if today >= self.first_day else self.last_day
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    """One person behind a measure: met or not, and the evidence (or what is missing) in words."""
+
+    user_id: int
+    name: str
+    met: bool
+    evidence: str
+
+
+@dataclass
+class Measure:
+    key: str
+    label: str
+    people: list[PersonLine] = field(default_factory=list)
+
+    @property
+    def numerator(self) -> int:
+        return sum(1 for line in self.people if line.met)
+
+    @property
+    def denominator(self) -> int:
+        return len(self.people)
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    name: str
+    roles: frozenset[str]
+    joined_on: date | None  # at this setting: their home join date, or the placement's start
+
+
+@dataclass
+class Section:
+    """The computed training section: the setting, the year, the day it is as at, and the eight measures."""
+
+    setting: Organisation
+    year: AcademicYear
+    as_at: date
+    measures: list[Measure]
+
+    def measure(self, key: str) -> Measure:
+        return next(m for m in self.measures if m.key == key)
+
+
+def _day(moment: datetime | None) -> date | None:
+    return to_london(moment).date() if moment is not None else None
+
+
+def members_as_at(setting: Organisation, as_at: date) -> list[Member]:
+    """The setting's people on that day with their roles there and the day they joined it (three queries)."""
+    roles = roles_at(setting)
+    if not roles:
+        return []
+    users = db.session.execute(select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at,
+                                      User.deactivated_at, User.is_active_account)
+                               .where(User.id.in_(list(roles))))
+    placed = {user_id: started_on for user_id, started_on in db.session.execute(
+        select(Placement.user_id, Placement.started_on)
+        .where(Placement.organisation_id == setting.id, Placement.user_id.in_(list(roles))))}
+    members: list[Member] = []
+    for user_id, name, home_id, joined_at, deactivated_at, active in users:
+        left_on = _day(deactivated_at)
+        if not active and (left_on is None or left_on <= as_at):
+            continue  # a leaver by then
+        joined_on = placed.get(user_id) if home_id != setting.id else _day(joined_at)
+        if joined_on is not None and joined_on > as_at:
+            continue  # joined after the day the return is for
+        members.append(Member(user_id, name, frozenset(roles[user_id]), joined_on))
+    members.sort(key=lambda m: (m.name.casefold(), m.user_id))
+    return members
+
+
+def valid_from(requirement: Requirement, as_at: date) -> date:
+    """The earliest day evidence can be dated and still meet the requirement on as_at (see the module docstring)."""
+    earliest = add_months(as_at, -requirement.every_months)
+    if requirement.due_mode == "academic_year":
+        return AcademicYear.containing(earliest).first_day
+    return earliest
+
+
+def _describe(pieces: Iterable[Evidence]) -> str:
+    return "; ".join(f"{piece.on.isoformat()} {piece.description}" for piece in pieces)
+
+
+def _item_name(requirement: Requirement) -> str:
+    if requirement.item == RequirementItem.SESSION:
+        return requirement.session_topic or "session"
+    if requirement.item == RequirementItem.DOCUMENT:
+        return f"{(requirement.document_kind or 'document').upper()} read and understood"
+    return f"course {requirement.course_id}"
+
+
+def _check(member: Member, requirements: list[Requirement], pieces: list[Evidence], as_at: date,
+           course_titles: dict[int, str]) -> PersonLine:
+    """Whether every requirement is met within its period on as_at, saying with what or what is missing."""
+    used: list[Evidence] = []
+    missing: list[str] = []
+    for requirement in requirements:
+        since = valid_from(requirement, as_at)
+        latest = [p for p in evidence_for(requirement, pieces) if since <= p.on <= as_at]
+        if latest:
+            used.append(latest[-1])
+        else:
+            name = course_titles.get(requirement.course_id or 0) or _item_name(requirement)
+            missing.append(f"no {name} since {since.isoformat()}")
+    words = "; ".join([_describe(sorted(used)), *missing]) if used else "; ".join(missing)
+    return PersonLine(member.user_id, member.name, not missing, words.strip("; "))
+
+
+def _requirements_of_roles(member_roles: Iterable[str], wanted: Iterable[str],
+                           resolved: dict[str, list[Requirement]], items: Iterable[RequirementItem]) -> list[Requirement]:
+    """The requirements of the member's roles among `wanted`, for these items, one per item (most frequent wins)."""
+    chosen: dict[tuple[str, str], Requirement] = {}
+    kinds = set(items)
+    for role in sorted(set(member_roles) & set(wanted)):
+        for requirement in resolved.get(role, []):
+            held = chosen.get(requirement.key)
+            if requirement.item in kinds and (held is None or requirement.every_months < held.every_months):
+                chosen[requirement.key] = requirement
+    return list(chosen.values())
+
+
+def _induction(member: Member, year: AcademicYear, as_at: date, resolved: dict[str, list[Requirement]],
+               pieces: list[Evidence], course_titles: dict[int, str]) -> PersonLine | None:
+    if member.joined_on is None or not year.first_day <= member.joined_on <= as_at:
+        return None
+    requirements = _requirements_of_roles(member.roles, [MemberKind.STAFF.value], resolved, TRAINING_ITEMS)
+    if not requirements:
+        return None
+    used: list[Evidence] = []
+    missing: list[str] = []
+    window_closes = member.joined_on
+    for requirement in requirements:
+        closes = member.joined_on + timedelta(days=requirement.induction_days)
+        window_closes = max(window_closes, closes)
+        opens = add_months(member.joined_on, -requirement.every_months)
+        found = [p for p in evidence_for(requirement, pieces) if opens <= p.on <= min(closes, as_at)]
+        if found:
+            used.append(found[0] if found[0].on >= member.joined_on else found[-1])
+        else:
+            name = course_titles.get(requirement.course_id or 0) or _item_name(requirement)
+            missing.append(f"no {name} by {closes.isoformat()}")
+    if missing and window_closes > as_at:
+        return None  # still within their induction days: not due yet
+    joined = f"joined {member.joined_on.isoformat()}"
+    return PersonLine(member.user_id, member.name, not missing, "; ".join([joined, _describe(sorted(used)), *missing])
+                      .replace("; ; ", "; ").strip("; "))
+
+
+def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence], *, at_least: int) -> PersonLine:
+    in_year = [p for p in pieces if p.is_training and year.first_day <= p.on <= as_at]
+    days = sorted({p.on for p in in_year})
+    met = len(days) >= at_least
+    words = _describe(in_year) if in_year else "no training recorded this year"
+    if in_year and not met:
+        words += f" (training on {len(days)} day{'s' if len(days) != 1 else ''} only)"
+    return PersonLine(member.user_id, member.name, met, words)
+
+
+def _kcsie(member: Member, pieces: list[Evidence]) -> PersonLine:
+    confirmed = [p for p in pieces if p.document_kind == "kcsie"]
+    if confirmed:
+        return PersonLine(member.user_id, member.name, True, _describe(confirmed[-1:]))
+    return PersonLine(member.user_id, member.name, False, "has not confirmed the edition in force")
+
+
+def compute_section(setting: Organisation, year: AcademicYear, *, today: date | None = None) -> Section:
+    """The eight measures for the setting and year, with the people behind each: a bounded number of queries
+    whatever the number of people (members, placements, requirements, then one per evidence source)."""
+    as_at = year.as_at(today or london_today())
+    members = members_as_at(setting, as_at)
+    resolved = effective_requirements(setting)
+    earliest = min(year.first_day, add_months(as_at, -LONGEST_PERIOD_MONTHS))
+    earliest = min([earliest, *(add_months(m.joined_on, -LONGEST_PERIOD_MONTHS) for m in members if m.joined_on)])
+    evidence = evidence_of(setting, [m.user_id for m in members], earliest, as_at)
+    course_titles = _course_titles(resolved)
+    measures = {key: Measure(key, LABELS[key]) for key in MEASURE_KEYS}
+
+    def add(key: str, line: PersonLine | None) -> None:
+        if line is not None:
+            measures[key].people.append(line)
+
+    def within_period(member: Member, wanted: Iterable[str], items: Iterable[RequirementItem]) -> PersonLine | None:
+        requirements = _requirements_of_roles(member.roles, wanted, resolved, items)
+        if not requirements:
+            return None
+        return _check(member, requirements, evidence[member.user_id], as_at, course_titles)
+
+    for member in members:
+        pieces = evidence[member.user_id]
+        if MemberKind.STAFF.value in member.roles:
+            add("induction", _induction(member, year, as_at, resolved, pieces, course_titles))
+            add("updated_in_year", _updates(member, year, as_at, pieces, at_least=1))
+            add("updated_more_than_once", _updates(member, year, as_at, pieces, at_least=2))
+            add("kcsie_read", _kcsie(member, pieces))
+        add("dsl_within_two_years", within_period(member, DSL_DUTIES, TRAINING_ITEMS))
+        add("governors_trained", within_period(member, BOARD_KINDS, TRAINING_ITEMS))
+        add("safer_recruitment_within_three_years",
+            within_period(member, [Duty.SAFER_RECRUITER.value], TRAINING_ITEMS))
+        add("others_covered", within_period(member, OTHER_KINDS, tuple(RequirementItem)))
+    return Section(setting, year, as_at, [measures[key] for key in MEASURE_KEYS])
+
+
+def _course_titles(resolved: dict[str, list[Requirement]]) -> dict[int, str]:
+    ids = {r.course_id for requirements in resolved.values() for r in requirements if r.course_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(CourseVersion.course_id, CourseVersion.title)
+                              .where(CourseVersion.course_id.in_(ids)).order_by(CourseVersion.number))
+    return {course_id: title for course_id, title in rows}  # the newest version's title: later rows replace earlier ones

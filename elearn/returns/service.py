@@ -1,0 +1,231 @@
+"""The DSL's review and sign-off of the audit's training section, and the signed returns kept as snapshots.
+
+Who: the setting's designated safeguarding lead (a current member holding Duty.DSL there) or its manager signs;
+they, the setting's trust lead and an admin read (elearn/access.oversight_of gives PEOPLE). Anyone else: 404.
+
+The snapshot (schema 1, the contract elearn/partnerships reads) is the whole return as canonical JSON: sorted keys,
+no whitespace, UTF-8 (`canonical`), with its SHA-256. Everything shown or exported about a signed return is read
+from the snapshot, never recomputed: the same bytes, whatever changed afterwards. Each measure also keeps the
+descriptor it was rated against (green_from, amber_from, set_by), so a rating can be explained later.
+
+Signing is idempotent by content: the confirm page carries the digest of the draft the signer reviewed; if the
+figures changed since, nothing is signed (review again); if the latest version already holds exactly that draft
+(a double click, a resubmitted form), it is returned instead of a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from elearn.access import Oversight, is_manager_of, oversight_of, trust_setting_ids
+from elearn.audit import record_event
+from elearn.clock import london_today
+from elearn.db import now_utc
+from elearn.errors import Conflict, InvalidInput, NotFound
+from elearn.extensions import db
+from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
+from elearn.network.requirements import roles_at
+from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_section
+from elearn.returns.ratings import rate, thresholds_for
+
+SCHEMA_VERSION = 1
+COMMENT_MAX = 2000
+NOT_FOUND_RETURN = "There is no such return among yours."
+CHANGED_SINCE_REVIEW = ("The figures changed after you reviewed them (new training was recorded, or someone joined "
+                        "or left). Nothing was signed: review the return again.")
+FIRST_YEAR = 2000
+
+
+def canonical(obj: Any) -> bytes:
+    """The one serialisation of a snapshot: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_dsl_of(actor: User, setting: Organisation) -> bool:
+    """The actor holds the DSL duty at this setting and still works there (home or current placement)."""
+    if not actor.is_active_account:
+        return False
+    held = db.session.scalar(select(MemberDuty.id).where(MemberDuty.user_id == actor.id,
+                                                         MemberDuty.organisation_id == setting.id,
+                                                         MemberDuty.duty == Duty.DSL))
+    return held is not None and actor.id in roles_at(setting, [actor.id])
+
+
+def may_sign(actor: User, setting: Organisation) -> bool:
+    """The setting's DSL or its manager (an admin too, managing it)."""
+    return is_manager_of(actor, setting.id) or is_dsl_of(actor, setting)
+
+
+def may_read(actor: User, setting: Organisation) -> bool:
+    return may_sign(actor, setting) or oversight_of(actor, setting) == Oversight.PEOPLE
+
+
+def get_return_setting(setting_id: int, *, actor: User) -> Organisation:
+    """The setting whose returns the actor may read (its DSL, managers, trust lead, an admin), else 404."""
+    setting = db.session.get(Organisation, setting_id)
+    if setting is None or setting.kind != OrganisationKind.SETTING or not may_read(actor, setting):
+        raise NotFound(NOT_FOUND_RETURN)
+    return setting
+
+
+def check_year(year: int) -> AcademicYear:
+    """An academic year from 2000/01 to the current one (a return for a year not started yet is a 404)."""
+    if not FIRST_YEAR <= year <= AcademicYear.containing(london_today()).starts:
+        raise NotFound(NOT_FOUND_RETURN)
+    return AcademicYear(year)
+
+
+def settings_for(actor: User) -> list[Organisation]:
+    """The settings whose returns the actor works on: where they are the DSL or a manager, and a trust lead's
+    settings (admins choose from the admin pages)."""
+    ids: set[int] = set(db.session.scalars(select(MemberDuty.organisation_id).where(
+        MemberDuty.user_id == actor.id, MemberDuty.duty == Duty.DSL)))
+    if actor.organisation_id is not None:
+        ids.add(actor.organisation_id)
+        ids.update(db.session.scalars(trust_setting_ids(actor.organisation_id)))
+    settings = db.session.scalars(select(Organisation).where(Organisation.id.in_(ids),
+                                                             Organisation.kind == OrganisationKind.SETTING)
+                                  .order_by(Organisation.name, Organisation.id))
+    return [s for s in settings if may_read(actor, s)]
+
+
+# --- the draft: computed now ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """The return as it would be signed now: the computed section and its snapshot without a signature."""
+
+    section: Section
+    body: dict[str, Any]  # the snapshot minus signed_by, signed_at and version
+
+    @property
+    def digest(self) -> str:
+        """What the signer reviewed: the hash of the draft's canonical bytes (comments included)."""
+        return sha256(canonical(self.body))
+
+
+def _setting_facts(setting: Organisation) -> dict[str, Any]:
+    trust = db.session.get(Organisation, setting.trust_id) if setting.trust_id is not None else None
+    return {"id": setting.id, "name": setting.name, "phase": setting.phase.value if setting.phase else None,
+            "trust": trust.name if trust is not None else None, "section": "157" if setting.is_independent else "175"}
+
+
+def clean_comments(comments: dict[str, str]) -> dict[str, str]:
+    """Each measure's comment, trimmed; too long is refused (the field says which)."""
+    cleaned: dict[str, str] = {}
+    for key in MEASURE_KEYS:
+        text = (comments.get(key) or "").strip().replace("\r\n", "\n")
+        if len(text) > COMMENT_MAX:
+            raise InvalidInput(f"comment_{key}", f"Keep the comment to {COMMENT_MAX} characters.")
+        cleaned[key] = text
+    return cleaned
+
+
+def draft_return(setting: Organisation, year: AcademicYear, comments: dict[str, str] | None = None, *,
+                 today: date | None = None) -> Draft:
+    """The return computed now, rated by the setting's descriptors, with the DSL's comments."""
+    section = compute_section(setting, year, today=today)
+    thresholds = thresholds_for(setting)
+    notes = clean_comments(comments or {})
+    measures = []
+    for measure in section.measures:
+        threshold = thresholds[measure.key]
+        measures.append({
+            "key": measure.key, "label": measure.label, "numerator": measure.numerator,
+            "denominator": measure.denominator, "comment": notes[measure.key],
+            "rating": rate(measure.numerator, measure.denominator, threshold),
+            "descriptor": {"green_from": threshold.green_from, "amber_from": threshold.amber_from,
+                           "set_by": threshold.set_by},
+        })
+    people = {m.key: [{"name": line.name, "met": line.met, "evidence": line.evidence} for line in m.people]
+              for m in section.measures}
+    body = {"schema": SCHEMA_VERSION, "setting": _setting_facts(setting), "academic_year": year.label,
+            "as_at": section.as_at.isoformat(), "measures": measures, "people": people}
+    return Draft(section, body)
+
+
+# --- signing --------------------------------------------------------------------------------------------------
+
+
+def list_returns(setting: Organisation, year: int | None = None) -> list[AuditReturn]:
+    """The setting's signed returns, newest year and version first."""
+    query = select(AuditReturn).where(AuditReturn.organisation_id == setting.id)
+    if year is not None:
+        query = query.where(AuditReturn.academic_year == year)
+    return list(db.session.scalars(query.order_by(AuditReturn.academic_year.desc(), AuditReturn.version.desc())))
+
+
+def get_signed(setting: Organisation, year: int, version: int) -> AuditReturn:
+    signed = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
+                                                         AuditReturn.academic_year == year,
+                                                         AuditReturn.version == version))
+    if signed is None:
+        raise NotFound(NOT_FOUND_RETURN)
+    return signed
+
+
+def _draft_of(signed: AuditReturn) -> str:
+    """The digest of the draft a signed snapshot was made from (the snapshot minus its signature)."""
+    body = json.loads(signed.snapshot)
+    for key in ("signed_by", "signed_at", "version"):
+        body.pop(key, None)
+    return sha256(canonical(body))
+
+
+def sign_return(setting: Organisation, year: AcademicYear, comments: dict[str, str], reviewed_digest: str, *,
+                actor: User, today: date | None = None) -> AuditReturn:
+    """Sign the return the actor reviewed as a new version; the same draft signed twice is one version."""
+    if not may_sign(actor, setting):
+        raise NotFound(NOT_FOUND_RETURN)
+    draft = draft_return(setting, year, comments, today=today)
+    latest = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
+                                                         AuditReturn.academic_year == year.starts)
+                               .order_by(AuditReturn.version.desc()).limit(1))
+    if latest is not None and _draft_of(latest) == reviewed_digest:
+        return latest  # already signed: a double click or a resubmitted page
+    if draft.digest != reviewed_digest:
+        raise Conflict(CHANGED_SINCE_REVIEW)
+    version = (db.session.scalar(select(func.max(AuditReturn.version)).where(
+        AuditReturn.organisation_id == setting.id, AuditReturn.academic_year == year.starts)) or 0) + 1
+    signed_at = now_utc().replace(microsecond=0)
+    snapshot = {**draft.body, "signed_by": actor.display_name, "signed_at": signed_at.isoformat(), "version": version}
+    data = canonical(snapshot)
+    signed = AuditReturn(organisation_id=setting.id, academic_year=year.starts, version=version,
+                         snapshot=data.decode("utf-8"), snapshot_sha256=sha256(data), signed_by_id=actor.id,
+                         signed_by_name=actor.display_name, signed_at=signed_at)
+    db.session.add(signed)
+    record_event("return.signed", actor=actor, organisation_id=setting.id,
+                 target=f"audit_return:{year.starts}:{version}", sha256=signed.snapshot_sha256)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same version signed at the same moment in another request: theirs stands
+        db.session.rollback()
+        return get_signed(setting, year.starts, version)
+    return signed
+
+
+def snapshot_of(signed: AuditReturn) -> dict[str, Any]:
+    """The signed return as it was signed (the stored bytes, parsed): the only source for showing or exporting it."""
+    parsed: dict[str, Any] = json.loads(signed.snapshot)
+    return parsed
+
+
+def verify(signed: AuditReturn) -> bool:
+    """The stored snapshot still has the hash recorded when it was signed."""
+    return sha256(signed.snapshot.encode("utf-8")) == signed.snapshot_sha256
+
+
+def signed_at_of(snapshot: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(snapshot["signed_at"])
