@@ -52,19 +52,3 @@ def uk_datetime(value: datetime | None) -> str:
         return ""
     local = to_london(value)
     return f"{uk_date(local)}, {local:%H:%M}"
-
-
-def academic_year_of(day: date) -> int:
-    """The academic year a date falls in, as the year it starts: 1 September 2026 to 31 August 2027 is 2026."""
-    return day.year if day.month >= 9 else day.year - 1
-
-
-def academic_year_label(year: int) -> str:
-    """An academic year the way schools write it: 2026 is "2026/27"."""
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
-def iso_week_key(day: date) -> str:
-    """The ISO year-week of a date, e.g. "2026-W49": the key of things allowed once a week."""
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"

@@ -13,18 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from elearn.partnerships.disclosure import OVERALL, Group, Suppression, summed
+from elearn.returns.measures import LABELS, MEASURE_KEYS
 
-# The measures of the training section, in the contract's order, with the words a partnership reads.
-MEASURES: tuple[tuple[str, str], ...] = (
-    ("induction", "Staff who joined in the year, trained at induction"),
-    ("updated_in_year", "Staff with a training update in the year"),
-    ("updated_more_than_once", "Staff with updates on two or more days in the year"),
-    ("dsl_within_two_years", "DSL and deputies trained within two years"),
-    ("governors_trained", "Governors and trustees trained"),
-    ("kcsie_read", "Staff who confirmed reading KCSIE in force"),
-    ("safer_recruitment_within_three_years", "Safer recruiters trained within three years"),
-    ("others_covered", "Supply, volunteers and peripatetic staff covered"),
-)
+# The measures of the training section, in the snapshot contract's order, with the returns feature's words.
+MEASURES: tuple[tuple[str, str], ...] = tuple((key, LABELS[key]) for key in MEASURE_KEYS)
 RATINGS = ("green", "amber", "red")
 PHASE_LABELS = {"early_years": "Early years", "primary": "Primary", "secondary": "Secondary",
                 "all_through": "All-through", "special": "Special", "alternative": "Alternative provision",

@@ -22,7 +22,8 @@ from sqlalchemy.sql import Subquery
 
 from elearn.access import is_partnership_viewer, partnership_setting_ids
 from elearn.audit import record_event
-from elearn.clock import academic_year_label, academic_year_of, iso_week_key, london_today
+from elearn.clock import london_today
+from elearn.compliance.reminders import iso_week
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.mail import send_email
@@ -37,6 +38,7 @@ from elearn.models import (
     User,
 )
 from elearn.partnerships.aggregates import PHASE_LABELS, Aggregates, Returned, compute_aggregates, read_snapshot
+from elearn.returns.measures import AcademicYear
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +56,20 @@ def get_partnership(*, actor: User) -> Organisation:
 
 def current_academic_year(today: date | None = None) -> int:
     """This academic year (1 September to 31 August), by London's calendar."""
-    return academic_year_of(today or london_today())
+    return AcademicYear.containing(today or london_today()).starts
 
 
-def list_years(today: date | None = None) -> list[int]:
+def list_years(today: date | None = None) -> list[AcademicYear]:
     """The academic years a partnership can look at, newest first."""
     current = current_academic_year(today)
-    return list(range(current, current - YEARS_SHOWN, -1))
+    return [AcademicYear(year) for year in range(current, current - YEARS_SHOWN, -1)]
 
 
 def choose_year(year: int | None, today: date | None = None) -> int:
     """The year asked for if it is one of list_years, the current one when none is asked for; else NotFound."""
     if year is None:
         return current_academic_year(today)
-    if year not in list_years(today):
+    if AcademicYear(year) not in list_years(today):
         raise NotFound("There are no returns for that academic year here.")
     return year
 
@@ -96,7 +98,7 @@ class Overview:
 
     @property
     def label(self) -> str:
-        return academic_year_label(self.year)
+        return AcademicYear(self.year).label
 
     @property
     def returned(self) -> list[SettingStatus]:
@@ -180,6 +182,10 @@ class ReminderPlan:
     already_this_week: list[SettingStatus]
     nobody_to_write_to: list[SettingStatus]
 
+    @property
+    def label(self) -> str:
+        return AcademicYear(self.year).label
+
 
 def recipients_of(setting_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
     """Per setting, the addresses of its active managers and of its designated safeguarding lead; one query."""
@@ -203,7 +209,7 @@ def recipients_of(setting_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
 def plan_reminders(partnership: Organisation, year: int, *, today: date | None = None) -> ReminderPlan:
     """Who a reminder now would go to: each member setting that has not returned the year's training section and
     has not had a reminder from this partnership this week."""
-    week = iso_week_key(today or london_today())
+    week = iso_week(today or london_today())
     outstanding = build_overview(partnership, year).outstanding
     this_week = set(db.session.scalars(select(PartnershipReminder.organisation_id).where(
         PartnershipReminder.partnership_id == partnership.id, PartnershipReminder.week == week)))
@@ -219,7 +225,7 @@ def reminder_body(partnership: Organisation, setting_name: str, year: int) -> st
     """The email to an outstanding setting's managers and DSL: what is asked, by whom, and where to do it."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return (f"Hello,\n\n{partnership.name} has not yet received {setting_name}'s training section of its annual "
-            f"safeguarding audit (Section 175, or 157 for an independent school) for {academic_year_label(year)}.\n\n"
+            f"safeguarding audit (Section 175, or 157 for an independent school) for {AcademicYear(year).label}.\n\n"
             "The designated safeguarding lead reviews the computed figures, adds any comments and signs the section "
             f"off in elearn: {base}/manage/\n\n"
             f"You receive this as a manager or the designated safeguarding lead of {setting_name}. "
@@ -243,7 +249,7 @@ def send_reminders(partnership: Organisation, year: int, *, actor: User, today: 
     try:
         for draft in plan.drafts:
             db.session.add(PartnershipReminder(partnership_id=partnership.id, organisation_id=draft.setting_id,
-                                               academic_year=year, week=iso_week_key(today),
+                                               academic_year=year, week=iso_week(today),
                                                recipients=len(draft.addresses), sent_by_id=actor.id))
             for address in draft.addresses:  # each send flushes: the unique constraint is met here
                 send_email(address, REMINDER_SUBJECT, reminder_body(partnership, draft.name, year))

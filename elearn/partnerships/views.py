@@ -15,6 +15,7 @@ from elearn.errors import Conflict
 from elearn.forms import ButtonForm
 from elearn.models import Organisation
 from elearn.partnerships import service
+from elearn.returns.service import AcademicYear
 
 bp = Blueprint("partnerships", __name__, url_prefix="/partnership", template_folder="templates")
 
@@ -47,7 +48,7 @@ def overview() -> ResponseReturnValue:
 def aggregates() -> ResponseReturnValue:
     year = _year()
     return render_template("partnerships/aggregates.html", partnership=_partnership(), years=service.list_years(),
-                           year=year, aggregates=service.build_aggregates(_partnership(), year))
+                           year=AcademicYear(year), aggregates=service.build_aggregates(_partnership(), year))
 
 
 @bp.route("/reminders", methods=["GET", "POST"])
