@@ -23,6 +23,15 @@ PHASE_LABELS = {"early_years": "Early years", "primary": "Primary", "secondary":
                 "post_16": "Post-16", "other": "Other"}
 NO_PHASE = "Phase not recorded"
 NO_TRUST = "No trust (standalone)"
+# disclosure.py's rule in words, on the page and beside the downloads.
+RULE = (
+    "A group of fewer than 5 settings shows none of its figures.",
+    ("A measure's figures for a group are withheld when the people who meet it, the people counted, or those who do "
+    "not meet it number fewer than 5."),
+    "A count of settings given a rating is withheld when it is under 5; settings not rated are never counted.",
+    ("Whenever withheld figures could be worked out from the others (the total minus the other phases or trusts, one "
+    "group inside another, a group's settings minus its shown ratings), more are withheld, smallest group first."),
+)
 
 
 @dataclass(frozen=True)

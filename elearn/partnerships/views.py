@@ -10,12 +10,15 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from elearn import downloads
 from elearn.access import Area, enter_area
 from elearn.errors import Conflict
 from elearn.forms import ButtonForm
 from elearn.models import Organisation
-from elearn.partnerships import service
+from elearn.partnerships import exports, service
+from elearn.partnerships.aggregates import RULE
 from elearn.returns.service import AcademicYear
+from elearn.tabular import Format
 
 bp = Blueprint("partnerships", __name__, url_prefix="/partnership", template_folder="templates")
 
@@ -48,7 +51,8 @@ def overview() -> ResponseReturnValue:
 def aggregates() -> ResponseReturnValue:
     year = _year()
     return render_template("partnerships/aggregates.html", partnership=_partnership(), years=service.list_years(),
-                           year=AcademicYear(year), aggregates=service.build_aggregates(_partnership(), year))
+                           year=AcademicYear(year), aggregates=service.build_aggregates(_partnership(), year),
+                           rule=RULE)
 
 
 @bp.route("/reminders", methods=["GET", "POST"])
@@ -65,3 +69,34 @@ def reminders() -> ResponseReturnValue:
         return redirect(url_for("partnerships.overview", year=year))
     return render_template("partnerships/reminders.html", partnership=_partnership(), form=form,
                            plan=service.plan_reminders(_partnership(), year))
+
+
+def _audited(download: downloads.Download, what: str) -> ResponseReturnValue:
+    return downloads.send(downloads.audited(download, "partnership.exported", actor=current_user,
+                                            organisation_id=_partnership().id, target=what))
+
+
+@bp.get("/returns.<any(csv, xlsx):fmt>")
+def export_returns(fmt: Format) -> ResponseReturnValue:
+    overview = service.build_overview(_partnership(), _year())
+    return _audited(exports.returns_download(_partnership(), overview, fmt), f"returns.{fmt}")
+
+
+@bp.get("/returns.schema.json")
+def returns_schema() -> ResponseReturnValue:
+    return downloads.send(exports.returns_download(_partnership(), service.build_overview(_partnership(), _year()),
+                                                   "schema"))
+
+
+@bp.get("/figures.<any(csv, xlsx):fmt>")
+def export_figures(fmt: Format) -> ResponseReturnValue:
+    year = _year()
+    download = exports.figures_download(_partnership(), service.build_aggregates(_partnership(), year), year, fmt)
+    return _audited(download, f"figures.{fmt}")
+
+
+@bp.get("/figures.schema.json")
+def figures_schema() -> ResponseReturnValue:
+    year = _year()
+    return downloads.send(exports.figures_download(_partnership(), service.build_aggregates(_partnership(), year),
+                                                   year, "schema"))
