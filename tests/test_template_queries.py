@@ -31,15 +31,17 @@ from elearn.contacts import service as contacts
 from elearn.evidence import service as evidence
 from elearn.extensions import db
 from elearn.jobs import exports as export_jobs
-from elearn.models import Certificate, ContactRole, SignoffKind, User
+from elearn.models import Certificate, ContactRole, OrganisationKind, Role, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
+from elearn.returns.service import AcademicYear
 from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
+from tests.partnerships.makers import join, signed_return
 from tests.updates.helpers import add_currency
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
@@ -51,8 +53,10 @@ NOT_PAGES = {
     "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
     "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
     "signoffs_learner.download_pdf",
+    "partnerships.export_returns", "partnerships.returns_schema", "partnerships.export_figures",
+    "partnerships.figures_schema",
 }
-PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin")
+PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "partnership")
 
 
 @dataclass
@@ -154,11 +158,16 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
               "assignment_id": assignment.id, "invitation_id": invitation.id, "group_id": group.id,
               "rule_id": rule.id,
               "training_session_id": session.id,
-              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id}
+              "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id,
+              "fmt": "csv"}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
+    partnership = make.org(name="Riverside Safeguarding Partnership", kind=OrganisationKind.PARTNERSHIP)
+    officer = make.two_factor_done(make.user(name="Pat Partnership", role=Role.MANAGER, org=partnership))
+    join(partnership, org)
+    signed_return(org, AcademicYear.containing(london_today()).starts)  # the partnership's pages list a return
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,
-                  "admin": admin}, values, org.id)
+                  "admin": admin, "partnership": officer}, values, org.id)
 
 
 def _get_routes(app: Flask) -> list[Any]:

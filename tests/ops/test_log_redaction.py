@@ -115,7 +115,8 @@ def test_redact_url(url, expected):
 
 
 # Arguments in URL paths that are not secrets; any other non-number argument must be redacted from logs.
-PUBLIC_ARGUMENTS = {"slug", "stage", "filename", "name"}  # name: a sign-in provider's ("microsoft", "google")
+# name: a sign-in provider's ("microsoft", "google"); fmt: a download's format ("csv", "xlsx")
+PUBLIC_ARGUMENTS = {"slug", "stage", "filename", "name", "fmt"}
 
 
 def test_every_route_with_a_secret_in_its_path_is_redacted(app):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from elearn.extensions import db
-from elearn.models import Duty, MemberDuty, Organisation, OrganisationKind, PartnershipMember, Phase, Role, User
+from elearn.models import Duty, MemberDuty, Organisation, OrganisationKind, Phase, Role, User
 from tests.makers import Makers
-from tests.partnerships.makers import SECRET_NAMES, signed_return
+from tests.partnerships.makers import SECRET_NAMES, join, signed_return
 
 YEAR = 2026  # 2026/27; the tests run "today" inside it (see the today fixture)
 TODAY = date(2027, 3, 10)
@@ -34,13 +34,6 @@ def _setting(make: Makers, name: str, phase: Phase, trust: Organisation | None) 
     org.phase = phase
     db.session.commit()
     return org
-
-
-def join(partnership: Organisation, setting: Organisation, *, left: bool = False) -> None:
-    db.session.add(PartnershipMember(partnership_id=partnership.id, organisation_id=setting.id,
-                                     consent_given_by="Chair of governors", consent_given_on=date(2026, 9, 1),
-                                     left_at=datetime(2026, 10, 1, tzinfo=UTC) if left else None))
-    db.session.commit()
 
 
 @pytest.fixture

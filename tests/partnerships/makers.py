@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.models import AuditReturn, Organisation
+from elearn.models import AuditReturn, Organisation, PartnershipMember
 
 MEASURE_KEYS = ("induction", "updated_in_year", "updated_more_than_once", "dsl_within_two_years",
                 "governors_trained", "kcsie_read", "safer_recruitment_within_three_years", "others_covered")
@@ -60,3 +60,11 @@ def signed_return(setting: Organisation, year: int, measures: Mapping[str, tuple
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def join(partnership: Organisation, setting: Organisation, *, left: bool = False) -> None:
+    """The setting joins the partnership with consent recorded (and has left it since, if `left`). Committed."""
+    db.session.add(PartnershipMember(partnership_id=partnership.id, organisation_id=setting.id,
+                                     consent_given_by="Chair of governors", consent_given_on=date(2026, 9, 1),
+                                     left_at=datetime(2026, 10, 1, tzinfo=UTC) if left else None))
+    db.session.commit()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from elearn.models import Phase
 from elearn.partnerships import service
-from tests.partnerships.conftest import YEAR, join
-from tests.partnerships.makers import signed_return
+from tests.partnerships.conftest import YEAR
+from tests.partnerships.makers import join, signed_return
 
 
 def _statements(client, count_queries, url: str) -> int:  # type: ignore[no-untyped-def]
