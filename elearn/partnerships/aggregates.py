@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from elearn.partnerships.disclosure import OVERALL, Group, Suppression, summed
+from elearn.partnerships.disclosure import OVERALL, Group, Suppression
 from elearn.returns.measures import LABELS, MEASURE_KEYS
 
 # The measures of the training section, in the snapshot contract's order, with the returns feature's words.
@@ -44,14 +44,20 @@ class Returned:
     measures: Mapping[str, tuple[int, int, str]]  # key -> (numerator, denominator, rating)
 
 
-def read_snapshot(setting_id: int, snapshot: str) -> Returned:
-    """The parts of a signed snapshot a partnership may read; nothing else is kept."""
-    data: dict[str, Any] = json.loads(snapshot)
-    setting = data.get("setting") or {}
+def read_return(setting_id: int, setting: dict[str, Any] | None, measures: list[dict[str, Any]] | None) -> Returned:
+    """From a snapshot's "setting" and "measures", what a partnership may read: the phase, the trust, and each known
+    measure's counts and rating (never its comment)."""
+    setting = setting or {}
     known = dict(MEASURES)
-    measures = {m["key"]: (int(m["numerator"]), int(m["denominator"]), str(m["rating"]))
-                for m in data.get("measures", []) if m.get("key") in known}
-    return Returned(setting_id, setting.get("phase"), setting.get("trust"), measures)
+    counts = {m["key"]: (int(m["numerator"]), int(m["denominator"]), str(m["rating"]))
+              for m in measures or [] if m.get("key") in known}
+    return Returned(setting_id, setting.get("phase"), setting.get("trust"), counts)
+
+
+def read_snapshot(setting_id: int, snapshot: str) -> Returned:
+    """The same from a whole snapshot's text."""
+    data: dict[str, Any] = json.loads(snapshot)
+    return read_return(setting_id, data.get("setting"), data.get("measures"))
 
 
 @dataclass(frozen=True)
@@ -133,15 +139,15 @@ def _rating_suppressions(groups: Sequence[Group], rated: Mapping[int, str]) -> d
     green, amber or red are never shown, so the group's settings minus its shown counts gives away the rest: that
     must come to 5 or more (or to nothing, with nothing suppressed), else the smallest shown count goes too."""
     found = {rating: Suppression(groups, {s: (int(v == rating),) for s, v in rated.items()}, 1) for rating in RATINGS}
+    counts = {g.key: {rating: found[rating].totals[g.key][1] for rating in RATINGS} for g in groups}
     changed = True
     while changed:
         changed = False
         for group in groups:
-            counts = {rating: sum(rated[s] == rating for s in group.setting_ids) for rating in RATINGS}
             shown = [rating for rating in RATINGS if found[rating].is_shown(group)]
-            given_away = len(group.setting_ids) - sum(counts[rating] for rating in shown)
+            given_away = len(group.setting_ids) - sum(counts[group.key][rating] for rating in shown)
             if shown and given_away < 5 and (given_away > 0 or len(shown) < len(RATINGS)):
-                found[min(shown, key=lambda rating: (counts[rating], rating))].suppress(group)
+                found[min(shown, key=lambda rating: (counts[group.key][rating], rating))].suppress(group)
                 changed = True
     return found
 
@@ -156,13 +162,13 @@ def compute_aggregates(returns: Sequence[Returned]) -> Aggregates:
         rated = {r.setting_id: r.measures.get(key, (0, 0, ""))[2] for r in returns}
         totals, ratings = Suppression(groups, parts, 3), _rating_suppressions(groups, rated)
         for group in groups:
-            _, num, den, _ = summed(parts, group.setting_ids, 3)
-            counts = {rating: _figure(sum(rated[s] == rating for s in group.setting_ids), ratings[rating].is_shown(group))
+            _, num, den, _ = totals.totals[group.key]
+            counts = {rating: _figure(ratings[rating].totals[group.key][1], ratings[rating].is_shown(group))
                       for rating in RATINGS}
             measures[group.key].append(MeasureFigures(key, label, _figure(num, totals.is_shown(group)),
                                                       _figure(den, totals.is_shown(group)), counts))
     built = [GroupFigures(group.key, group.label, group.dimension,
-                          _figure(len(group.setting_ids), settings.is_shown(group)), measures[group.key])
+                          _figure(settings.totals[group.key][0], settings.is_shown(group)), measures[group.key])
              for group in groups]
     return Aggregates(built[0], [g for g in built if g.dimension == "phase"],
                       [g for g in built if g.dimension == "trust"])

@@ -19,7 +19,7 @@ shown side by side, never crossed (no phase-by-trust table).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 THRESHOLD = 5  # the smallest figure shown; under it a figure reads "fewer than 5"
@@ -54,16 +54,27 @@ def summed(per_setting: Mapping[int, Figures], setting_ids: Iterable[int], width
     return (count, *totals)
 
 
+def _plus(a: Figures, b: Figures) -> Figures:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _minus(a: Figures, b: Figures) -> Figures:
+    return tuple(x - y for x, y in zip(a, b, strict=True))
+
+
 class Suppression:
-    """The suppressed groups for one kind of figure (per_setting gives each setting's parts, all of one width)."""
+    """The suppressed groups for one kind of figure (per_setting gives each setting's parts, all of one width).
+
+    Each group's figures are summed once; what the rules check is formed from those sums (a breakdown's groups do
+    not overlap, and a nested group is a subset), so settling costs no pass over the settings."""
 
     def __init__(self, groups: Sequence[Group], per_setting: Mapping[int, Figures], width: int) -> None:
         self.groups = list(groups)
-        self.width = width
-        self.figures: Callable[[Iterable[int]], Figures] = lambda ids: summed(per_setting, ids, width)
-        self.suppressed = {g.key for g in self.groups if not is_safe(self.figures(g.setting_ids))}
+        self.totals = {g.key: summed(per_setting, g.setting_ids, width) for g in self.groups}
+        self.suppressed = {g.key for g in self.groups if not is_safe(self.totals[g.key])}
         self._nested = [(outer, inner) for outer in self.groups for inner in self.groups
                         if inner.setting_ids < outer.setting_ids]
+        self._zero: Figures = (0,) * (width + 1)
         self.settle()
 
     def is_shown(self, group: Group) -> bool:
@@ -84,10 +95,13 @@ class Suppression:
         overall = next((g for g in self.groups if g.dimension == OVERALL), None)
         if overall is None or not self.is_shown(overall):
             return False
-        for dimension in {g.dimension for g in self.groups} - {OVERALL}:
+        for dimension in sorted({g.dimension for g in self.groups} - {OVERALL}):
             members = [g for g in self.groups if g.dimension == dimension]
-            hidden = frozenset().union(*(g.setting_ids for g in members if not self.is_shown(g)))
-            if hidden and not is_safe(self.figures(hidden)):
+            hidden = [g for g in members if not self.is_shown(g)]
+            given_away = self._zero
+            for g in hidden:
+                given_away = _plus(given_away, self.totals[g.key])
+            if hidden and not is_safe(given_away):
                 shown = sorted((g for g in members if self.is_shown(g)), key=lambda g: (len(g.setting_ids), g.key))
                 self.suppressed.add((shown[0] if shown else overall).key)
                 return True
@@ -96,7 +110,7 @@ class Suppression:
     def _nested_groups(self) -> bool:
         for outer, inner in self._nested:
             if self.is_shown(outer) and self.is_shown(inner) and \
-                    not is_safe(self.figures(outer.setting_ids - inner.setting_ids)):
+                    not is_safe(_minus(self.totals[outer.key], self.totals[inner.key])):
                 self.suppressed.add(inner.key)
                 return True
         return False

@@ -144,7 +144,9 @@ def build_overview(partnership: Organisation, year: int) -> Overview:
 
 
 def list_returns(partnership: Organisation, year: int) -> list[Returned]:
-    """The latest signed return of each member setting for the year, read for the partnership's parts only."""
+    """The latest signed return of each member setting for the year, read for the partnership's parts only (the
+    snapshot is parsed here and only its "setting" and the measures' counts are kept; extracting them in SQL would
+    need a query per dialect, and was no faster on PostgreSQL in bench/partnerships)."""
     latest = _latest_versions(partnership, year)
     rows = db.session.execute(
         select(AuditReturn.organisation_id, AuditReturn.snapshot)
