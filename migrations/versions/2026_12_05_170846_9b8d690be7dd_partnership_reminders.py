@@ -7,9 +7,8 @@ Revises: c90b5add28be
 Create Date: 2026-12-05 17:08:46.070010
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9b8d690be7dd'
