@@ -151,6 +151,9 @@ def register_blueprints(app: Flask) -> None:
     from elearn.partnerships import views as partnerships
 
     app.register_blueprint(partnerships.bp)
+    from elearn.returns import views as returns
+
+    app.register_blueprint(returns.bp)
     from elearn.sso import views as sso
     from elearn.sso.client import init_sso
 

@@ -126,6 +126,7 @@ def libreoffice_csv(xlsx: bytes, folder: Path) -> list[list[str]]:
         if IN_CI:
             pytest.fail(f"{reason}; CI is set, so it must run", pytrace=False)
         pytest.skip(reason)
+    folder.mkdir(parents=True, exist_ok=True)
     source = folder / "table.xlsx"
     source.write_bytes(xlsx)
     profile = folder / "profile"  # its own profile: no clash with another LibreOffice running on the machine

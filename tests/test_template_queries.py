@@ -34,14 +34,15 @@ from elearn.jobs import exports as export_jobs
 from elearn.models import Certificate, ContactRole, OrganisationKind, Role, SignoffKind, User
 from elearn.people import service as manage
 from elearn.people.invitations import invite_person
-from elearn.returns.service import AcademicYear
+from elearn.returns import service as returns
+from elearn.returns.measures import AcademicYear
 from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
-from tests.partnerships.makers import join, signed_return
+from tests.partnerships.makers import join
 from tests.updates.helpers import add_currency
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
@@ -53,10 +54,11 @@ NOT_PAGES = {
     "sso.start", "sso.callback",  # redirects to and from Microsoft or Google (tests/sso runs them against a provider)
     "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
     "signoffs_learner.download_pdf",
+    "returns.export", "returns.schema", "returns.trust_export",
     "partnerships.export_returns", "partnerships.returns_schema", "partnerships.export_figures",
     "partnerships.figures_schema",
 }
-PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "partnership")
+PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "trust_lead", "partnership")
 
 
 @dataclass
@@ -151,6 +153,12 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
         "v1", pdf=Upload(b"%PDF-1.4", "application/pdf", "policy.pdf")), actor=manager)
     signoffs.assign_document(org, document.id, london_today() + timedelta(days=14), actor=manager)
     export = export_jobs.start_export(org, "csv", actor=manager)
+    trust = make.org(name="Oak Trust", kind=OrganisationKind.TRUST)  # org_a is one of its schools
+    org.trust_id = trust.id
+    db.session.commit()
+    trust_lead = make.two_factor_done(make.user(role=Role.MANAGER, org=trust))
+    year = AcademicYear.containing(london_today())
+    signed = returns.sign_return(org, year, {}, returns.draft_return(org, year).digest, actor=manager)
     shared = {"export_id": export.id, "slug": course.slug, "position": 1, "stage": "before", "code": certificate.code,
               "course_id": course.id, "version_id": enrolment.version_id, "org_id": org.id, "contact_id": contact.id,
               "certificate_id": certificate.id, "user_id": learner.id, "attempt_id": attempt.id,
@@ -159,15 +167,15 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
               "rule_id": rule.id,
               "training_session_id": session.id,
               "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id,
-              "fmt": "csv"}
+              "setting_id": org.id, "year": signed.academic_year, "version": signed.version,
+              "file": "measures.csv", "table": "training-return-measures", "fmt": "csv"}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
     partnership = make.org(name="Riverside Safeguarding Partnership", kind=OrganisationKind.PARTNERSHIP)
     officer = make.two_factor_done(make.user(name="Pat Partnership", role=Role.MANAGER, org=partnership))
-    join(partnership, org)
-    signed_return(org, AcademicYear.containing(london_today()).starts)  # the partnership's pages list a return
+    join(partnership, org)  # the partnership's pages list org's signed return
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,
-                  "admin": admin, "partnership": officer}, values, org.id)
+                  "admin": admin, "trust_lead": trust_lead, "partnership": officer}, values, org.id)
 
 
 def _get_routes(app: Flask) -> list[Any]:

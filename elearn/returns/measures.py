@@ -22,7 +22,10 @@ same day `every_months` earlier; an academic-year one ("due by the start of the 
 run") by evidence dated on or after the 1 September starting the academic year that day falls in.
 
 The people are those of the setting as at that day (elearn/network/requirements.roles_at: home or current
-placement): a leaver whose account was deactivated by then is not counted, nor someone who joined after it.
+placement): a leaver whose account was deactivated by then is not counted, nor someone who joined after it; a
+leaver deactivated after it is. The records keep no history of moves between organisations or of placements that
+have ended, so for a past year someone who has since moved to another organisation, or whose placement has ended,
+is not counted: a signed return keeps the figures as they were when it was signed.
 A person with no requirement for a measure's items is not in its denominator.
 """
 
@@ -36,7 +39,7 @@ from sqlalchemy import select
 
 from elearn.clock import add_months, london_today, to_london
 from elearn.extensions import db
-from elearn.models import CourseVersion, Duty, MemberKind, Organisation, Placement, RequirementItem, User
+from elearn.models import CourseVersion, DueMode, Duty, MemberKind, Organisation, Placement, RequirementItem, User
 from elearn.network.requirements import Requirement, effective_requirements, roles_at
 from elearn.returns.evidence import Evidence, evidence_for, evidence_of
 
@@ -165,7 +168,7 @@ def members_as_at(setting: Organisation, as_at: date) -> list[Member]:
 def valid_from(requirement: Requirement, as_at: date) -> date:
     """The earliest day evidence can be dated and still meet the requirement on as_at (see the module docstring)."""
     earliest = add_months(as_at, -requirement.every_months)
-    if requirement.due_mode == "academic_year":
+    if requirement.due_mode == DueMode.ACADEMIC_YEAR:
         return AcademicYear.containing(earliest).first_day
     return earliest
 
@@ -195,8 +198,8 @@ def _check(member: Member, requirements: list[Requirement], pieces: list[Evidenc
         else:
             name = course_titles.get(requirement.course_id or 0) or _item_name(requirement)
             missing.append(f"no {name} since {since.isoformat()}")
-    words = "; ".join([_describe(sorted(used)), *missing]) if used else "; ".join(missing)
-    return PersonLine(member.user_id, member.name, not missing, words.strip("; "))
+    parts = [_describe(sorted(used)), *missing]
+    return PersonLine(member.user_id, member.name, not missing, "; ".join(part for part in parts if part))
 
 
 def _requirements_of_roles(member_roles: Iterable[str], wanted: Iterable[str],
@@ -234,9 +237,8 @@ def _induction(member: Member, year: AcademicYear, as_at: date, resolved: dict[s
             missing.append(f"no {name} by {closes.isoformat()}")
     if missing and window_closes > as_at:
         return None  # still within their induction days: not due yet
-    joined = f"joined {member.joined_on.isoformat()}"
-    return PersonLine(member.user_id, member.name, not missing, "; ".join([joined, _describe(sorted(used)), *missing])
-                      .replace("; ; ", "; ").strip("; "))
+    parts = [f"joined {member.joined_on.isoformat()}", _describe(sorted(used)), *missing]
+    return PersonLine(member.user_id, member.name, not missing, "; ".join(part for part in parts if part))
 
 
 def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence], *, at_least: int) -> PersonLine:

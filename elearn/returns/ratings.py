@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from elearn.access import is_manager_of
 from elearn.audit import record_event
-from elearn.errors import InvalidInput
+from elearn.db import now_utc
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import Organisation, PartnershipMember, RatingThreshold, User
 from elearn.returns.measures import MEASURE_KEYS
@@ -93,32 +95,59 @@ def thresholds_set_by(organisation: Organisation) -> dict[str, RatingThreshold]:
         select(RatingThreshold).where(RatingThreshold.organisation_id == organisation.id))}
 
 
-def set_threshold(organisation: Organisation, measure: str, green_from: int, amber_from: int, *,
-                  actor: User) -> RatingThreshold:
-    """Set (or change) an organisation's threshold for one measure; 0 <= amber <= green <= 100."""
+def _check(measure: str, green_from: int, amber_from: int) -> None:
     if measure not in MEASURE_KEYS:
         raise InvalidInput("measure", "Choose one of the measures.")
     if not 0 <= green_from <= 100:
-        raise InvalidInput("green_from", "Green starts at a percentage from 0 to 100.")
+        raise InvalidInput(f"green_{measure}", "Green starts at a percentage from 0 to 100.")
     if not 0 <= amber_from <= green_from:
-        raise InvalidInput("amber_from", "Amber starts at a percentage from 0 up to where green starts.")
-    row = thresholds_set_by(organisation).get(measure)
-    if row is None:
-        row = RatingThreshold(organisation_id=organisation.id, measure=measure)
-        db.session.add(row)
-    row.green_from, row.amber_from, row.set_by_id = green_from, amber_from, actor.id
-    record_event("return.threshold_set", actor=actor, organisation_id=organisation.id,
-                 target=f"measure:{measure}", green_from=green_from, amber_from=amber_from)
+        raise InvalidInput(f"amber_{measure}", "Amber starts at a percentage from 0 up to where green starts.")
+
+
+def may_set_thresholds(actor: User, organisation: Organisation) -> bool:
+    """A manager of the organisation (a setting, a trust or a partnership) or an admin."""
+    return is_manager_of(actor, organisation.id)
+
+
+def save_thresholds(organisation: Organisation, chosen: dict[str, tuple[int, int] | None], *,
+                    actor: User) -> None:
+    """Set each measure's threshold (green from, amber from), or clear it with None so the next level's applies;
+    everything is checked before anything is written, in one commit."""
+    if not may_set_thresholds(actor, organisation):
+        raise NotFound("There is no such organisation among yours.")
+    for measure, pair in chosen.items():
+        if pair is not None:
+            _check(measure, *pair)
+        elif measure not in MEASURE_KEYS:
+            raise InvalidInput("measure", "Choose one of the measures.")
+    held = thresholds_set_by(organisation)
+    for measure, pair in chosen.items():
+        row = held.get(measure)
+        if pair is None:
+            if row is not None:
+                db.session.delete(row)
+                record_event("return.threshold_cleared", actor=actor, organisation_id=organisation.id,
+                             target=f"measure:{measure}")
+            continue
+        green_from, amber_from = pair
+        if row is not None and (row.green_from, row.amber_from) == pair:
+            continue
+        if row is None:
+            row = RatingThreshold(organisation_id=organisation.id, measure=measure, green_from=green_from,
+                                  amber_from=amber_from, set_by_id=actor.id)
+            db.session.add(row)
+        row.green_from, row.amber_from, row.set_by_id, row.set_at = green_from, amber_from, actor.id, now_utc()
+        record_event("return.threshold_set", actor=actor, organisation_id=organisation.id,
+                     target=f"measure:{measure}", green_from=green_from, amber_from=amber_from)
     db.session.commit()
-    return row
+
+
+def set_threshold(organisation: Organisation, measure: str, green_from: int, amber_from: int, *,
+                  actor: User) -> None:
+    """Set (or change) an organisation's threshold for one measure; 0 <= amber <= green <= 100."""
+    save_thresholds(organisation, {measure: (green_from, amber_from)}, actor=actor)
 
 
 def clear_threshold(organisation: Organisation, measure: str, *, actor: User) -> None:
     """Remove an organisation's own threshold: the next level's (or the default) applies again."""
-    row = thresholds_set_by(organisation).get(measure)
-    if row is None:
-        return
-    db.session.delete(row)
-    record_event("return.threshold_cleared", actor=actor, organisation_id=organisation.id, target=f"measure:{measure}")
-    db.session.commit()
-
+    save_thresholds(organisation, {measure: None}, actor=actor)

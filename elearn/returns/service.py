@@ -24,16 +24,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import Oversight, is_manager_of, oversight_of, trust_setting_ids
+from elearn.access import Oversight, is_manager_of, is_trust_lead, oversight_of, trust_setting_ids
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
-from elearn.errors import Conflict, InvalidInput, NotFound
+from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
 from elearn.network.requirements import roles_at
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_section
 from elearn.returns.ratings import rate, thresholds_for
+from elearn.text_rules import clean_text
 
 SCHEMA_VERSION = 1
 COMMENT_MAX = 2000
@@ -77,6 +78,14 @@ def get_return_setting(setting_id: int, *, actor: User) -> Organisation:
     if setting is None or setting.kind != OrganisationKind.SETTING or not may_read(actor, setting):
         raise NotFound(NOT_FOUND_RETURN)
     return setting
+
+
+def get_managed_organisation(org_id: int, *, actor: User) -> Organisation:
+    """An organisation (setting, trust or partnership) the actor manages, or an admin's choice; else 404."""
+    organisation = db.session.get(Organisation, org_id)
+    if organisation is None or not is_manager_of(actor, organisation.id):
+        raise NotFound("There is no such organisation among yours.")
+    return organisation
 
 
 def check_year(year: int) -> AcademicYear:
@@ -123,14 +132,9 @@ def _setting_facts(setting: Organisation) -> dict[str, Any]:
 
 
 def clean_comments(comments: dict[str, str]) -> dict[str, str]:
-    """Each measure's comment, trimmed; too long is refused (the field says which)."""
-    cleaned: dict[str, str] = {}
-    for key in MEASURE_KEYS:
-        text = (comments.get(key) or "").strip().replace("\r\n", "\n")
-        if len(text) > COMMENT_MAX:
-            raise InvalidInput(f"comment_{key}", f"Keep the comment to {COMMENT_MAX} characters.")
-        cleaned[key] = text
-    return cleaned
+    """Each measure's comment by the project's one text rule (elearn/text_rules.clean_text), on several lines."""
+    return {key: clean_text(comments.get(key) or "", field=f"comment_{key}", max_length=COMMENT_MAX, required=None,
+                            multiline=True) for key in MEASURE_KEYS}
 
 
 def draft_return(setting: Organisation, year: AcademicYear, comments: dict[str, str] | None = None, *,
@@ -184,17 +188,23 @@ def _draft_of(signed: AuditReturn) -> str:
     return sha256(canonical(body))
 
 
+def already_signed(setting: Organisation, year: AcademicYear, reviewed_digest: str) -> AuditReturn | None:
+    """The latest signed version for the year if it holds exactly the draft with this digest (nothing changed)."""
+    latest = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
+                                                         AuditReturn.academic_year == year.starts)
+                               .order_by(AuditReturn.version.desc()).limit(1))
+    return latest if latest is not None and _draft_of(latest) == reviewed_digest else None
+
+
 def sign_return(setting: Organisation, year: AcademicYear, comments: dict[str, str], reviewed_digest: str, *,
                 actor: User, today: date | None = None) -> AuditReturn:
     """Sign the return the actor reviewed as a new version; the same draft signed twice is one version."""
     if not may_sign(actor, setting):
         raise NotFound(NOT_FOUND_RETURN)
     draft = draft_return(setting, year, comments, today=today)
-    latest = db.session.scalar(select(AuditReturn).where(AuditReturn.organisation_id == setting.id,
-                                                         AuditReturn.academic_year == year.starts)
-                               .order_by(AuditReturn.version.desc()).limit(1))
-    if latest is not None and _draft_of(latest) == reviewed_digest:
-        return latest  # already signed: a double click or a resubmitted page
+    existing = already_signed(setting, year, reviewed_digest)
+    if existing is not None:
+        return existing  # already signed: a double click, a resubmitted page, or nothing changed since
     if draft.digest != reviewed_digest:
         raise Conflict(CHANGED_SINCE_REVIEW)
     version = (db.session.scalar(select(func.max(AuditReturn.version)).where(
@@ -229,3 +239,39 @@ def verify(signed: AuditReturn) -> bool:
 
 def signed_at_of(snapshot: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(snapshot["signed_at"])
+
+
+# --- the trust's view -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustSetting:
+    """One of the trust's settings for a year: its latest signed return, else a draft computed now."""
+
+    setting: Organisation
+    snapshot: dict[str, Any]
+    signed: AuditReturn | None
+
+
+def get_led_trust(*, actor: User) -> Organisation:
+    """The trust the actor leads (a manager whose organisation is a trust), else 404."""
+    if not is_trust_lead(actor) or actor.organisation is None:
+        raise NotFound("Only a trust's safeguarding lead sees its schools side by side.")
+    return actor.organisation
+
+
+def trust_returns(trust: Organisation, year: AcademicYear, *, today: date | None = None) -> list[TrustSetting]:
+    """The trust's settings side by side for the year: each one's latest signed return for it, else its draft."""
+    settings = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(trust_setting_ids(trust.id)))
+                                       .order_by(Organisation.name, Organisation.id)))
+    latest: dict[int, AuditReturn] = {}
+    for row in db.session.scalars(select(AuditReturn).where(
+            AuditReturn.organisation_id.in_([s.id for s in settings]), AuditReturn.academic_year == year.starts)
+            .order_by(AuditReturn.version)):
+        latest[row.organisation_id] = row  # the highest version wins
+    lines = []
+    for setting in settings:
+        signed = latest.get(setting.id)
+        snapshot = snapshot_of(signed) if signed is not None else draft_return(setting, year, today=today).body
+        lines.append(TrustSetting(setting, snapshot, signed))
+    return lines

@@ -24,6 +24,8 @@ from elearn.models import (
     SsoConnection,
     User,
 )
+from elearn.returns import service as returns
+from elearn.returns.measures import AcademicYear
 from elearn.signoffs import service as signoffs
 from elearn.training.sessions import SessionInput, record_session
 from elearn.uploads import Upload
@@ -73,7 +75,15 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "session_id": start_session(learner, user_agent=None, ip=None).id,
         "outbox_id": _failed_email(learner.email),
         "export_id": _ready_export(org),
+        **_signed_return(org, manager),
     }
+
+
+def _signed_return(org: Organisation, manager: User) -> dict[str, object]:
+    """The organisation's training section of its safeguarding audit for 2025/26, signed by its manager."""
+    year = AcademicYear(2025)
+    signed = returns.sign_return(org, year, {}, returns.draft_return(org, year).digest, actor=manager)
+    return {"setting_id": org.id, "year": signed.academic_year, "version": signed.version}
 
 
 def _sso_connection(org: Organisation, domain: str) -> int:

@@ -34,7 +34,8 @@ REFUSED = {302, 308, 400, 403, 404, 405, 409, 413, 414, 415, 422, 429}
 # URL arguments that name shared, public things (a course, a lesson number, a page of a flow) rather than
 # something owned by a person or an organisation: they do not cross an ownership boundary.
 SHARED_ARGUMENTS = {"slug": "sample-course", "position": 1, "stage": "before", "code": "ABCD-EFGH-JKLM",
-                    "filename": "css/site.css", "token": "not-a-token"}
+                    "filename": "css/site.css", "token": "not-a-token",
+                    "file": "measures.csv", "table": "training-return-measures"}  # a return's file, a published schema
 
 
 @contextmanager
