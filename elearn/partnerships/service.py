@@ -223,13 +223,13 @@ def plan_reminders(partnership: Organisation, year: int, *, today: date | None =
                         [s for s in due if s.setting_id not in addresses])
 
 
-def reminder_body(partnership: Organisation, setting_name: str, year: int) -> str:
+def reminder_body(partnership: Organisation, setting_id: int, setting_name: str, year: int) -> str:
     """The email to an outstanding setting's managers and DSL: what is asked, by whom, and where to do it."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return (f"Hello,\n\n{partnership.name} has not yet received {setting_name}'s training section of its annual "
             f"safeguarding audit (Section 175, or 157 for an independent school) for {AcademicYear(year).label}.\n\n"
             "The designated safeguarding lead reviews the computed figures, adds any comments and signs the section "
-            f"off in elearn: {base}/manage/\n\n"
+            f"off in elearn: {base}/returns/{setting_id}/{year}\n\n"
             f"You receive this as a manager or the designated safeguarding lead of {setting_name}. "
             "The partnership sends at most one reminder a week.\n")
 
@@ -254,7 +254,7 @@ def send_reminders(partnership: Organisation, year: int, *, actor: User, today: 
                                                academic_year=year, week=iso_week(today),
                                                recipients=len(draft.addresses), sent_by_id=actor.id))
             for address in draft.addresses:  # each send flushes: the unique constraint is met here
-                send_email(address, REMINDER_SUBJECT, reminder_body(partnership, draft.name, year))
+                send_email(address, REMINDER_SUBJECT, reminder_body(partnership, draft.setting_id, draft.name, year))
         record_event("partnership.reminders_sent", actor=actor, organisation_id=partnership.id,
                      target=f"organisation:{partnership.id}", academic_year=year,
                      setting_ids=[d.setting_id for d in plan.drafts])

@@ -37,6 +37,8 @@ def test_a_reminder_goes_to_the_managers_and_dsl_of_each_outstanding_setting(cli
     assert all(e.sent_at is not None for e in emails)  # delivered by the job queue (inline without a broker)
     bodies = [message.get_content() for message in outbox]
     assert len(bodies) == 2 and all("Hazel School" in b and "2026/27" in b and "Riverside" in b for b in bodies)
+    link = f"/returns/{network.settings['Hazel School'].id}/{YEAR}"
+    assert all(link in b for b in bodies)  # the returns feature's page where the DSL reviews and signs it
     reminder = db.session.scalars(select(PartnershipReminder)).one()
     assert (reminder.organisation_id, reminder.academic_year, reminder.recipients) == (
         network.settings["Hazel School"].id, YEAR, 2)
