@@ -151,6 +151,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (evidence.bp, evidence.manage_bp, evidence.admin_bp):
         app.register_blueprint(blueprint)
+    from elearn.partnerships import views as partnerships
+
+    app.register_blueprint(partnerships.bp)
     from elearn.returns import views as returns
 
     app.register_blueprint(returns.bp)

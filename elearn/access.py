@@ -324,6 +324,14 @@ def is_partnership_viewer(actor: User) -> bool:
     return actor.role == Role.MANAGER and _actor_organisation_kind(actor) == OrganisationKind.PARTNERSHIP
 
 
+def landing_endpoint(actor: User) -> str:
+    """Where someone lands after signing in: a partnership's officer on its returns, another manager or an admin
+    on the compliance dashboard, a learner on My learning."""
+    if is_partnership_viewer(actor):
+        return "partnerships.overview"
+    return "compliance.dashboard" if may_enter(actor, Area.MANAGE) else "learning.dashboard"
+
+
 def oversight_of(actor: User, setting: Organisation) -> Oversight | None:
     """How far the actor sees into this setting, or None: the one answer for every page above the setting."""
     if not actor.is_active_account or is_deleted(actor) or setting.kind != OrganisationKind.SETTING:

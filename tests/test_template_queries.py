@@ -42,6 +42,7 @@ from elearn.uploads import Upload
 from tests.assessment.helpers import right, sheet
 from tests.conftest import Cast
 from tests.makers import Makers
+from tests.partnerships.makers import join
 from tests.updates.helpers import add_currency
 
 # Routes that answer with a file, JSON or a redirect, never an HTML page.
@@ -54,8 +55,10 @@ NOT_PAGES = {
     "training.download_register", "signoffs.export_csv", "signoffs.export_grid_csv",
     "signoffs_learner.download_pdf",
     "returns.export", "returns.schema", "returns.trust_export",
+    "partnerships.export_returns", "partnerships.returns_schema", "partnerships.export_figures",
+    "partnerships.figures_schema",
 }
-PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "trust_lead")
+PERSONAS = ("anonymous", "learner", "learner_open", "manager", "admin", "trust_lead", "partnership")
 
 
 @dataclass
@@ -165,11 +168,14 @@ def world(make: Makers, cast: Cast, outbox: list) -> World:
               "training_session_id": session.id,
               "document_id": document.id, "signoff_version_id": signoffs.current_version(document).id,
               "setting_id": org.id, "year": signed.academic_year, "version": signed.version,
-              "file": "measures.csv", "table": "training-return-measures"}
+              "file": "measures.csv", "table": "training-return-measures", "fmt": "csv"}
     values = {persona: dict(shared) for persona in PERSONAS}
     values["learner_open"].update(attempt_id=open_attempt.id, user_id=learner_open.id)
+    partnership = make.org(name="Riverside Safeguarding Partnership", kind=OrganisationKind.PARTNERSHIP)
+    officer = make.two_factor_done(make.user(name="Pat Partnership", role=Role.MANAGER, org=partnership))
+    join(partnership, org)  # the partnership's pages list org's signed return
     return World({"anonymous": None, "learner": learner, "learner_open": learner_open, "manager": manager,
-                  "admin": admin, "trust_lead": trust_lead}, values, org.id)
+                  "admin": admin, "trust_lead": trust_lead, "partnership": officer}, values, org.id)
 
 
 def _get_routes(app: Flask) -> list[Any]:

@@ -61,9 +61,8 @@ def _remember_device_cookie(response: Response, value: str) -> Response:
 
 
 def _landing(user: service.User) -> str:
-    """A safe `next`, else managers and admins land on the compliance dashboard and learners on My learning."""
-    manages = access.may_enter(user, access.Area.MANAGE)
-    return safe_next_url(request.args.get("next")) or url_for("compliance.dashboard" if manages else "learning.dashboard")
+    """A safe `next`, else where the user lands by role (access.landing_endpoint)."""
+    return safe_next_url(request.args.get("next")) or url_for(access.landing_endpoint(user))
 
 
 def _signed_in(user: service.User, target: str | None = None, *, remember_device: bool = False) -> Response:

@@ -46,6 +46,7 @@ from elearn.models.organisations import (
     SafeguardingContact,
 )
 from elearn.models.outbox import OutboxEmail
+from elearn.models.partnerships import PartnershipReminder
 from elearn.models.returns import RatingThreshold
 from elearn.models.signoffs import (
     SignoffAssignment,
@@ -96,6 +97,7 @@ __all__ = [
     "OrganisationKind",
     "OutboxEmail",
     "PartnershipMember",
+    "PartnershipReminder",
     "PasswordResetToken",
     "Phase",
     "Placement",

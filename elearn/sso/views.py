@@ -130,8 +130,7 @@ def _signed_in(sign_in: service.SignIn) -> Response:
     login_user(user)
     if sign_in.provider_mfa:
         session[service.MFA_SESSION_KEY] = True
-    manages = policy.may_enter(user, policy.Area.MANAGE)
-    response = make_response(redirect(url_for("compliance.dashboard" if manages else "learning.dashboard")))
+    response = make_response(redirect(url_for(policy.landing_endpoint(user))))
     cookie = current_app.config["KNOWN_BROWSER_COOKIE"]
     response.set_cookie(cookie, known_browsers.cookie_with(request.cookies.get(cookie), user),
                         max_age=int(known_browsers.MAX_AGE.total_seconds()), httponly=True, samesite="Lax",

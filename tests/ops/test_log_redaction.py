@@ -116,8 +116,8 @@ def test_redact_url(url, expected):
 
 # Arguments in URL paths that are not secrets; any other non-number argument must be redacted from logs.
 # name: a sign-in provider's ("microsoft", "google"); file: a signed return's export ("measures.csv"); table: a
-# published Table Schema's name.
-PUBLIC_ARGUMENTS = {"slug", "stage", "filename", "name", "file", "table"}
+# published Table Schema's name; fmt: a download's format ("csv", "xlsx").
+PUBLIC_ARGUMENTS = {"slug", "stage", "filename", "name", "file", "table", "fmt"}
 
 
 def test_every_route_with_a_secret_in_its_path_is_redacted(app):

@@ -66,6 +66,7 @@ NOT_THEIRS = {
     ("partnership_members", "recorded_by_id"): "the manager who recorded a setting's consent",
     ("training_requirements", "created_by_id"): "the manager who set a requirement",
     ("audit_returns", "signed_by_id"): "the DSL who signed a setting's return, about the setting's staff",
+    ("partnership_reminders", "sent_by_id"): "the partnership officer who reminded a setting about its return",
     ("rating_thresholds", "set_by_id"): "the manager who set a measure's red/amber/green descriptor",
     ("export_files", "requested_by_id"): "a manager's export of other people's records, deleted within 24 hours",
 }
