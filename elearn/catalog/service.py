@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from elearn.extensions import db
 from elearn.learning import service as learning
+from elearn.learning.outlines import outline_of
 from elearn.models import Course, CourseVersion, Enrolment, User
 
 
@@ -20,7 +21,8 @@ class CatalogEntry:
 
 
 def list_published_courses(actor: User | None) -> list[CatalogEntry]:
-    """Every published course at its newest version, with the actor's progress; four queries at most."""
+    """Every published course at its newest version, with the actor's progress; three queries at most (the
+    versions' lessons are cached)."""
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
         .group_by(CourseVersion.course_id)
@@ -35,13 +37,12 @@ def list_published_courses(actor: User | None) -> list[CatalogEntry]:
     )
     pairs = list(rows)
     enrolments = _current_enrolments(actor) if actor is not None else {}
-    totals = learning.lesson_counts([e.version_id for e in enrolments.values()] + [v.id for _, v in pairs])
-    done = learning.done_counts([e.id for e in enrolments.values()])
+    done = learning.done_counts([e.id for e in enrolments.values()]) if enrolments else {}
     entries = []
     for course, version in pairs:
         enrolment = enrolments.get(course.id)
-        counted = enrolment.version_id if enrolment else version.id
-        progress = learning.Progress(enrolment, done.get(enrolment.id, 0) if enrolment else 0, totals.get(counted, 0))
+        total = len(outline_of(enrolment.version if enrolment else version))
+        progress = learning.Progress(enrolment, done.get(enrolment.id, 0) if enrolment else 0, total)
         entries.append(CatalogEntry(course, version, progress))
     return entries
 
@@ -49,7 +50,8 @@ def list_published_courses(actor: User | None) -> list[CatalogEntry]:
 def _current_enrolments(actor: User) -> dict[int, Enrolment]:
     latest: dict[int, Enrolment] = {}
     for enrolment in db.session.scalars(
-        select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.cycle.desc())
+        select(Enrolment).options(joinedload(Enrolment.version))
+        .where(Enrolment.user_id == actor.id).order_by(Enrolment.cycle.desc())
     ):
         latest.setdefault(enrolment.course_id, enrolment)
     return latest
@@ -65,12 +67,12 @@ class CourseOverview:
 
 
 def get_course_overview(slug: str, actor: User | None) -> CourseOverview:
-    """Everything the course page shows; NotFound for an unknown or unpublished slug."""
-    course = learning.get_published_course(slug)
-    enrolment = learning.find_current_enrolment(course, actor=actor) if actor is not None else None
+    """Everything the course page shows; NotFound for an unknown or unpublished slug. Two queries at most (the
+    version's lessons are cached)."""
+    course, enrolment, done = learning.find_course_and_enrolment(slug, actor=actor)
     version = enrolment.version if enrolment else learning.latest_version(course)
-    progress = learning.progress_for(enrolment, version)
-    lessons = [(lesson.position, lesson.title, lesson.minutes) for lesson in version.lessons]
+    progress = learning.Progress(enrolment, done, len(outline_of(version)))
+    lessons = [(lesson.position, lesson.title, lesson.minutes) for lesson in outline_of(version).lessons]
     resume = learning.resume_lesson(enrolment).position if enrolment else None
     return CourseOverview(course, version, progress, lessons, resume)
 

@@ -27,7 +27,8 @@ def index() -> ResponseReturnValue:
 def course(slug: str) -> ResponseReturnValue:
     overview = service.get_course_overview(slug, _actor())
     # The knowledge check, confidence and evaluation the learner is offered on this course, if enrolled.
-    status = evidence.find_status(overview.course, actor=current_user) if current_user.is_authenticated else None
+    enrolment = overview.progress.enrolment
+    status = evidence.status_of(enrolment, actor=current_user) if enrolment is not None else None
     # The short "what changed" update, for a holder of an earlier version's certificate.
     update = updates.find_update(overview.course, actor=current_user) if current_user.is_authenticated else None
     return render_template("catalog/course.html", overview=overview, evidence=status, update=update)
