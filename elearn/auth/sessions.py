@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
 from elearn.db import now_utc
@@ -102,8 +103,11 @@ def load_user(key: str) -> User | None:
     """Flask-Login's loader: the user of a session that has not ended, while their account is active."""
     if not isinstance(key, str) or len(key) != KEY_LENGTH:
         return None
+    # The user's organisation comes in the same query: most signed-in pages scope by it, and a loaded row is
+    # served from the session's identity map without another query.
     found = db.session.execute(
-        select(UserSession.id, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id).where(
+        select(UserSession.id, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.organisation)).where(
             UserSession.key_hash == token_hash(key), UserSession.kind == SessionKind.SESSION,
             UserSession.ended_at.is_(None))).first()
     if found is None or not found.User.is_active:

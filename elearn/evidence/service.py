@@ -126,10 +126,31 @@ def find_status(course: Course, *, actor: User) -> EvidenceStatus | None:
     return _status(enrolment) if enrolment is not None else None
 
 
-def status_of(enrolment: Enrolment, *, actor: User) -> EvidenceStatus:
-    """As get_status, for an enrolment the page has loaded already (with its version)."""
+@dataclass(frozen=True)
+class CourseNudge:
+    """What the course page invites the learner to do next about evidence, if anything."""
+
+    offers_precheck: bool  # as EvidenceStatus.offers_precheck
+    asks_confidence_after: bool  # passed, and no "after" rating yet
+    asks_evaluation: bool  # passed, and the course not evaluated yet
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.offers_precheck or self.asks_confidence_after or self.asks_evaluation)
+
+
+def course_nudge(enrolment: Enrolment, *, actor: User) -> CourseNudge:
+    """The course page's evidence invitation: before a pass the knowledge check (one query at most), after it the
+    "after" confidence rating and the evaluation (one query)."""
     _own(enrolment, actor)
-    return _status(enrolment)
+    if enrolment.passed_at is None:
+        return CourseNudge(offers_precheck(enrolment, actor=actor), False, False)
+    rated_after, evaluated = db.session.execute(
+        select(select(ConfidenceRating.id).where(ConfidenceRating.enrolment_id == enrolment.id,
+                                                 ConfidenceRating.stage == AFTER).exists(),
+               select(CourseEvaluation.id).where(CourseEvaluation.enrolment_id == enrolment.id).exists())
+    ).one()
+    return CourseNudge(False, not rated_after, not evaluated)
 
 
 def offers_precheck(enrolment: Enrolment, *, actor: User) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -70,6 +70,13 @@ class Progress:
         return LearningStatus.IN_PROGRESS
 
 
+def lessons_done_column() -> ScalarSelect[int]:
+    """A column for a query on Enrolment: the number of its lessons completed."""
+    return (select(func.count()).where(LessonProgress.enrolment_id == Enrolment.id,
+                                       LessonProgress.completed_at.is_not(None))
+            .correlate(Enrolment).scalar_subquery())
+
+
 def get_published_course(slug: str) -> Course:
     """The published course with this slug, or NotFound."""
     course = db.session.scalar(select(Course).where(Course.slug == slug, Course.is_published.is_(True)))
@@ -118,11 +125,8 @@ def find_course_and_enrolment(slug: str, *, actor: User | None) -> CourseAndEnro
     the number of lessons done, if any, in one query; NotFound for an unknown or unpublished slug."""
     if actor is None:
         return CourseAndEnrolment(get_published_course(slug), None, 0)
-    done = (select(func.count()).where(LessonProgress.enrolment_id == Enrolment.id,
-                                       LessonProgress.completed_at.is_not(None))
-            .correlate(Enrolment).scalar_subquery())
     found = db.session.execute(
-        select(Course, Enrolment, done)
+        select(Course, Enrolment, lessons_done_column())
         .outerjoin(Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.user_id == actor.id))
         .options(joinedload(Enrolment.version))
         .where(Course.slug == slug, Course.is_published.is_(True))
@@ -399,20 +403,16 @@ class DashboardEntry:
 
 
 def list_my_learning(*, actor: User) -> list[DashboardEntry]:
-    """The actor's courses, most recently active first; two queries (the lessons are cached per version)."""
-    enrolments = list(
-        db.session.scalars(
-            select(Enrolment).options(joinedload(Enrolment.version), joinedload(Enrolment.course))
-            .where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
-        )
-    )
+    """The actor's courses, most recently active first; one query (the lessons are cached per version)."""
     latest: dict[int, Enrolment] = {}
-    for enrolment in enrolments:
+    done: dict[int, int] = {}
+    for enrolment, lessons_done in db.session.execute(
+        select(Enrolment, lessons_done_column()).options(joinedload(Enrolment.version), joinedload(Enrolment.course))
+        .where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
+    ):
         latest.setdefault(enrolment.course_id, enrolment)
+        done[enrolment.id] = lessons_done or 0
     current = sorted(latest.values(), key=lambda e: e.last_active_at, reverse=True)
-    if not current:
-        return []
-    done = done_counts([e.id for e in current])
     entries = []
     for e in current:
         outline = outline_of(e.version)

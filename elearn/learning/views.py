@@ -21,9 +21,12 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @bp.get("/my-learning")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
+    entries = service.list_my_learning(actor=current_user)
+    return render_template("learning/dashboard.html", entries=entries,
                            assignments=list_assigned_courses(current_user),
-                           refresher_offers=certificates.list_refreshers_due(current_user),
+                           refresher_offers=certificates.refreshers_due_for(
+                               [entry.progress.enrolment for entry in entries if entry.progress.enrolment],
+                               actor=current_user),
                            update_offers=updates.list_update_offers(current_user),
                            signoffs=signoffs.list_my_signoffs(current_user))
 
