@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import get_own
+from elearn.access import require_own
 from elearn.assessment import texts
 from elearn.assessment.allowances import DailyLimit, daily_limit, limits_of
 from elearn.assessment.kinds import QuestionKind, spec_for
@@ -113,10 +113,19 @@ def list_attempts(enrolment: Enrolment) -> list[Attempt]:
     ))
 
 
+# Built once: every page of an attempt runs it.
+_OWN_ATTEMPT = (select(Attempt).options(joinedload(Attempt.version), joinedload(Attempt.enrolment)
+                                        .joinedload(Enrolment.course))
+                .where(Attempt.id == bindparam("attempt_id")))
+
+
 def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
     """One of the actor's attempts, or NotFound; with its version and course, which its pages show."""
-    return get_own(Attempt, attempt_id, actor=actor, missing="There is no such attempt.", options=[
-        joinedload(Attempt.version), joinedload(Attempt.enrolment).joinedload(Enrolment.course)])
+    attempt = db.session.scalars(_OWN_ATTEMPT, {"attempt_id": attempt_id}).unique().one_or_none()
+    if attempt is None:
+        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
+    return attempt
 
 
 def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:

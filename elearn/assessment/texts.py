@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from elearn.extensions import db
@@ -63,15 +63,19 @@ class DrawnState:
     selected: frozenset[int]  # option ids
 
 
+# Built once: every question page runs it.
+_DRAWN_STATE = (
+    select(AttemptQuestion.position, AttemptQuestion.question_id, AttemptQuestion.option_order,
+           AttemptQuestion.answered_at, AttemptQuestion.mark, AttemptAnswer.option_id)
+    .outerjoin(AttemptAnswer, AttemptAnswer.attempt_question_id == AttemptQuestion.id)
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
+    .order_by(AttemptQuestion.position)
+)
+
+
 def load_drawn_state(attempt: Attempt) -> dict[int, DrawnState]:
     """The attempt's drawn questions by position with the learner's answers; one query."""
-    rows = db.session.execute(
-        select(AttemptQuestion.position, AttemptQuestion.question_id, AttemptQuestion.option_order,
-               AttemptQuestion.answered_at, AttemptQuestion.mark, AttemptAnswer.option_id)
-        .outerjoin(AttemptAnswer, AttemptAnswer.attempt_question_id == AttemptQuestion.id)
-        .where(AttemptQuestion.attempt_id == attempt.id)
-        .order_by(AttemptQuestion.position)
-    )
+    rows = db.session.execute(_DRAWN_STATE, {"attempt_id": attempt.id})
     drawn: dict[int, DrawnState] = {}
     for position, question_id, order, answered_at, mark, option_id in rows:
         known = drawn.get(position)

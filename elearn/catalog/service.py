@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from elearn.extensions import db
@@ -20,22 +20,33 @@ class CatalogEntry:
     progress: learning.Progress
 
 
-def list_published_courses(actor: User | None) -> list[CatalogEntry]:
-    """Every published course at its newest version, with the actor's progress; two queries at most (the
-    versions' lessons are cached)."""
+def _published_at_newest() -> Select[Course, CourseVersion]:
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    rows = db.session.execute(
+    return (
         select(Course, CourseVersion)
         .join(CourseVersion, CourseVersion.course_id == Course.id)
         .join(newest, (newest.c.course_id == CourseVersion.course_id) & (newest.c.number == CourseVersion.number))
         .where(Course.is_published.is_(True))
         .order_by(CourseVersion.title)
     )
-    pairs = list(rows)
+
+
+# The catalogue's statements, built once (building one costs about as much as running it from the compiled cache).
+_PUBLISHED_AT_NEWEST = _published_at_newest()
+_CURRENT_ENROLMENTS = (
+    select(Enrolment, learning.lessons_done_column()).options(joinedload(Enrolment.version))
+    .where(Enrolment.user_id == bindparam("user_id")).order_by(Enrolment.cycle.desc())
+)
+
+
+def list_published_courses(actor: User | None) -> list[CatalogEntry]:
+    """Every published course at its newest version, with the actor's progress; two queries at most (the
+    versions' lessons are cached)."""
+    pairs = list(db.session.execute(_PUBLISHED_AT_NEWEST))
     enrolments, done = _current_enrolments(actor) if actor is not None else ({}, {})
     entries = []
     for course, version in pairs:
@@ -50,10 +61,7 @@ def _current_enrolments(actor: User) -> tuple[dict[int, Enrolment], dict[int, in
     """The actor's latest cycle of each course by course id, and the lessons done by enrolment id; one query."""
     latest: dict[int, Enrolment] = {}
     done: dict[int, int] = {}
-    for enrolment, lessons_done in db.session.execute(
-        select(Enrolment, learning.lessons_done_column()).options(joinedload(Enrolment.version))
-        .where(Enrolment.user_id == actor.id).order_by(Enrolment.cycle.desc())
-    ):
+    for enrolment, lessons_done in db.session.execute(_CURRENT_ENROLMENTS, {"user_id": actor.id}):
         latest.setdefault(enrolment.course_id, enrolment)
         done[enrolment.id] = lessons_done or 0
     return latest, done
