@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--page", action="append", help="profile only these pages (default: all)")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
-    seeded = json.load(open(args.pages))
+    seeded = json.loads(Path(args.pages).read_text())
     pages, agent = seeded["pages"], seeded["user_agent"]
     app = create_app()
     client = app.test_client()

@@ -43,7 +43,7 @@ def _serve(app: str, port: int, env: dict[str, str], log: Path, *extra: str) -> 
                                cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310 - loopback
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
             return process
         except OSError:
             time.sleep(0.1)
@@ -52,7 +52,7 @@ def _serve(app: str, port: int, env: dict[str, str], log: Path, *extra: str) -> 
 
 def _check(port: int, path: str, cookie: str, agent: str) -> int:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie, "User-Agent": agent})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback; redirects are followed
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http on loopback; redirects followed
         body = response.read()
         if response.status != 200 or response.url.split(":", 2)[-1].split("/", 1)[-1] != path.lstrip("/"):
             raise SystemExit(f"{path} did not answer 200 itself (ended at {response.url})")
