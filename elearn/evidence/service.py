@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from sqlalchemy import Float, cast, delete, func, select
+from sqlalchemy import Float, bindparam, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import require_own
@@ -163,11 +163,15 @@ def offers_precheck(enrolment: Enrolment, *, actor: User) -> bool:
     return not has_final and (precheck is None or precheck.submitted_at is None)
 
 
+# Built once: the lesson player and the course page ask.
+_ATTEMPTS_OF = select(Attempt).where(Attempt.enrolment_id == bindparam("enrolment_id"),
+                                     Attempt.kind.in_((PRECHECK, FINAL)))
+
+
 def _attempts_of(enrolment: Enrolment) -> tuple[Attempt | None, bool]:
     """The enrolment's knowledge check, if started, and whether an assessment attempt exists; one query."""
     precheck, has_final = None, False
-    for attempt in db.session.scalars(select(Attempt).where(Attempt.enrolment_id == enrolment.id,
-                                                            Attempt.kind.in_((PRECHECK, FINAL)))):
+    for attempt in db.session.scalars(_ATTEMPTS_OF, {"enrolment_id": enrolment.id}):
         if attempt.kind == PRECHECK:
             precheck = attempt
         else:

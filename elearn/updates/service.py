@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import is_manager_of
@@ -69,9 +69,9 @@ def owed_certificate(update: CourseUpdate, certificates: Iterable[Certificate]) 
 # --- reading -----------------------------------------------------------------------------------
 
 
-def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseUpdate]:
-    """Each published course (or each of these) whose newest version carries an update, by course id; one query
-    (every version of those courses, oldest first: the newest is the update, the run before it its history)."""
+def _versions_of_courses_carrying_an_update(*, only_some: bool) -> Select[CourseVersion]:
+    """Every version, oldest first, of each published course whose newest version carries an update (of the
+    courses in the bound list `course_ids` when `only_some`)."""
     newest = (select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
               .group_by(CourseVersion.course_id).subquery())
     carrying = (
@@ -81,11 +81,24 @@ def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, Cours
         .where(Course.is_published.is_(True), CourseVersion.what_changed_title.is_not(None),
                CourseVersion.what_changed_html.is_not(None))
     )
-    if course_ids is not None:
-        carrying = carrying.where(CourseVersion.course_id.in_(course_ids))
+    if only_some:
+        carrying = carrying.where(CourseVersion.course_id.in_(bindparam("course_ids", expanding=True)))
+    return (select(CourseVersion).where(CourseVersion.course_id.in_(carrying))
+            .order_by(CourseVersion.course_id, CourseVersion.number))
+
+
+# Built once: My learning and every course page ask for updates.
+_ALL_UPDATES = _versions_of_courses_carrying_an_update(only_some=False)
+_SOME_UPDATES = _versions_of_courses_carrying_an_update(only_some=True)
+
+
+def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseUpdate]:
+    """Each published course (or each of these) whose newest version carries an update, by course id; one query
+    (every version of those courses, oldest first: the newest is the update, the run before it its history)."""
+    statement, parameters = (_ALL_UPDATES, {}) if course_ids is None else (_SOME_UPDATES,
+                                                                          {"course_ids": list(course_ids)})
     versions: dict[int, list[CourseVersion]] = {}
-    for version in db.session.scalars(select(CourseVersion).where(CourseVersion.course_id.in_(carrying))
-                                      .order_by(CourseVersion.course_id, CourseVersion.number)):
+    for version in db.session.scalars(statement, parameters):
         versions.setdefault(version.course_id, []).append(version)
     return {course_id: CourseUpdate(run[-1], *update_run([(v.id, v.number, v.what_changed_title, v.what_changed_html)
                                                           for v in run]))
@@ -106,17 +119,21 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
     return list(db.session.scalars(statement))
 
 
+_VALID_CERTIFICATES_READ = (
+    select(Certificate, CertificateUpdate)
+    .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
+    .where(Certificate.course_id.in_(bindparam("course_ids", expanding=True)), Certificate.revoked_at.is_(None),
+           Certificate.expires_on >= bindparam("today"), Certificate.user_id == bindparam("user_id"))
+)
+
+
 def _valid_certificates_read(course_ids: Collection[int], *, user_id: int
                              ) -> tuple[list[Certificate], dict[int, list[CertificateUpdate]]]:
     """One person's valid certificates of these courses, with the updates read against them; one query."""
     certificates: dict[int, Certificate] = {}
     read: dict[int, list[CertificateUpdate]] = {}
-    for certificate, completion in db.session.execute(
-        select(Certificate, CertificateUpdate)
-        .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
-        .where(Certificate.course_id.in_(course_ids), Certificate.revoked_at.is_(None),
-               Certificate.expires_on >= london_today(), Certificate.user_id == user_id)
-    ):
+    for certificate, completion in db.session.execute(_VALID_CERTIFICATES_READ, {
+            "course_ids": list(course_ids), "today": london_today(), "user_id": user_id}):
         certificates[certificate.id] = certificate
         if completion is not None:
             read.setdefault(certificate.id, []).append(completion)
