@@ -42,7 +42,7 @@ class Outline:
 
     def at(self, position: int) -> LessonOutline | None:
         """The lesson at a 1-based position, or None."""
-        return self.lessons[position - 1] if 1 <= position <= len(self.lessons) else None
+        return next((lesson for lesson in self.lessons if lesson.position == position), None)
 
     def by_id(self, lesson_id: int | None) -> LessonOutline | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

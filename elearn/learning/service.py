@@ -148,6 +148,12 @@ def find_course_and_enrolment(slug: str, *, actor: User | None) -> CourseAndEnro
     return CourseAndEnrolment(found[0], found[1], found[2] or 0)
 
 
+def get_course_and_enrolment(slug: str, *, actor: User) -> tuple[Course, Enrolment]:
+    """As find_course_and_enrolment, for pages of a course the actor has started: NotFound when they have not."""
+    course, enrolment, _done = find_course_and_enrolment(slug, actor=actor)
+    return course, _required(enrolment)
+
+
 def lesson_counts(version_ids: list[int]) -> dict[int, int]:
     """Number of lessons per course version, in one query (for reports on many versions at once)."""
     rows = db.session.execute(
@@ -273,8 +279,7 @@ class LessonPage:
 
 def get_lesson_page(slug: str, position: int, *, actor: User) -> LessonPage:
     """A lesson of the actor's current enrolment with their progress: two queries (the lessons are cached)."""
-    course, found, _done = find_course_and_enrolment(slug, actor=actor)
-    enrolment = _required(found)
+    course, enrolment = get_course_and_enrolment(slug, actor=actor)
     lesson = get_lesson(enrolment, position)
     rows = db.session.scalars(_PROGRESS_ROWS, {"enrolment_id": enrolment.id})
     return LessonPage(course, enrolment, outline_of(enrolment.version), lesson, {row.lesson_id: row for row in rows})

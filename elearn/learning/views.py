@@ -42,8 +42,7 @@ def start(slug: str) -> ResponseReturnValue:
 @bp.get("/courses/<slug>/continue")
 @login_required
 def resume(slug: str) -> ResponseReturnValue:
-    course, found, _done = service.find_course_and_enrolment(slug, actor=current_user)
-    enrolment = service.get_enrolment(course, actor=current_user) if found is None else found
+    _course, enrolment = service.get_course_and_enrolment(slug, actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
 
@@ -75,8 +74,7 @@ def lesson(slug: str, position: int) -> ResponseReturnValue:
 @login_required
 def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
     require_button()
-    course, found, _done = service.find_course_and_enrolment(slug, actor=current_user)
-    enrolment = service.get_enrolment(course, actor=current_user) if found is None else found
+    _course, enrolment = service.get_course_and_enrolment(slug, actor=current_user)
     current = service.get_lesson(enrolment, position)
     try:
         following = service.record_lesson_complete(enrolment, current, actor=current_user)
