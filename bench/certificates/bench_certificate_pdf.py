@@ -116,18 +116,21 @@ def has_rl_accel() -> bool:
 
 
 def time_interleaved(renders: dict[str, Callable[[CertificateDocument], bytes]], rounds: int,
-                     warmup: int) -> dict[str, list[float]]:
-    """Return per-render wall times in ms; renderers alternate so that load hits both alike."""
+                     warmup: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Return per-render wall times in ms, and the mean CPU ms per render of this process (which other work on a
+    shared machine hardly changes); renderers alternate so that load hits both alike."""
     for render in renders.values():
         for _ in range(warmup):
             render(SAMPLE)
     timings: dict[str, list[float]] = {name: [] for name in renders}
+    cpu: dict[str, float] = dict.fromkeys(renders, 0.0)
     for _ in range(rounds):
         for name, render in renders.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             render(SAMPLE)
             timings[name].append((time.perf_counter() - start) * 1000)
-    return timings
+            cpu[name] += (time.process_time() - start_cpu) * 1000
+    return timings, {name: total / rounds for name, total in cpu.items()}
 
 
 def main() -> None:
@@ -142,10 +145,10 @@ def main() -> None:
           f"{args.warmup} warm-up, interleaved, load average {os.getloadavg()[0]:.2f}")
     renders = {"elearn render_certificate_pdf": render_certificate_pdf,
                "common ReportLab recipe": render_with_common_recipe}
-    timings = time_interleaved(renders, args.renders, args.warmup)
+    timings, cpu = time_interleaved(renders, args.renders, args.warmup)
     for name, times in timings.items():
         print(f"{name:30} mean {statistics.mean(times):6.2f} ms  median {statistics.median(times):6.2f} ms"
-              f"  min {min(times):6.2f} ms  {len(renders[name](SAMPLE)) / 1024:5.1f} KiB")
+              f"  min {min(times):6.2f} ms  CPU {cpu[name]:6.2f} ms  {len(renders[name](SAMPLE)) / 1024:5.1f} KiB")
     ours, recipe = (statistics.median(times) for times in timings.values())
     print(f"recipe / elearn (median): {recipe / ours:.2f}x")
 

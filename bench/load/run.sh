@@ -15,7 +15,7 @@ SPAWN_RATE=${SPAWN_RATE:-5}     # learners started per second: sign-in is Argon2
 WORKERS=${WORKERS:-5}          # 2 cores: (2 x cores) + 1
 APP_PORT=${APP_PORT:-8101}
 BARE_PORT=${BARE_PORT:-8102}
-DB=elearn_bench_load
+DB=${BENCH_DB:-elearn_bench_load}  # BENCH_DB: another name, when two runs share a PostgreSQL server
 PSQL=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA)
 
 mkdir -p "$OUT"

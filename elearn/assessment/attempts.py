@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import get_own
+from elearn.access import require_own
+from elearn.assessment import texts
 from elearn.assessment.allowances import DailyLimit, daily_limit, limits_of
 from elearn.assessment.kinds import QuestionKind, spec_for
-from elearn.assessment.service import FINAL, AttemptAlreadySubmitted, load_drawn
+from elearn.assessment.service import FINAL, AttemptAlreadySubmitted
 from elearn.db import now_utc
 from elearn.errors import NotFound
 from elearn.extensions import db
@@ -112,10 +113,19 @@ def list_attempts(enrolment: Enrolment) -> list[Attempt]:
     ))
 
 
+# Built once: every page of an attempt runs it.
+_OWN_ATTEMPT = (select(Attempt).options(joinedload(Attempt.version), joinedload(Attempt.enrolment)
+                                        .joinedload(Enrolment.course))
+                .where(Attempt.id == bindparam("attempt_id")))
+
+
 def get_own_attempt(attempt_id: int, *, actor: User) -> Attempt:
     """One of the actor's attempts, or NotFound; with its version and course, which its pages show."""
-    return get_own(Attempt, attempt_id, actor=actor, missing="There is no such attempt.", options=[
-        joinedload(Attempt.version), joinedload(Attempt.enrolment).joinedload(Enrolment.course)])
+    attempt = db.session.scalars(_OWN_ATTEMPT, {"attempt_id": attempt_id}).unique().one_or_none()
+    if attempt is None:
+        raise NotFound("There is no such attempt.")
+    require_own(attempt, actor=actor, missing="There is no such attempt.")
+    return attempt
 
 
 def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:
@@ -126,28 +136,53 @@ def get_open_attempt(attempt_id: int, *, actor: User) -> Attempt:
     return attempt
 
 
+@dataclass(frozen=True)
+class AttemptPage:
+    """An open attempt's drawn questions as its pages show them, with what is still unanswered."""
+
+    questions: tuple[ShownQuestion, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.questions)
+
+    @property
+    def unanswered(self) -> list[int]:
+        """Positions of the questions the learner has not answered yet."""
+        return [question.position for question in self.questions if not question.is_answered]
+
+    def question(self, position: int) -> ShownQuestion:
+        """One drawn question; NotFound for a position the attempt does not have."""
+        found = next((question for question in self.questions if question.position == position), None)
+        if found is None:
+            raise NotFound("There is no such question in this attempt.")
+        return found
+
+
+def get_attempt_page(attempt: Attempt) -> AttemptPage:
+    """Every drawn question of the attempt with the learner's answers: one query (the question texts of the
+    attempt's published version are cached per process)."""
+    bank = texts.shown_bank(attempt.version)
+    return AttemptPage(tuple(_shown(state, bank[state.question_id])
+                             for state in texts.load_drawn_state(attempt).values()))
+
+
 def list_shown_questions(attempt: Attempt) -> list[ShownQuestion]:
     """Every drawn question, in order, as the one-page view shows it."""
-    return [_shown(row) for row in load_drawn(attempt).values()]
+    return list(get_attempt_page(attempt).questions)
 
 
 def get_shown_question(attempt: Attempt, position: int) -> ShownQuestion:
     """One drawn question as its page shows it; NotFound for a position the attempt does not have."""
-    row = load_drawn(attempt).get(position)
-    if row is None:
-        raise NotFound("There is no such question in this attempt.")
-    return _shown(row)
+    return get_attempt_page(attempt).question(position)
 
 
-def _shown(drawn: AttemptQuestion) -> ShownQuestion:
-    by_id = {option.id: option for option in drawn.question.options}
-    selected = {answer.option_id for answer in drawn.answers}
+def _shown(drawn: texts.DrawnState, text: texts.ShownText) -> ShownQuestion:
     options = tuple(
-        ShownOption(number, by_id[option_id].text, option_id in selected)
+        ShownOption(number, text.options[option_id], option_id in drawn.selected)
         for number, option_id in enumerate(drawn.option_order, start=1)
     )
-    question = drawn.question
-    return ShownQuestion(drawn.position, question.stem, QuestionKind(question.kind), question.partial_credit,
+    return ShownQuestion(drawn.position, text.stem, QuestionKind(text.kind), text.partial_credit,
                          options, drawn.answered_at is not None)
 
 

@@ -20,13 +20,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from elearn.access import require_own
 from elearn.assessment.service import PRECHECK, load_drawn, result_of
+from elearn.assessment.texts import DrawnState, ReviewText, load_drawn_state, review_bank
 from elearn.errors import Conflict
-from elearn.extensions import db
-from elearn.models import Attempt, AttemptQuestion, Lesson, ReviewPolicy, User
+from elearn.learning.outlines import outline_of
+from elearn.models import Attempt, ReviewPolicy, User
 
 
 class Shown(StrEnum):
@@ -114,16 +113,18 @@ def get_review(attempt: Attempt, *, actor: User) -> Review:
     version = attempt.version
     shown = shown_for(ReviewPolicy(version.review_policy),
                       passed=bool(attempt.passed) or attempt.enrolment.passed_at is not None)
-    drawn = list(load_drawn(attempt).values())
     revisit: tuple[OutcomeToRevisit, ...] = ()
     if shown != Shown.FULL:
-        lessons = [(position, title, taught) for position, title, taught in db.session.execute(
-            select(Lesson.position, Lesson.title, Lesson.outcomes).where(Lesson.version_id == version.id)
-            .order_by(Lesson.position))]
+        lessons = [(lesson.position, lesson.title, lesson.outcomes) for lesson in outline_of(version).lessons]
         # Which outcomes fell short is the marking's rule (marking.Result.outcomes_to_revisit), judged on exact marks.
+        drawn = list(load_drawn(attempt).values())
         revisit = outcomes_to_revisit(result_of(attempt, drawn).outcomes_to_revisit, version.outcomes, lessons)
     texts = {outcome["id"]: outcome["text"] for outcome in version.outcomes}
-    questions = () if shown == Shown.OUTCOMES else tuple(_reviewed(row, texts, shown == Shown.FULL) for row in drawn)
+    questions: tuple[ReviewQuestion, ...] = ()
+    if shown != Shown.OUTCOMES:
+        bank = review_bank(version)  # cached per process: the drawn state is the one query here
+        questions = tuple(_reviewed(state, bank[state.question_id], texts, shown == Shown.FULL)
+                          for state in load_drawn_state(attempt).values())
     return Review(attempt, int(attempt.score_percent), bool(attempt.passed), version.pass_mark, shown, questions,
                   revisit)
 
@@ -150,17 +151,16 @@ def outcomes_to_revisit(keys: Iterable[str], outcomes: Sequence[Mapping[str, Any
                  for o in ordered)
 
 
-def _reviewed(drawn: AttemptQuestion, outcomes: Mapping[str, str], is_full: bool) -> ReviewQuestion:
+def _reviewed(drawn: DrawnState, question: ReviewText, outcomes: Mapping[str, str], is_full: bool) -> ReviewQuestion:
     mark = drawn.mark or Decimal(0)
     verdict = "correct" if mark >= 1 else ("partly" if mark > 0 else "incorrect")
-    question = drawn.question
     outcome_text = outcomes.get(question.outcome) if question.outcome else None
     if not is_full:
         # Only the verdict and the outcome tested, so the next attempt is not a memory test.
         return ReviewQuestion(drawn.position, verdict, outcome_text, None, None, None)
-    by_id = {option.id: option for option in question.options}
-    selected = {answer.option_id for answer in drawn.answers}
     options = tuple(
-        ReviewOption(by_id[i].text, i in selected, by_id[i].is_correct, by_id[i].feedback) for i in drawn.option_order
+        ReviewOption(question.options[i].text, i in drawn.selected, question.options[i].is_correct,
+                     question.options[i].feedback)
+        for i in drawn.option_order
     )
     return ReviewQuestion(drawn.position, verdict, outcome_text, question.stem, options, question.explanation)

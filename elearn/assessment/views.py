@@ -61,12 +61,13 @@ def resume(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def question(attempt_id: int, position: int) -> ResponseReturnValue:
     attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
-    shown = attempts.get_shown_question(attempt, position)
+    page = attempts.get_attempt_page(attempt)
+    page.question(position)  # NotFound for a position the attempt does not have, before anything is saved
     if request.method == "GET":
-        return _render_question(attempt, shown, None)
+        return _render_question(attempt, page, position, None)
     error = _save(attempt, [position])
     if error is not None:
-        return _render_question(attempt, shown, error), 400
+        return _render_question(attempt, page, position, error), 400
     go = forms.next_destination(request.form.get("go"), position, attempts.question_count(attempt))
     return redirect(_url_for_destination(attempt, go))
 
@@ -87,8 +88,9 @@ def all_questions(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def confirm(attempt_id: int) -> ResponseReturnValue:
     attempt = attempts.get_open_attempt(attempt_id, actor=current_user)
-    return render_template("assessment/confirm.html", attempt=attempt, count=attempts.question_count(attempt),
-                           unanswered=attempts.list_unanswered(attempt), form=ButtonForm())
+    page = attempts.get_attempt_page(attempt)
+    return render_template("assessment/confirm.html", attempt=attempt, count=page.count,
+                           unanswered=page.unanswered, form=ButtonForm())
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -118,9 +120,9 @@ def _save(attempt: Attempt, positions: list[int]) -> InvalidInput | None:
     return None
 
 
-def _render_question(attempt: Attempt, shown: attempts.ShownQuestion, error: InvalidInput | None) -> str:
-    return render_template("assessment/question.html", attempt=attempt, question=shown, error=error,
-                           count=attempts.question_count(attempt), unanswered=attempts.list_unanswered(attempt))
+def _render_question(attempt: Attempt, page: attempts.AttemptPage, position: int, error: InvalidInput | None) -> str:
+    return render_template("assessment/question.html", attempt=attempt, question=page.question(position),
+                           error=error, count=page.count, unanswered=page.unanswered)
 
 
 def _render_all(attempt: Attempt, error: InvalidInput | None) -> str:

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from elearn.audit import record_event
 from elearn.db import now_utc
@@ -98,14 +99,22 @@ def start_session(user: User, *, user_agent: str | None, ip: str | None,
     return StartedSession(row.id, key, device_cookie)
 
 
+# Every signed-in request runs this, so it is built once (building a statement costs about as much as running it
+# from SQLAlchemy's compiled cache). The user's organisation comes in the same query: most signed-in pages scope
+# by it, and a loaded row is then served from the session's identity map without another query.
+_SESSION_USER = (
+    select(UserSession.id, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id)
+    .options(joinedload(User.organisation))
+    .where(UserSession.key_hash == bindparam("key_hash"), UserSession.kind == SessionKind.SESSION,
+           UserSession.ended_at.is_(None))
+)
+
+
 def load_user(key: str) -> User | None:
     """Flask-Login's loader: the user of a session that has not ended, while their account is active."""
     if not isinstance(key, str) or len(key) != KEY_LENGTH:
         return None
-    found = db.session.execute(
-        select(UserSession.id, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id).where(
-            UserSession.key_hash == token_hash(key), UserSession.kind == SessionKind.SESSION,
-            UserSession.ended_at.is_(None))).first()
+    found = db.session.execute(_SESSION_USER, {"key_hash": token_hash(key)}).first()
     if found is None or not found.User.is_active:
         return None
     now = now_utc()

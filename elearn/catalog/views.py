@@ -26,8 +26,9 @@ def index() -> ResponseReturnValue:
 @bp.get("/courses/<slug>")
 def course(slug: str) -> ResponseReturnValue:
     overview = service.get_course_overview(slug, _actor())
-    # The knowledge check, confidence and evaluation the learner is offered on this course, if enrolled.
-    status = evidence.find_status(overview.course, actor=current_user) if current_user.is_authenticated else None
+    # The knowledge check, confidence rating or evaluation the learner is invited to on this course, if enrolled.
+    enrolment = overview.progress.enrolment
+    status = evidence.course_nudge(enrolment, actor=current_user) if enrolment is not None else None
     # The short "what changed" update, for a holder of an earlier version's certificate.
     update = updates.find_update(overview.course, actor=current_user) if current_user.is_authenticated else None
     return render_template("catalog/course.html", overview=overview, evidence=status, update=update)

@@ -1,10 +1,11 @@
-"""`flask certificates repair`: every passed attempt gets exactly one certificate."""
+"""`flask certificates repair`: every passed attempt gets exactly one certificate; `prepare-fonts`: the PDF's fonts."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
+from elearn.certificates.fonts import prepare_certificate_fonts
 from elearn.certificates.service import repair_missing_certificates
 
 certificates_cli = AppGroup("certificates", help="Certificates.")
@@ -20,3 +21,10 @@ def repair_command(dry_run: bool) -> None:
                    f"(user {attempt.user_id}, course version {attempt.version_id})")
     verb = "would issue" if dry_run else "issued"
     click.echo(f"{verb} {len(attempts)} missing certificate(s)")
+
+
+@certificates_cli.command("prepare-fonts")
+def prepare_fonts_command() -> None:
+    """Write the certificate's trimmed DejaVu faces from elearn/static/fonts (needs fontTools: requirements-dev)."""
+    for path in prepare_certificate_fonts():
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")

@@ -4,7 +4,8 @@ Layout is computed first (`layout_certificate`) as plain positioned text runs an
 placement, then drawn; tests check the layout's boxes against the page.
 
 Fonts: DejaVu Sans and DejaVu Serif (Bitstream Vera licence, shipped in
-`elearn/static/fonts/`), embedded as subsets. They cover Latin with diacritics, Greek,
+`elearn/static/fonts/`, trimmed for embedding in `elearn/certificates/fonts/`), embedded as subsets of the
+glyphs used. They cover Latin with diacritics, Greek,
 Cyrillic; DejaVu Sans also covers Hebrew and Arabic letters. A text that the serif cannot
 draw falls back to the sans. Characters no shipped font has (CJK, most emoji) are drawn
 as the font's visible "missing glyph" box, one per character, so the gap is obvious and
@@ -42,7 +43,7 @@ from elearn.certificates.codes import format_code
 from elearn.clock import uk_date
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
-FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
+FONT_DIR = Path(__file__).resolve().parent / "fonts"  # trimmed for embedding: elearn/certificates/fonts.py
 SANS, SANS_BOLD, SERIF = "ElearnSans", "ElearnSans-Bold", "ElearnSerif"
 _FONT_FILES = {SANS: "DejaVuSans.ttf", SANS_BOLD: "DejaVuSans-Bold.ttf", SERIF: "DejaVuSerif.ttf"}
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from elearn.access import MemberAction, check_may_act_on, require_admin
+from elearn.access import MemberAction, check_may_act_on, require_admin, require_own
 from elearn.audit import record_event
 from elearn.certificates.codes import format_code, new_code, normalise_code
 from elearn.certificates.filenames import certificate_filenames
@@ -210,7 +210,15 @@ def list_refreshers_due(actor: User) -> dict[int, RefresherOffer]:
         select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
     ):
         latest.setdefault(enrolment.course_id, enrolment)
-    passed = {e.id: e.course_id for e in latest.values() if e.passed_at is not None}
+    return refreshers_due_for(list(latest.values()), actor=actor)
+
+
+def refreshers_due_for(latest: list[Enrolment], *, actor: User) -> dict[int, RefresherOffer]:
+    """As list_refreshers_due, from the actor's latest cycle of each course, loaded already (My learning has
+    them); one query at most."""
+    for enrolment in latest:
+        require_own(enrolment, actor=actor, missing="There is no such enrolment.")
+    passed = {e.id: e.course_id for e in latest if e.passed_at is not None}
     if not passed:
         return {}
     newest: dict[int, Certificate] = {}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from sqlalchemy import Float, cast, delete, func, select
+from sqlalchemy import Float, bindparam, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import require_own
@@ -126,18 +126,76 @@ def find_status(course: Course, *, actor: User) -> EvidenceStatus | None:
     return _status(enrolment) if enrolment is not None else None
 
 
+@dataclass(frozen=True)
+class CourseNudge:
+    """What the course page invites the learner to do next about evidence, if anything."""
+
+    offers_precheck: bool  # as EvidenceStatus.offers_precheck
+    asks_confidence_after: bool  # passed, and no "after" rating yet
+    asks_evaluation: bool  # passed, and the course not evaluated yet
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.offers_precheck or self.asks_confidence_after or self.asks_evaluation)
+
+
+def course_nudge(enrolment: Enrolment, *, actor: User) -> CourseNudge:
+    """The course page's evidence invitation: before a pass the knowledge check (one query at most), after it the
+    "after" confidence rating and the evaluation (one query)."""
+    _own(enrolment, actor)
+    if enrolment.passed_at is None:
+        return CourseNudge(offers_precheck(enrolment, actor=actor), False, False)
+    rated_after, evaluated = db.session.execute(
+        select(select(ConfidenceRating.id).where(ConfidenceRating.enrolment_id == enrolment.id,
+                                                 ConfidenceRating.stage == AFTER).exists(),
+               select(CourseEvaluation.id).where(CourseEvaluation.enrolment_id == enrolment.id).exists())
+    ).one()
+    return CourseNudge(False, not rated_after, not evaluated)
+
+
+def offers_precheck(enrolment: Enrolment, *, actor: User) -> bool:
+    """Whether the knowledge check is offered on this enrolment (EvidenceStatus.offers_precheck); one query at
+    most, none when the course has no knowledge check or is passed."""
+    _own(enrolment, actor)
+    if enrolment.version.precheck_questions <= 0 or enrolment.passed_at is not None:
+        return False
+    precheck, has_final = _attempts_of(enrolment)
+    return not has_final and (precheck is None or precheck.submitted_at is None)
+
+
+# Built once: the lesson player and the course page ask.
+_ATTEMPTS_OF = select(Attempt).where(Attempt.enrolment_id == bindparam("enrolment_id"),
+                                     Attempt.kind.in_((PRECHECK, FINAL)))
+
+
+def _attempts_of(enrolment: Enrolment) -> tuple[Attempt | None, bool]:
+    """The enrolment's knowledge check, if started, and whether an assessment attempt exists; one query."""
+    precheck, has_final = None, False
+    for attempt in db.session.scalars(_ATTEMPTS_OF, {"enrolment_id": enrolment.id}):
+        if attempt.kind == PRECHECK:
+            precheck = attempt
+        else:
+            has_final = True
+    return precheck, has_final
+
+
 def _status(enrolment: Enrolment) -> EvidenceStatus:
-    has_final = db.session.scalar(
-        select(func.count()).select_from(Attempt).where(Attempt.enrolment_id == enrolment.id, Attempt.kind == FINAL)
-    )
+    """Two queries: the attempts, then the confidence ratings beside the evaluation."""
+    precheck, has_final = _attempts_of(enrolment)
     ratings: dict[str, dict[str, int]] = {BEFORE: {}, AFTER: {}}
-    for stage, key, rating in db.session.execute(
-        select(ConfidenceRating.stage, ConfidenceRating.outcome_key, ConfidenceRating.rating)
-        .where(ConfidenceRating.enrolment_id == enrolment.id)
+    evaluation = None
+    # The evaluation (one per enrolment at most) rides along each rating row: one query for both.
+    for stage, key, rating, evaluated in db.session.execute(
+        select(ConfidenceRating.stage, ConfidenceRating.outcome_key, ConfidenceRating.rating, CourseEvaluation)
+        .select_from(Enrolment)
+        .outerjoin(ConfidenceRating, ConfidenceRating.enrolment_id == Enrolment.id)
+        .outerjoin(CourseEvaluation, CourseEvaluation.enrolment_id == Enrolment.id)
+        .where(Enrolment.id == enrolment.id)
     ):
-        ratings[stage][key] = rating
-    evaluation = db.session.scalar(select(CourseEvaluation).where(CourseEvaluation.enrolment_id == enrolment.id))
-    return EvidenceStatus(enrolment, find_precheck(enrolment), bool(has_final), ratings, evaluation)
+        if stage is not None:
+            ratings[stage][key] = rating
+        evaluation = evaluated or evaluation
+    return EvidenceStatus(enrolment, precheck, has_final, ratings, evaluation)
 
 
 def get_learner_gain(attempt: Attempt, *, actor: User) -> LearnerGain | None:

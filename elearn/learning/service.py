@@ -7,11 +7,13 @@ actor's own enrolments: another person's is NotFound (elearn/access.py's require
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -19,6 +21,7 @@ from elearn.access import require_own
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
+from elearn.learning.outlines import LessonOutline, Outline, outline_of
 from elearn.models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, User
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,30 @@ class Progress:
         return LearningStatus.IN_PROGRESS
 
 
+def lessons_done_column() -> ScalarSelect[int]:
+    """A column for a query on Enrolment: the number of its lessons completed."""
+    return (select(func.count()).where(LessonProgress.enrolment_id == Enrolment.id,
+                                       LessonProgress.completed_at.is_not(None))
+            .correlate(Enrolment).scalar_subquery())
+
+
+# The statements the learner's pages run on every view, built once (with bound parameters): building a
+# statement costs about as much as SQLAlchemy running it from its compiled cache.
+_COURSE_AND_ENROLMENT = (
+    select(Course, Enrolment, lessons_done_column())
+    .outerjoin(Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")))
+    .options(joinedload(Enrolment.version))
+    .where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
+    .order_by(Enrolment.cycle.desc())
+    .limit(1)
+)
+_PROGRESS_ROWS = select(LessonProgress).where(LessonProgress.enrolment_id == bindparam("enrolment_id"))
+_MY_ENROLMENTS = (
+    select(Enrolment, lessons_done_column()).options(joinedload(Enrolment.version), joinedload(Enrolment.course))
+    .where(Enrolment.user_id == bindparam("user_id")).order_by(Enrolment.course_id, Enrolment.cycle.desc())
+)
+
+
 def get_published_course(slug: str) -> Course:
     """The published course with this slug, or NotFound."""
     course = db.session.scalar(select(Course).where(Course.slug == slug, Course.is_published.is_(True)))
@@ -104,8 +131,31 @@ def find_current_enrolment(course: Course, *, actor: User) -> Enrolment | None:
     )
 
 
+class CourseAndEnrolment(NamedTuple):
+    course: Course
+    enrolment: Enrolment | None  # the actor's latest cycle, with its version
+    lessons_done: int  # on that enrolment
+
+
+def find_course_and_enrolment(slug: str, *, actor: User | None) -> CourseAndEnrolment:
+    """The published course with this slug and the actor's latest enrolment (cycle) on it with its version and
+    the number of lessons done, if any, in one query; NotFound for an unknown or unpublished slug."""
+    if actor is None:
+        return CourseAndEnrolment(get_published_course(slug), None, 0)
+    found = db.session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": actor.id}).first()
+    if found is None:
+        raise NotFound("There is no course at this address.")
+    return CourseAndEnrolment(found[0], found[1], found[2] or 0)
+
+
+def get_course_and_enrolment(slug: str, *, actor: User) -> tuple[Course, Enrolment]:
+    """As find_course_and_enrolment, for pages of a course the actor has started: NotFound when they have not."""
+    course, enrolment, _done = find_course_and_enrolment(slug, actor=actor)
+    return course, _required(enrolment)
+
+
 def lesson_counts(version_ids: list[int]) -> dict[int, int]:
-    """Number of lessons per course version, in one query."""
+    """Number of lessons per course version, in one query (for reports on many versions at once)."""
     rows = db.session.execute(
         select(Lesson.version_id, func.count()).where(Lesson.version_id.in_(version_ids)).group_by(Lesson.version_id)
     )
@@ -123,9 +173,8 @@ def done_counts(enrolment_ids: list[int]) -> dict[int, int]:
 
 
 def progress_for(enrolment: Enrolment | None, version: CourseVersion) -> Progress:
-    """Progress on one course, counted from the database."""
-    counted_version = enrolment.version_id if enrolment else version.id
-    total = lesson_counts([counted_version]).get(counted_version, 0)
+    """Progress on one course: the lessons done counted from the database (one query when enrolled)."""
+    total = len(outline_of(enrolment.version if enrolment else version))
     done = done_counts([enrolment.id]).get(enrolment.id, 0) if enrolment else 0
     return Progress(enrolment, done, total)
 
@@ -168,8 +217,8 @@ def add_cycle_after_revocation(enrolment: Enrolment) -> Enrolment | None:
 
 
 def _first_lesson_id(version: CourseVersion) -> int | None:
-    return db.session.scalar(select(Lesson.id).where(Lesson.version_id == version.id).order_by(Lesson.position)
-                             .limit(1))
+    first = outline_of(version).at(1)
+    return first.id if first else None
 
 
 def _open_cycle(user: User, course: Course, *, cycle: int) -> Enrolment:
@@ -197,18 +246,43 @@ def get_enrolment(course: Course, *, actor: User) -> Enrolment:
     return _required(find_current_enrolment(course, actor=actor))
 
 
-def get_lesson(enrolment: Enrolment, position: int) -> Lesson:
+def get_lesson(enrolment: Enrolment, position: int) -> LessonOutline:
     """A lesson of the learner's own course version, by position."""
-    lesson = db.session.scalar(
-        select(Lesson).where(Lesson.version_id == enrolment.version_id, Lesson.position == position)
-    )
+    lesson = outline_of(enrolment.version).at(position)
     if lesson is None:
         raise NotFound("There is no such lesson in this course.")
     return lesson
 
 
-def list_lessons(enrolment: Enrolment) -> list[Lesson]:
-    return list(db.session.scalars(select(Lesson).where(Lesson.version_id == enrolment.version_id).order_by(Lesson.position)))
+def list_lessons(enrolment: Enrolment) -> list[LessonOutline]:
+    return list(outline_of(enrolment.version).lessons)
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    """What the lesson player shows: the lesson, the course's contents and the learner's own progress rows."""
+
+    course: Course
+    enrolment: Enrolment
+    outline: Outline
+    lesson: LessonOutline
+    rows: Mapping[int, LessonProgress] = field(repr=False)  # by lesson id: the lessons the learner has opened
+
+    @property
+    def done(self) -> set[int]:
+        return {lesson_id for lesson_id, row in self.rows.items() if row.completed_at is not None}
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.enrolment, len(self.done), len(self.outline))
+
+
+def get_lesson_page(slug: str, position: int, *, actor: User) -> LessonPage:
+    """A lesson of the actor's current enrolment with their progress: two queries (the lessons are cached)."""
+    course, enrolment = get_course_and_enrolment(slug, actor=actor)
+    lesson = get_lesson(enrolment, position)
+    rows = db.session.scalars(_PROGRESS_ROWS, {"enrolment_id": enrolment.id})
+    return LessonPage(course, enrolment, outline_of(enrolment.version), lesson, {row.lesson_id: row for row in rows})
 
 
 def completed_lesson_ids(enrolment: Enrolment) -> set[int]:
@@ -216,17 +290,17 @@ def completed_lesson_ids(enrolment: Enrolment) -> set[int]:
         LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None))))
 
 
-def idle_cap(lesson: Lesson) -> timedelta:
+def idle_cap(lesson: LessonOutline) -> timedelta:
     """The most one gap between two visits' events on this lesson counts: 2 x its minutes, at least 10 minutes."""
     return max(IDLE_FLOOR, timedelta(minutes=2 * lesson.minutes))
 
 
-def _find_progress(enrolment: Enrolment, lesson: Lesson) -> LessonProgress | None:
+def _find_progress(enrolment: Enrolment, lesson: LessonOutline) -> LessonProgress | None:
     return db.session.scalar(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
                                                           LessonProgress.lesson_id == lesson.id))
 
 
-def _see(row: LessonProgress, lesson: Lesson, now: datetime) -> None:
+def _see(row: LessonProgress, lesson: LessonOutline, now: datetime) -> None:
     """Add the gap since the lesson's last server-seen event (capped) to the time spent on it."""
     if row.last_seen_at is not None and now > row.last_seen_at:
         row.seconds_spent += int(min(now - row.last_seen_at, idle_cap(lesson)).total_seconds())
@@ -234,12 +308,15 @@ def _see(row: LessonProgress, lesson: Lesson, now: datetime) -> None:
     row.last_seen_at = now
 
 
-def open_lesson(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> None:
+def open_lesson(enrolment: Enrolment, lesson: LessonOutline, *, actor: User,
+                rows: Mapping[int, LessonProgress] | None = None) -> None:
     """Record that the server showed the actor this lesson (its time runs until they complete it) and remember it
-    as their resume point. A completed lesson read again writes nothing unless the resume point moves."""
+    as their resume point. A completed lesson read again writes nothing unless the resume point moves.
+
+    `rows` are the enrolment's progress rows by lesson id when the page has loaded them already (LessonPage)."""
     require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
     now = now_utc()
-    row = _find_progress(enrolment, lesson)
+    row = rows.get(lesson.id) if rows is not None else _find_progress(enrolment, lesson)
     changed = row is None or row.completed_at is None or enrolment.current_lesson_id != lesson.id
     if row is None:
         db.session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, first_opened_at=now,
@@ -261,7 +338,7 @@ def _minutes(seconds: float) -> str:
     return "less than a minute" if whole < 1 else f"{whole} minute{'' if whole == 1 else 's'}"
 
 
-def check_time_spent(row: LessonProgress | None, lesson: Lesson, now: datetime) -> LessonProgress:
+def check_time_spent(row: LessonProgress | None, lesson: LessonOutline, now: datetime) -> LessonProgress:
     """The lesson's progress row, if it may be completed now; refused for a lesson never opened, or opened less
     than its `min_minutes` ago (server time)."""
     if row is None or row.first_opened_at is None:
@@ -278,7 +355,7 @@ def check_time_spent(row: LessonProgress | None, lesson: Lesson, now: datetime) 
     return row
 
 
-def record_lesson_complete(enrolment: Enrolment, lesson: Lesson, *, actor: User) -> Lesson | None:
+def record_lesson_complete(enrolment: Enrolment, lesson: LessonOutline, *, actor: User) -> LessonOutline | None:
     """Mark a lesson of the actor's own enrolment complete (once, however often it is clicked) and return the next
     lesson, if any. Refused (CompletionRefused) for a lesson the server never showed them, or showed them less
     than the lesson's `min_minutes` ago: a forged or replayed form gains nothing."""
@@ -302,7 +379,8 @@ def record_lesson_complete(enrolment: Enrolment, lesson: Lesson, *, actor: User)
     return following
 
 
-def record_lesson_read(enrolment: Enrolment, lesson: Lesson, *, actor: User, minutes: int | None = None) -> Lesson | None:
+def record_lesson_read(enrolment: Enrolment, lesson: LessonOutline, *, actor: User,
+                       minutes: int | None = None) -> LessonOutline | None:
     """For seeding demo, bench and test data only: the actor opened the lesson `minutes` ago (default: its declared
     minutes, and never less than its minimum) and marks it complete now. No page calls this."""
     require_own(enrolment, actor=actor, missing=NOT_ENROLLED)
@@ -321,10 +399,11 @@ def record_lesson_read(enrolment: Enrolment, lesson: Lesson, *, actor: User, min
     return record_lesson_complete(enrolment, lesson, actor=actor)
 
 
-def resume_lesson(enrolment: Enrolment) -> Lesson:
+def resume_lesson(enrolment: Enrolment) -> LessonOutline:
     """Where to pick up: the lesson last opened, else the first not yet done."""
-    if enrolment.current_lesson_id is not None:
-        return db.session.get_one(Lesson, enrolment.current_lesson_id)
+    current = outline_of(enrolment.version).by_id(enrolment.current_lesson_id)
+    if current is not None:
+        return current
     lessons = list_lessons(enrolment)
     done = completed_lesson_ids(enrolment)
     return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
@@ -339,36 +418,18 @@ class DashboardEntry:
 
 
 def list_my_learning(*, actor: User) -> list[DashboardEntry]:
-    """The actor's courses, most recently active first; a fixed number of queries."""
-    enrolments = list(
-        db.session.scalars(
-            select(Enrolment).where(Enrolment.user_id == actor.id).order_by(Enrolment.course_id, Enrolment.cycle.desc())
-        )
-    )
+    """The actor's courses, most recently active first; one query (the lessons are cached per version)."""
     latest: dict[int, Enrolment] = {}
-    for enrolment in enrolments:
+    done: dict[int, int] = {}
+    for enrolment, lessons_done in db.session.execute(_MY_ENROLMENTS, {"user_id": actor.id}):
         latest.setdefault(enrolment.course_id, enrolment)
+        done[enrolment.id] = lessons_done or 0
     current = sorted(latest.values(), key=lambda e: e.last_active_at, reverse=True)
-    if not current:
-        return []
-    versions = {v.id: v for v in db.session.scalars(select(CourseVersion).where(CourseVersion.id.in_([e.version_id for e in current])))}
-    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_([e.course_id for e in current])))}
-    totals = lesson_counts(list(versions))
-    done = done_counts([e.id for e in current])
-    positions = _lesson_positions([e.current_lesson_id for e in current if e.current_lesson_id])
-    return [
-        DashboardEntry(
-            course=courses[e.course_id],
-            version=versions[e.version_id],
-            progress=Progress(e, done.get(e.id, 0), totals.get(e.version_id, 0)),
-            resume_position=positions.get(e.current_lesson_id) if e.current_lesson_id else 1,
-        )
-        for e in current
-    ]
-
-
-def _lesson_positions(lesson_ids: list[int]) -> dict[int, int]:
-    if not lesson_ids:
-        return {}
-    rows = db.session.execute(select(Lesson.id, Lesson.position).where(Lesson.id.in_(lesson_ids)))
-    return {lesson_id: position for lesson_id, position in rows}
+    entries = []
+    for e in current:
+        outline = outline_of(e.version)
+        resume = outline.by_id(e.current_lesson_id)
+        entries.append(DashboardEntry(course=e.course, version=e.version,
+                                      progress=Progress(e, done.get(e.id, 0), len(outline)),
+                                      resume_position=resume.position if resume else 1))
+    return entries

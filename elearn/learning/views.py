@@ -12,7 +12,6 @@ from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
-from elearn.models import Course, Enrolment, Lesson
 from elearn.signoffs import service as signoffs
 from elearn.updates import service as updates
 
@@ -22,9 +21,12 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @bp.get("/my-learning")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    return render_template("learning/dashboard.html", entries=service.list_my_learning(actor=current_user),
+    entries = service.list_my_learning(actor=current_user)
+    return render_template("learning/dashboard.html", entries=entries,
                            assignments=list_assigned_courses(current_user),
-                           refresher_offers=certificates.list_refreshers_due(current_user),
+                           refresher_offers=certificates.refreshers_due_for(
+                               [entry.progress.enrolment for entry in entries if entry.progress.enrolment],
+                               actor=current_user),
                            update_offers=updates.list_update_offers(current_user),
                            signoffs=signoffs.list_my_signoffs(current_user))
 
@@ -40,19 +42,18 @@ def start(slug: str) -> ResponseReturnValue:
 @bp.get("/courses/<slug>/continue")
 @login_required
 def resume(slug: str) -> ResponseReturnValue:
-    enrolment = service.get_enrolment(service.get_published_course(slug), actor=current_user)
+    _course, enrolment = service.get_course_and_enrolment(slug, actor=current_user)
     return redirect(url_for("learning.lesson", slug=slug, position=service.resume_lesson(enrolment).position))
 
 
-def _lesson_page(course: Course, enrolment: Enrolment, current: Lesson, refusal: str | None = None) -> str:
+def _lesson_page(page: service.LessonPage, refusal: str | None = None) -> str:
     """The lesson page; `refusal` says why "Mark complete" was refused."""
-    lessons = service.list_lessons(enrolment)
+    lessons, current = page.outline.lessons, page.lesson
     return render_template(
-        "learning/lesson.html", course=course, enrolment=enrolment, lesson=current,
-        lessons=lessons, done=service.completed_lesson_ids(enrolment),
-        progress=service.progress_for(enrolment, enrolment.version), form=ButtonForm(), refusal=refusal,
+        "learning/lesson.html", course=page.course, enrolment=page.enrolment, lesson=current,
+        lessons=lessons, done=page.done, progress=page.progress, form=ButtonForm(), refusal=refusal,
         # The first lesson offers the knowledge check while it is open.
-        evidence=evidence.find_status(course, actor=current_user) if current.position == 1 else None,
+        offers_precheck=current.position == 1 and evidence.offers_precheck(page.enrolment, actor=current_user),
         # The final lesson shows the learner's own organisation's safeguarding contacts.
         safeguarding_contacts=contacts_for(current_user) if current.position == len(lessons) else [],
         contact_role_labels=ROLE_LABELS,
@@ -62,28 +63,27 @@ def _lesson_page(course: Course, enrolment: Enrolment, current: Lesson, refusal:
 @bp.get("/courses/<slug>/lessons/<int:position>")
 @login_required
 def lesson(slug: str, position: int) -> ResponseReturnValue:
-    course = service.get_published_course(slug)
-    enrolment = service.get_enrolment(course, actor=current_user)
-    current = service.get_lesson(enrolment, position)
-    page = _lesson_page(course, enrolment, current)
+    page = service.get_lesson_page(slug, position, actor=current_user)
+    html = _lesson_page(page)
     # The visit is recorded once the page is composed: its commit expires every row the page reads.
-    service.open_lesson(enrolment, current, actor=current_user)
-    return page
+    service.open_lesson(page.enrolment, page.lesson, actor=current_user, rows=page.rows)
+    return html
 
 
 @bp.post("/courses/<slug>/lessons/<int:position>/complete")
 @login_required
 def complete_lesson(slug: str, position: int) -> ResponseReturnValue:
     require_button()
-    course = service.get_published_course(slug)
-    enrolment = service.get_enrolment(course, actor=current_user)
+    _course, enrolment = service.get_course_and_enrolment(slug, actor=current_user)
     current = service.get_lesson(enrolment, position)
     try:
         following = service.record_lesson_complete(enrolment, current, actor=current_user)
     except service.CompletionRefused as refusal:
-        page = _lesson_page(course, enrolment, current, refusal=refusal.message)
-        service.open_lesson(enrolment, current, actor=current_user)  # the lesson is on screen again: a visit
-        return page, 422
+        page = service.get_lesson_page(slug, position, actor=current_user)
+        html = _lesson_page(page, refusal=refusal.message)
+        # The lesson is on screen again: a visit.
+        service.open_lesson(page.enrolment, page.lesson, actor=current_user, rows=page.rows)
+        return html, 422
     if following is not None:
         return redirect(url_for("learning.lesson", slug=slug, position=following.position))
     return redirect(url_for("catalog.course", slug=slug, _anchor="next-step"))

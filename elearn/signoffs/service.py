@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import MemberAction, get_members, get_owned, is_manager_of
@@ -195,21 +195,30 @@ class MySignoff:
     confirmed_at: datetime | None
 
 
+def _my_signoffs() -> Select[SignoffDocument, date, SignoffVersion, datetime]:
+    in_force = (select(func.max(SignoffVersion.id)).where(SignoffVersion.document_id == SignoffDocument.id)
+                .correlate(SignoffDocument).scalar_subquery())
+    return (
+        select(SignoffDocument, SignoffAssignment.due_on, SignoffVersion, SignoffConfirmation.confirmed_at)
+        .join(SignoffAssignment, SignoffAssignment.document_id == SignoffDocument.id)
+        .join(SignoffVersion, SignoffVersion.id == in_force)
+        .outerjoin(SignoffConfirmation, (SignoffConfirmation.version_id == SignoffVersion.id)
+                   & (SignoffConfirmation.user_id == bindparam("user_id")))
+        .where(SignoffAssignment.user_id == bindparam("user_id"),
+               SignoffDocument.organisation_id == bindparam("organisation_id"))
+        .order_by(SignoffAssignment.due_on, SignoffDocument.title))
+
+
+_MY_SIGNOFFS = _my_signoffs()  # built once: My learning runs it on every view
+
+
 def list_my_signoffs(actor: User) -> list[MySignoff]:
-    """The documents the person is asked to read in their organisation, not yet confirmed first; three queries."""
+    """The documents the person is asked to read in their organisation, not yet confirmed first; one query (each
+    document with its version in force and the person's confirmation of that version, if any)."""
     if actor.organisation_id is None:
         return []
-    pairs = db.session.execute(
-        select(SignoffDocument, SignoffAssignment.due_on)
-        .join(SignoffAssignment, SignoffAssignment.document_id == SignoffDocument.id)
-        .where(SignoffAssignment.user_id == actor.id, SignoffDocument.organisation_id == actor.organisation_id)
-        .order_by(SignoffAssignment.due_on, SignoffDocument.title)).all()
-    versions = current_versions([d.id for d, _ in pairs])
-    confirmed = dict(db.session.execute(  # type: ignore[arg-type]
-        select(SignoffConfirmation.version_id, SignoffConfirmation.confirmed_at).where(
-            SignoffConfirmation.user_id == actor.id,
-            SignoffConfirmation.version_id.in_([v.id for v in versions.values()]))).all()) if pairs else {}
-    mine = [MySignoff(d, versions[d.id], due_on, confirmed.get(versions[d.id].id)) for d, due_on in pairs]
+    rows = db.session.execute(_MY_SIGNOFFS, {"user_id": actor.id, "organisation_id": actor.organisation_id}).all()
+    mine = [MySignoff(document, version, due_on, confirmed_at) for document, due_on, version, confirmed_at in rows]
     return sorted(mine, key=lambda s: s.confirmed_at is not None)
 
 

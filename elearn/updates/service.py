@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import is_manager_of
@@ -69,31 +69,40 @@ def owed_certificate(update: CourseUpdate, certificates: Iterable[Certificate]) 
 # --- reading -----------------------------------------------------------------------------------
 
 
-def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseUpdate]:
-    """Each published course (or each of these) whose newest version carries an update, by course id; two
-    queries."""
+def _versions_of_courses_carrying_an_update(*, only_some: bool) -> Select[CourseVersion]:
+    """Every version, oldest first, of each published course whose newest version carries an update (of the
+    courses in the bound list `course_ids` when `only_some`)."""
     newest = (select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
               .group_by(CourseVersion.course_id).subquery())
-    statement = (
-        select(CourseVersion)
+    carrying = (
+        select(CourseVersion.course_id)
         .join(newest, (newest.c.course_id == CourseVersion.course_id) & (newest.c.number == CourseVersion.number))
         .join(Course, Course.id == CourseVersion.course_id)
         .where(Course.is_published.is_(True), CourseVersion.what_changed_title.is_not(None),
                CourseVersion.what_changed_html.is_not(None))
     )
-    if course_ids is not None:
-        statement = statement.where(CourseVersion.course_id.in_(course_ids))
-    latest = {version.course_id: version for version in db.session.scalars(statement)}
-    if not latest:
-        return {}
-    history: dict[int, list[tuple[int, int, str | None, str | None]]] = {}
-    for course_id, version_id, number, title, html in db.session.execute(
-        select(CourseVersion.course_id, CourseVersion.id, CourseVersion.number, CourseVersion.what_changed_title,
-               CourseVersion.what_changed_html)
-        .where(CourseVersion.course_id.in_(latest)).order_by(CourseVersion.course_id, CourseVersion.number)
-    ):
-        history.setdefault(course_id, []).append((version_id, number, title, html))
-    return {course_id: CourseUpdate(version, *update_run(history[course_id])) for course_id, version in latest.items()}
+    if only_some:
+        carrying = carrying.where(CourseVersion.course_id.in_(bindparam("course_ids", expanding=True)))
+    return (select(CourseVersion).where(CourseVersion.course_id.in_(carrying))
+            .order_by(CourseVersion.course_id, CourseVersion.number))
+
+
+# Built once: My learning and every course page ask for updates.
+_ALL_UPDATES = _versions_of_courses_carrying_an_update(only_some=False)
+_SOME_UPDATES = _versions_of_courses_carrying_an_update(only_some=True)
+
+
+def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, CourseUpdate]:
+    """Each published course (or each of these) whose newest version carries an update, by course id; one query
+    (every version of those courses, oldest first: the newest is the update, the run before it its history)."""
+    statement, parameters = (_ALL_UPDATES, {}) if course_ids is None else (_SOME_UPDATES,
+                                                                          {"course_ids": list(course_ids)})
+    versions: dict[int, list[CourseVersion]] = {}
+    for version in db.session.scalars(statement, parameters):
+        versions.setdefault(version.course_id, []).append(version)
+    return {course_id: CourseUpdate(run[-1], *update_run([(v.id, v.number, v.what_changed_title, v.what_changed_html)
+                                                          for v in run]))
+            for course_id, run in versions.items()}
 
 
 def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = None,
@@ -108,6 +117,27 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
         statement = statement.join(User, User.id == Certificate.user_id).where(
             User.organisation_id == organisation.id, User.is_active_account.is_(True))
     return list(db.session.scalars(statement))
+
+
+_VALID_CERTIFICATES_READ = (
+    select(Certificate, CertificateUpdate)
+    .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
+    .where(Certificate.course_id.in_(bindparam("course_ids", expanding=True)), Certificate.revoked_at.is_(None),
+           Certificate.expires_on >= bindparam("today"), Certificate.user_id == bindparam("user_id"))
+)
+
+
+def _valid_certificates_read(course_ids: Collection[int], *, user_id: int
+                             ) -> tuple[list[Certificate], dict[int, list[CertificateUpdate]]]:
+    """One person's valid certificates of these courses, with the updates read against them; one query."""
+    certificates: dict[int, Certificate] = {}
+    read: dict[int, list[CertificateUpdate]] = {}
+    for certificate, completion in db.session.execute(_VALID_CERTIFICATES_READ, {
+            "course_ids": list(course_ids), "today": london_today(), "user_id": user_id}):
+        certificates[certificate.id] = certificate
+        if completion is not None:
+            read.setdefault(certificate.id, []).append(completion)
+    return list(certificates.values()), read
 
 
 def _completions(certificate_ids: Collection[int]) -> dict[int, list[CertificateUpdate]]:
@@ -129,13 +159,15 @@ class UpdateState:
     completed_at: datetime | None  # when they confirmed reading it; None while it is still to do
 
 
-def _states(updates: dict[int, CourseUpdate], certificates: list[Certificate]) -> dict[tuple[int, int], UpdateState]:
-    """Each (user id, course id) owed an update, done or not; one query for the completions."""
+def _states(updates: dict[int, CourseUpdate], certificates: list[Certificate],
+            read: dict[int, list[CertificateUpdate]] | None = None) -> dict[tuple[int, int], UpdateState]:
+    """Each (user id, course id) owed an update, done or not; one query for the completions unless `read` has
+    them already."""
     by_person: dict[tuple[int, int], list[Certificate]] = {}
     for certificate in certificates:
         if certificate.user_id is not None:
             by_person.setdefault((certificate.user_id, certificate.course_id), []).append(certificate)
-    done = _completions([c.id for c in certificates])
+    done = read if read is not None else _completions([c.id for c in certificates])
     states = {}
     for (user_id, course_id), held in by_person.items():
         update = updates[course_id]
@@ -148,20 +180,20 @@ def _states(updates: dict[int, CourseUpdate], certificates: list[Certificate]) -
 
 
 def list_update_offers(actor: User) -> dict[int, UpdateState]:
-    """The updates the actor still has to read, by course id; four queries at most."""
+    """The updates the actor still has to read, by course id; two queries at most."""
     latest = latest_updates()
     if not latest:
         return {}
-    states = _states(latest, _valid_certificates(latest.keys(), user_id=actor.id))
+    states = _states(latest, *_valid_certificates_read(latest.keys(), user_id=actor.id))
     return {course_id: state for (_, course_id), state in states.items() if state.completed_at is None}
 
 
 def find_update(course: Course, *, actor: User) -> UpdateState | None:
-    """The actor's update on this course, read or still to read; None when none is owed; four queries at most."""
+    """The actor's update on this course, read or still to read; None when none is owed; two queries at most."""
     latest = latest_updates([course.id])
     if not latest:
         return None
-    return _states(latest, _valid_certificates([course.id], user_id=actor.id)).get((actor.id, course.id))
+    return _states(latest, *_valid_certificates_read([course.id], user_id=actor.id)).get((actor.id, course.id))
 
 
 def _published_course(slug: str) -> Course:

@@ -143,6 +143,16 @@ def test_fonts_are_embedded():
         assert "/FontFile2" in descriptor, font.get("/BaseFont")
 
 
+def test_a_certificate_weighs_at_most_60_kib_with_its_three_faces_and_qr_code():
+    # A ZIP of 1,000 staff's certificates stays under 60 MB: the embedded subsets hold the glyphs used, from faces
+    # trimmed of hinting and extra names (elearn/certificates/fonts.py).
+    pdf = render()
+    fonts = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    assert len(fonts) == 3 and all("/FontFile2" in _descriptor(ref.get_object()) for ref in fonts.values())
+    assert b" re f" in pdf  # the QR code's path of dark modules
+    assert len(pdf) <= 60 * 1024, len(pdf)
+
+
 def _descriptor(font):
     if "/FontDescriptor" in font:
         return font["/FontDescriptor"].get_object()

@@ -3,6 +3,8 @@ the lesson's minimum time, and a forged or replayed form gains nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -120,8 +122,7 @@ def test_time_spent_adds_the_gaps_between_visits_each_capped(make, lesson_clock)
 
 @pytest.mark.parametrize(("declared", "cap_minutes"), [(1, 10), (5, 10), (6, 12), (30, 60)])
 def test_an_idle_gap_counts_at_most_twice_the_declared_minutes_and_at_least_ten(make, declared, cap_minutes):
-    lesson = service.get_lesson(make.enrolment(), 1)
-    lesson.minutes = declared
+    lesson = replace(service.get_lesson(make.enrolment(), 1), minutes=declared)
     assert service.idle_cap(lesson).total_seconds() == cap_minutes * 60
 
 
