@@ -56,10 +56,19 @@ def is_admin(actor: User) -> bool:
 
 
 def is_manager_of(actor: User, organisation_id: int | None) -> bool:
-    """A manager of this organisation, or an admin (who may manage any organisation they choose)."""
-    if organisation_id is None:
+    """A manager of this organisation, or an admin (who may manage any organisation they choose), or the lead of
+    the trust that owns this setting (the trust employs its staff, so its lead manages them as the school does)."""
+    if organisation_id is None or actor.role not in (Role.MANAGER, Role.ADMIN):
         return False
-    return is_admin(actor) or (actor.role == Role.MANAGER and actor.organisation_id == organisation_id)
+    if is_admin(actor) or actor.organisation_id == organisation_id:
+        return True
+    return is_trust_lead(actor) and _trust_of(organisation_id) == actor.organisation_id
+
+
+def _trust_of(organisation_id: int) -> int | None:
+    """The trust owning this organisation (the session's identity map answers a repeated question)."""
+    organisation = db.session.get(Organisation, organisation_id)
+    return organisation.trust_id if organisation is not None else None
 
 
 class Area(StrEnum):
@@ -141,6 +150,9 @@ class Standing(StrEnum):
     ADMIN = "admin"  # any admin, towards anyone
     MANAGER_OF_LEARNER = "manager of a learner"  # a manager, towards a learner of their own organisation
     MANAGER_OF_PEER = "manager of a peer"  # a manager, towards a manager or admin of their own organisation
+    # A manager of a setting where the member currently works on a placement (a peripatetic teacher, a governor
+    # from elsewhere): the setting trains them, but their account is their home organisation's.
+    MANAGER_WHERE_PLACED = "manager where placed"
 
 
 A = MemberAction  # short, for the table
@@ -153,6 +165,8 @@ GRANTS: dict[Standing, frozenset[MemberAction]] = {
     Standing.MANAGER_OF_LEARNER: frozenset({A.VIEW, A.MANAGE, A.RENAME, A.SET_ACTIVE, A.GRANT_ATTEMPT}),
     # A fellow manager's name and account are the admin's job, not a peer's.
     Standing.MANAGER_OF_PEER: frozenset({A.VIEW, A.MANAGE}),
+    # Assign and record their training here; their name, account and role are their home organisation's job.
+    Standing.MANAGER_WHERE_PLACED: frozenset({A.VIEW, A.MANAGE}),
 }
 # So that the last admin cannot lock everyone out, nobody ends their own access by a slip, and nobody lifts
 # the attempt limit of their own assessment.
@@ -191,7 +205,19 @@ def standings(actor: User, member: User) -> set[Standing]:
         held.add(Standing.ADMIN)
     elif actor.role == Role.MANAGER and is_manager_of(actor, member.organisation_id):
         held.add(Standing.MANAGER_OF_LEARNER if member.role == Role.LEARNER else Standing.MANAGER_OF_PEER)
+    elif actor.role == Role.MANAGER and _is_placed_where_actor_manages(actor, member):
+        held.add(Standing.MANAGER_WHERE_PLACED)
     return held
+
+
+def _is_placed_where_actor_manages(actor: User, member: User) -> bool:
+    """Whether the member has a current placement at a setting the actor manages (their own, or their trust's)."""
+    if actor.organisation_id is None:
+        return False
+    managed = (trust_setting_ids(actor.organisation_id) if is_trust_lead(actor)
+               else select(Organisation.id).where(Organisation.id == actor.organisation_id))
+    return db.session.scalar(select(Placement.id).where(
+        Placement.user_id == member.id, Placement.organisation_id.in_(managed), placement_is_current())) is not None
 
 
 def may_act_on(actor: User, member: User, action: MemberAction) -> bool:
@@ -219,14 +245,15 @@ def get_member(user_id: int, action: MemberAction, *, actor: User, organisation:
                options: Sequence[ORMOption] = ()) -> User:
     """The person with this id, when the actor may take this action on them (check_may_act_on's 404 or 403).
 
-    With `organisation` (the one a manager page is managing), a person of any other organisation is not found
-    either, for an admin too: a page of one organisation never reaches into another.
+    With `organisation` (the one a manager page is managing), a person who is not one of its members (home or
+    current placement, members_of) is not found either, for an admin too: a page of one organisation never
+    reaches into another.
     """
     missing = NOT_FOUND if organisation is None else NOT_FOUND_IN_ORGANISATION
     # With loader options, a SELECT even when the session holds the row already, so that the options apply.
     member = (db.session.scalar(select(User).options(*options).where(User.id == user_id)) if options
               else db.session.get(User, user_id))
-    if member is None or (organisation is not None and member.organisation_id != organisation.id):
+    if member is None or (organisation is not None and not is_member_of(member, organisation.id)):
         raise NotFound(missing)
     check_may_act_on(actor, member, action, missing=missing)
     return member
@@ -235,7 +262,7 @@ def get_member(user_id: int, action: MemberAction, *, actor: User, organisation:
 def get_members(user_ids: Sequence[int], action: MemberAction, *, actor: User,
                 organisation: Organisation) -> list[User]:
     """Several people of one organisation at once (one query), each checked as get_member checks one; in id order."""
-    members = list(db.session.scalars(select(User).where(User.id.in_(user_ids), User.organisation_id == organisation.id)
+    members = list(db.session.scalars(select(User).where(User.id.in_(user_ids), members_of(organisation.id))
                                       .order_by(User.id)))
     if len(members) != len(set(user_ids)):
         raise NotFound(NOT_FOUND_IN_ORGANISATION)
@@ -289,6 +316,22 @@ def members_of(organisation_id: int) -> ColumnElement[bool]:
     "who is this setting's": every member list, matrix and count asks it."""
     placed_here = select(Placement.user_id).where(Placement.organisation_id == organisation_id, placement_is_current())
     return or_(User.organisation_id == organisation_id, User.id.in_(placed_here))
+
+
+def is_member_of(member: User, organisation_id: int) -> bool:
+    """Whether this person is one of the organisation's people (members_of, for one person already loaded)."""
+    if member.organisation_id == organisation_id:
+        return True
+    return db.session.scalar(select(Placement.id).where(Placement.user_id == member.id,
+                                                        Placement.organisation_id == organisation_id,
+                                                        placement_is_current())) is not None
+
+
+def organisations_of(member: User) -> Any:
+    """A subquery of the ids of the organisations this person belongs to: home and current placements (the other
+    side of members_of), for what a person sees of the settings they work at."""
+    placed = select(Placement.organisation_id).where(Placement.user_id == member.id, placement_is_current())
+    return select(Organisation.id).where(or_(Organisation.id == member.organisation_id, Organisation.id.in_(placed)))
 
 
 class Oversight(StrEnum):

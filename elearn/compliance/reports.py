@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
+from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
 from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql
@@ -54,9 +55,9 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     One aggregate joined on (user, course) once: joining four separately filtered subqueries made PostgreSQL
     misjudge their sizes and merge-join on the course alone (seconds for 2,000 people; bench/manage/RESULTS.md).
     """
-    members: Any = select(User.id).where(User.organisation_id == org_id).scalar_subquery()
+    members: Any = select(User.id).where(members_of(org_id)).scalar_subquery()
     if user_ids is not None:  # a page of people: each branch reads only their rows, by index
-        members = select(User.id).where(User.organisation_id == org_id, User.id.in_(user_ids)).scalar_subquery()
+        members = select(User.id).where(members_of(org_id), User.id.in_(user_ids)).scalar_subquery()
     assigned = select(*_fact_columns(Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id,
                                      due_on=Assignment.due_on)).where(Assignment.organisation_id == org_id)
     if user_ids is not None:
@@ -124,7 +125,7 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
         statement = statement.join(facts, and_(on, facts.c.assignment_id.is_not(None)))
     else:
         statement = statement.outerjoin(facts, on)
-    statement = statement.where(User.organisation_id == org.id, User.is_active_account.is_(True),
+    statement = statement.where(members_of(org.id), User.is_active_account.is_(True),
                                 Course.is_published.is_(True))
     if user_ids is not None:
         statement = statement.where(User.id.in_(user_ids))
@@ -231,7 +232,7 @@ def compliance_dashboard(org: Organisation, *, today: date | None = None) -> Das
     overdue, overdue_total = _people_in(grid, ComplianceStatus.OVERDUE, titles, grid.c.due_on)
     expiring, expiring_total = _people_in(grid, ComplianceStatus.EXPIRING, titles, grid.c.valid_until)
     members = db.session.scalar(select(func.count()).select_from(User).where(
-        User.organisation_id == org.id, User.is_active_account.is_(True))) or 0
+        members_of(org.id), User.is_active_account.is_(True))) or 0
     return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members,
                      attention_counts(org, today=today))
 

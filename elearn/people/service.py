@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from elearn.access import MemberAction, get_member, get_owned
+from elearn.access import MemberAction, get_member, get_owned, members_of
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import london_today, to_london
@@ -127,7 +127,7 @@ def _like(text: str) -> str:
 def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
     """The organisation's active members whose name or email contains `q`, a page at a time; three queries at any size."""
     q = (q or "").strip()[:SEARCH_MAX]
-    matching = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True),
+    matching = select(User.id).where(members_of(org.id), User.is_active_account.is_(True),
                                      User.anonymised_at.is_(None))
     if q:
         pattern = _like(q.lower())
@@ -285,7 +285,7 @@ def undo_delete_group(org: Organisation, token: str, *, actor: User) -> Group:
     data = read_undo(token, kind="group.deleted", organisation_id=org.id)
     group = create_group_flush(org, str(data["name"]))
     still_here = db.session.scalars(select(User.id).where(User.id.in_([int(i) for i in data["user_ids"]]),
-                                                          User.organisation_id == org.id))
+                                                          members_of(org.id)))
     db.session.add_all(GroupMembership(group_id=group.id, user_id=user_id) for user_id in still_here)
     record_event("group.restored", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
     db.session.commit()

@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import MemberAction, get_members, get_owned, is_manager_of
+from elearn.access import (
+    MemberAction,
+    get_members,
+    get_owned,
+    is_manager_of,
+    is_member_of,
+    members_of,
+    organisations_of,
+)
 from elearn.audit import record_event
 from elearn.clock import london_today, to_london
 from elearn.compliance.assignments import check_due_on
@@ -102,7 +110,7 @@ def list_documents(org: Organisation) -> list[DocumentLine]:
                                         .order_by(SignoffDocument.title, SignoffDocument.id)))
     ids = [d.id for d in documents]
     versions = current_versions(ids)
-    active = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    active = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     assigned = dict(db.session.execute(  # type: ignore[arg-type]
         select(SignoffAssignment.document_id, func.count()).where(
             SignoffAssignment.document_id.in_(ids), SignoffAssignment.user_id.in_(active))
@@ -152,7 +160,7 @@ def document_report(org: Organisation, document_id: int) -> DocumentReport:
     people = db.session.execute(
         select(User.id, User.display_name, User.email, SignoffAssignment.due_on)
         .join(SignoffAssignment, SignoffAssignment.user_id == User.id)
-        .where(SignoffAssignment.document_id == document.id, User.organisation_id == org.id,
+        .where(SignoffAssignment.document_id == document.id, members_of(org.id),
                User.is_active_account.is_(True))
         .order_by(func.lower(User.display_name), User.id)).all()
     latest: dict[int, tuple[int, datetime, str]] = {}
@@ -196,13 +204,11 @@ class MySignoff:
 
 
 def list_my_signoffs(actor: User) -> list[MySignoff]:
-    """The documents the person is asked to read in their organisation, not yet confirmed first; three queries."""
-    if actor.organisation_id is None:
-        return []
+    """The documents the person is asked to read at the settings they work at (home or placement), not yet confirmed first; three queries."""
     pairs = db.session.execute(
         select(SignoffDocument, SignoffAssignment.due_on)
         .join(SignoffAssignment, SignoffAssignment.document_id == SignoffDocument.id)
-        .where(SignoffAssignment.user_id == actor.id, SignoffDocument.organisation_id == actor.organisation_id)
+        .where(SignoffAssignment.user_id == actor.id, SignoffDocument.organisation_id.in_(organisations_of(actor)))
         .order_by(SignoffAssignment.due_on, SignoffDocument.title)).all()
     versions = current_versions([d.id for d, _ in pairs])
     confirmed = dict(db.session.execute(  # type: ignore[arg-type]
@@ -301,7 +307,7 @@ def assign_document(org: Organisation, document_id: int, due_on: date | None, *,
         raise InvalidInput("user_ids", "Tick the people to ask.")
     if audience not in ("everyone", "group", "people"):
         raise InvalidInput("audience", "Choose whom to ask.")
-    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    members = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     if audience == "people":
         members = members.where(User.id.in_([m.id for m in get_members(
             list(user_ids), MemberAction.MANAGE, actor=actor, organisation=org)]))
@@ -337,7 +343,7 @@ def assign_document(org: Organisation, document_id: int, due_on: date | None, *,
 def _my_assignment(document_id: int, actor: User) -> SignoffDocument:
     """A document the actor is asked to read, or NotFound (never confirm that another organisation's exists)."""
     document = db.session.get(SignoffDocument, document_id)
-    if document is None or actor.organisation_id != document.organisation_id or db.session.scalar(
+    if document is None or not is_member_of(actor, document.organisation_id) or db.session.scalar(
             select(SignoffAssignment.id).where(SignoffAssignment.document_id == document_id,
                                                SignoffAssignment.user_id == actor.id)) is None:
         raise NotFound("There is no document with this address for you to read.")
