@@ -91,3 +91,11 @@ def test_a_school_manager_cannot_choose_another_school_nor_reach_a_person_placed
     assert client.get(f"/manage/people?org={birch.id}").status_code == 404
     assert client.get(f"/manage/people/{teacher.id}").status_code == 404
     assert alder is not None
+
+
+def test_every_kind_phase_and_duty_has_a_label():
+    from elearn.models import Duty, Phase
+    from elearn.wording import DUTY_LABELS, MEMBER_KIND_LABELS, PHASE_LABELS
+    assert set(PHASE_LABELS) == {p.value for p in Phase}
+    assert set(MEMBER_KIND_LABELS) == {k.value for k in MemberKind}
+    assert set(DUTY_LABELS) == {d.value for d in Duty}
