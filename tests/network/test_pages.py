@@ -65,7 +65,7 @@ def test_a_manager_joins_a_partnership_recording_consent_and_leaves_it(make, wor
 ])
 def test_joining_without_a_partnership_a_consenting_person_or_with_a_future_date_changes_nothing(
         make, world, client, sign_in, data, field):
-    _, shire, alder, _, cedar = world
+    _, shire, alder, _, _ = world
     sign_in(_manager(make, alder))
     if field != "partnership":
         data = {**data, "join-partnership_id": str(shire.id)}
