@@ -15,10 +15,16 @@ from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import (
     Course,
+    Duty,
     ExportChunk,
     ExportFile,
+    MemberDuty,
+    MemberKind,
     Organisation,
+    OrganisationKind,
     OutboxEmail,
+    PartnershipMember,
+    Placement,
     Role,
     SignoffKind,
     SsoConnection,
@@ -73,7 +79,22 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "session_id": start_session(learner, user_agent=None, ip=None).id,
         "outbox_id": _failed_email(learner.email),
         "export_id": _ready_export(org),
+        **_network_objects(make, org, learner),
     }
+
+
+def _network_objects(make: Makers, org: Organisation, learner: User) -> dict[str, object]:
+    """The organisation's membership of a partnership, a duty of its learner, and that learner's placement at
+    another setting (elearn/network)."""
+    partnership = make.org(name=f"{org.name} partnership", kind=OrganisationKind.PARTNERSHIP)
+    membership = PartnershipMember(partnership_id=partnership.id, organisation_id=org.id,
+                                   consent_given_by="Head teacher", consent_given_on=days(-30))
+    duty = MemberDuty(user_id=learner.id, organisation_id=org.id, duty=Duty.SAFER_RECRUITER, since=days(-30))
+    placement = Placement(user_id=learner.id, organisation_id=make.org(name=f"{org.name} annexe").id,
+                          kind=MemberKind.PERIPATETIC, started_on=days(-30))
+    db.session.add_all([membership, duty, placement])
+    db.session.commit()
+    return {"membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id}
 
 
 def _sso_connection(org: Organisation, domain: str) -> int:
