@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
-from elearn.models.accounts import Organisation, User
+from elearn.models.accounts import MemberKind, Organisation, User
 from elearn.models.courses import Course
 from elearn.text_rules import (
     CONTACT_NAME_MAX,
@@ -88,6 +88,10 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # who accepted it
+    # What the invitee will be here (staff, supply, governor...): their kind at home, or their placement's kind
+    # when they accept with an account that already belongs to another organisation.
+    member_kind: Mapped[MemberKind] = mapped_column(String(20), default=MemberKind.STAFF,
+                                                    server_default=MemberKind.STAFF.value)
 
     organisation: Mapped[Organisation] = relationship()
     group: Mapped[Group | None] = relationship()

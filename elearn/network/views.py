@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from elearn.access import MemberAction, get_member
 from elearn.errors import Conflict, InvalidInput
@@ -25,6 +26,10 @@ bp = Blueprint("network", __name__, url_prefix="/manage", template_folder="templ
 access.guard(bp)
 
 
+def _choices(blank: str, pairs: list[tuple[int, str]]) -> list[SelectChoice]:
+    return [SelectChoice("", blank), *(SelectChoice(i, n) for i, n in pairs)]  # type: ignore[arg-type]
+
+
 def _setting_only() -> None:
     if managed_organisation().kind != OrganisationKind.SETTING:
         abort(404)
@@ -38,7 +43,7 @@ def partnerships() -> ResponseReturnValue:
     _setting_only()
     setting = managed_organisation()
     form = JoinPartnershipForm()
-    form.partnership_id.choices = [("", "Choose a partnership"), *service.partnership_choices(setting)]
+    form.partnership_id.choices = _choices("Choose a partnership", service.partnership_choices(setting))
     if form.validate_on_submit():
         try:
             membership = service.join_partnership(setting, form.partnership_id.data, form.consent_given_by.data or "",
@@ -79,8 +84,7 @@ def _roles_page(member, kind_form: KindForm | None = None, duty_form: DutyForm |
     kind_form = kind_form or KindForm(kind=service.kind_at(member, setting))
     duty_form = duty_form or DutyForm()
     place_form = place_form or PlacementForm()
-    place_form.setting_id.choices = [("", "Choose a setting"),
-                                     *service.placement_choices(member, actor=current_user)]
+    place_form.setting_id.choices = _choices("Choose a setting", service.placement_choices(member, actor=current_user))
     may_place = len(place_form.setting_id.choices) > 1 and member.organisation_id == setting.id
     errors = kind_form.errors or duty_form.errors or place_form.errors
     return render_template(
@@ -146,7 +150,7 @@ def place(user_id: int) -> ResponseReturnValue:
     _setting_only()
     member = _member(user_id)
     form = PlacementForm()
-    form.setting_id.choices = [("", "Choose a setting"), *service.placement_choices(member, actor=current_user)]
+    form.setting_id.choices = _choices("Choose a setting", service.placement_choices(member, actor=current_user))
     if form.validate_on_submit():
         try:
             placement = service.place_member(member, form.setting_id.data, form.kind.data or "",

@@ -30,9 +30,11 @@ from elearn.models import (
     AssignmentSource,
     Group,
     GroupMembership,
+    MemberKind,
     NewStarterRule,
     Organisation,
     OrganisationDomain,
+    Placement,
     Role,
     User,
 )
@@ -58,15 +60,36 @@ def get_group(org: Organisation, group_id: int) -> Group:
 
 
 def join_organisation(user: User, org: Organisation, *, group: Group | None = None,
-                      courses: Iterable[tuple[int, int]] = ()) -> None:
-    """Make the user a member (flush only): note when they joined, add the group and apply the standing rules for
-    everyone and for their groups, with these (course id, days) of their invitation."""
+                      courses: Iterable[tuple[int, int]] = (), kind: MemberKind = MemberKind.STAFF) -> None:
+    """Make the user a member (flush only): note when they joined and as what, add the group and apply the standing
+    rules for everyone and for their groups, with these (course id, days) of their invitation."""
     user.organisation_id = org.id
     user.joined_organisation_at = now_utc()
+    user.member_kind = kind
     db.session.flush()
     if group is not None:
         add_to_group(user, group)
     apply_assignment_rules(user, org, invited=courses)
+
+
+def join_as_placement(user: User, org: Organisation, *, kind: MemberKind, group: Group | None = None,
+                      courses: Iterable[tuple[int, int]] = (), by_id: int | None = None) -> Placement:
+    """Someone whose account belongs to another organisation starts working at this setting too (flush only): one
+    account, a placement here (restarted if an earlier one ended), the group and the standing rules counted from
+    today. Their home organisation, name and role stay as they are."""
+    today = london_today()
+    placement = db.session.scalar(select(Placement).where(Placement.user_id == user.id,
+                                                          Placement.organisation_id == org.id))
+    if placement is None:
+        placement = Placement(user_id=user.id, organisation_id=org.id)
+        db.session.add(placement)
+    placement.kind, placement.started_on, placement.ended_on = kind, today, None
+    placement.created_by_id = by_id
+    db.session.flush()
+    if group is not None:
+        add_to_group(user, group)
+    apply_assignment_rules(user, org, joined_on=today, invited=courses)
+    return placement
 
 
 def sign_up(display_name: str, email: str, password: str) -> User:

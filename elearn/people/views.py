@@ -67,7 +67,8 @@ def invite() -> ResponseReturnValue:
         try:
             invitations.invite_person(managed_organisation(), form.display_name.data, form.email.data, group_id=form.group_id.data,
                                       actor=current_user, course_ids=form.course_ids.data or [],
-                                      due_in_days=form.due_in_days.data or invitations.DEFAULT_DUE_IN_DAYS)
+                                      due_in_days=form.due_in_days.data or invitations.DEFAULT_DUE_IN_DAYS,
+                                      kind=form.member_kind.data or "staff")
         except InvalidInput as error:
             error.attach_to(form)
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from elearn.access import members_of
 from elearn.clock import london_today
@@ -141,3 +141,21 @@ def test_a_school_manager_cannot_place_their_staff_at_another_school(make, world
         "place-setting_id": str(birch.id), "place-kind": "peripatetic", "place-started_on": "2026-09-01"}
                        ).status_code == 422
     assert db.session.scalars(select(Placement)).all() == []
+
+
+def test_an_invitation_says_the_kind_and_an_account_elsewhere_accepts_it_as_a_placement(
+        make, world, client, sign_in, outbox):
+    _, _, alder, _, cedar = world
+    governor = make.user(name="Gil Governor", email="gil@cedar.example", org=cedar)
+    sign_in(_manager(make, alder))
+    assert client.post("/manage/people/invite", data={
+        "display_name": "Gil Governor", "email": "gil@cedar.example", "member_kind": "governor"}).status_code == 302
+    link = next(line for line in outbox[-1].get_content().splitlines() if "/invitations/" in line).strip()
+    sign_in(governor)
+    assert client.post(link[link.index("/invitations/"):], data={}).status_code == 302
+    db.session.refresh(governor)
+    assert governor.organisation_id == cedar.id
+    placement = db.session.scalars(select(Placement)).one()
+    assert (placement.organisation_id, placement.kind) == (alder.id, MemberKind.GOVERNOR)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 2  # the manager and Gil: no second account
+    assert governor.id in db.session.scalars(select(User.id).where(members_of(alder.id))).all()
