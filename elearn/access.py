@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
 from elearn.clock import london_today
@@ -310,12 +310,17 @@ def placement_is_current() -> ColumnElement[bool]:
     return or_(Placement.ended_on.is_(None), Placement.ended_on >= london_today())
 
 
-def members_of(organisation_id: int) -> ColumnElement[bool]:
+def members_of(organisation_id: int, kind: str | None = None) -> ColumnElement[bool]:
     """A WHERE clause on User: the people of this organisation, whether it is their home organisation or they
     work there on a current placement (a peripatetic teacher, a governor from elsewhere). The one rule for
-    "who is this setting's": every member list, matrix and count asks it."""
+    "who is this setting's": every member list, matrix and count asks it. With a kind (MemberKind), only those
+    who are that kind there: at home their member_kind, on a placement the placement's kind."""
     placed_here = select(Placement.user_id).where(Placement.organisation_id == organisation_id, placement_is_current())
-    return or_(User.organisation_id == organisation_id, User.id.in_(placed_here))
+    at_home = User.organisation_id == organisation_id
+    if kind is not None:
+        placed_here = placed_here.where(Placement.kind == kind)
+        at_home = and_(at_home, User.member_kind == kind)
+    return or_(at_home, User.id.in_(placed_here))
 
 
 def is_member_of(member: User, organisation_id: int) -> bool:

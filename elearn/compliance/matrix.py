@@ -34,6 +34,7 @@ class MatrixQuery:
 
     q: str = ""
     group_id: int | None = None
+    kind: str | None = None  # a MemberKind: only the people who are that kind here (staff, supply, governor...)
     course_id: int | None = None
     status: ComplianceStatus | None = None
     sort: str = "name"
@@ -85,7 +86,7 @@ def _escape_like(text: str) -> str:
 
 def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
     """The ids of the active members the filters match (read by the page, the exports and chasing)."""
-    statement = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
+    statement = select(User.id).where(members_of(org.id, query.kind), User.is_active_account.is_(True))
     if query.q:
         pattern = _escape_like(query.q.lower())
         statement = statement.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from elearn.access import MemberAction, get_member, get_owned, members_of
+from elearn.access import MemberAction, get_member, get_owned, members_of, placement_is_current
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import london_today, to_london
@@ -141,16 +141,20 @@ class PeoplePage:
     page: int
     pages: int
     q: str
+    kind: str | None = None
+    kinds: dict[int, str] = field(default_factory=dict)  # each member's kind here (kinds_at)
 
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
-    """The organisation's active members whose name or email contains `q`, a page at a time; three queries at any size."""
+def search_members(org: Organisation, q: str = "", page: int = 1, kind: str | None = None) -> PeoplePage:
+    """The organisation's active members whose name or email contains `q` (and who are this kind of member here,
+    given one), a page at a time; three queries at any size."""
     q = (q or "").strip()[:SEARCH_MAX]
-    matching = select(User.id).where(members_of(org.id), User.is_active_account.is_(True),
+    kind = kind if kind in set(MemberKind) else None
+    matching = select(User.id).where(members_of(org.id, kind), User.is_active_account.is_(True),
                                      User.anonymised_at.is_(None))
     if q:
         pattern = _like(q.lower())
@@ -167,7 +171,20 @@ def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
                 select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
                 .where(GroupMembership.user_id.in_(groups), Group.organisation_id == org.id).order_by(Group.name)):
             groups[user_id].append(name)
-    return PeoplePage(members, groups, total, page, pages, q)
+    return PeoplePage(members, groups, total, page, pages, q, kind, kinds_at(org, members))
+
+
+def kinds_at(org: Organisation, members: list[User]) -> dict[int, str]:
+    """What each of these people is at this organisation: their kind at home, or their current placement's kind
+    there (one query, only when some of them are placed here)."""
+    kinds = {m.id: str(m.member_kind) for m in members if m.organisation_id == org.id}
+    placed = [m.id for m in members if m.id not in kinds]
+    if placed:
+        kinds.update((user_id, str(kind)) for user_id, kind in db.session.execute(
+            select(Placement.user_id, Placement.kind).where(Placement.user_id.in_(placed),
+                                                            Placement.organisation_id == org.id,
+                                                            placement_is_current())))
+    return kinds
 
 
 def get_member_to_deactivate(org: Organisation, user_id: int, *, actor: User) -> User:

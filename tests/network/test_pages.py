@@ -159,3 +159,21 @@ def test_an_invitation_says_the_kind_and_an_account_elsewhere_accepts_it_as_a_pl
     assert (placement.organisation_id, placement.kind) == (alder.id, MemberKind.GOVERNOR)
     assert db.session.scalar(select(func.count()).select_from(User)) == 2  # the manager and Gil: no second account
     assert governor.id in db.session.scalars(select(User.id).where(members_of(alder.id))).all()
+
+
+def test_the_people_list_and_the_matrix_filter_by_kind_here_including_those_placed(make, world, client, sign_in):
+    _, _, alder, _, cedar = world
+    make.user(name="Sam Staff", org=alder)
+    governor = make.user(name="Gail Governor", org=alder)
+    governor.member_kind = MemberKind.GOVERNOR
+    visitor = make.user(name="Vic Visiting", org=cedar)
+    db.session.add(Placement(user_id=visitor.id, organisation_id=alder.id, kind=MemberKind.GOVERNOR,
+                             started_on=date(2026, 9, 1)))
+    db.session.commit()
+    sign_in(_manager(make, alder))
+    governors = client.get("/manage/people?kind=governor").get_data(as_text=True)
+    assert "Gail Governor" in governors and "Vic Visiting" in governors and "Sam Staff" not in governors
+    everyone = client.get("/manage/people").get_data(as_text=True)
+    assert "Sam Staff" in everyone and "Vic Visiting" in everyone
+    matrix = client.get("/manage/matrix?kind=governor").get_data(as_text=True)
+    assert "Gail Governor" in matrix and "Vic Visiting" in matrix and "Sam Staff" not in matrix
