@@ -13,14 +13,15 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from elearn.access import MemberAction, get_member
+from elearn.catalog.service import course_titles
 from elearn.errors import Conflict, InvalidInput
 from elearn.forms import require_button
 from elearn.manage import access
 from elearn.manage.access import managed_organisation
 from elearn.models import OrganisationKind
-from elearn.network import service
-from elearn.network.forms import DutyForm, JoinPartnershipForm, KindForm, PlacementForm
-from elearn.wording import DUTY_LABELS, MEMBER_KIND_LABELS
+from elearn.network import requirement_sets, service
+from elearn.network.forms import DutyForm, JoinPartnershipForm, KindForm, PlacementForm, RequirementForm, RoleForm
+from elearn.wording import DUTY_LABELS, MEMBER_KIND_LABELS, ROLE_LABELS, plural
 
 bp = Blueprint("network", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
@@ -171,3 +172,74 @@ def end_placement(user_id: int, placement_id: int) -> ResponseReturnValue:
     placement = service.end_placement(member, placement_id, actor=current_user)
     flash(f"{member.display_name} no longer works at {placement.organisation.name}.", "success")
     return redirect(url_for("network.person_roles", user_id=member.id))
+
+
+# --- the training each role needs -------------------------------------------------------------
+
+
+def _requirement_form(form: RequirementForm | None = None) -> RequirementForm:
+    form = form or RequirementForm()
+    form.course_id.choices = _choices("Choose a course", list(course_titles().items()))
+    return form
+
+
+def _requirements_page(form: RequirementForm | None = None) -> ResponseReturnValue:
+    org = managed_organisation()
+    form = _requirement_form(form)
+    lines = requirement_sets.requirements_by_role(org)
+    return render_template(
+        "network/requirements.html", lines=lines, form=form, role_labels=ROLE_LABELS, titles=course_titles(),
+        trust=org.trust_id is not None, follows_defaults=[line.role for line in lines
+                                                          if line.source == requirement_sets.Source.KCSIE
+                                                          and line.requirements],
+        is_trust=org.kind == OrganisationKind.TRUST), 422 if form.errors else 200
+
+
+@bp.get("/requirements")
+def requirements() -> ResponseReturnValue:
+    if managed_organisation().kind == OrganisationKind.PARTNERSHIP:
+        abort(404)
+    return _requirements_page()
+
+
+@bp.post("/requirements")
+def add_requirement() -> ResponseReturnValue:
+    form = _requirement_form()
+    if form.validate_on_submit():
+        data = requirement_sets.RequirementInput(
+            form.item.data or "", form.course_id.data, form.session_topic.data or "", form.document_kind.data or "",
+            form.every_months.data, form.due_mode.data or "", form.induction_days.data)
+        try:
+            requirement_sets.add_requirement(managed_organisation(), form.role.data or "", data, actor=current_user)
+        except InvalidInput as error:
+            error.attach_to(form)
+        else:
+            flash(f"Requirement added for {ROLE_LABELS[form.role.data].lower()}.", "success")
+            return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
+    return _requirements_page(form)
+
+
+@bp.post("/requirements/<int:requirement_id>/remove")
+def remove_requirement(requirement_id: int) -> ResponseReturnValue:
+    require_button()
+    role = requirement_sets.remove_requirement(managed_organisation(), requirement_id, actor=current_user)
+    flash("Requirement removed.", "success")
+    return redirect(url_for("network.requirements", _anchor=f"role-{role}"))
+
+
+@bp.post("/requirements/follow")
+def follow_inherited() -> ResponseReturnValue:
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose a role.")
+    requirement_sets.follow_inherited(managed_organisation(), form.role.data or "", actor=current_user)
+    flash(f"{ROLE_LABELS[form.role.data]}: your own requirements were removed.", "success")
+    return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
+
+
+@bp.post("/requirements/adopt-defaults")
+def adopt_defaults() -> ResponseReturnValue:
+    require_button()
+    made = requirement_sets.adopt_defaults(managed_organisation(), actor=current_user)
+    flash(f"The KCSIE defaults are now in force here ({plural(made, 'requirement')}).", "success")
+    return redirect(url_for("network.requirements"))
