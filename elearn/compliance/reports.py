@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
+    String,
     Subquery,
     and_,
     case,
@@ -31,7 +32,7 @@ from sqlalchemy.types import TypeEngine
 from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
-from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql, valid_until_sql
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
@@ -59,16 +60,18 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     if user_ids is not None:  # a page of people: each branch reads only their rows, by index
         members = select(User.id).where(members_of(org_id), User.id.in_(user_ids)).scalar_subquery()
     assigned = select(*_fact_columns(Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id,
-                                     due_on=Assignment.due_on)).where(Assignment.organisation_id == org_id)
+                                     due_on=Assignment.due_on, renew_every_months=Assignment.renew_every_months,
+                                     renew_mode=Assignment.renew_mode)).where(Assignment.organisation_id == org_id)
     if user_ids is not None:
         assigned = assigned.where(Assignment.user_id.in_(user_ids))
     certified = select(*_fact_columns(Certificate.user_id, Certificate.course_id, valid_until=Certificate.expires_on,
-                                      certificate_until=Certificate.expires_on)).where(
+                                      certificate_until=Certificate.expires_on,
+                                      completed_on=func.date(Certificate.issued_at))).where(
         Certificate.user_id.in_(members), Certificate.revoked_at.is_(None))
     brought = aliased(Certificate)
     recorded = (
         select(*_fact_columns(ExternalTraining.user_id, ExternalTraining.course_id,
-                              valid_until=ExternalTraining.expires_on,
+                              valid_until=ExternalTraining.expires_on, completed_on=ExternalTraining.completed_on,
                               imported_until=case((ExternalTraining.certificate_id.is_not(None),
                                                    ExternalTraining.expires_on), else_=null().cast(Date))))
         .outerjoin(brought, brought.id == ExternalTraining.certificate_id)
@@ -89,7 +92,9 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
 
 
 _FACTS: dict[str, type[TypeEngine[Any]]] = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
-                                            "imported_until": Date, "open_cycles": Integer}
+                                            "imported_until": Date, "open_cycles": Integer,
+                                            # a requirement's renewal period, and the latest completion it counts from
+                                            "renew_every_months": Integer, "renew_mode": String, "completed_on": Date}
 
 
 def _fact_columns(user_id: Any, course_id: Any, **given: Any) -> list[Any]:
@@ -112,11 +117,13 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     """One row per active member × published course: status, due date, valid-until date and its source,
     assignment id; only for these members when user_ids is given (a page of the matrix)."""
     facts = _facts(org.id, user_ids)
+    valid_until = valid_until_sql(expires=facts.c.valid_until, completed_on=facts.c.completed_on,
+                                  every_months=facts.c.renew_every_months, mode=facts.c.renew_mode)
     status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
-                        valid_until=facts.c.valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
+                        valid_until=valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
     statement = (
         select(User.id.label("user_id"), Course.id.label("course_id"), facts.c.assignment_id, facts.c.due_on,
-               facts.c.valid_until, status.label("status"), _source(facts).label("source"))
+               valid_until.label("valid_until"), status.label("status"), _source(facts).label("source"))
         .select_from(User)
         .join(Course, true())
     )

@@ -104,6 +104,7 @@ class AssignmentSource(StrEnum):
     EVERYONE = "everyone"
     NEW_STARTER = "new_starter"  # by a standing rule, on joining the organisation or a group
     INVITATION = "invitation"  # a course attached to the invitation the person accepted
+    REQUIREMENT = "requirement"  # a training requirement of the person's role here (elearn/network)
 
 
 class Assignment(Base):
@@ -126,6 +127,11 @@ class Assignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     due_on: Mapped[date] = mapped_column(Date)
     source: Mapped[AssignmentSource] = mapped_column(String(20), default=AssignmentSource.MANUAL)
+    # Set when a training requirement of the person's role asks for the course: it is renewed this many months
+    # after the last completion ("rolling") or by the 1 September once they have run ("academic_year"), instead
+    # of by the expiry the course gave its certificate (compliance.renewal_due).
+    renew_every_months: Mapped[int | None] = mapped_column(Integer)
+    renew_mode: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()

@@ -8,14 +8,14 @@ deletes the organisation's own set for the role.
 KCSIE defaults are shown as a suggestion and are not in force until an organisation adopts them ("Use the KCSIE
 defaults", one click): a setting that has set nothing keeps its training exactly as it was, and no one becomes
 overdue overnight. Only requirements an organisation (the setting or its trust) has set drive assignments
-(`in_force`).
+(assigning.in_force); every change here applies them at once (assigning.apply_requirements_at).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from elearn.access import is_manager_of
 from elearn.audit import record_event
@@ -31,12 +31,14 @@ from elearn.models import (
     TrainingRequirement,
     User,
 )
+from elearn.network.assigning import apply_requirements_at
 from elearn.network.requirements import (
     ALLOWED_PERIODS,
     ROLES,
     Requirement,
     effective_requirements,
     kcsie_defaults,
+    requirement_of_row,
 )
 from elearn.text_rules import TRAINING_TITLE_MAX, clean_text
 
@@ -98,17 +100,7 @@ def requirements_by_role(org: Organisation) -> list[RoleRequirements]:
 
 
 def _as_requirement(row: TrainingRequirement) -> Requirement:
-    return Requirement(row.applies_to, RequirementItem(row.item), row.every_months, DueMode(row.due_mode),
-                       row.induction_days, course_id=row.course_id, session_topic=row.session_topic,
-                       document_kind=SignoffKind(row.document_kind) if row.document_kind else None,
-                       set_by=row.organisation_id)
-
-
-def in_force(org: Organisation) -> dict[str, list[Requirement]]:
-    """The requirements that drive a setting's assignments: those its own managers or its trust have set (KCSIE
-    defaults only once adopted, which makes them the organisation's own)."""
-    return {role: [r for r in requirements if r.set_by is not None]
-            for role, requirements in effective_requirements(org).items()}
+    return requirement_of_row(row)
 
 
 def _row(org: Organisation, requirement: Requirement, actor: User) -> TrainingRequirement:
@@ -199,7 +191,10 @@ def add_requirement(org: Organisation, role: str, data: RequirementInput, *, act
     db.session.add(row)
     db.session.flush()
     record_event("requirement.added", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
-                 role=role, **{k: str(v) if v is not None else None for k, v in values.items()})
+                 role=role, item=str(row.item), course_id=row.course_id, session_topic=row.session_topic,
+                 document_kind=row.document_kind, every_months=row.every_months, due_mode=str(row.due_mode),
+                 induction_days=row.induction_days)
+    apply_requirements_at(org)
     db.session.commit()
     return row
 
@@ -215,6 +210,8 @@ def remove_requirement(org: Organisation, requirement_id: int, *, actor: User) -
     record_event("requirement.removed", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                  role=role, item=str(row.item), course_id=row.course_id, session_topic=row.session_topic,
                  document_kind=row.document_kind)
+    db.session.flush()
+    apply_requirements_at(org)
     db.session.commit()
     return role
 
@@ -228,6 +225,7 @@ def follow_inherited(org: Organisation, role: str, *, actor: User) -> None:
     if removed.rowcount:  # type: ignore[attr-defined]
         record_event("requirements.reset", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                      role=role)
+        apply_requirements_at(org)
     db.session.commit()
 
 
@@ -244,12 +242,7 @@ def adopt_defaults(org: Organisation, *, actor: User) -> int:
     if made:
         record_event("requirements.defaults_adopted", actor=actor, organisation_id=org.id,
                      target=f"organisation:{org.id}", count=made)
+        db.session.flush()
+        apply_requirements_at(org)
     db.session.commit()
     return made
-
-
-def has_requirements_in_force(org: Organisation) -> bool:
-    """Whether the organisation (or, for a setting, its trust) has set any requirement."""
-    levels = [org.id] + ([org.trust_id] if org.trust_id is not None else [])
-    return bool(db.session.scalar(select(func.count()).select_from(TrainingRequirement).where(
-        TrainingRequirement.organisation_id.in_(levels))))

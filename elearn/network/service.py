@@ -29,7 +29,10 @@ from elearn.models import (
     Placement,
     User,
 )
+from elearn.network.assigning import apply_requirements
 from elearn.text_rules import clean_person_name
+
+__all__ = ["apply_requirements"]  # for the features that add people to a setting (invitations)
 
 NOT_FOUND_MEMBERSHIP = "There is no such partnership membership for this setting."
 NOT_FOUND_PLACEMENT = "There is no such placement at this setting."
@@ -151,6 +154,8 @@ def set_kind_at(setting: Organisation, member: User, kind: str, *, actor: User) 
         member.member_kind = new
     record_event("member.kind_changed", actor=actor, subject=member, organisation_id=setting.id,
                  target=f"user:{member.id}", old=old.value, new=new.value)
+    db.session.flush()
+    apply_requirements(setting, [member.id])
     db.session.commit()
 
 
@@ -181,6 +186,8 @@ def add_duty(setting: Organisation, member: User, duty: str, since: date | None,
     db.session.flush()
     record_event("duty.added", actor=actor, subject=member, organisation_id=setting.id, target=f"user:{member.id}",
                  duty=held.value, since=since.isoformat())
+    db.session.flush()
+    apply_requirements(setting, [member.id])
     db.session.commit()
     return row
 
@@ -194,6 +201,8 @@ def remove_duty(setting: Organisation, member: User, duty_id: int, *, actor: Use
     db.session.delete(row)
     record_event("duty.removed", actor=actor, subject=member, organisation_id=setting.id, target=f"user:{member.id}",
                  duty=str(row.duty))
+    db.session.flush()
+    apply_requirements(setting, [member.id])
     db.session.commit()
 
 
@@ -254,6 +263,7 @@ def place_member(member: User, setting_id: int | None, kind: str, started_on: da
     db.session.flush()
     record_event("placement.started", actor=actor, subject=member, organisation_id=setting.id,
                  target=f"user:{member.id}", kind=as_kind.value, started_on=started.isoformat())
+    apply_requirements(setting, [member.id])
     db.session.commit()
     return placement
 

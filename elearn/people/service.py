@@ -38,6 +38,7 @@ from elearn.models import (
     Role,
     User,
 )
+from elearn.network import service as network
 from elearn.text_rules import GROUP_NAME_MAX, clean_text
 from elearn.undo import read_undo, undo_token
 
@@ -70,6 +71,7 @@ def join_organisation(user: User, org: Organisation, *, group: Group | None = No
     if group is not None:
         add_to_group(user, group)
     apply_assignment_rules(user, org, invited=courses)
+    network.apply_requirements(org, [user.id])
 
 
 def join_as_placement(user: User, org: Organisation, *, kind: MemberKind, group: Group | None = None,
@@ -89,6 +91,7 @@ def join_as_placement(user: User, org: Organisation, *, kind: MemberKind, group:
     if group is not None:
         add_to_group(user, group)
     apply_assignment_rules(user, org, joined_on=today, invited=courses)
+    network.apply_requirements(org, [user.id])
     return placement
 
 
