@@ -32,8 +32,10 @@ from elearn.models import (
     OrganisationKind,
     PartnershipMember,
     Placement,
+    RequirementItem,
     SafeguardingContact,
     SignoffKind,
+    TrainingRequirement,
     User,
 )
 from elearn.people import service
@@ -81,10 +83,13 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     duty = MemberDuty(user_id=cast.learner_a.id, organisation_id=org.id, duty=Duty.DSL, since=days(-30))
     placement = Placement(user_id=cast.learner_a.id, organisation_id=make.org(name="Alder annexe").id,
                           kind=MemberKind.PERIPATETIC, started_on=days(-30))
-    db.session.add_all([membership, duty, placement])
+    requirement = TrainingRequirement(organisation_id=org.id, applies_to="governor", item=RequirementItem.COURSE,
+                                      course_id=course.id, every_months=36)
+    db.session.add_all([membership, duty, placement, requirement])
     db.session.commit()
     return {
         "membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id,
+        "requirement_id": requirement.id,
         "export_id": export.id, "training_session_id": session.id, "document_id": document.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,

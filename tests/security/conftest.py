@@ -25,9 +25,11 @@ from elearn.models import (
     OutboxEmail,
     PartnershipMember,
     Placement,
+    RequirementItem,
     Role,
     SignoffKind,
     SsoConnection,
+    TrainingRequirement,
     User,
 )
 from elearn.signoffs import service as signoffs
@@ -92,9 +94,12 @@ def _network_objects(make: Makers, org: Organisation, learner: User) -> dict[str
     duty = MemberDuty(user_id=learner.id, organisation_id=org.id, duty=Duty.SAFER_RECRUITER, since=days(-30))
     placement = Placement(user_id=learner.id, organisation_id=make.org(name=f"{org.name} annexe").id,
                           kind=MemberKind.PERIPATETIC, started_on=days(-30))
-    db.session.add_all([membership, duty, placement])
+    requirement = TrainingRequirement(organisation_id=org.id, applies_to="governor", item=RequirementItem.DOCUMENT,
+                                      document_kind=SignoffKind.KCSIE, every_months=12)
+    db.session.add_all([membership, duty, placement, requirement])
     db.session.commit()
-    return {"membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id}
+    return {"membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id,
+            "requirement_id": requirement.id}
 
 
 def _sso_connection(org: Organisation, domain: str) -> int:
