@@ -35,6 +35,7 @@ from elearn.models import (
     Role,
     User,
 )
+from elearn.network import service as network
 from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -276,6 +277,9 @@ def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:
     user.joined_organisation_at = now_utc() if new_id else None
     record_event("user.organisation_changed", actor=actor, subject=user, organisation_id=new_id or old_id,
                  target=f"user:{user.id}", old=old_id, new=new_id)
+    if target is not None:
+        db.session.flush()
+        network.apply_requirements(target, [user.id])  # what their role needs at the new organisation
     db.session.commit()
     log.info("user %s moved from organisation %s to %s by user %s", user.id, old_id, new_id, actor.id)
     return user

@@ -45,6 +45,7 @@ from elearn.models import (
     User,
 )
 from elearn.models.signoffs import URL_MAX, VERSION_LABEL_MAX
+from elearn.network import service as network
 from elearn.text_rules import TRAINING_TITLE_MAX, clean_text
 from elearn.uploads import Upload
 
@@ -255,7 +256,8 @@ def _new_version(kind: SignoffKind, data: DocumentInput, *, actor: User) -> Sign
 
 def publish_document(org: Organisation, kind: SignoffKind, title: str, data: DocumentInput, *,
                      actor: User) -> SignoffDocument:
-    """Publish a new document for staff to sign off, with its first version; assign it next."""
+    """Publish a new document for staff to sign off, with its first version; assign it next. The people whose role
+    here requires reading a document of its kind (elearn/network requirements) are asked at once."""
     title = KCSIE_TITLE if kind == SignoffKind.KCSIE else clean_text(
         title, field="title", max_length=TRAINING_TITLE_MAX, required="Enter the document's title.")
     version = _new_version(kind, data, actor=actor)
@@ -267,6 +269,7 @@ def publish_document(org: Organisation, kind: SignoffKind, title: str, data: Doc
     db.session.flush()
     record_event("signoff.published", actor=actor, organisation_id=org.id, target=f"signoff_document:{document.id}",
                  version_id=version.id, label=version.label, kind=kind.value)
+    network.apply_requirements(org)
     db.session.commit()
     log.info("sign-off document %s published by user %s", document.id, actor.id)
     return document

@@ -156,3 +156,28 @@ def test_a_new_joiner_is_assigned_on_joining(make, school, course, outbox):
     assignment = db.session.scalars(select(Assignment).where(Assignment.user_id == val.id)).one()
     assert assignment.due_on == london_today() + timedelta(days=10)
     assert db.session.get(User, val.id).member_kind == MemberKind.VOLUNTEER
+
+
+def test_a_document_published_after_the_requirement_is_asked_of_the_role_at_once(make, school):
+    _, alder, manager = school
+    volunteer = make.user(org=alder)
+    volunteer.member_kind = MemberKind.VOLUNTEER
+    db.session.commit()
+    requirement_sets.add_requirement(alder, "volunteer", RequirementInput(
+        RequirementItem.DOCUMENT.value, None, "", "policy", 12, "rolling", 7), actor=manager)
+    assert db.session.scalars(select(SignoffAssignment)).all() == []  # no policy published yet
+    document = signoffs.publish_document(alder, SignoffKind.POLICY, "Child protection policy", signoffs.DocumentInput(
+        "v1", url="https://example.org/policy"), actor=manager)
+    assert db.session.scalars(select(SignoffAssignment.user_id).where(
+        SignoffAssignment.document_id == document.id)).all() == [volunteer.id]
+
+
+def test_an_admin_moving_someone_applies_the_new_schools_requirements(make, school, course):
+    _, alder, manager = school
+    requirement_sets.add_requirement(alder, "staff", course_requirement(course), actor=manager)
+    admin = make.user(role=Role.ADMIN)
+    newcomer = make.user(org=make.org(name="Cedar School"))
+    from elearn.admin.service import move_user
+    move_user(newcomer, alder.id, actor=admin)
+    assert db.session.scalars(select(Assignment.course_id).where(Assignment.user_id == newcomer.id)).all() == [
+        course.id]
