@@ -27,6 +27,7 @@ from elearn.models import (
     Organisation,
     OrganisationKind,
     RequirementItem,
+    SignoffDocument,
     SignoffKind,
     TrainingRequirement,
     User,
@@ -101,6 +102,12 @@ def requirements_by_role(org: Organisation) -> list[RoleRequirements]:
 
 def _as_requirement(row: TrainingRequirement) -> Requirement:
     return requirement_of_row(row)
+
+
+def published_document_kinds(org: Organisation) -> set[str]:
+    """The kinds of read-and-understood document the setting has published (a document requirement asks for one)."""
+    return {str(kind) for kind in db.session.scalars(
+        select(SignoffDocument.kind).where(SignoffDocument.organisation_id == org.id).distinct())}
 
 
 def _row(org: Organisation, requirement: Requirement, actor: User) -> TrainingRequirement:

@@ -192,7 +192,9 @@ def _requirements_page(form: RequirementForm | None = None) -> ResponseReturnVal
         trust=org.trust_id is not None, follows_defaults=[line.role for line in lines
                                                           if line.source == requirement_sets.Source.KCSIE
                                                           and line.requirements],
-        is_trust=org.kind == OrganisationKind.TRUST), 422 if form.errors else 200
+        is_trust=org.kind == OrganisationKind.TRUST,
+        published=requirement_sets.published_document_kinds(org) if org.kind == OrganisationKind.SETTING else None,
+    ), 422 if form.errors else 200
 
 
 @bp.get("/requirements")

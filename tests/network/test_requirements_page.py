@@ -115,3 +115,11 @@ def test_another_schools_requirement_cannot_be_removed(make, trust_and_school, c
     sign_in(_manager(make, alder))
     assert client.post(f"/manage/requirements/{row.id}/remove").status_code == 404
     assert db.session.get(TrainingRequirement, row.id) is not None
+
+
+def test_a_document_requirement_without_a_published_document_says_how_to_ask_for_it(make, trust_and_school, client,
+                                                                                    sign_in):
+    _, alder, _ = trust_and_school
+    sign_in(_manager(make, alder))
+    assert client.post("/manage/requirements/adopt-defaults").status_code == 302
+    assert "Not asked yet: publish it under" in client.get("/manage/requirements").get_data(as_text=True)
