@@ -150,6 +150,8 @@ def test_an_invitation_says_the_kind_and_an_account_elsewhere_accepts_it_as_a_pl
     sign_in(_manager(make, alder))
     assert client.post("/manage/people/invite", data={
         "display_name": "Gil Governor", "email": "gil@cedar.example", "member_kind": "governor"}).status_code == 302
+    waiting = client.get("/manage/people").get_data(as_text=True)
+    assert 'data-label="As">Governor<' in waiting
     link = next(line for line in outbox[-1].get_content().splitlines() if "/invitations/" in line).strip()
     sign_in(governor)
     assert client.post(link[link.index("/invitations/"):], data={}).status_code == 302
