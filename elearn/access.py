@@ -187,6 +187,8 @@ REFUSALS_ON_ONESELF: dict[MemberAction, str] = {
     A.SET_ROLE: "You cannot change your own role. Ask another administrator.",
     A.GRANT_ATTEMPT: "You cannot allow yourself another attempt. Ask a manager or an administrator.",
 }
+REFUSAL_WHERE_PLACED = ("This person works here on a placement: their name, account and role are managed by their "
+                        "own organisation.")
 NOT_FOUND = "There is no one with this address."
 NOT_FOUND_IN_ORGANISATION = "There is no one with this address in your organisation."
 
@@ -237,8 +239,11 @@ def check_may_act_on(actor: User, member: User, action: MemberAction, *, missing
     if action == A.VIEW or not may_act_on(actor, member, A.VIEW):
         # 404, not 403: do not confirm that the person exists
         raise NotFound(missing)
-    raise NotAllowed(REFUSALS_ON_ONESELF[action] if actor.id == member.id and action in NEVER_ON_ONESELF
-                     else REFUSALS[action])
+    if actor.id == member.id and action in NEVER_ON_ONESELF:
+        raise NotAllowed(REFUSALS_ON_ONESELF[action])
+    if Standing.MANAGER_WHERE_PLACED in standings(actor, member):
+        raise NotAllowed(REFUSAL_WHERE_PLACED)
+    raise NotAllowed(REFUSALS[action])
 
 
 def get_member(user_id: int, action: MemberAction, *, actor: User, organisation: Organisation | None = None,

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from elearn.access import MemberAction, get_member, may_act_on
+from elearn.access import MemberAction, check_may_act_on, get_member, may_act_on
 from elearn.clock import london_today
 from elearn.compliance import reports
 from elearn.compliance.assignments import assign_course
-from elearn.errors import NotFound
+from elearn.errors import NotAllowed, NotFound
 from elearn.extensions import db
 from elearn.models import MemberKind, OrganisationKind, Placement, Role
 from elearn.people.service import search_members
@@ -62,6 +62,8 @@ def test_a_manager_where_the_person_is_placed_may_view_and_manage_but_not_run_th
     for action in (A.RENAME, A.SET_ACTIVE, A.SET_ROLE, A.MOVE, A.GRANT_ATTEMPT):
         assert not may_act_on(birch_manager, teacher, action)
     assert get_member(teacher.id, A.MANAGE, actor=birch_manager, organisation=birch) == teacher
+    with pytest.raises(NotAllowed, match="managed by their own organisation"):
+        check_may_act_on(birch_manager, teacher, A.RENAME)
     assert not may_act_on(cedar_manager, teacher, A.VIEW)  # an ended placement reaches nothing
     with pytest.raises(NotFound):
         get_member(teacher.id, A.VIEW, actor=cedar_manager, organisation=cedar)
