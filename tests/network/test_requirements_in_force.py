@@ -181,3 +181,30 @@ def test_an_admin_moving_someone_applies_the_new_schools_requirements(make, scho
     move_user(newcomer, alder.id, actor=admin)
     assert db.session.scalars(select(Assignment.course_id).where(Assignment.user_id == newcomer.id)).all() == [
         course.id]
+
+
+def test_reminders_follow_the_requirements_renewal_not_the_courses_validity(make, school, course, outbox):
+    from elearn.compliance.reminders import send_reminders
+    _, alder, manager = school
+    governor = _governor(make, alder)
+    certificate = make.certificate(user=governor, course=course, expires_on=london_today() + timedelta(days=200))
+    # issued almost three years ago: under a 36-month requirement it expires in 10 days, whatever the certificate says
+    certificate.issued_at = certificate.issued_at.replace(year=certificate.issued_at.year - 3) + timedelta(days=10)
+    db.session.commit()
+    requirement_sets.add_requirement(alder, "governor", course_requirement(course, 36), actor=manager)
+    assert reports.status_of(governor.id, course.id, alder) == ComplianceStatus.EXPIRING
+    outbox.clear()
+    send_reminders()
+    assert governor.email in [message["To"] for message in outbox]
+
+
+def test_the_matrix_export_shows_the_requirements_renewal_date(make, school, course, client, sign_in):
+    _, alder, manager = school
+    governor = _governor(make, alder)
+    certificate = make.certificate(user=governor, course=course, expires_on=date(2099, 1, 1))
+    requirement_sets.add_requirement(alder, "governor", course_requirement(course, 24), actor=manager)
+    sign_in(make.two_factor_done(manager))
+    csv = client.get("/manage/matrix/export.csv").get_data(as_text=True)
+    renewal = add_months(certificate.issued_at.date(), 24)
+    assert "2099" not in csv
+    assert renewal.isoformat() in csv
