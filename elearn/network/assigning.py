@@ -62,6 +62,8 @@ def apply_requirements(setting: Organisation, user_ids: Iterable[int] | None = N
     if setting.kind != OrganisationKind.SETTING:
         return 0
     required = in_force(setting)
+    if not any(required.values()):
+        return 0  # a setting that has set nothing (nor its trust): unchanged
     roles = roles_at(setting, user_ids)
     active = set(db.session.scalars(select(User.id).where(User.id.in_(list(roles)), User.is_active_account.is_(True))))
     roles = {user_id: held for user_id, held in roles.items() if user_id in active}
