@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from elearn.access import placement_is_current
 from elearn.clock import london_today, to_london
@@ -63,7 +63,13 @@ def apply_requirements(setting: Organisation, user_ids: Iterable[int] | None = N
         return 0
     required = in_force(setting)
     if not any(required.values()):
-        return 0  # a setting that has set nothing (nor its trust): unchanged
+        # nothing in force (never set, or the last requirement removed): the courses' own validity applies
+        lapsed = update(Assignment).where(Assignment.organisation_id == setting.id,
+                                          Assignment.renew_every_months.is_not(None))
+        if user_ids is not None:
+            lapsed = lapsed.where(Assignment.user_id.in_(list(user_ids)))
+        db.session.execute(lapsed.values(renew_every_months=None, renew_mode=None))
+        return 0
     roles = roles_at(setting, user_ids)
     active = set(db.session.scalars(select(User.id).where(User.id.in_(list(roles)), User.is_active_account.is_(True))))
     roles = {user_id: held for user_id, held in roles.items() if user_id in active}

@@ -208,3 +208,18 @@ def test_the_matrix_export_shows_the_requirements_renewal_date(make, school, cou
     renewal = add_months(certificate.issued_at.date(), 24)
     assert "2099" not in csv
     assert renewal.isoformat() in csv
+
+
+def test_removing_the_last_requirement_gives_the_course_its_own_validity_back(make, school, course):
+    _, alder, manager = school
+    governor = _governor(make, alder)
+    requirement_sets.add_requirement(alder, "volunteer", course_requirement(course, 36), actor=manager)
+    row = requirement_sets.add_requirement(alder, "governor", course_requirement(course, 36), actor=manager)
+    assert db.session.scalars(select(Assignment.renew_every_months)).all() == [36]
+    requirement_sets.remove_requirement(alder, row.id, actor=manager)
+    assert db.session.scalars(select(Assignment.renew_every_months)).all() == [None]
+    for line in requirement_sets.requirements_by_role(alder):
+        if line.own_rows:
+            requirement_sets.follow_inherited(alder, line.role, actor=manager)
+    assignment = db.session.scalars(select(Assignment)).one()
+    assert (assignment.user_id, assignment.renew_every_months) == (governor.id, None)  # the assignment stays
