@@ -198,6 +198,8 @@ class SafeguardingContact(Base):
     phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     notes: Mapped[str | None] = mapped_column(Text)
+
+    organisation: Mapped[Organisation] = relationship()
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 

@@ -101,3 +101,17 @@ def test_every_kind_phase_and_duty_has_a_label():
     assert set(PHASE_LABELS) == {p.value for p in Phase}
     assert set(MEMBER_KIND_LABELS) == {k.value for k in MemberKind}
     assert set(DUTY_LABELS) == {d.value for d in Duty}
+
+
+def test_a_placed_person_sees_the_safeguarding_contacts_of_each_setting_they_work_at(make, schools, client, sign_in):
+    _, _, alder, birch, cedar, teacher = schools
+    make.contact(org=alder)
+    from elearn.contacts.service import ContactInput, add_contact
+    add_contact(birch, ContactInput("dsl", "Bea Birch-Lead", "01632 960 102", "dsl@birch.example"),
+                actor=make.user(role=Role.MANAGER, org=birch))
+    add_contact(cedar, ContactInput("dsl", "Cy Cedar-Lead", "01632 960 103", "dsl@cedar.example"),
+                actor=make.user(role=Role.MANAGER, org=cedar))
+    sign_in(teacher)
+    page = client.get("/worried-about-a-child").get_data(as_text=True)
+    assert "Bea Birch-Lead" in page and "Birch Academy" in page
+    assert "Cy Cedar-Lead" not in page  # the placement there has ended
