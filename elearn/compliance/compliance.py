@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, FunctionElement, and_, case, literal
+from sqlalchemy import ColumnElement, Date, FunctionElement, and_, case, func, literal
 from sqlalchemy.ext.compiler import compiles
 
 from elearn.clock import add_months
@@ -135,17 +135,17 @@ def _academic_year_start_postgresql(element: _AcademicYearStart, compiler: Any, 
 
 def renewal_due_sql(completed_on: ColumnElement[Any], every_months: ColumnElement[Any],
                     mode: ColumnElement[Any]) -> ColumnElement[Any]:
-    """renewal_due() as SQL over columns."""
-    return case((mode == "academic_year", _AddMonths(_AcademicYearStart(completed_on), every_months)),
-                else_=_AddMonths(completed_on, every_months))
+    """renewal_due() as SQL over columns; NULL when any of them is NULL (no requirement, or no completion)."""
+    start = case((mode == "academic_year", _AcademicYearStart(completed_on)), else_=completed_on)
+    return _AddMonths(start, every_months)
 
 
 def valid_until_sql(*, expires: ColumnElement[Any], completed_on: ColumnElement[Any],
                     every_months: ColumnElement[Any], mode: ColumnElement[Any]) -> ColumnElement[Any]:
     """The date training counts until: a requirement's renewal date where one applies (and there is a completion),
-    else the latest expiry (latest_training)."""
-    return case((and_(every_months.is_not(None), completed_on.is_not(None)),
-                 renewal_due_sql(completed_on, every_months, mode)), else_=expires)
+    else the latest expiry (latest_training). The renewal date is NULL where no requirement applies, so the
+    expiry stands."""
+    return func.coalesce(renewal_due_sql(completed_on, every_months, mode), expires)
 
 
 def compliance_status(*, assigned: bool, due_on: date | None, valid_until: date | None, in_progress: bool,

@@ -83,9 +83,14 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     under_way = select(*_fact_columns(Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).where(
         Enrolment.user_id.in_(members), Enrolment.passed_at.is_(None))
     every = union_all(assigned, certified, recorded, under_way).subquery("every")
+    latest = {name: func.max(every.c[name]) for name in _FACTS}
+    # Computed once per person and course, inside the aggregate: the date training counts until, a requirement's
+    # renewal date where one applies (compliance.valid_until_sql), else the latest expiry.
+    counts_until = valid_until_sql(expires=latest["valid_until"], completed_on=latest["completed_on"],
+                                   every_months=latest["renew_every_months"], mode=latest["renew_mode"])
     return (
         select(every.c.user_id, every.c.course_id,
-               *(func.max(every.c[name]).label(name) for name in _FACTS))
+               *(column.label(name) for name, column in latest.items()), counts_until.label("counts_until"))
         .group_by(every.c.user_id, every.c.course_id)
         .subquery("facts")
     )
@@ -117,8 +122,7 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     """One row per active member × published course: status, due date, valid-until date and its source,
     assignment id; only for these members when user_ids is given (a page of the matrix)."""
     facts = _facts(org.id, user_ids)
-    valid_until = valid_until_sql(expires=facts.c.valid_until, completed_on=facts.c.completed_on,
-                                  every_months=facts.c.renew_every_months, mode=facts.c.renew_mode)
+    valid_until = facts.c.counts_until
     status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
                         valid_until=valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
     statement = (
