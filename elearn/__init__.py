@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from elearn.jobs.views import bp as jobs_bp
     from elearn.learning.views import bp as learning_bp
     from elearn.manage.views import bp as manage_bp
+    from elearn.network.views import bp as network_bp
     from elearn.pages.views import bp as pages_bp
     from elearn.people.invite_views import bp as invitations_bp
     from elearn.people.views import bp as people_bp
@@ -141,7 +142,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, account_bp, catalog_bp, learning_bp, assessment_bp, certificates_bp,
                       certificates_public_bp, manage_bp, people_bp, invitations_bp, compliance_bp, contacts_bp, training_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (privacy_bp, admin_bp, jobs_bp, updates.bp, updates.manage_bp):
+    for blueprint in (privacy_bp, admin_bp, jobs_bp, updates.bp, updates.manage_bp, network_bp):
         app.register_blueprint(blueprint)
     from elearn.evidence import views as evidence
     from elearn.signoffs import views as signoffs

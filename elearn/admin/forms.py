@@ -8,8 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import PrefixedForm
-from elearn.models import Role
+from elearn.models import OrganisationKind, Phase, Role
 from elearn.text_rules import EMAIL_MAX, ORGANISATION_NAME_MAX
+from elearn.wording import PHASE_LABELS
 
 
 class OrganisationForm(FlaskForm):
@@ -23,6 +24,18 @@ class OrganisationForm(FlaskForm):
         validators=[InputRequired("Enter a number of months."),
                     NumberRange(1, 240, "Enter a number of months from 1 to 240.")],
     )
+    kind = SelectField("Kind", choices=[
+        SelectChoice(OrganisationKind.SETTING.value, "School or setting"),
+        SelectChoice(OrganisationKind.TRUST.value, "Trust (owns its schools and employs their staff)"),
+        SelectChoice(OrganisationKind.PARTNERSHIP.value, "Safeguarding partnership (sees members' totals only)")],
+        default=OrganisationKind.SETTING.value)
+    trust_id = SelectField("Trust", description="For a school or setting only: the trust that owns it.",
+                           coerce=int, choices=[], default=0)
+    phase = SelectField("Phase", description="For a school or setting: how a partnership groups its totals.",
+                        choices=[SelectChoice("", "Not set"), *(SelectChoice(p.value, PHASE_LABELS[p.value]) for p in Phase)],
+                        default="")
+    is_independent = BooleanField(
+        "Independent school", description="Independent schools return a Section 157 audit, others a Section 175 one.")
     keep_certificate_names = BooleanField(
         "Certificates keep the learner's name after their account is deleted",
         description="On: employers and inspectors can still check the certificate with its name. "

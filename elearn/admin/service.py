@@ -23,7 +23,19 @@ from elearn.clock import LONDON, london_today
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import AuditEvent, Course, CourseVersion, Group, GroupMembership, Organisation, Role, User
+from elearn.models import (
+    AuditEvent,
+    Course,
+    CourseVersion,
+    Group,
+    GroupMembership,
+    Organisation,
+    OrganisationKind,
+    Phase,
+    Role,
+    User,
+)
+from elearn.network import service as network
 from elearn.text_rules import ORGANISATION_NAME_MAX, clean_text
 
 log = logging.getLogger(__name__)
@@ -119,32 +131,88 @@ def _check_rule(name: str, retention_months: int) -> str:
     return name
 
 
-def create_organisation(name: str, retention_months: int, keep_certificate_names: bool, *, actor: User) -> Organisation:
-    """Create an organisation with its personal-data retention rule."""
+@dataclass(frozen=True)
+class Structure:
+    """Where an organisation sits in the tier above the school: what it is, and for a setting its trust (the id of
+    an organisation of kind trust, or None), its phase and whether it is independent (Section 157)."""
+
+    kind: OrganisationKind = OrganisationKind.SETTING
+    trust_id: int | None = None
+    phase: Phase | None = None
+    is_independent: bool = False
+
+
+def list_trust_choices(*, actor: User) -> list[tuple[int, str]]:
+    """The trusts a setting can belong to, by name."""
+    require_admin(actor)
+    return [(org_id, name) for org_id, name in db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.kind == OrganisationKind.TRUST)
+        .order_by(func.lower(Organisation.name), Organisation.id))]
+
+
+def _check_structure(structure: Structure, org: Organisation | None) -> Structure:
+    """A setting may belong to a trust (an organisation of kind trust, not itself); a trust or a partnership belongs
+    to none and has no phase; a trust that owns settings stays a trust until they are moved."""
+    if structure.kind != OrganisationKind.SETTING:
+        if structure.trust_id is not None:
+            raise InvalidInput("trust_id", "Only a school or setting belongs to a trust. Choose “No trust”.")
+        if org is not None and org.kind == OrganisationKind.TRUST and structure.kind != OrganisationKind.TRUST and (
+                db.session.scalar(select(func.count()).where(Organisation.trust_id == org.id)) or 0):
+            raise InvalidInput("kind", "This trust owns settings: move them to another trust first.")
+        return Structure(structure.kind)
+    if org is not None and org.kind == OrganisationKind.TRUST and (
+            db.session.scalar(select(func.count()).where(Organisation.trust_id == org.id)) or 0):
+        raise InvalidInput("kind", "This trust owns settings: move them to another trust first.")
+    if structure.trust_id is not None:
+        trust = db.session.get(Organisation, structure.trust_id)
+        if trust is None or trust.kind != OrganisationKind.TRUST or (org is not None and trust.id == org.id):
+            raise InvalidInput("trust_id", "Choose one of the trusts listed.")
+    return structure
+
+
+def _structure_values(org: Organisation) -> dict[str, Any]:
+    return {"kind": org.kind, "trust_id": org.trust_id, "phase": org.phase, "is_independent": org.is_independent}
+
+
+def create_organisation(name: str, retention_months: int, keep_certificate_names: bool, *, actor: User,
+                        structure: Structure | None = None) -> Organisation:
+    """Create an organisation (a setting unless the structure says a trust or a partnership) with its
+    personal-data retention rule."""
     require_admin(actor)
     name = _check_rule(name, retention_months)
+    structure = _check_structure(structure or Structure(), None)
     org = Organisation(name=name, slug=_unique_slug(name), retention_months=retention_months,
-                       keep_certificate_names=keep_certificate_names)
+                       keep_certificate_names=keep_certificate_names, kind=structure.kind,
+                       trust_id=structure.trust_id, phase=structure.phase, is_independent=structure.is_independent)
     db.session.add(org)
     db.session.flush()
     record_event("organisation.created", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
-                 retention_months=retention_months, keep_certificate_names=keep_certificate_names)
+                 retention_months=retention_months, keep_certificate_names=keep_certificate_names,
+                 **_structure_values(org))
     db.session.commit()
     log.info("organisation %s created by user %s", org.id, actor.id)
     return org
 
 
 def update_organisation(org: Organisation, name: str, retention_months: int, keep_certificate_names: bool, *,
-                        actor: User) -> Organisation:
-    """Rename an organisation or change its retention rule; the old and new rule are audited."""
+                        actor: User, structure: Structure | None = None) -> Organisation:
+    """Rename an organisation, change its retention rule or (given a structure) its kind, trust, phase and
+    independence; the old and new values are audited."""
     require_admin(actor)
     name = _check_rule(name, retention_months)
+    structure = _check_structure(structure, org) if structure is not None else Structure(
+        org.kind, org.trust_id, org.phase, org.is_independent)
+    new_structure = {"kind": structure.kind, "trust_id": structure.trust_id, "phase": structure.phase,
+                     "is_independent": structure.is_independent}
     changes = {key: {"old": old, "new": new} for key, old, new in (
         ("name", org.name, name), ("retention_months", org.retention_months, retention_months),
-        ("keep_certificate_names", org.keep_certificate_names, keep_certificate_names)) if old != new}
+        ("keep_certificate_names", org.keep_certificate_names, keep_certificate_names),
+        *((key, old, new_structure[key]) for key, old in _structure_values(org).items())) if old != new}
     if not changes:
         return org
     org.name, org.retention_months, org.keep_certificate_names = name, retention_months, keep_certificate_names
+    org.kind, org.trust_id, org.phase = structure.kind, structure.trust_id, structure.phase
+    org.is_independent = structure.is_independent
     record_event("organisation.updated", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                  changes=changes)
     db.session.commit()
@@ -209,6 +277,9 @@ def move_user(user: User, organisation_id: int | None, *, actor: User) -> User:
     user.joined_organisation_at = now_utc() if new_id else None
     record_event("user.organisation_changed", actor=actor, subject=user, organisation_id=new_id or old_id,
                  target=f"user:{user.id}", old=old_id, new=new_id)
+    if target is not None:
+        db.session.flush()
+        network.apply_requirements(target, [user.id])  # what their role needs at the new organisation
     db.session.commit()
     log.info("user %s moved from organisation %s to %s by user %s", user.id, old_id, new_id, actor.id)
     return user

@@ -18,7 +18,11 @@ from elearn.admin.forms import (
 )
 from elearn.errors import InvalidInput
 from elearn.forms import ButtonForm, require_button
-from elearn.models import Organisation, Role
+from elearn.models import Organisation, OrganisationKind, Phase, Role
+from elearn.wording import PHASE_LABELS
+
+KIND_LABELS = {OrganisationKind.SETTING: "School or setting", OrganisationKind.TRUST: "Trust",
+               OrganisationKind.PARTNERSHIP: "Partnership"}
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -40,18 +44,30 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/organisations")
 def organisations() -> ResponseReturnValue:
-    return render_template("admin/organisations.html", rows=service.list_organisations(actor=current_user))
+    rows = service.list_organisations(actor=current_user)
+    trust_names = {row.organisation.id: row.organisation.name for row in rows
+                   if row.organisation.kind == OrganisationKind.TRUST}
+    return render_template("admin/organisations.html", rows=rows, trust_names=trust_names,
+                           kind_labels=KIND_LABELS, phase_labels=PHASE_LABELS)
 
 
 def _organisation_form(org: Organisation | None) -> ResponseReturnValue:
     form = OrganisationForm(obj=org)
+    # No trust and no phase are options of their own (0 and ""), never a missing value.
+    form.trust_id.data = form.trust_id.data or 0
+    form.phase.data = form.phase.data or ""
+    form.trust_id.choices = organisation_choices(
+        [(i, n) for i, n in service.list_trust_choices(actor=current_user) if org is None or i != org.id], "No trust")
     if form.validate_on_submit():
         values = (form.name.data, form.retention_months.data, form.keep_certificate_names.data)
+        structure = service.Structure(OrganisationKind(form.kind.data), form.trust_id.data or None,
+                                      Phase(form.phase.data) if form.phase.data else None,
+                                      bool(form.is_independent.data))
         try:
             if org is None:
-                service.create_organisation(*values, actor=current_user)
+                service.create_organisation(*values, actor=current_user, structure=structure)
             else:
-                service.update_organisation(org, *values, actor=current_user)
+                service.update_organisation(org, *values, actor=current_user, structure=structure)
         except InvalidInput as error:
             error.attach_to(form)
         else:

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import MemberAction, get_member, get_owned
+from elearn.access import MemberAction, get_member, get_owned, members_of
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
@@ -49,7 +49,7 @@ def assign_course(org: Organisation, course_id: int, due_on: date | None, *, act
     due = check_due_on(due_on)
     if joiner_due_in_days is None:
         joiner_due_in_days = max(1, (due - london_today()).days)
-    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    members = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     if user_id is not None:
         member = get_member(user_id, MemberAction.MANAGE, actor=actor, organisation=org)
         source, target = AssignmentSource.MANUAL, f"user:{member.id}"

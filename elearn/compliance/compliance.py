@@ -10,7 +10,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal
+from sqlalchemy import ColumnElement, Date, FunctionElement, and_, case, func, literal
+from sqlalchemy.ext.compiler import compiles
+
+from elearn.clock import add_months
 
 # The same window as the certificates feature: "expiring" is valid but ends within 30 days.
 EXPIRING_WITHIN_DAYS = 30
@@ -67,6 +70,82 @@ def latest_training(*, certificate_until: date | None, external: list[tuple[date
         if expires_on is not None and (best is None or expires_on > best):
             best, source = expires_on, TrainingSource.IMPORTED if imported else TrainingSource.EXTERNAL
     return best, source
+
+
+# --- a requirement's renewal period --------------------------------------------------------------------------
+# A training requirement (elearn/network) renews a course every N months after the last completion ("rolling"),
+# or by the 1 September that starts an academic year once N months of academic years have run from the one the
+# completion fell in ("academic_year": done any time in 2025/26, every 12 months → due by 1 September 2026).
+# Where one applies, its renewal date takes the place of the expiry the course gave its certificate.
+
+ACADEMIC_YEAR_START_MONTH = 9
+
+
+def academic_year_start(day: date) -> date:
+    """The 1 September on or before the day: the start of its academic year."""
+    return date(day.year if day.month >= ACADEMIC_YEAR_START_MONTH else day.year - 1, ACADEMIC_YEAR_START_MONTH, 1)
+
+
+def renewal_due(completed_on: date, every_months: int, mode: str) -> date:
+    """When training completed on this day must be renewed under a requirement: the last day it still counts."""
+    if mode == "academic_year":
+        return add_months(academic_year_start(completed_on), every_months)
+    return add_months(completed_on, every_months)
+
+
+class _AddMonths(FunctionElement[date]):
+    """A date plus a number of months (a column), in the database's own terms (SQLite and PostgreSQL)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+class _AcademicYearStart(FunctionElement[date]):
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(_AddMonths, "sqlite")
+def _add_months_sqlite(element: _AddMonths, compiler: Any, **kw: Any) -> str:
+    # SQLite rolls 31 January + 1 month over to 3 March; clamp to the month's last day as clock.add_months does
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    moved = f"date({day}, '+' || {months} || ' months')"
+    last_day = f"date({day}, 'start of month', '+' || ({months} + 1) || ' months', '-1 day')"
+    return f"(CASE WHEN strftime('%d', {moved}) = strftime('%d', {day}) THEN {moved} ELSE {last_day} END)"
+
+
+@compiles(_AddMonths)
+def _add_months_postgresql(element: _AddMonths, compiler: Any, **kw: Any) -> str:
+    day, months = list(element.clauses)
+    return f"CAST({compiler.process(day, **kw)} + make_interval(months => {compiler.process(months, **kw)}) AS DATE)"
+
+
+@compiles(_AcademicYearStart, "sqlite")
+def _academic_year_start_sqlite(element: _AcademicYearStart, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '-8 months', 'start of year', '+8 months')"
+
+
+@compiles(_AcademicYearStart)
+def _academic_year_start_postgresql(element: _AcademicYearStart, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return (f"CAST(date_trunc('year', {compiler.process(day, **kw)} - interval '8 months') + interval '8 months' "
+            "AS DATE)")
+
+
+def renewal_due_sql(completed_on: ColumnElement[Any], every_months: ColumnElement[Any],
+                    mode: ColumnElement[Any]) -> ColumnElement[Any]:
+    """renewal_due() as SQL over columns; NULL when any of them is NULL (no requirement, or no completion)."""
+    start = case((mode == "academic_year", _AcademicYearStart(completed_on)), else_=completed_on)
+    return _AddMonths(start, every_months)
+
+
+def valid_until_sql(*, expires: ColumnElement[Any], completed_on: ColumnElement[Any],
+                    every_months: ColumnElement[Any], mode: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The date training counts until: a requirement's renewal date where one applies (and there is a completion),
+    else the latest expiry (latest_training). The renewal date is NULL where no requirement applies, so the
+    expiry stands."""
+    return func.coalesce(renewal_due_sql(completed_on, every_months, mode), expires)
 
 
 def compliance_status(*, assigned: bool, due_on: date | None, valid_until: date | None, in_progress: bool,

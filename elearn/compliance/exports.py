@@ -59,7 +59,7 @@ def filename(org: Organisation, kind: str, extension: str) -> str:
 def filters_of(query: MatrixQuery | None) -> dict[str, Any] | None:
     """The filters as plain values: for the audit log and for a job to rebuild the query."""
     return None if query is None else {
-        "q": query.q or None, "group_id": query.group_id, "course_id": query.course_id,
+        "q": query.q or None, "group_id": query.group_id, "course_id": query.course_id, "kind": query.kind,
         "status": query.status.value if query.status else None}
 
 
@@ -67,7 +67,7 @@ def query_from(filters: dict[str, Any] | None) -> MatrixQuery:
     filters = filters or {}
     status = filters.get("status")
     return MatrixQuery(q=filters.get("q") or "", group_id=filters.get("group_id"), course_id=filters.get("course_id"),
-                       status=ComplianceStatus(status) if status else None)
+                       status=ComplianceStatus(status) if status else None, kind=filters.get("kind"))
 
 
 def _audited(download: Download, action: str, org: Organisation, actor: User, query: MatrixQuery | None,

@@ -48,6 +48,7 @@ class MatrixFilterForm(FlaskForm):
 
     q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
     group = SelectField("Group", coerce=optional_int, validate_choice=False)
+    kind = SelectField("Kind of member", validate_choice=False)
     course = SelectField("Course", coerce=optional_int, validate_choice=False)
     status = SelectField("Status", validate_choice=False)
     sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),

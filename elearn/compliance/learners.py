@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import MemberAction, get_member
+from elearn.access import MemberAction, get_member, members_of, organisations_of
 from elearn.assessment.allowances import DailyLimit, limits_of
 from elearn.assessment.service import PRECHECK
 from elearn.catalog.service import course_titles
@@ -50,20 +51,25 @@ class AssignedCourse:
 
 
 def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:
-    """The person's assigned courses in their organisation: most urgent first, then by due date; two queries."""
-    if user.organisation_id is None:
-        return []
+    """The person's assigned courses at every setting they work at (home and current placements): most urgent
+    first, then by due date; two queries, and one more for each placement."""
     today = today or london_today()
-    org = db.session.get_one(Organisation, user.organisation_id)
-    grid = cells(org, today, assigned_only=True)
+    organisations = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(organisations_of(user)))
+                                            .order_by(Organisation.id)))
+    if not organisations:
+        return []
     titles = course_titles()
-    rows = db.session.execute(
-        select(grid.c.assignment_id, grid.c.course_id, Course.slug, grid.c.due_on, grid.c.valid_until, grid.c.status)
-        .join(Course, Course.id == grid.c.course_id)
-        .where(grid.c.user_id == user.id)
-        .order_by(severity_sql(grid.c.status), grid.c.due_on, grid.c.course_id)
-    )
-    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5])) for r in rows]
+    found: list[tuple[Any, ...]] = []
+    for org in organisations:
+        grid = cells(org, today, assigned_only=True)
+        found.extend(db.session.execute(
+            select(grid.c.assignment_id, grid.c.course_id, Course.slug, grid.c.due_on, grid.c.valid_until,
+                   grid.c.status, severity_sql(grid.c.status))
+            .join(Course, Course.id == grid.c.course_id)
+            .where(grid.c.user_id == user.id)))
+    found.sort(key=lambda r: (r[6], r[3] is None, r[3] or today, r[1]))
+    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5]))
+            for r in found]
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,7 @@ class QuickCompletion:
 
 def list_quick_completions_in(org: Organisation) -> list[QuickCompletion]:
     """The organisation's active members' quick completions, newest first; two queries at any size."""
-    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    members = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     times = list_quick_completions(members)
     if not times:
         return []

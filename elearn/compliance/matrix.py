@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, Subquery, and_, func, or_, select
 
+from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
 from elearn.compliance.compliance import ComplianceStatus, TrainingSource, severity_sql
@@ -33,6 +34,7 @@ class MatrixQuery:
 
     q: str = ""
     group_id: int | None = None
+    kind: str | None = None  # a MemberKind: only the people who are that kind here (staff, supply, governor...)
     course_id: int | None = None
     status: ComplianceStatus | None = None
     sort: str = "name"
@@ -84,7 +86,7 @@ def _escape_like(text: str) -> str:
 
 def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
     """The ids of the active members the filters match (read by the page, the exports and chasing)."""
-    statement = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    statement = select(User.id).where(members_of(org.id, query.kind), User.is_active_account.is_(True))
     if query.q:
         pattern = _escape_like(query.q.lower())
         statement = statement.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),

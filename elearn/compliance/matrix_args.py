@@ -9,8 +9,9 @@ from elearn.catalog.service import course_titles
 from elearn.compliance.compliance import LABELS, SEVERITY, ComplianceStatus
 from elearn.compliance.forms import MatrixFilterForm
 from elearn.compliance.matrix import SORTS, MatrixQuery
-from elearn.models import Organisation
+from elearn.models import MemberKind, Organisation
 from elearn.people import service as people
+from elearn.wording import MEMBER_KIND_LABELS
 
 
 def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[MatrixFilterForm, MatrixQuery]:
@@ -18,11 +19,14 @@ def read_matrix_filters(org: Organisation, args: MultiDict[str, str]) -> tuple[M
     form = MatrixFilterForm(args)
     form.group.choices = [SelectChoice("", "All groups"),
                           *(SelectChoice(group.id, group.name) for group in people.list_groups(org))]
+    form.kind.choices = [SelectChoice("", "Everyone"),
+                         *(SelectChoice(kind.value, MEMBER_KIND_LABELS[kind.value]) for kind in MemberKind)]
     form.course.choices = [SelectChoice("", "All courses"),
                            *(SelectChoice(cid, title) for cid, title in course_titles().items())]
     form.status.choices = [SelectChoice("", "Any status"), *(SelectChoice(s.value, LABELS[s]) for s in SEVERITY)]
     query = MatrixQuery(
         q=(form.q.data or "").strip()[:120], group_id=form.group.data, course_id=form.course.data,
+        kind=form.kind.data if form.kind.data in set(MemberKind) else None,
         status=ComplianceStatus(form.status.data) if form.status.data in set(ComplianceStatus) else None,
         sort=form.sort.data if form.sort.data in SORTS else "name",
         descending=form.direction.data == "desc", page=args.get("page", 1, type=int))

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from elearn.access import members_of
 from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today, to_london
@@ -155,7 +156,7 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
     sent = {tuple(row) for row in db.session.execute(
         select(ReminderLog.user_id, ReminderLog.kind, ReminderLog.course_id, ReminderLog.week)
         .join(User, User.id == ReminderLog.user_id)
-        .where(User.organisation_id == org.id, ReminderLog.kind.in_(list(EVENTS)), ReminderLog.course_id.is_not(None),
+        .where(members_of(org.id), ReminderLog.kind.in_(list(EVENTS)), ReminderLog.course_id.is_not(None),
                ReminderLog.sent_at >= now_utc() - timedelta(days=KEEP_LOOKING_DAYS)))}
     due: dict[Recipient, Due] = {}
     for user_id, email, name, course_id, status, due_on, valid_until, assigned_at in rows:

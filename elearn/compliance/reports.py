@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
+    String,
     Subquery,
     and_,
     case,
@@ -28,9 +29,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
+from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
-from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql, valid_until_sql
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
@@ -54,20 +56,22 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     One aggregate joined on (user, course) once: joining four separately filtered subqueries made PostgreSQL
     misjudge their sizes and merge-join on the course alone (seconds for 2,000 people; bench/manage/RESULTS.md).
     """
-    members: Any = select(User.id).where(User.organisation_id == org_id).scalar_subquery()
+    members: Any = select(User.id).where(members_of(org_id)).scalar_subquery()
     if user_ids is not None:  # a page of people: each branch reads only their rows, by index
-        members = select(User.id).where(User.organisation_id == org_id, User.id.in_(user_ids)).scalar_subquery()
+        members = select(User.id).where(members_of(org_id), User.id.in_(user_ids)).scalar_subquery()
     assigned = select(*_fact_columns(Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id,
-                                     due_on=Assignment.due_on)).where(Assignment.organisation_id == org_id)
+                                     due_on=Assignment.due_on, renew_every_months=Assignment.renew_every_months,
+                                     renew_mode=Assignment.renew_mode)).where(Assignment.organisation_id == org_id)
     if user_ids is not None:
         assigned = assigned.where(Assignment.user_id.in_(user_ids))
     certified = select(*_fact_columns(Certificate.user_id, Certificate.course_id, valid_until=Certificate.expires_on,
-                                      certificate_until=Certificate.expires_on)).where(
+                                      certificate_until=Certificate.expires_on,
+                                      completed_on=func.date(Certificate.issued_at))).where(
         Certificate.user_id.in_(members), Certificate.revoked_at.is_(None))
     brought = aliased(Certificate)
     recorded = (
         select(*_fact_columns(ExternalTraining.user_id, ExternalTraining.course_id,
-                              valid_until=ExternalTraining.expires_on,
+                              valid_until=ExternalTraining.expires_on, completed_on=ExternalTraining.completed_on,
                               imported_until=case((ExternalTraining.certificate_id.is_not(None),
                                                    ExternalTraining.expires_on), else_=null().cast(Date))))
         .outerjoin(brought, brought.id == ExternalTraining.certificate_id)
@@ -79,16 +83,23 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
     under_way = select(*_fact_columns(Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).where(
         Enrolment.user_id.in_(members), Enrolment.passed_at.is_(None))
     every = union_all(assigned, certified, recorded, under_way).subquery("every")
+    latest = {name: func.max(every.c[name]) for name in _FACTS}
+    # Computed once per person and course, inside the aggregate: the date training counts until, a requirement's
+    # renewal date where one applies (compliance.valid_until_sql), else the latest expiry.
+    counts_until = valid_until_sql(expires=latest["valid_until"], completed_on=latest["completed_on"],
+                                   every_months=latest["renew_every_months"], mode=latest["renew_mode"])
     return (
         select(every.c.user_id, every.c.course_id,
-               *(func.max(every.c[name]).label(name) for name in _FACTS))
+               *(column.label(name) for name, column in latest.items()), counts_until.label("counts_until"))
         .group_by(every.c.user_id, every.c.course_id)
         .subquery("facts")
     )
 
 
 _FACTS: dict[str, type[TypeEngine[Any]]] = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
-                                            "imported_until": Date, "open_cycles": Integer}
+                                            "imported_until": Date, "open_cycles": Integer,
+                                            # a requirement's renewal period, and the latest completion it counts from
+                                            "renew_every_months": Integer, "renew_mode": String, "completed_on": Date}
 
 
 def _fact_columns(user_id: Any, course_id: Any, **given: Any) -> list[Any]:
@@ -111,11 +122,12 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     """One row per active member × published course: status, due date, valid-until date and its source,
     assignment id; only for these members when user_ids is given (a page of the matrix)."""
     facts = _facts(org.id, user_ids)
+    valid_until = facts.c.counts_until
     status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
-                        valid_until=facts.c.valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
+                        valid_until=valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
     statement = (
         select(User.id.label("user_id"), Course.id.label("course_id"), facts.c.assignment_id, facts.c.due_on,
-               facts.c.valid_until, status.label("status"), _source(facts).label("source"))
+               valid_until.label("valid_until"), status.label("status"), _source(facts).label("source"))
         .select_from(User)
         .join(Course, true())
     )
@@ -124,7 +136,7 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
         statement = statement.join(facts, and_(on, facts.c.assignment_id.is_not(None)))
     else:
         statement = statement.outerjoin(facts, on)
-    statement = statement.where(User.organisation_id == org.id, User.is_active_account.is_(True),
+    statement = statement.where(members_of(org.id), User.is_active_account.is_(True),
                                 Course.is_published.is_(True))
     if user_ids is not None:
         statement = statement.where(User.id.in_(user_ids))
@@ -231,7 +243,7 @@ def compliance_dashboard(org: Organisation, *, today: date | None = None) -> Das
     overdue, overdue_total = _people_in(grid, ComplianceStatus.OVERDUE, titles, grid.c.due_on)
     expiring, expiring_total = _people_in(grid, ComplianceStatus.EXPIRING, titles, grid.c.valid_until)
     members = db.session.scalar(select(func.count()).select_from(User).where(
-        User.organisation_id == org.id, User.is_active_account.is_(True))) or 0
+        members_of(org.id), User.is_active_account.is_(True))) or 0
     return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members,
                      attention_counts(org, today=today))
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
-from elearn.access import get_owned
+from elearn.access import get_owned, organisations_of
 from elearn.audit import record_event
 from elearn.errors import InvalidInput
 from elearn.extensions import db
@@ -81,10 +81,16 @@ def list_contacts(org_id: int | None) -> list[SafeguardingContact]:
 
 
 def contacts_for(user: User | None) -> list[SafeguardingContact]:
-    """The contacts a signed-in member sees; nobody else sees any (the pages stay public and generic)."""
+    """The contacts a signed-in member sees: those of every setting they work at (their own organisation's first,
+    then each setting where they are placed, with its name loaded for the page); nobody else sees any (the pages
+    stay public and generic). One query."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    return list_contacts(user.organisation_id)
+    home_first = case((SafeguardingContact.organisation_id == user.organisation_id, 0), else_=1)
+    return list(db.session.scalars(
+        select(SafeguardingContact).options(joinedload(SafeguardingContact.organisation))
+        .where(SafeguardingContact.organisation_id.in_(organisations_of(user)))
+        .order_by(home_first, SafeguardingContact.organisation_id, *_order())))
 
 
 def get_contact(org: Organisation, contact_id: int) -> SafeguardingContact:

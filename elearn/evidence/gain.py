@@ -15,6 +15,7 @@ from statistics import median
 
 from sqlalchemy import Float, cast, func, select
 
+from elearn.access import members_of
 from elearn.assessment.service import FINAL, PRECHECK
 from elearn.catalog.service import course_titles
 from elearn.downloads import Download, csv_bytes
@@ -84,7 +85,7 @@ def list_courses(org: Organisation) -> list[GainCourseRow]:
     rows = db.session.execute(
         select(Enrolment.course_id, Attempt.kind, func.count(func.distinct(Attempt.enrolment_id)))
         .join(Enrolment, Enrolment.id == Attempt.enrolment_id).join(User, User.id == Attempt.user_id)
-        .where(User.organisation_id == org.id, Attempt.submitted_at.is_not(None))
+        .where(members_of(org.id), Attempt.submitted_at.is_not(None))
         .group_by(Enrolment.course_id, Attempt.kind)
     )
     counts = {(course_id, kind): n for course_id, kind, n in rows}
@@ -116,7 +117,7 @@ def _scores(org: Organisation, course: Course) -> tuple[dict[int, float], dict[i
     rows = db.session.execute(
         select(Attempt.enrolment_id, Attempt.kind, Attempt.number, Attempt.score_percent)
         .join(Enrolment, Enrolment.id == Attempt.enrolment_id).join(User, User.id == Attempt.user_id)
-        .where(User.organisation_id == org.id, Enrolment.course_id == course.id,
+        .where(members_of(org.id), Enrolment.course_id == course.id,
                Attempt.submitted_at.is_not(None), Attempt.score_percent.is_not(None))
         .order_by(Attempt.enrolment_id, Attempt.number)
     )
@@ -137,7 +138,7 @@ def _confidence(org: Organisation, course: Course) -> dict[str, dict[int, dict[s
         select(ConfidenceRating.enrolment_id, ConfidenceRating.outcome_key, ConfidenceRating.stage,
                ConfidenceRating.rating)
         .join(Enrolment, Enrolment.id == ConfidenceRating.enrolment_id).join(User, User.id == Enrolment.user_id)
-        .where(User.organisation_id == org.id, Enrolment.course_id == course.id)
+        .where(members_of(org.id), Enrolment.course_id == course.id)
     ):
         found[key][enrolment_id][stage] = rating
     return found
@@ -152,7 +153,7 @@ def _facility(org: Organisation, course: Course) -> dict[tuple[str, str], tuple[
         .join(Question, Question.id == AttemptQuestion.question_id)
         .join(CourseVersion, CourseVersion.id == Attempt.version_id)
         .join(User, User.id == Attempt.user_id)
-        .where(User.organisation_id == org.id, CourseVersion.course_id == course.id,
+        .where(members_of(org.id), CourseVersion.course_id == course.id,
                Attempt.submitted_at.is_not(None))
         .group_by(Question.outcome, Attempt.kind)
     )

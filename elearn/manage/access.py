@@ -4,7 +4,8 @@ they are managing.
 Every blueprint under /manage calls guard(bp), and tests/manage/test_access.py walks app.url_map to prove that
 every /manage route belongs to a guarded blueprint. Managers and admins only (the area is no secret: 403 for
 learners). A manager works on their own organisation; an admin chooses one with ?org=<id>, which every link on
-those pages then keeps. An organisation the actor does not manage is a 404 (find_managed_organisation).
+those pages then keeps, and so does a trust's lead among the trust's settings (and the trust itself, for its
+central staff). An organisation the actor does not manage is a 404 (find_managed_organisation).
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from elearn.access import Area, enter_area, is_admin, is_manager_of, require_admin, require_area
+from elearn.access import (
+    Area,
+    enter_area,
+    is_admin,
+    is_manager_of,
+    is_trust_lead,
+    require_admin,
+    require_area,
+    trust_setting_ids,
+)
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.models import Organisation, User
@@ -44,12 +54,19 @@ def require_manager() -> ResponseReturnValue | None:
     if refused is not None:
         return refused
     g.manage_org = find_managed_organisation(request.args.get("org", type=int), actor=current_user)
-    g.manage_org_param = g.manage_org.id if g.manage_org is not None and is_admin(current_user) else None
+    g.manage_chooses = chooses_organisation(current_user)
+    g.manage_org_param = g.manage_org.id if g.manage_org is not None and g.manage_chooses else None
     if g.manage_org is None:
         if request.endpoint != HOME:
             return redirect(url_for(HOME))
-        return render_template("manage/choose_organisation.html", organisations=list_organisations(actor=current_user))
+        return render_template("manage/choose_organisation.html", organisations=list_organisations(actor=current_user),
+                               trust_lead=is_trust_lead(current_user))
     return None
+
+
+def chooses_organisation(actor: User) -> bool:
+    """Whether the actor picks the organisation to manage (?org=): an admin, any; a trust's lead, one of its own."""
+    return is_admin(actor) or is_trust_lead(actor)
 
 
 def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
@@ -58,7 +75,7 @@ def keep_organisation(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def manager_context() -> dict[str, Any]:
-    return {"org": g.get("manage_org")}
+    return {"org": g.get("manage_org"), "chooses_organisation": g.get("manage_chooses", False)}
 
 
 def managed_organisation() -> Organisation:
@@ -67,11 +84,11 @@ def managed_organisation() -> Organisation:
 
 
 def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisation | None:
-    """The organisation the actor manages: a manager's own (any other id is NotFound); for an admin the one
-    asked for, or None when an admin has not chosen one yet."""
+    """The organisation the actor manages: a manager's own (any other id is NotFound); for an admin or a trust's
+    lead the one asked for (a trust lead's among the trust's settings), or None when they have not chosen one."""
     require_area(actor, Area.MANAGE)
     if org_id is None:
-        if is_admin(actor):
+        if chooses_organisation(actor):
             return None
         org_id = actor.organisation_id
     org = db.session.get(Organisation, org_id) if org_id is not None else None
@@ -81,6 +98,11 @@ def find_managed_organisation(org_id: int | None, *, actor: User) -> Organisatio
 
 
 def list_organisations(*, actor: User) -> list[Organisation]:
-    """Every organisation, for the admin's organisation chooser (admins only: 403, as every admin-only check)."""
-    require_admin(actor)
+    """The organisations the actor may choose among: every one for an admin; for a trust's lead the trust's settings
+    and then the trust itself (its central staff). Anyone else chooses nothing (403, as every admin-only check)."""
+    if is_trust_lead(actor) and actor.organisation is not None:
+        settings = db.session.scalars(select(Organisation).where(Organisation.id.in_(
+            trust_setting_ids(actor.organisation.id))).order_by(Organisation.name))
+        return [*settings, actor.organisation]
+    require_admin(actor, "Only an administrator or a trust's lead chooses an organisation to manage.")
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))

@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.db import Base, UTCDateTime, now_utc
-from elearn.models.accounts import Organisation, User
+from elearn.models.accounts import MemberKind, Organisation, User
 from elearn.models.courses import Course
 from elearn.text_rules import (
     CONTACT_NAME_MAX,
@@ -88,6 +88,10 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # who accepted it
+    # What the invitee will be here (staff, supply, governor...): their kind at home, or their placement's kind
+    # when they accept with an account that already belongs to another organisation.
+    member_kind: Mapped[MemberKind] = mapped_column(String(20), default=MemberKind.STAFF,
+                                                    server_default=MemberKind.STAFF.value)
 
     organisation: Mapped[Organisation] = relationship()
     group: Mapped[Group | None] = relationship()
@@ -100,6 +104,7 @@ class AssignmentSource(StrEnum):
     EVERYONE = "everyone"
     NEW_STARTER = "new_starter"  # by a standing rule, on joining the organisation or a group
     INVITATION = "invitation"  # a course attached to the invitation the person accepted
+    REQUIREMENT = "requirement"  # a training requirement of the person's role here (elearn/network)
 
 
 class Assignment(Base):
@@ -122,6 +127,11 @@ class Assignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     due_on: Mapped[date] = mapped_column(Date)
     source: Mapped[AssignmentSource] = mapped_column(String(20), default=AssignmentSource.MANUAL)
+    # Set when a training requirement of the person's role asks for the course: it is renewed this many months
+    # after the last completion ("rolling") or by the 1 September once they have run ("academic_year"), instead
+    # of by the expiry the course gave its certificate (compliance.renewal_due).
+    renew_every_months: Mapped[int | None] = mapped_column(Integer)
+    renew_mode: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
@@ -188,6 +198,8 @@ class SafeguardingContact(Base):
     phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     notes: Mapped[str | None] = mapped_column(Text)
+
+    organisation: Mapped[Organisation] = relationship()
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 

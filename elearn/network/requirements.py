@@ -102,9 +102,12 @@ def kcsie_defaults() -> list[Requirement]:
             for d in KCSIE_DEFAULTS if d.course_slug is None or d.course_slug in course_ids]
 
 
-def _from_row(row: TrainingRequirement) -> Requirement:
-    return Requirement(row.applies_to, row.item, row.every_months, row.due_mode, row.induction_days,
-                       course_id=row.course_id, session_topic=row.session_topic, document_kind=row.document_kind,
+def requirement_of_row(row: TrainingRequirement) -> Requirement:
+    # The columns are plain strings once read back from the database: the enums again, so that rows and defaults
+    # compare equal and `key` works for both.
+    return Requirement(row.applies_to, RequirementItem(row.item), row.every_months, DueMode(row.due_mode),
+                       row.induction_days, course_id=row.course_id, session_topic=row.session_topic,
+                       document_kind=SignoffKind(row.document_kind) if row.document_kind else None,
                        set_by=row.organisation_id)
 
 
@@ -115,7 +118,7 @@ def effective_requirements(setting: Organisation) -> dict[str, list[Requirement]
                               .order_by(TrainingRequirement.id))
     by_level: dict[int, dict[str, list[Requirement]]] = {level: {} for level in levels}
     for row in rows:
-        by_level[row.organisation_id].setdefault(row.applies_to, []).append(_from_row(row))
+        by_level[row.organisation_id].setdefault(row.applies_to, []).append(requirement_of_row(row))
     defaults: dict[str, list[Requirement]] = {}
     for requirement in kcsie_defaults():
         defaults.setdefault(requirement.applies_to, []).append(requirement)

@@ -15,15 +15,22 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from elearn.forms import PrefixedForm, certificate_name_field, email_field, new_password_fields, optional_int
+from elearn.models import MemberKind
 from elearn.text_rules import GROUP_NAME_MAX
+from elearn.wording import MEMBER_KIND_LABELS
 
 
 class InviteForm(FlaskForm):
     display_name = certificate_name_field("Full name", required="Enter the person's full name.")
     email = email_field(required="Enter their email address.")
+    member_kind = SelectField(
+        "They will be", description="Supply, peripatetic staff, volunteers, governors and trustees need the training "
+        "their role needs. Someone who already has an account at another organisation keeps it and works here too.",
+        choices=[SelectChoice(k.value, MEMBER_KIND_LABELS[k.value]) for k in MemberKind], default=MemberKind.STAFF.value)
     group_id = SelectField("Group (optional)", coerce=optional_int, validate_choice=False)
     course_ids = SelectMultipleField("Courses to assign when they join (optional)", coerce=int, validate_choice=False)
     due_in_days = IntegerField("Due this many days after they join", default=30,

@@ -1,7 +1,9 @@
 """Invitations: an emailed, single-use, expiring link to join an organisation.
 
-A new person sets their name and password with it; someone who already has an account (and no
-organisation) logs in and accepts it, so nobody is joined to an organisation without consent.
+A new person sets their name and password with it; someone who already has an account logs in and accepts it,
+so nobody is joined to an organisation without consent. An account that already belongs to another organisation
+(a peripatetic teacher, a supply teacher, a governor from elsewhere) keeps its one record and home, and starts a
+placement at the inviting setting instead (people.service.join_as_placement).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from elearn.access import get_owned, is_deleted
+from elearn.access import get_owned, is_deleted, is_member_of, members_of
 from elearn.audit import record_event, record_events
 from elearn.auth.service import check_new_password, create_account, find_user_by_email
 from elearn.catalog.service import course_titles
@@ -24,10 +26,19 @@ from elearn.db import now_utc
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import queue_emails
-from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, Organisation, User
-from elearn.people.service import check_due_in_days, get_group, join_organisation
+from elearn.models import (
+    Group,
+    GroupMembership,
+    Invitation,
+    InvitationCourse,
+    MemberKind,
+    Organisation,
+    OrganisationKind,
+    User,
+)
+from elearn.people.service import check_due_in_days, get_group, join_as_placement, join_organisation
 from elearn.security import hash_password, token_hash
-from elearn.text_rules import clean_email, clean_person_name
+from elearn.text_rules import clean_email, clean_person_name, normalise_email
 from elearn.undo import read_undo, undo_token
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,7 @@ class Invitee:
     email: str
     group: Group | None = None
     course_ids: Sequence[int] = ()
+    kind: MemberKind = MemberKind.STAFF  # what they will be here: staff, supply, a governor...
 
 
 def check_invitable(org: Organisation, email: str) -> User | None:
@@ -58,13 +70,15 @@ def check_invitable(org: Organisation, email: str) -> User | None:
     away whoever cannot accept (`accept_invitation_as`).
     """
     user = find_user_by_email(email)
-    check_not_member(org, user)
+    # Asked whether or not the account exists, so that the answer takes the same queries either way.
+    if db.session.scalar(select(User.id).where(User.email == normalise_email(email), members_of(org.id))) is not None:
+        raise InvalidInput("email", ALREADY_MEMBER)
     return user
 
 
 def check_not_member(org: Organisation, account: User | None) -> None:
     """InvalidInput when the account for an address is already a member of this organisation."""
-    if account is not None and account.organisation_id == org.id:
+    if account is not None and is_member_of(account, org.id):
         raise InvalidInput("email", ALREADY_MEMBER)
 
 
@@ -84,12 +98,13 @@ def check_course_ids(course_ids: Sequence[int], field: str = "course_ids") -> li
 
 
 def create_invitation(org: Organisation, name: str, email: str, group: Group | None, *,
-                      actor: User, course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
+                      actor: User, course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS,
+                      kind: MemberKind = MemberKind.STAFF) -> Invitation:
     """Add an invitation and queue its email (flush only), withdrawing any earlier open one for the same email;
     only the token's hash is kept. Its courses (published ones, checked by the caller) are assigned when the
     invitee joins, due due_in_days after. The email is sent by a worker once the caller commits."""
     existing = check_invitable(org, email)
-    [invitation_id] = create_invitations(org, [Invitee(name, email, group, tuple(course_ids))], actor=actor,
+    [invitation_id] = create_invitations(org, [Invitee(name, email, group, tuple(course_ids), kind)], actor=actor,
                                          accounts={email: existing} if existing else {}, due_in_days=due_in_days)
     return db.session.get_one(Invitation, invitation_id)
 
@@ -115,7 +130,7 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
     db.session.execute(insert(Invitation).execution_options(render_nulls=True), [
         {"organisation_id": org.id, "email": invitee.email, "display_name": invitee.name,
          "group_id": invitee.group.id if invitee.group else None, "token_hash": hashed, "invited_by_id": actor.id,
-         "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS)}
+         "created_at": now, "expires_at": now + timedelta(days=INVITATION_DAYS), "member_kind": invitee.kind}
         for invitee, hashed in zip(invitees, hashes, strict=True)])
     id_of: dict[str, int] = {hashed: invitation_id for hashed, invitation_id in db.session.execute(select(
         Invitation.token_hash, Invitation.id).where(
@@ -126,7 +141,7 @@ def create_invitations(org: Organisation, invitees: Sequence[Invitee], *, actor:
     if courses:
         db.session.execute(insert(InvitationCourse), courses)
     record_events("invitation.sent", actor=actor, organisation_id=org.id, events=[
-        (accounts.get(invitee.email), f"invitation:{invitation_id}", {"course_ids": list(invitee.course_ids)})
+        (accounts.get(invitee.email), f"invitation:{invitation_id}", {"course_ids": list(invitee.course_ids), "kind": invitee.kind.value})
         for invitation_id, invitee in zip(ids, invitees, strict=True)])
     base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     emails_out = []
@@ -152,13 +167,19 @@ def _body(org: Organisation, name: str, link: str, *, existing_account: bool) ->
 
 
 def invite_person(org: Organisation, display_name: str, email: str, *, group_id: int | None, actor: User,
-                  course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS) -> Invitation:
-    """Invite one person by email, with courses to assign when they join; inviting again replaces the earlier link."""
+                  course_ids: Sequence[int] = (), due_in_days: int = DEFAULT_DUE_IN_DAYS,
+                  kind: str = MemberKind.STAFF.value) -> Invitation:
+    """Invite one person by email, as a kind of member (staff, supply, governor...), with courses to assign when
+    they join; inviting again replaces the earlier link."""
     group = get_group(org, group_id) if group_id else None
     name, address = clean_person_name(display_name), clean_email(email)
     courses = check_course_ids(course_ids)
+    try:
+        as_kind = MemberKind(kind)
+    except ValueError:
+        raise InvalidInput("member_kind", "Choose one of the kinds listed.") from None
     invitation = create_invitation(org, name, address, group, actor=actor, course_ids=courses,
-                                   due_in_days=check_due_in_days(due_in_days))
+                                   due_in_days=check_due_in_days(due_in_days), kind=as_kind)
     db.session.commit()
     log.info("invitation %s sent for organisation %s by user %s", invitation.id, org.id, actor.id)
     return invitation
@@ -275,11 +296,17 @@ def _rejoin(leaver: User, display_name: str, password: str, org: Organisation) -
     return leaver
 
 
-def _join(user: User, invitation: Invitation) -> None:
-    """Join the organisation (its standing rules apply) and assign the invitation's own courses (flush only)."""
+def _join(user: User, invitation: Invitation, *, as_placement: bool = False) -> None:
+    """Join the organisation (its standing rules apply) and assign the invitation's own courses (flush only); with
+    as_placement, an account of another organisation starts a placement here instead of moving."""
     courses = [(c.course_id, c.due_in_days) for c in db.session.scalars(
         select(InvitationCourse).where(InvitationCourse.invitation_id == invitation.id))]
-    join_organisation(user, invitation.organisation, group=invitation.group, courses=courses)
+    kind = MemberKind(invitation.member_kind)
+    if as_placement:
+        join_as_placement(user, invitation.organisation, kind=kind, group=invitation.group, courses=courses,
+                          by_id=invitation.invited_by_id)
+    else:
+        join_organisation(user, invitation.organisation, group=invitation.group, courses=courses, kind=kind)
 
 
 def accept_invitation(token: str, display_name: str, password: str) -> User:
@@ -300,23 +327,29 @@ def accept_invitation(token: str, display_name: str, password: str) -> User:
     return _accept(invitation, user, "new user")
 
 
-def _accept(invitation: Invitation, user: User, who: str) -> User:
-    """Spend the invitation, join its organisation with its courses, audit, commit."""
+def _accept(invitation: Invitation, user: User, who: str, *, as_placement: bool = False) -> User:
+    """Spend the invitation, join its organisation (or start a placement there) with its courses, audit, commit."""
     _spend(invitation, user)
-    _join(user, invitation)
+    _join(user, invitation, as_placement=as_placement)
     record_event("invitation.accepted", actor=user, subject=user, organisation_id=invitation.organisation_id,
-                 target=f"invitation:{invitation.id}")
+                 target=f"invitation:{invitation.id}", as_placement=as_placement)
     db.session.commit()
     log.info("invitation %s accepted by %s %s", invitation.id, who, user.id)
     return user
 
 
 def accept_invitation_as(token: str, *, actor: User) -> Organisation:
-    """An existing account accepts an invitation addressed to its own email and joins the organisation."""
+    """An existing account accepts an invitation addressed to its own email and joins the organisation; an account
+    of another organisation keeps its home and starts working at the inviting setting (a placement)."""
     invitation = find_valid_invitation(token)
     if invitation is None or invitation.email != actor.email:
         raise InvalidInput("token", INVITATION_INVALID)
     if actor.organisation_id is not None:
-        raise InvalidInput("token", "Your account already belongs to an organisation.")
+        if is_member_of(actor, invitation.organisation_id):
+            raise InvalidInput("token", f"You already work at {invitation.organisation.name}.")
+        if invitation.organisation.kind != OrganisationKind.SETTING:
+            raise InvalidInput("token", "Your account already belongs to an organisation.")
+        _accept(invitation, actor, "existing user of another organisation", as_placement=True)
+        return invitation.organisation
     _accept(invitation, actor, "existing user")
     return invitation.organisation

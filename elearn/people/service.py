@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from elearn.access import MemberAction, get_member, get_owned
+from elearn.access import MemberAction, get_member, get_owned, members_of, placement_is_current
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import london_today, to_london
@@ -30,12 +30,15 @@ from elearn.models import (
     AssignmentSource,
     Group,
     GroupMembership,
+    MemberKind,
     NewStarterRule,
     Organisation,
     OrganisationDomain,
+    Placement,
     Role,
     User,
 )
+from elearn.network import service as network
 from elearn.text_rules import GROUP_NAME_MAX, clean_text
 from elearn.undo import read_undo, undo_token
 
@@ -58,15 +61,38 @@ def get_group(org: Organisation, group_id: int) -> Group:
 
 
 def join_organisation(user: User, org: Organisation, *, group: Group | None = None,
-                      courses: Iterable[tuple[int, int]] = ()) -> None:
-    """Make the user a member (flush only): note when they joined, add the group and apply the standing rules for
-    everyone and for their groups, with these (course id, days) of their invitation."""
+                      courses: Iterable[tuple[int, int]] = (), kind: MemberKind = MemberKind.STAFF) -> None:
+    """Make the user a member (flush only): note when they joined and as what, add the group and apply the standing
+    rules for everyone and for their groups, with these (course id, days) of their invitation."""
     user.organisation_id = org.id
     user.joined_organisation_at = now_utc()
+    user.member_kind = kind
     db.session.flush()
     if group is not None:
         add_to_group(user, group)
     apply_assignment_rules(user, org, invited=courses)
+    network.apply_requirements(org, [user.id])
+
+
+def join_as_placement(user: User, org: Organisation, *, kind: MemberKind, group: Group | None = None,
+                      courses: Iterable[tuple[int, int]] = (), by_id: int | None = None) -> Placement:
+    """Someone whose account belongs to another organisation starts working at this setting too (flush only): one
+    account, a placement here (restarted if an earlier one ended), the group and the standing rules counted from
+    today. Their home organisation, name and role stay as they are."""
+    today = london_today()
+    placement = db.session.scalar(select(Placement).where(Placement.user_id == user.id,
+                                                          Placement.organisation_id == org.id))
+    if placement is None:
+        placement = Placement(user_id=user.id, organisation_id=org.id)
+        db.session.add(placement)
+    placement.kind, placement.started_on, placement.ended_on = kind, today, None
+    placement.created_by_id = by_id
+    db.session.flush()
+    if group is not None:
+        add_to_group(user, group)
+    apply_assignment_rules(user, org, joined_on=today, invited=courses)
+    network.apply_requirements(org, [user.id])
+    return placement
 
 
 def sign_up(display_name: str, email: str, password: str) -> User:
@@ -118,16 +144,20 @@ class PeoplePage:
     page: int
     pages: int
     q: str
+    kind: str | None = None
+    kinds: dict[int, str] = field(default_factory=dict)  # each member's kind here (kinds_at)
 
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
-    """The organisation's active members whose name or email contains `q`, a page at a time; three queries at any size."""
+def search_members(org: Organisation, q: str = "", page: int = 1, kind: str | None = None) -> PeoplePage:
+    """The organisation's active members whose name or email contains `q` (and who are this kind of member here,
+    given one), a page at a time; three queries at any size."""
     q = (q or "").strip()[:SEARCH_MAX]
-    matching = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True),
+    kind = kind if kind in set(MemberKind) else None
+    matching = select(User.id).where(members_of(org.id, kind), User.is_active_account.is_(True),
                                      User.anonymised_at.is_(None))
     if q:
         pattern = _like(q.lower())
@@ -144,7 +174,20 @@ def search_members(org: Organisation, q: str = "", page: int = 1) -> PeoplePage:
                 select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
                 .where(GroupMembership.user_id.in_(groups), Group.organisation_id == org.id).order_by(Group.name)):
             groups[user_id].append(name)
-    return PeoplePage(members, groups, total, page, pages, q)
+    return PeoplePage(members, groups, total, page, pages, q, kind, kinds_at(org, members))
+
+
+def kinds_at(org: Organisation, members: list[User]) -> dict[int, str]:
+    """What each of these people is at this organisation: their kind at home, or their current placement's kind
+    there (one query, only when some of them are placed here)."""
+    kinds = {m.id: str(m.member_kind) for m in members if m.organisation_id == org.id}
+    placed = [m.id for m in members if m.id not in kinds]
+    if placed:
+        kinds.update((user_id, str(kind)) for user_id, kind in db.session.execute(
+            select(Placement.user_id, Placement.kind).where(Placement.user_id.in_(placed),
+                                                            Placement.organisation_id == org.id,
+                                                            placement_is_current())))
+    return kinds
 
 
 def get_member_to_deactivate(org: Organisation, user_id: int, *, actor: User) -> User:
@@ -285,7 +328,7 @@ def undo_delete_group(org: Organisation, token: str, *, actor: User) -> Group:
     data = read_undo(token, kind="group.deleted", organisation_id=org.id)
     group = create_group_flush(org, str(data["name"]))
     still_here = db.session.scalars(select(User.id).where(User.id.in_([int(i) for i in data["user_ids"]]),
-                                                          User.organisation_id == org.id))
+                                                          members_of(org.id)))
     db.session.add_all(GroupMembership(group_id=group.id, user_id=user_id) for user_id in still_here)
     record_event("group.restored", actor=actor, organisation_id=org.id, target=f"group:{group.id}")
     db.session.commit()

@@ -32,7 +32,7 @@ from elearn.people.forms import (
     NewStarterRuleForm,
 )
 from elearn.undo import offer_undo
-from elearn.wording import plural
+from elearn.wording import MEMBER_KIND_LABELS, plural
 
 bp = Blueprint("people", __name__, url_prefix="/manage", template_folder="templates")
 access.guard(bp)
@@ -52,8 +52,9 @@ def _group_choices(blank: str) -> list[SelectChoice]:
 @bp.get("/people")
 def index() -> ResponseReturnValue:
     org = managed_organisation()
-    found = service.search_members(org, request.args.get("q", ""), request.args.get("page", 1, type=int) or 1)
-    return render_template("people/people.html", people=found, invitations=invitations.list_unanswered_invitations(org),
+    found = service.search_members(org, request.args.get("q", ""), request.args.get("page", 1, type=int) or 1,
+                                   kind=request.args.get("kind") or None)
+    return render_template("people/people.html", people=found, kind_labels=MEMBER_KIND_LABELS, invitations=invitations.list_unanswered_invitations(org),
                            titles=course_titles(), groups=service.list_groups(org), leavers=service.list_leavers(org),
                            now=now_utc())
 
@@ -67,7 +68,8 @@ def invite() -> ResponseReturnValue:
         try:
             invitations.invite_person(managed_organisation(), form.display_name.data, form.email.data, group_id=form.group_id.data,
                                       actor=current_user, course_ids=form.course_ids.data or [],
-                                      due_in_days=form.due_in_days.data or invitations.DEFAULT_DUE_IN_DAYS)
+                                      due_in_days=form.due_in_days.data or invitations.DEFAULT_DUE_IN_DAYS,
+                                      kind=form.member_kind.data or "staff")
         except InvalidInput as error:
             error.attach_to(form)
         else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from elearn.access import members_of
 from elearn.clock import london_today, to_london
 from elearn.downloads import Download, audited, csv_bytes
 from elearn.extensions import db
@@ -64,7 +65,7 @@ def signoff_grid(org: Organisation, user_ids: Sequence[int] | None = None) -> Si
     if not columns or (user_ids is not None and not user_ids):
         return SignoffGrid(columns, cells, london_today())
     who: Any = list(user_ids) if user_ids is not None else select(User.id).where(
-        User.organisation_id == org.id, User.is_active_account.is_(True))
+        members_of(org.id), User.is_active_account.is_(True))
     current = {v.id: v.document_id for v in versions.values()}
     confirmed = {(user_id, current[version_id]): at for user_id, version_id, at in db.session.execute(
         select(SignoffConfirmation.user_id, SignoffConfirmation.version_id, SignoffConfirmation.confirmed_at)
@@ -82,7 +83,7 @@ def export_grid_csv(org: Organisation, *, actor: User) -> Download:
     force, "not yet" or "overdue", blank when not asked): formula-safe, recorded as a download of personal data."""
     grid = signoff_grid(org)
     people = db.session.execute(select(User.id, User.display_name, User.email).where(
-        User.organisation_id == org.id, User.is_active_account.is_(True))
+        members_of(org.id), User.is_active_account.is_(True))
         .order_by(func.lower(User.display_name), User.id)).all()
     header = ["Name", "Email", *(f"{c.title} ({c.label})" for c in grid.columns)]
     lines = [[name, email, *(cell_value(grid.cells.get(uid, {}).get(c.document_id), grid.today) for c in grid.columns)]

@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, bindparam, func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import MemberAction, get_members, get_owned, is_manager_of
+from elearn.access import (
+    MemberAction,
+    get_members,
+    get_owned,
+    is_manager_of,
+    is_member_of,
+    members_of,
+    placement_is_current,
+)
 from elearn.audit import record_event
 from elearn.clock import london_today, to_london
 from elearn.db import now_utc
@@ -28,6 +36,7 @@ from elearn.models import (
     Group,
     GroupMembership,
     Organisation,
+    Placement,
     SignoffAssignment,
     SignoffConfirmation,
     SignoffDocument,
@@ -36,6 +45,7 @@ from elearn.models import (
     User,
 )
 from elearn.models.signoffs import URL_MAX, VERSION_LABEL_MAX
+from elearn.network import service as network
 from elearn.people.service import check_due_on
 from elearn.text_rules import TRAINING_TITLE_MAX, clean_text
 from elearn.uploads import Upload
@@ -102,7 +112,7 @@ def list_documents(org: Organisation) -> list[DocumentLine]:
                                         .order_by(SignoffDocument.title, SignoffDocument.id)))
     ids = [d.id for d in documents]
     versions = current_versions(ids)
-    active = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    active = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     assigned = dict(db.session.execute(  # type: ignore[arg-type]
         select(SignoffAssignment.document_id, func.count()).where(
             SignoffAssignment.document_id.in_(ids), SignoffAssignment.user_id.in_(active))
@@ -152,7 +162,7 @@ def document_report(org: Organisation, document_id: int) -> DocumentReport:
     people = db.session.execute(
         select(User.id, User.display_name, User.email, SignoffAssignment.due_on)
         .join(SignoffAssignment, SignoffAssignment.user_id == User.id)
-        .where(SignoffAssignment.document_id == document.id, User.organisation_id == org.id,
+        .where(SignoffAssignment.document_id == document.id, members_of(org.id),
                User.is_active_account.is_(True))
         .order_by(func.lower(User.display_name), User.id)).all()
     latest: dict[int, tuple[int, datetime, str]] = {}
@@ -196,6 +206,10 @@ class MySignoff:
 
 
 def _my_signoffs() -> Select[SignoffDocument, date, SignoffVersion, datetime]:
+    # The settings the person is placed at (access.organisations_of), with today bound per run: the statement is
+    # built once per process.
+    _placed_at = select(Placement.organisation_id).where(Placement.user_id == bindparam("user_id"),
+                                                         placement_is_current(bindparam("today")))
     in_force = (select(func.max(SignoffVersion.id)).where(SignoffVersion.document_id == SignoffDocument.id)
                 .correlate(SignoffDocument).scalar_subquery())
     return (
@@ -205,7 +219,8 @@ def _my_signoffs() -> Select[SignoffDocument, date, SignoffVersion, datetime]:
         .outerjoin(SignoffConfirmation, (SignoffConfirmation.version_id == SignoffVersion.id)
                    & (SignoffConfirmation.user_id == bindparam("user_id")))
         .where(SignoffAssignment.user_id == bindparam("user_id"),
-               SignoffDocument.organisation_id == bindparam("organisation_id"))
+               or_(SignoffDocument.organisation_id == bindparam("organisation_id"),
+                   SignoffDocument.organisation_id.in_(_placed_at)))
         .order_by(SignoffAssignment.due_on, SignoffDocument.title))
 
 
@@ -213,11 +228,11 @@ _MY_SIGNOFFS = _my_signoffs()  # built once: My learning runs it on every view
 
 
 def list_my_signoffs(actor: User) -> list[MySignoff]:
-    """The documents the person is asked to read in their organisation, not yet confirmed first; one query (each
-    document with its version in force and the person's confirmation of that version, if any)."""
-    if actor.organisation_id is None:
-        return []
-    rows = db.session.execute(_MY_SIGNOFFS, {"user_id": actor.id, "organisation_id": actor.organisation_id}).all()
+    """The documents the person is asked to read at the settings they work at (home or placement), not yet
+    confirmed first; one query (each document with its version in force and the person's confirmation of that
+    version, if any)."""
+    rows = db.session.execute(_MY_SIGNOFFS, {"user_id": actor.id, "organisation_id": actor.organisation_id,
+                                             "today": london_today()}).all()
     mine = [MySignoff(document, version, due_on, confirmed_at) for document, due_on, version, confirmed_at in rows]
     return sorted(mine, key=lambda s: s.confirmed_at is not None)
 
@@ -258,7 +273,8 @@ def _new_version(kind: SignoffKind, data: DocumentInput, *, actor: User) -> Sign
 
 def publish_document(org: Organisation, kind: SignoffKind, title: str, data: DocumentInput, *,
                      actor: User) -> SignoffDocument:
-    """Publish a new document for staff to sign off, with its first version; assign it next."""
+    """Publish a new document for staff to sign off, with its first version; assign it next. The people whose role
+    here requires reading a document of its kind (elearn/network requirements) are asked at once."""
     title = KCSIE_TITLE if kind == SignoffKind.KCSIE else clean_text(
         title, field="title", max_length=TRAINING_TITLE_MAX, required="Enter the document's title.")
     version = _new_version(kind, data, actor=actor)
@@ -270,6 +286,7 @@ def publish_document(org: Organisation, kind: SignoffKind, title: str, data: Doc
     db.session.flush()
     record_event("signoff.published", actor=actor, organisation_id=org.id, target=f"signoff_document:{document.id}",
                  version_id=version.id, label=version.label, kind=kind.value)
+    network.apply_requirements(org)
     db.session.commit()
     log.info("sign-off document %s published by user %s", document.id, actor.id)
     return document
@@ -310,7 +327,7 @@ def assign_document(org: Organisation, document_id: int, due_on: date | None, *,
         raise InvalidInput("user_ids", "Tick the people to ask.")
     if audience not in ("everyone", "group", "people"):
         raise InvalidInput("audience", "Choose whom to ask.")
-    members = select(User.id).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+    members = select(User.id).where(members_of(org.id), User.is_active_account.is_(True))
     if audience == "people":
         members = members.where(User.id.in_([m.id for m in get_members(
             list(user_ids), MemberAction.MANAGE, actor=actor, organisation=org)]))
@@ -346,7 +363,7 @@ def assign_document(org: Organisation, document_id: int, due_on: date | None, *,
 def _my_assignment(document_id: int, actor: User) -> SignoffDocument:
     """A document the actor is asked to read, or NotFound (never confirm that another organisation's exists)."""
     document = db.session.get(SignoffDocument, document_id)
-    if document is None or actor.organisation_id != document.organisation_id or db.session.scalar(
+    if document is None or not is_member_of(actor, document.organisation_id) or db.session.scalar(
             select(SignoffAssignment.id).where(SignoffAssignment.document_id == document_id,
                                                SignoffAssignment.user_id == actor.id)) is None:
         raise NotFound("There is no document with this address for you to read.")

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, func, insert, select
 
-from elearn.access import MemberAction, get_member, get_members, get_owned
+from elearn.access import MemberAction, get_member, get_members, get_owned, members_of
 from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
@@ -342,7 +342,7 @@ def download_register(org: Organisation, session_id: int, *, actor: User) -> Dow
 def list_active_members(org: Organisation) -> list[tuple[int, str]]:
     """(id, name) of the organisation's active members, by name: the attendance picker; one query."""
     return [(r[0], r[1]) for r in db.session.execute(
-        select(User.id, User.display_name).where(User.organisation_id == org.id, User.is_active_account.is_(True))
+        select(User.id, User.display_name).where(members_of(org.id), User.is_active_account.is_(True))
         .order_by(func.lower(User.display_name), User.id))]
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import is_manager_of
+from elearn.access import is_manager_of, members_of
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.errors import NotFound
@@ -115,7 +115,7 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
         statement = statement.where(Certificate.user_id == user_id)
     if organisation is not None:
         statement = statement.join(User, User.id == Certificate.user_id).where(
-            User.organisation_id == organisation.id, User.is_active_account.is_(True))
+            members_of(organisation.id), User.is_active_account.is_(True))
     return list(db.session.scalars(statement))
 
 

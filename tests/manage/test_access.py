@@ -22,12 +22,20 @@ from elearn.manage import access
 from elearn.models import (
     Assignment,
     Attempt,
+    Duty,
     ExternalTraining,
     Group,
     GroupMembership,
     Invitation,
+    MemberDuty,
+    MemberKind,
+    OrganisationKind,
+    PartnershipMember,
+    Placement,
+    RequirementItem,
     SafeguardingContact,
     SignoffKind,
+    TrainingRequirement,
     User,
 )
 from elearn.people import service
@@ -69,7 +77,19 @@ def objects_a(cast, course, make):  # type: ignore[no-untyped-def]
     document = signoffs.publish_document(org, SignoffKind.KCSIE, "", signoffs.DocumentInput("September 2025"),
                                          actor=actor)
     export = export_jobs.start_export(org, "csv", actor=actor)
+    partnership = make.org(name="Shire Partnership", kind=OrganisationKind.PARTNERSHIP)
+    membership = PartnershipMember(partnership_id=partnership.id, organisation_id=org.id,
+                                   consent_given_by="Head teacher", consent_given_on=days(-30))
+    duty = MemberDuty(user_id=cast.learner_a.id, organisation_id=org.id, duty=Duty.DSL, since=days(-30))
+    placement = Placement(user_id=cast.learner_a.id, organisation_id=make.org(name="Alder annexe").id,
+                          kind=MemberKind.PERIPATETIC, started_on=days(-30))
+    requirement = TrainingRequirement(organisation_id=org.id, applies_to="governor", item=RequirementItem.COURSE,
+                                      course_id=course.id, every_months=36)
+    db.session.add_all([membership, duty, placement, requirement])
+    db.session.commit()
     return {
+        "membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id,
+        "requirement_id": requirement.id,
         "export_id": export.id, "training_session_id": session.id, "document_id": document.id,
         "user_id": cast.learner_a.id, "attempt_id": certificate.attempt_id, "assignment_id": assignment.id,
         "group_id": group.id, "invitation_id": invitation.id, "rule_id": rule.id, "domain_id": domain.id,

@@ -15,14 +15,22 @@ from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import (
     Course,
+    Duty,
     ExportChunk,
     ExportFile,
     FailedJob,
+    MemberDuty,
+    MemberKind,
     Organisation,
+    OrganisationKind,
     OutboxEmail,
+    PartnershipMember,
+    Placement,
+    RequirementItem,
     Role,
     SignoffKind,
     SsoConnection,
+    TrainingRequirement,
     User,
 )
 from elearn.returns import service as returns
@@ -78,6 +86,7 @@ def _org_objects(make: Makers, org: Organisation, learner: User, other: User, co
         "export_id": _ready_export(org),
         "failure_id": _failed_job(),
         **_signed_return(org, manager),
+        **_network_objects(make, org, learner),
     }
 
 
@@ -86,6 +95,23 @@ def _signed_return(org: Organisation, manager: User) -> dict[str, object]:
     year = AcademicYear(2025)
     signed = returns.sign_return(org, year, {}, returns.draft_return(org, year).digest, actor=manager)
     return {"setting_id": org.id, "year": signed.academic_year, "version": signed.version}
+
+
+def _network_objects(make: Makers, org: Organisation, learner: User) -> dict[str, object]:
+    """The organisation's membership of a partnership, a duty of its learner, and that learner's placement at
+    another setting (elearn/network)."""
+    partnership = make.org(name=f"{org.name} partnership", kind=OrganisationKind.PARTNERSHIP)
+    membership = PartnershipMember(partnership_id=partnership.id, organisation_id=org.id,
+                                   consent_given_by="Head teacher", consent_given_on=days(-30))
+    duty = MemberDuty(user_id=learner.id, organisation_id=org.id, duty=Duty.SAFER_RECRUITER, since=days(-30))
+    placement = Placement(user_id=learner.id, organisation_id=make.org(name=f"{org.name} annexe").id,
+                          kind=MemberKind.PERIPATETIC, started_on=days(-30))
+    requirement = TrainingRequirement(organisation_id=org.id, applies_to="governor", item=RequirementItem.DOCUMENT,
+                                      document_kind=SignoffKind.KCSIE, every_months=12)
+    db.session.add_all([membership, duty, placement, requirement])
+    db.session.commit()
+    return {"membership_id": membership.id, "duty_id": duty.id, "placement_id": placement.id,
+            "requirement_id": requirement.id}
 
 
 def _sso_connection(org: Organisation, domain: str) -> int:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.models import Invitation, Role, User, UserSession
+from elearn.models import Invitation, Placement, Role, User, UserSession
 
 EMAIL = re.compile(r"[\w.+-]+@[\w.-]+")
 
@@ -192,15 +192,17 @@ def test_inviting_an_address_with_an_account_elsewhere_reads_like_a_new_address(
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 3
 
 
-def test_a_member_of_another_organisation_is_turned_away_by_the_acceptance_page(client, app, make, manager, outbox,
-                                                                               sign_in):
+def test_a_member_of_another_organisation_who_accepts_keeps_their_home_and_works_here_too(
+        client, app, make, manager, outbox, sign_in):
     elsewhere = make.org(name="Birch Academy")
     bea = make.user(email="bea@elsewhere.example", org=elsewhere)
     invite(client, "bea@elsewhere.example")
     link = link_in(outbox[-1], "/invitations/")
     invitee = app.test_client()
     sign_in(bea, via=invitee)
-    refused = invitee.post(link, data={})
-    assert refused.status_code == 400 and "already belongs to an organisation" in refused.get_data(as_text=True)
+    assert invitee.post(link, data={}).status_code == 302
     db.session.refresh(bea)
-    assert bea.organisation_id == elsewhere.id
+    assert bea.organisation_id == elsewhere.id  # one account, its home unchanged
+    placement = db.session.scalars(select(Placement).where(Placement.user_id == bea.id)).one()
+    assert placement.organisation_id == manager.organisation_id
+    assert invitee.post(link, data={}).status_code == 400  # the link is spent

@@ -1,0 +1,117 @@
+"""A person placed at another setting is one of its people, for every page that asks, and only while placed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from elearn.access import MemberAction, check_may_act_on, get_member, may_act_on
+from elearn.clock import london_today
+from elearn.compliance import reports
+from elearn.compliance.assignments import assign_course
+from elearn.errors import NotAllowed, NotFound
+from elearn.extensions import db
+from elearn.models import MemberKind, OrganisationKind, Placement, Role
+from elearn.people.service import search_members
+
+A = MemberAction
+
+
+@pytest.fixture
+def schools(make):  # type: ignore[no-untyped-def]
+    """Two trusts' schools and a music teacher employed by Alder, placed at Birch and formerly at Cedar."""
+    oak = make.org(name="Oak Trust", kind=OrganisationKind.TRUST)
+    elm = make.org(name="Elm Trust", kind=OrganisationKind.TRUST)
+    alder, birch = make.org(name="Alder Primary", trust=oak), make.org(name="Birch Academy", trust=oak)
+    cedar = make.org(name="Cedar School", trust=elm)
+    teacher = make.user(name="Pip Peripatetic", org=alder)
+    db.session.add_all([
+        Placement(user_id=teacher.id, organisation_id=birch.id, kind=MemberKind.PERIPATETIC,
+                  started_on=date(2026, 9, 1)),
+        Placement(user_id=teacher.id, organisation_id=cedar.id, kind=MemberKind.PERIPATETIC,
+                  started_on=date(2025, 9, 1), ended_on=london_today() - timedelta(days=1)),
+    ])
+    db.session.commit()
+    return oak, elm, alder, birch, cedar, teacher
+
+
+def test_a_placement_puts_the_person_on_the_placed_settings_people_list_and_no_other(make, schools):
+    _, _, alder, birch, cedar, teacher = schools
+    other = make.org(name="Daisy Nursery")
+    assert teacher in search_members(alder).members
+    assert teacher in search_members(birch).members
+    assert teacher not in search_members(cedar).members  # the placement there has ended
+    assert teacher not in search_members(other).members
+
+
+def test_the_placed_setting_counts_and_assigns_the_person(make, schools, course):
+    _, _, _, birch, cedar, teacher = schools
+    birch_manager = make.user(role=Role.MANAGER, org=birch)
+    assign_course(birch, course.id, date(2027, 1, 31), actor=birch_manager)
+    assert reports.compliance_dashboard(birch).members == 2  # its manager and the placed teacher
+    assert reports.compliance_dashboard(cedar).members == 0
+    assert reports.status_of(teacher.id, course.id, birch).value == "not_started"
+
+
+def test_a_manager_where_the_person_is_placed_may_view_and_manage_but_not_run_their_account(make, schools):
+    _, _, _, birch, cedar, teacher = schools
+    birch_manager = make.user(role=Role.MANAGER, org=birch)
+    cedar_manager = make.user(role=Role.MANAGER, org=cedar)
+    assert may_act_on(birch_manager, teacher, A.VIEW) and may_act_on(birch_manager, teacher, A.MANAGE)
+    for action in (A.RENAME, A.SET_ACTIVE, A.SET_ROLE, A.MOVE, A.GRANT_ATTEMPT):
+        assert not may_act_on(birch_manager, teacher, action)
+    assert get_member(teacher.id, A.MANAGE, actor=birch_manager, organisation=birch) == teacher
+    with pytest.raises(NotAllowed, match="managed by their own organisation"):
+        check_may_act_on(birch_manager, teacher, A.RENAME)
+    assert not may_act_on(cedar_manager, teacher, A.VIEW)  # an ended placement reaches nothing
+    with pytest.raises(NotFound):
+        get_member(teacher.id, A.VIEW, actor=cedar_manager, organisation=cedar)
+
+
+def test_a_trust_lead_manages_the_trusts_schools_through_the_manager_pages_and_no_other_trusts(
+        make, schools, client, sign_in):
+    oak, _, alder, birch, cedar, teacher = schools
+    lead = make.two_factor_done(make.user(name="Tess Lead", role=Role.MANAGER, org=oak))
+    assert may_act_on(lead, teacher, A.RENAME)  # the trust employs Alder's staff
+    sign_in(lead)
+    landing = client.get("/manage/")
+    assert landing.status_code == 200
+    text = landing.get_data(as_text=True)
+    assert "Alder Primary" in text and "Birch Academy" in text and "Cedar School" not in text
+    people = client.get(f"/manage/people?org={birch.id}")
+    assert people.status_code == 200 and "Pip Peripatetic" in people.get_data(as_text=True)
+    assert client.get(f"/manage/people?org={cedar.id}").status_code == 404
+    assert client.get(f"/manage/people/{teacher.id}?org={alder.id}").status_code == 200
+
+
+def test_a_school_manager_cannot_choose_another_school_nor_reach_a_person_placed_elsewhere(
+        make, schools, client, sign_in):
+    _, _, alder, birch, cedar, teacher = schools
+    manager = make.two_factor_done(make.user(role=Role.MANAGER, org=cedar))
+    sign_in(manager)
+    assert client.get(f"/manage/people?org={birch.id}").status_code == 404
+    assert client.get(f"/manage/people/{teacher.id}").status_code == 404
+    assert alder is not None
+
+
+def test_every_kind_phase_and_duty_has_a_label():
+    from elearn.models import Duty, Phase
+    from elearn.wording import DUTY_LABELS, MEMBER_KIND_LABELS, PHASE_LABELS
+    assert set(PHASE_LABELS) == {p.value for p in Phase}
+    assert set(MEMBER_KIND_LABELS) == {k.value for k in MemberKind}
+    assert set(DUTY_LABELS) == {d.value for d in Duty}
+
+
+def test_a_placed_person_sees_the_safeguarding_contacts_of_each_setting_they_work_at(make, schools, client, sign_in):
+    _, _, alder, birch, cedar, teacher = schools
+    make.contact(org=alder)
+    from elearn.contacts.service import ContactInput, add_contact
+    add_contact(birch, ContactInput("dsl", "Bea Birch-Lead", "01632 960 102", "dsl@birch.example"),
+                actor=make.user(role=Role.MANAGER, org=birch))
+    add_contact(cedar, ContactInput("dsl", "Cy Cedar-Lead", "01632 960 103", "dsl@cedar.example"),
+                actor=make.user(role=Role.MANAGER, org=cedar))
+    sign_in(teacher)
+    page = client.get("/worried-about-a-child").get_data(as_text=True)
+    assert "Bea Birch-Lead" in page and "Birch Academy" in page
+    assert "Cy Cedar-Lead" not in page  # the placement there has ended
