@@ -66,6 +66,13 @@ def is_manager_of(actor: User, organisation_id: int | None) -> bool:
     return is_trust_lead(actor) and _trust_of(organisation_id) == actor.organisation_id
 
 
+def is_own_manager_of(actor: User, organisation_id: int | None) -> bool:
+    """A manager whose own organisation this is, or an admin: not the trust above it. For what an organisation
+    decides or signs for itself (its audit return, its descriptors), which its trust may read but not do."""
+    return organisation_id is not None and (is_admin(actor) or (actor.role == Role.MANAGER
+                                                                and actor.organisation_id == organisation_id))
+
+
 def _trust_of(organisation_id: int) -> int | None:
     """The trust owning this organisation (the session's identity map answers a repeated question)."""
     organisation = db.session.get(Organisation, organisation_id)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from elearn.access import is_manager_of
+from elearn.access import is_own_manager_of
 from elearn.audit import record_event
 from elearn.db import now_utc
 from elearn.errors import InvalidInput, NotFound
@@ -105,8 +105,9 @@ def _check(measure: str, green_from: int, amber_from: int) -> None:
 
 
 def may_set_thresholds(actor: User, organisation: Organisation) -> bool:
-    """A manager of the organisation (a setting, a trust or a partnership) or an admin."""
-    return is_manager_of(actor, organisation.id)
+    """A manager of the organisation itself (a setting, a trust or a partnership) or an admin: a trust sets its
+    own descriptors, which its schools follow unless they set theirs, but never a school's."""
+    return is_own_manager_of(actor, organisation.id)
 
 
 def save_thresholds(organisation: Organisation, chosen: dict[str, tuple[int, int] | None], *,

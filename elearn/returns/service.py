@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import Oversight, is_manager_of, is_trust_lead, oversight_of, trust_setting_ids
+from elearn.access import Oversight, is_own_manager_of, is_trust_lead, oversight_of, trust_setting_ids
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
@@ -64,8 +64,8 @@ def is_dsl_of(actor: User, setting: Organisation) -> bool:
 
 
 def may_sign(actor: User, setting: Organisation) -> bool:
-    """The setting's DSL or its manager (an admin too, managing it)."""
-    return is_manager_of(actor, setting.id) or is_dsl_of(actor, setting)
+    """The setting's DSL or its own manager (an admin too, managing it); not its trust's lead, who reads it."""
+    return is_own_manager_of(actor, setting.id) or is_dsl_of(actor, setting)
 
 
 def may_read(actor: User, setting: Organisation) -> bool:
@@ -83,7 +83,7 @@ def get_return_setting(setting_id: int, *, actor: User) -> Organisation:
 def get_managed_organisation(org_id: int, *, actor: User) -> Organisation:
     """An organisation (setting, trust or partnership) the actor manages, or an admin's choice; else 404."""
     organisation = db.session.get(Organisation, org_id)
-    if organisation is None or not is_manager_of(actor, organisation.id):
+    if organisation is None or not is_own_manager_of(actor, organisation.id):
         raise NotFound("There is no such organisation among yours.")
     return organisation
 
