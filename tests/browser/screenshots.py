@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from tests.browser import week
 from tests.browser.journeys import learner_journey, manager_journey
 from tests.browser.live import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, ROOT, live_server
 
@@ -39,6 +40,11 @@ def main() -> int:
             contexts = [browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="en-GB") for _ in range(3)]
             learner_journey(contexts[0].new_page(), live, shoot)
             manager_journey(contexts[1].new_page(), contexts[2].new_page(), live, shoot)
+            # A safeguarding lead's week (tests/browser/week.py), each walk in fresh browser contexts.
+            for walk in week.WALKS:
+                walk(live, lambda: browser.new_context(viewport=DESKTOP, accept_downloads=True,
+                                                       locale="en-GB").new_page(),
+                     lambda page, name: shoot(page, f"week-{name}"))
         finally:
             browser.close()
     print(f"{len(saved)} screenshots in {OUT.relative_to(ROOT)}/")
