@@ -299,9 +299,10 @@ def test_the_course_page_names_the_critical_outcomes_a_pass_needs(client, make):
 def test_the_one_page_view_runs_a_bounded_number_of_queries(client, make, login_as, count_queries):
     enrolment = make.enrolment(lessons_done="all")
     login_as(enrolment.user)
-    attempt = start(client)
+    page = f"/attempts/{start(client).id}/all"
+    client.get(page)  # the first view in a process reads the version's texts once (elearn/published.py)
     with count_queries() as counter:
-        assert client.get(f"/attempts/{attempt.id}/all").status_code == 200
+        assert client.get(page).status_code == 200
     assert counter.count <= 3, counter.statements  # the session, the attempt, its drawn questions and answers
 
 
