@@ -10,7 +10,7 @@ from flask import Flask, Response, request
 from flask_login import current_user
 
 from config import CONFIGS
-from elearn.security import LimitedRequest
+from elearn.security import LimitedRequest, SigningOnceSessionInterface
 
 # Files the same for everyone: cacheable even for a signed-in visitor (every other response to one is no-store).
 PUBLIC_FILES = frozenset({"static", "pages.favicon"})
@@ -33,6 +33,7 @@ class Elearn(Flask):
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
     app = Elearn(__name__, instance_relative_config=True)
+    app.session_interface = SigningOnceSessionInterface()  # one per app: it keeps the app's signing serializer
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
@@ -79,12 +80,26 @@ def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None
         setattr(config, key, value)
     config.validate()
     app.config.from_object(config)
-    if str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""), app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def engine_options(database_uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The engine options the configured ones need on this database."""
+    options = dict(options)
+    if database_uri.startswith("postgresql"):
         # psycopg prepares a statement after 5 uses, and PostgreSQL may then switch to a generic plan that
         # ignores the organisation and dates: the filtered matrix went from 0.13 s to 12 s (bench/manage).
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        # pool_pre_ping stays: it costs one round trip per request, but without it the first request on each
+        # pooled connection after a database restart or failover, or after a firewall dropped an idle
+        # connection, fails with a 500 (tests/security/test_faults.py). pool_recycle would only retire
+        # connections by age and catch none of those.
+    elif database_uri.startswith("sqlite"):
+        # A file has no server that could drop the connection: the ping's SELECT 1 before every checkout
+        # protected nothing (about 0.01-0.02 ms of CPU per request, bench/pages/RESULTS.md).
+        options.pop("pool_pre_ping", None)
+    return options
 
 
 def register_extensions(app: Flask) -> None:
@@ -208,19 +223,32 @@ def register_template_helpers(app: Flask) -> None:
     def platform() -> dict[str, Any]:
         return {"platform_name": app.config["PLATFORM_NAME"], "accrediting_body": app.config.get("ACCREDITING_BODY")}
 
+    baseline = _baseline_headers(secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        # Baseline headers; the full policy (CSP and friends) is hardened further in production settings.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers = response.headers
+        for name, value in baseline:  # a header a view set itself stands
+            if name not in headers:
+                headers[name] = value
         if request.endpoint not in PUBLIC_FILES and current_user.is_authenticated:
             # A signed-in page shows someone's name, progress or records: no shared or back-button cache keeps it.
-            response.headers["Cache-Control"] = "private, no-store"
+            headers["Cache-Control"] = "private, no-store"
         return response
+
+
+def _baseline_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries unless its view set them, built once per app (not per response).
+
+    Baseline headers; the full policy (CSP and friends) is hardened further in production settings.
+    """
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    ]
+    if secure:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return tuple(headers)

@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Request, current_app
+from flask import Flask, Request, current_app
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, Map
@@ -101,3 +103,20 @@ class LimitedRequest(Request):
     """The app's request: form bodies of either encoding are limited in size and in number of fields."""
 
     form_data_parser_class = LimitedFormDataParser
+
+
+class SigningOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signing serializer built once per secret key rather than per request.
+
+    Flask builds a new serializer each time it opens or saves a session; the serializer holds no state of a request,
+    so one per key (SECRET_KEY with its fallbacks) is the same check, and a changed key builds a new one.
+    """
+
+    _cached: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached
+        if cached is None or cached[0] != keys:
+            cached = self._cached = (keys, super().get_signing_serializer(app))
+        return cached[1]

@@ -282,6 +282,7 @@ def test_postgresql_connections_do_not_switch_to_generic_prepared_plans(make_app
 def test_sqlite_connections_get_no_postgresql_options(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]  # a file: no server to go away
 
 
 def test_every_link_in_a_template_names_a_route_that_exists(app):
