@@ -155,6 +155,7 @@ def register_extensions(app: Flask) -> None:
     from elearn.auth.sessions import load_user
     from elearn.db import configure_sqlite
     from elearn.extensions import csrf, db, limiter, login_manager, migrate
+    from elearn.security import csrf_token
 
     db.init_app(app)
     with app.app_context():  # the engines exist now (no connection yet); SQLite's get their settings
@@ -162,6 +163,7 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's, signed once per session and process
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
