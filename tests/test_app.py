@@ -221,6 +221,24 @@ def test_the_json_log_formatter_writes_one_object_per_line():
     assert json.loads(line)["request_id"] == "abc" and json.loads(line)["message"] == "GET /x"
 
 
+def test_the_json_log_time_is_each_records_own_second():
+    import json
+    import logging
+
+    from elearn.ops.logging import JsonFormatter
+
+    formatter = JsonFormatter()
+
+    def time_of(created: float) -> str:
+        record = logging.LogRecord("elearn.request", logging.INFO, __file__, 1, "GET /x", (), None)
+        record.created = created
+        return json.loads(formatter.format(record))["time"]
+
+    assert time_of(1_800_000_000.1) == time_of(1_800_000_000.9) == formatter.formatTime(
+        logging.makeLogRecord({"created": 1_800_000_000.0}), "%Y-%m-%dT%H:%M:%S%z")
+    assert time_of(1_800_000_001.0) != time_of(1_800_000_000.0)
+
+
 def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(make_app):
     app = make_app(TRUSTED_PROXY_COUNT=1)
 
