@@ -163,7 +163,8 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
-    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's, signed once per session and process
+    # Flask-WTF's csrf_token(), signed once per session and process; a context processor, as Flask-WTF's own is.
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
