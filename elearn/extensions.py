@@ -19,7 +19,7 @@ class Limiter(flask_limiter.Limiter):
     Flask-Limiter checks a route's own `@limiter.limit` inside the decorated view; its before-request hook only
     applies application, default, blueprint and meta limits, the in-memory fallback's limits and limits hinted on
     an endpoint from a decorated helper. This app sets none of those, yet the hook resolved them on every request
-    (about 0.15 ms of CPU, an eighth of a signed-in page's plumbing). It now runs whenever any of them exists, so
+    (about 0.06 ms of CPU a request, bench/pages/RESULTS.md). It now runs whenever any of them exists, so
     adding a default limit later needs no change here (tests/security/test_limiter_hook.py).
     """
 
