@@ -7,11 +7,14 @@ from types import TracebackType
 from typing import Any
 
 from flask import Flask, Response, request
+from flask.globals import _cv_request
 from flask_login import current_user
 
 from config import CONFIGS
-from elearn.security import LimitedRequest
+from elearn.security import LimitedRequest, SigningOnceSessionInterface
 
+# Arguments a memoised link may have (elearn.Elearn.url_for): not bool (True == 1 would share a key with 1).
+_PLAIN = (str, int)
 # Files the same for everyone: cacheable even for a signed-in visitor (every other response to one is no-store).
 PUBLIC_FILES = frozenset({"static", "pages.favicon"})
 
@@ -20,6 +23,50 @@ class Elearn(Flask):
     """Flask, with form bodies limited in both encodings and its error log line redacted like every other log."""
 
     request_class = LimitedRequest
+    # Links built in a request, by endpoint, arguments and the request's base (host, scheme, script root). Bounded:
+    # arguments can be ids and slugs; when full it starts again.
+    URL_MEMO_SIZE = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._url_memo: dict[tuple[object, ...], str] = {}
+        self._endpoints_with_url_defaults: dict[str, bool] = {}
+
+    def url_for(self, /, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        """Flask's url_for, each link built once per process: a page's header alone builds 16 (about 3 µs each).
+
+        Only a plain relative link in a request is kept: not one with an anchor, a method, a scheme or
+        `_external`, not a relative endpoint (".name"), not one with arguments other than strings and integers,
+        and not an endpoint a `url_defaults` function may change (the manager area fills in the organisation).
+        The key holds what Werkzeug builds from besides the endpoint and arguments: the request's host, scheme
+        and script root. Anything else goes to Flask as before.
+        """
+        context = _cv_request.get(None)
+        if (context is None or _anchor is not None or _method is not None or _scheme is not None
+                or _external is not None or (values and not all(type(value) in _PLAIN for value in values.values()))):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        adapter = context.url_adapter
+        key = (endpoint, adapter.server_name, adapter.url_scheme, adapter.script_name, adapter.subdomain,  # type: ignore[union-attr]
+               *values.items())
+        url = self._url_memo.get(key)
+        if url is None:
+            url = super().url_for(endpoint, **values)
+            if endpoint[:1] != "." and not self._has_url_defaults(endpoint):  # those depend on the request
+                if len(self._url_memo) >= self.URL_MEMO_SIZE:
+                    self._url_memo.clear()
+                self._url_memo[key] = url
+        return url
+
+    def _has_url_defaults(self, endpoint: str) -> bool:
+        found = self._endpoints_with_url_defaults.get(endpoint)
+        if found is None:
+            parts = endpoint.split(".")[:-1]
+            blueprints = [None, *(".".join(parts[:n]) for n in range(1, len(parts) + 1))]
+            found = self._endpoints_with_url_defaults[endpoint] = any(
+                self.url_default_functions.get(name) for name in blueprints)
+        return found
 
     def log_exception(
         self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
@@ -33,6 +80,7 @@ class Elearn(Flask):
 def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages, logging. No I/O."""
     app = Elearn(__name__, instance_relative_config=True)
+    app.session_interface = SigningOnceSessionInterface()  # one per app: it keeps the app's signing serializer
     load_config(app, config_name or os.environ.get("ELEARN_CONFIG", "development"), overrides)
     register_url_converters(app)
     register_extensions(app)
@@ -79,12 +127,26 @@ def load_config(app: Flask, config_name: str, overrides: dict[str, Any]) -> None
         setattr(config, key, value)
     config.validate()
     app.config.from_object(config)
-    if str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""), app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def engine_options(database_uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The engine options the configured ones need on this database."""
+    options = dict(options)
+    if database_uri.startswith("postgresql"):
         # psycopg prepares a statement after 5 uses, and PostgreSQL may then switch to a generic plan that
         # ignores the organisation and dates: the filtered matrix went from 0.13 s to 12 s (bench/manage).
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        # pool_pre_ping stays: it costs one round trip per request, but without it the first request on each
+        # pooled connection after a database restart or failover, or after a firewall dropped an idle
+        # connection, fails with a 500 (tests/security/test_faults.py). pool_recycle would only retire
+        # connections by age and catch none of those.
+    elif database_uri.startswith("sqlite"):
+        # A file has no server that could drop the connection: the ping's SELECT 1 before every checkout
+        # protected nothing (about 0.01-0.02 ms of CPU per request, bench/pages/RESULTS.md).
+        options.pop("pool_pre_ping", None)
+    return options
 
 
 def register_extensions(app: Flask) -> None:
@@ -93,6 +155,7 @@ def register_extensions(app: Flask) -> None:
     from elearn.auth.sessions import load_user
     from elearn.db import configure_sqlite
     from elearn.extensions import csrf, db, limiter, login_manager, migrate
+    from elearn.security import csrf_token
 
     db.init_app(app)
     with app.app_context():  # the engines exist now (no connection yet); SQLite's get their settings
@@ -100,6 +163,8 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
+    # Flask-WTF's csrf_token(), signed once per session and process; a context processor, as Flask-WTF's own is.
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -209,19 +274,32 @@ def register_template_helpers(app: Flask) -> None:
     def platform() -> dict[str, Any]:
         return {"platform_name": app.config["PLATFORM_NAME"], "accrediting_body": app.config.get("ACCREDITING_BODY")}
 
+    baseline = _baseline_headers(secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        # Baseline headers; the full policy (CSP and friends) is hardened further in production settings.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers = response.headers
+        for name, value in baseline:  # a header a view set itself stands
+            if name not in headers:
+                headers[name] = value
         if request.endpoint not in PUBLIC_FILES and current_user.is_authenticated:
             # A signed-in page shows someone's name, progress or records: no shared or back-button cache keeps it.
-            response.headers["Cache-Control"] = "private, no-store"
+            headers["Cache-Control"] = "private, no-store"
         return response
+
+
+def _baseline_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries unless its view set them, built once per app (not per response).
+
+    Baseline headers; the full policy (CSP and friends) is hardened further in production settings.
+    """
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    ]
+    if secure:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return tuple(headers)

@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Request, current_app
+from flask import Flask, Request, current_app, g, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, Map
@@ -101,3 +104,47 @@ class LimitedRequest(Request):
     """The app's request: form bodies of either encoding are limited in size and in number of fields."""
 
     form_data_parser_class = LimitedFormDataParser
+
+
+class SigningOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signing serializer built once per secret key rather than per request.
+
+    Flask builds a new serializer each time it opens or saves a session; the serializer holds no state of a request,
+    so one per key (SECRET_KEY with its fallbacks) is the same check, and a changed key builds a new one.
+    """
+
+    _cached: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached
+        if cached is None or cached[0] != keys:
+            cached = self._cached = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+
+_SIGNED_CSRF: dict[tuple[str, str], str] = {}
+_SIGNED_CSRF_SIZE = 4096
+
+
+def csrf_token() -> str:
+    """The signed CSRF token for this session's forms (Flask-WTF's `csrf_token()`), signed once per process.
+
+    Flask-WTF signs the session's token afresh on every request that shows a form, and every signed-in page shows
+    one (the header's log-out button). With WTF_CSRF_TIME_LIMIT None the signature's timestamp is never checked,
+    so the token signed for a session earlier is exactly as valid: it is reused, and validation is unchanged.
+    With a time limit, or before the session has a token, Flask-WTF signs as before.
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or not isinstance(session.get(field), str):
+        return str(generate_csrf())
+    key = (str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), session[field])
+    signed = _SIGNED_CSRF.get(key)
+    if signed is None:
+        signed = str(generate_csrf())
+        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_SIZE:
+            _SIGNED_CSRF.clear()
+        _SIGNED_CSRF[key] = signed
+    setattr(g, field, signed)  # FlaskForm's hidden field on this page reads it from here, as Flask-WTF does
+    return signed

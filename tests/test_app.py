@@ -221,6 +221,24 @@ def test_the_json_log_formatter_writes_one_object_per_line():
     assert json.loads(line)["request_id"] == "abc" and json.loads(line)["message"] == "GET /x"
 
 
+def test_the_json_log_time_is_each_records_own_second():
+    import json
+    import logging
+
+    from elearn.ops.logging import JsonFormatter
+
+    formatter = JsonFormatter()
+
+    def time_of(created: float) -> str:
+        record = logging.LogRecord("elearn.request", logging.INFO, __file__, 1, "GET /x", (), None)
+        record.created = created
+        return json.loads(formatter.format(record))["time"]
+
+    assert time_of(1_800_000_000.1) == time_of(1_800_000_000.9) == formatter.formatTime(
+        logging.makeLogRecord({"created": 1_800_000_000.0}), "%Y-%m-%dT%H:%M:%S%z")
+    assert time_of(1_800_000_001.0) != time_of(1_800_000_000.0)
+
+
 def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(make_app):
     app = make_app(TRUSTED_PROXY_COUNT=1)
 
@@ -282,6 +300,7 @@ def test_postgresql_connections_do_not_switch_to_generic_prepared_plans(make_app
 def test_sqlite_connections_get_no_postgresql_options(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]  # a file: no server to go away
 
 
 def test_every_link_in_a_template_names_a_route_that_exists(app):

@@ -56,3 +56,50 @@ def test_the_pre_login_token_does_not_survive_login(csrf_app, make):
     client.post("/login", data={"csrf_token": before, "email": user.email, "password": make.PASSWORD})
     response = client.post("/logout", data={"csrf_token": before})
     assert response.status_code == 400
+
+
+def _sign_in_with_csrf(client, make):  # type: ignore[no-untyped-def]
+    user = make.user()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"csrf_token": token, "email": user.email,
+                                       "password": make.PASSWORD}).status_code == 302
+    return user
+
+
+def _header_tokens(client) -> list[str]:  # type: ignore[no-untyped-def]
+    page = client.get("/accessibility").get_data(as_text=True)
+    return re.findall(r'name="csrf_token" value="([^"]+)"', page)
+
+
+def test_the_header_token_is_signed_once_and_still_opens_the_log_out_form(csrf_app, make):
+    """elearn.security.csrf_token reuses a session's signed token: it must stay the one Flask-WTF accepts."""
+    client = csrf_app.test_client()
+    _sign_in_with_csrf(client, make)
+    from elearn.security import _SIGNED_CSRF
+
+    first, again = _header_tokens(client), _header_tokens(client)
+    assert first and first == again and first[0] in _SIGNED_CSRF.values()
+    assert client.post("/logout", data={"csrf_token": first[0]}).status_code == 302
+    assert client.get("/my-learning").status_code == 302  # signed out
+
+
+def test_another_session_gets_its_own_token(csrf_app, make):
+    one, other = csrf_app.test_client(), csrf_app.test_client()
+    _sign_in_with_csrf(one, make)
+    _sign_in_with_csrf(other, make)
+    assert _header_tokens(one)[0] != _header_tokens(other)[0]
+    assert other.post("/logout", data={"csrf_token": _header_tokens(one)[0]}).status_code == 400
+
+
+def test_with_a_time_limit_each_page_signs_afresh(make_app, make):
+    app = make_app(WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=3600)
+    with app.test_request_context("/"):
+        from flask import session
+
+        from elearn.security import _SIGNED_CSRF, csrf_token
+
+        session["csrf_token"] = "a" * 40
+        before = dict(_SIGNED_CSRF)
+        assert csrf_token()
+        assert _SIGNED_CSRF == before

@@ -31,6 +31,8 @@ def main() -> None:
     args = parser.parse_args()
     seeded = json.loads(Path(args.pages).read_text())
     pages, agent = seeded["pages"], seeded["user_agent"]
+    # The plumbing alone: a signed-in page that runs no query of its own (the reader's session, a static page).
+    pages["signed-in static"] = {"path": "/accessibility", "cookie": pages["lesson"]["cookie"]}
     app = create_app()
     client = app.test_client()
 

@@ -21,11 +21,14 @@ request_log = logging.getLogger("elearn.request")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with any `extra` fields the caller passed."""
 
-    RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+    RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+    # One encoder for every line: json.dumps(default=...) builds a new one per call.
+    ENCODER = json.JSONEncoder(default=str)
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": self._time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -33,7 +36,15 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in self.RESERVED})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return self.ENCODER.encode(entry)
+
+    def _time(self, record: logging.LogRecord) -> str:
+        """The record's second, formatted once per second rather than once per line."""
+        second, cached = self._second
+        if second != int(record.created):
+            cached = self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
+            self._second = (int(record.created), cached)
+        return cached
 
 
 def configure_logging(app: Flask) -> None:
