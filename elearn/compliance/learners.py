@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -20,7 +19,7 @@ from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
 from elearn.clock import london_today
 from elearn.compliance.compliance import ComplianceStatus, severity_sql
-from elearn.compliance.reports import cells
+from elearn.compliance.reports import person_cells
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.learning.time_spent import CourseTime, list_course_times, list_quick_completions
@@ -52,24 +51,16 @@ class AssignedCourse:
 
 def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:
     """The person's assigned courses at every setting they work at (home and current placements): most urgent
-    first, then by due date; two queries, and one more for each placement."""
+    first, then by due date; one query, however many settings."""
     today = today or london_today()
-    organisations = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(organisations_of(user)))
-                                            .order_by(Organisation.id)))
-    if not organisations:
-        return []
-    titles = course_titles()
-    found: list[tuple[Any, ...]] = []
-    for org in organisations:
-        grid = cells(org, today, assigned_only=True)
-        found.extend(db.session.execute(
-            select(grid.c.assignment_id, grid.c.course_id, Course.slug, grid.c.due_on, grid.c.valid_until,
-                   grid.c.status, severity_sql(grid.c.status))
-            .join(Course, Course.id == grid.c.course_id)
-            .where(grid.c.user_id == user.id)))
-    found.sort(key=lambda r: (r[6], r[3] is None, r[3] or today, r[1]))
-    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5]))
-            for r in found]
+    grid = person_cells(user.id, organisations_of(user), today)
+    found = db.session.execute(
+        select(grid.c.assignment_id, grid.c.course_id, grid.c.slug, grid.c.title, grid.c.due_on, grid.c.valid_until,
+               grid.c.status)
+        .order_by(severity_sql(grid.c.status), grid.c.due_on.is_(None), grid.c.due_on, grid.c.course_id,
+                  grid.c.organisation_id))
+    return [AssignedCourse(r.assignment_id, r.course_id, r.slug, r.title or r.slug, r.due_on, r.valid_until,
+                           ComplianceStatus(r.status)) for r in found]
 
 
 @dataclass(frozen=True)

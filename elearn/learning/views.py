@@ -22,12 +22,13 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @login_required
 def dashboard() -> ResponseReturnValue:
     entries = service.list_my_learning(actor=current_user)
+    held = updates.held_certificates(current_user)  # one read of the certificates for both panels
     return render_template("learning/dashboard.html", entries=entries,
                            assignments=list_assigned_courses(current_user),
                            refresher_offers=certificates.refreshers_due_for(
                                [entry.progress.enrolment for entry in entries if entry.progress.enrolment],
-                               actor=current_user),
-                           update_offers=updates.list_update_offers(current_user),
+                               actor=current_user, held=held.certificates),
+                           update_offers=updates.list_update_offers(current_user, held),
                            signoffs=signoffs.list_my_signoffs(current_user))
 
 
