@@ -42,7 +42,16 @@ from elearn.clock import london_today
 from elearn.db import Base
 from elearn.errors import NotAllowed, NotFound
 from elearn.extensions import db, login_manager
-from elearn.models import Organisation, OrganisationKind, PartnershipMember, Placement, Role, User
+from elearn.models import (
+    Duty,
+    MemberDuty,
+    Organisation,
+    OrganisationKind,
+    PartnershipMember,
+    Placement,
+    Role,
+    User,
+)
 
 Row = TypeVar("Row", bound=Base)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -375,6 +384,14 @@ def organisations_of(member: User) -> Any:
     side of members_of), for what a person sees of the settings they work at."""
     placed = select(Placement.organisation_id).where(Placement.user_id == member.id, placement_is_current())
     return select(Organisation.id).where(or_(Organisation.id == member.organisation_id, Organisation.id.in_(placed)))
+
+
+def duty_settings(member: User, duty: Duty) -> Any:
+    """A subquery of the ids of the settings where this person holds this duty and works now (organisations_of):
+    a duty at a setting they have left, or no longer work at on a placement, gives them nothing there."""
+    held = select(MemberDuty.organisation_id).where(MemberDuty.user_id == member.id, MemberDuty.duty == duty)
+    return select(Organisation.id).where(Organisation.kind == OrganisationKind.SETTING, Organisation.id.in_(held),
+                                         Organisation.id.in_(organisations_of(member)))
 
 
 class Oversight(StrEnum):
