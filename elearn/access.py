@@ -321,9 +321,11 @@ def get_own(model: type[Row], row_id: int, *, actor: User, missing: str, options
 
 
 def placement_is_current(today: Any = None) -> ColumnElement[bool]:
-    """A WHERE clause on Placement: not ended, or ending today or later. `today` may be a bound parameter, for a
-    statement built once per process and run on many days."""
-    return or_(Placement.ended_on.is_(None), Placement.ended_on >= (london_today() if today is None else today))
+    """A WHERE clause on Placement: started today or earlier, and not ended or ending today or later (a placement
+    starting next term does not make the person a member yet). `today` may be a bound parameter, for a statement
+    built once per process and run on many days."""
+    on = london_today() if today is None else today
+    return and_(Placement.started_on <= on, or_(Placement.ended_on.is_(None), Placement.ended_on >= on))
 
 
 def members_of(organisation_id: int, kind: str | None = None) -> ColumnElement[bool]:
