@@ -42,7 +42,16 @@ from elearn.clock import london_today
 from elearn.db import Base
 from elearn.errors import NotAllowed, NotFound
 from elearn.extensions import db, login_manager
-from elearn.models import Organisation, OrganisationKind, PartnershipMember, Placement, Role, User
+from elearn.models import (
+    Duty,
+    MemberDuty,
+    Organisation,
+    OrganisationKind,
+    PartnershipMember,
+    Placement,
+    Role,
+    User,
+)
 
 Row = TypeVar("Row", bound=Base)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -319,9 +328,11 @@ def get_own(model: type[Row], row_id: int, *, actor: User, missing: str, options
 
 
 def placement_is_current(today: Any = None) -> ColumnElement[bool]:
-    """A WHERE clause on Placement: not ended, or ending today or later. `today` may be a bound parameter, for a
-    statement built once per process and run on many days."""
-    return or_(Placement.ended_on.is_(None), Placement.ended_on >= (london_today() if today is None else today))
+    """A WHERE clause on Placement: started today or earlier, and not ended or ending today or later (a placement
+    starting next term does not make the person a member yet). `today` may be a bound parameter, for a statement
+    built once per process and run on many days."""
+    on = london_today() if today is None else today
+    return and_(Placement.started_on <= on, or_(Placement.ended_on.is_(None), Placement.ended_on >= on))
 
 
 def members_of(organisation_id: int, kind: str | None = None) -> ColumnElement[bool]:
@@ -382,6 +393,14 @@ def organisations_of(member: User) -> Any:
     side of members_of), for what a person sees of the settings they work at."""
     placed = select(Placement.organisation_id).where(Placement.user_id == member.id, placement_is_current())
     return select(Organisation.id).where(or_(Organisation.id == member.organisation_id, Organisation.id.in_(placed)))
+
+
+def duty_settings(member: User, duty: Duty) -> Any:
+    """A subquery of the ids of the settings where this person holds this duty and works now (organisations_of):
+    a duty at a setting they have left, or no longer work at on a placement, gives them nothing there."""
+    held = select(MemberDuty.organisation_id).where(MemberDuty.user_id == member.id, MemberDuty.duty == duty)
+    return select(Organisation.id).where(Organisation.kind == OrganisationKind.SETTING, Organisation.id.in_(held),
+                                         Organisation.id.in_(organisations_of(member)))
 
 
 class Oversight(StrEnum):

@@ -213,19 +213,21 @@ def list_refreshers_due(actor: User) -> dict[int, RefresherOffer]:
     return refreshers_due_for(list(latest.values()), actor=actor)
 
 
-def refreshers_due_for(latest: list[Enrolment], *, actor: User) -> dict[int, RefresherOffer]:
+def refreshers_due_for(latest: list[Enrolment], *, actor: User,
+                       held: list[Certificate] | None = None) -> dict[int, RefresherOffer]:
     """As list_refreshers_due, from the actor's latest cycle of each course, loaded already (My learning has
-    them); one query at most."""
+    them); one query at most, none when `held` (every certificate of the actor, read already) is given."""
     for enrolment in latest:
         require_own(enrolment, actor=actor, missing="There is no such enrolment.")
     passed = {e.id: e.course_id for e in latest if e.passed_at is not None}
     if not passed:
         return {}
+    if held is None:
+        held = list(db.session.scalars(select(Certificate).where(Certificate.enrolment_id.in_(passed))))
     newest: dict[int, Certificate] = {}
-    for certificate in db.session.scalars(
-        select(Certificate).where(Certificate.enrolment_id.in_(passed)).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-    ):
-        newest.setdefault(certificate.enrolment_id, certificate)
+    for certificate in sorted(held, key=lambda c: (c.issued_at, c.id), reverse=True):
+        if certificate.enrolment_id in passed and certificate.user_id == actor.id:
+            newest.setdefault(certificate.enrolment_id, certificate)
     today = london_today()
     return {
         passed[enrolment_id]: RefresherOffer(passed[enrolment_id], certificate_status(c, today), c.expires_on)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import MemberAction, get_member, members_of, organisations_of
+from elearn.access import MemberAction, duty_settings, get_member, members_of, organisations_of
 from elearn.assessment.allowances import DailyLimit, limits_of
 from elearn.assessment.service import PRECHECK
 from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
 from elearn.clock import london_today
 from elearn.compliance.compliance import ComplianceStatus, severity_sql
-from elearn.compliance.reports import cells
+from elearn.compliance.reports import person_cells
 from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.learning.time_spent import CourseTime, list_course_times, list_quick_completions
@@ -29,6 +28,7 @@ from elearn.models import (
     Certificate,
     Course,
     CourseVersion,
+    Duty,
     Enrolment,
     Group,
     GroupMembership,
@@ -50,26 +50,48 @@ class AssignedCourse:
     status: ComplianceStatus
 
 
-def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:
-    """The person's assigned courses at every setting they work at (home and current placements): most urgent
-    first, then by due date; two queries, and one more for each placement."""
+@dataclass(frozen=True)
+class SettingLink:
+    """A setting named on a person's own page (where they lead safeguarding, say)."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MyTraining:
+    """What My learning shows of the settings a person works at: their assigned courses there, and the settings
+    where they are the designated safeguarding lead (whose audit return they review and sign)."""
+
+    assignments: list[AssignedCourse]
+    dsl_of: list[SettingLink]
+
+
+def my_training(user: User, *, today: date | None = None) -> MyTraining:
+    """The person's assigned courses at every setting they work at (home and current placements), most urgent
+    first, then by due date, and the settings where they hold Duty.DSL (access.duty_settings); one query,
+    however many settings: each setting they work at, joined to their assignments there."""
     today = today or london_today()
-    organisations = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(organisations_of(user)))
-                                            .order_by(Organisation.id)))
-    if not organisations:
-        return []
-    titles = course_titles()
-    found: list[tuple[Any, ...]] = []
-    for org in organisations:
-        grid = cells(org, today, assigned_only=True)
-        found.extend(db.session.execute(
-            select(grid.c.assignment_id, grid.c.course_id, Course.slug, grid.c.due_on, grid.c.valid_until,
-                   grid.c.status, severity_sql(grid.c.status))
-            .join(Course, Course.id == grid.c.course_id)
-            .where(grid.c.user_id == user.id)))
-    found.sort(key=lambda r: (r[6], r[3] is None, r[3] or today, r[1]))
-    return [AssignedCourse(r[0], r[1], r[2], titles.get(r[1]) or r[2], r[3], r[4], ComplianceStatus(r[5]))
-            for r in found]
+    settings = organisations_of(user)
+    grid = person_cells(user.id, settings, today)
+    here = select(Organisation.id, Organisation.name,
+                  Organisation.id.in_(duty_settings(user, Duty.DSL)).label("is_dsl")).where(
+        Organisation.id.in_(settings)).subquery("here")
+    rows = db.session.execute(
+        select(here.c.id, here.c.name, here.c.is_dsl, grid.c.assignment_id, grid.c.course_id, grid.c.slug,
+               grid.c.title, grid.c.due_on, grid.c.valid_until, grid.c.status)
+        .outerjoin(grid, grid.c.organisation_id == here.c.id)
+        .order_by(severity_sql(grid.c.status), grid.c.due_on.is_(None), grid.c.due_on, grid.c.course_id,
+                  here.c.name, here.c.id)).all()
+    assignments = [AssignedCourse(r.assignment_id, r.course_id, r.slug, r.title or r.slug, r.due_on, r.valid_until,
+                                  ComplianceStatus(r.status)) for r in rows if r.assignment_id is not None]
+    dsl_of = sorted({SettingLink(r.id, r.name) for r in rows if r.is_dsl}, key=lambda s: (s.name, s.id))
+    return MyTraining(assignments, dsl_of)
+
+
+def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:
+    """The person's assigned courses at every setting they work at (my_training); one query."""
+    return my_training(user, today=today).assignments
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from elearn.models import (
     Assignment,
     Certificate,
     Course,
+    CourseVersion,
     Enrolment,
     ExternalTraining,
     Organisation,
@@ -82,18 +83,53 @@ def _facts(org_id: int, user_ids: list[int] | None = None) -> Subquery:
         recorded = recorded.where(ExternalTraining.user_id.in_(user_ids))
     under_way = select(*_fact_columns(Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).where(
         Enrolment.user_id.in_(members), Enrolment.passed_at.is_(None))
-    every = union_all(assigned, certified, recorded, under_way).subquery("every")
+    return _aggregate(union_all(assigned, certified, recorded, under_way).subquery("every"))
+
+
+def _aggregate(every: Subquery, *by: str) -> Subquery:
+    """The facts' aggregate over their UNION ALL, per person and course (and the `by` columns first)."""
+    keys = [every.c[name] for name in (*by, "user_id", "course_id")]
     latest = {name: func.max(every.c[name]) for name in _FACTS}
     # Computed once per person and course, inside the aggregate: the date training counts until, a requirement's
     # renewal date where one applies (compliance.valid_until_sql), else the latest expiry.
     counts_until = valid_until_sql(expires=latest["valid_until"], completed_on=latest["completed_on"],
                                    every_months=latest["renew_every_months"], mode=latest["renew_mode"])
     return (
-        select(every.c.user_id, every.c.course_id,
-               *(column.label(name) for name, column in latest.items()), counts_until.label("counts_until"))
-        .group_by(every.c.user_id, every.c.course_id)
+        select(*keys, *(column.label(name) for name, column in latest.items()), counts_until.label("counts_until"))
+        .group_by(*keys)
         .subquery("facts")
     )
+
+
+def _person_facts(user_id: int, settings: Subquery) -> Subquery:
+    """_facts for one person at every setting in `settings` (a subquery of ids), per setting and course: that
+    setting's assignments and recorded training, and the person's own certificates and open enrolments (which
+    count wherever they work)."""
+    setting = settings.c.id
+    assigned = select(Assignment.organisation_id.label("organisation_id"), *_fact_columns(
+        Assignment.user_id, Assignment.course_id, assignment_id=Assignment.id, due_on=Assignment.due_on,
+        renew_every_months=Assignment.renew_every_months, renew_mode=Assignment.renew_mode)).where(
+        Assignment.user_id == user_id, Assignment.organisation_id.in_(select(setting)))
+    certified = select(setting.label("organisation_id"), *_fact_columns(
+        Certificate.user_id, Certificate.course_id, valid_until=Certificate.expires_on,
+        certificate_until=Certificate.expires_on, completed_on=func.date(Certificate.issued_at))).join(
+        Certificate, true()).where(Certificate.user_id == user_id, Certificate.revoked_at.is_(None))
+    brought = aliased(Certificate)
+    recorded = (
+        select(ExternalTraining.organisation_id.label("organisation_id"), *_fact_columns(
+            ExternalTraining.user_id, ExternalTraining.course_id, valid_until=ExternalTraining.expires_on,
+            completed_on=ExternalTraining.completed_on,
+            imported_until=case((ExternalTraining.certificate_id.is_not(None), ExternalTraining.expires_on),
+                                else_=null().cast(Date))))
+        .outerjoin(brought, brought.id == ExternalTraining.certificate_id)
+        .where(ExternalTraining.user_id == user_id, ExternalTraining.organisation_id.in_(select(setting)),
+               ExternalTraining.course_id.is_not(None), ExternalTraining.expires_on.is_not(None),
+               brought.revoked_at.is_(None))
+    )
+    under_way = select(setting.label("organisation_id"), *_fact_columns(
+        Enrolment.user_id, Enrolment.course_id, open_cycles=literal_column("1"))).join(Enrolment, true()).where(
+        Enrolment.user_id == user_id, Enrolment.passed_at.is_(None))
+    return _aggregate(union_all(assigned, certified, recorded, under_way).subquery("every"), "organisation_id")
 
 
 _FACTS: dict[str, type[TypeEngine[Any]]] = {"assignment_id": Integer, "due_on": Date, "valid_until": Date, "certificate_until": Date,
@@ -122,12 +158,8 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     """One row per active member × published course: status, due date, valid-until date and its source,
     assignment id; only for these members when user_ids is given (a page of the matrix)."""
     facts = _facts(org.id, user_ids)
-    valid_until = facts.c.counts_until
-    status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
-                        valid_until=valid_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
     statement = (
-        select(User.id.label("user_id"), Course.id.label("course_id"), facts.c.assignment_id, facts.c.due_on,
-               valid_until.label("valid_until"), status.label("status"), _source(facts).label("source"))
+        select(User.id.label("user_id"), Course.id.label("course_id"), *_cell_columns(facts, today))
         .select_from(User)
         .join(Course, true())
     )
@@ -141,6 +173,33 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     if user_ids is not None:
         statement = statement.where(User.id.in_(user_ids))
     return statement.subquery("cells")
+
+
+def _cell_columns(facts: Subquery, today: Any) -> list[ColumnElement[Any]]:
+    """A cell's columns from its facts: the assignment, due date, valid-until date, status and its source."""
+    status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
+                        valid_until=facts.c.counts_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
+    return [facts.c.assignment_id, facts.c.due_on, facts.c.counts_until.label("valid_until"), status.label("status"),
+            _source(facts).label("source")]
+
+
+def person_cells(user_id: int, settings: Any, today: Any) -> Subquery:
+    """The cells of one person's assigned courses at every setting they work at, in one statement: a row per
+    setting and assigned published course (organisation_id, course_id and the columns of cells()), the course's
+    title (its newest version's) and slug with it. `settings` is a select of the settings' ids (access.
+    organisations_of), so no setting is read first. The same facts and status
+    rule as cells(): a learner's own page and their manager's matrix never disagree."""
+    facts = _person_facts(user_id, settings.subquery("settings"))
+    newest = aliased(CourseVersion)
+    title = (select(newest.title).where(newest.course_id == Course.id).order_by(newest.number.desc()).limit(1)
+             .correlate(Course).scalar_subquery())
+    return (
+        select(facts.c.organisation_id, Course.id.label("course_id"), Course.slug, title.label("title"),
+               *_cell_columns(facts, today))
+        .join_from(facts, Course, Course.id == facts.c.course_id)
+        .where(facts.c.assignment_id.is_not(None), Course.is_published.is_(True))
+        .subquery("cells")
+    )
 
 
 def status_of(user_id: int, course_id: int, org: Organisation, *, today: date | None = None) -> ComplianceStatus:

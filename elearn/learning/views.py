@@ -7,11 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from elearn.certificates import service as certificates
-from elearn.compliance.learners import list_assigned_courses
+from elearn.clock import london_today
+from elearn.compliance.learners import my_training
 from elearn.contacts.service import ROLE_LABELS, contacts_for
 from elearn.evidence import service as evidence
 from elearn.forms import ButtonForm, require_button
 from elearn.learning import service
+from elearn.returns.measures import AcademicYear
 from elearn.signoffs import service as signoffs
 from elearn.updates import service as updates
 
@@ -22,12 +24,15 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @login_required
 def dashboard() -> ResponseReturnValue:
     entries = service.list_my_learning(actor=current_user)
+    held = updates.held_certificates(current_user)  # one read of the certificates for both panels
+    mine = my_training(current_user)
     return render_template("learning/dashboard.html", entries=entries,
-                           assignments=list_assigned_courses(current_user),
+                           assignments=mine.assignments, dsl_of=mine.dsl_of,
+                           audit_year=AcademicYear.containing(london_today()),
                            refresher_offers=certificates.refreshers_due_for(
                                [entry.progress.enrolment for entry in entries if entry.progress.enrolment],
-                               actor=current_user),
-                           update_offers=updates.list_update_offers(current_user),
+                               actor=current_user, held=held.certificates),
+                           update_offers=updates.list_update_offers(current_user, held),
                            signoffs=signoffs.list_my_signoffs(current_user))
 
 

@@ -1,8 +1,10 @@
-"""Invite staff from a CSV file (name, email, group, courses): a report per row, all good rows in one commit.
+"""Invite people from a CSV file (name, email, group, courses, kind): a report per row, all good rows in one commit.
 
 The optional `courses` column lists course titles (or their short names) separated by semicolons; they are
 assigned when the person joins, due DEFAULT_DUE_IN_DAYS after, besides the standing rules for everyone and
-their group.
+their group. The optional `kind` column says what the person will be here (MemberKind: staff, supply,
+peripatetic, volunteer, governor, trustee, or the labels the pages show, such as "Supply staff"); staff when
+left empty.
 
 Names are stored as typed, so `=cmd|...` stays text here; neutralising formulas is the exports' job.
 """
@@ -21,7 +23,7 @@ from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.errors import InvalidInput
 from elearn.extensions import db
-from elearn.models import Course, Group, Organisation, User
+from elearn.models import Course, Group, MemberKind, Organisation, User
 from elearn.people.invitations import (
     DEFAULT_DUE_IN_DAYS,
     Invitee,
@@ -31,11 +33,13 @@ from elearn.people.invitations import (
 )
 from elearn.people.service import list_groups
 from elearn.text_rules import GROUP_NAME_MAX, clean_email, clean_person_name, clean_text
+from elearn.wording import MEMBER_KIND_LABELS
 
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 5000
-NOT_A_CSV = "This file is not a CSV file with the columns name, email, group and courses. Nothing was imported."
+NOT_A_CSV = ("This file is not a CSV file with the columns name, email, group, courses and kind. Nothing was "
+             "imported.")
 
 
 class RowOutcome(StrEnum):
@@ -110,9 +114,29 @@ def _courses_of(cell: str, names: dict[str, int]) -> list[int]:
     return list(dict.fromkeys(names[part.lower()] for part in wanted))
 
 
+# Each kind by its value and by its label, in lower case: "supply" and "Supply staff" both mean MemberKind.SUPPLY.
+_KINDS: dict[str, MemberKind] = {
+    **{kind.value: kind for kind in MemberKind},
+    **{label.lower(): MemberKind(value) for value, label in MEMBER_KIND_LABELS.items()},
+}
+UNKNOWN_KIND = ("There is no kind of member called “{}”. Use one of: "
+                + ", ".join(kind.value for kind in MemberKind) + " (or leave it empty for staff).")
+
+
+def _kind_of(cell: str) -> MemberKind:
+    """The kind a row names (by value or label, any case, spaces around ignored); staff when empty."""
+    wanted = " ".join(cell.split())
+    if not wanted:
+        return MemberKind.STAFF
+    kind = _KINDS.get(wanted.lower())
+    if kind is None:
+        raise InvalidInput("kind", UNKNOWN_KIND.format(wanted))
+    return kind
+
+
 def _invitee(row: dict[str, str], line: int, *, groups: dict[str, Group], course_names: dict[str, int],
              seen: dict[str, int]) -> Invitee:
-    """One row's person, group and courses, checked in memory; InvalidInput says what is wrong with it. Adds its
+    """One row's person, group, courses and kind, checked in memory; InvalidInput says what is wrong with it. Adds its
     email to `seen` (with its line), so that a later row for the same person is refused as a duplicate."""
     name, email = clean_person_name(row.get("name", "")), clean_email(row.get("email", ""))
     if email in seen:
@@ -123,7 +147,8 @@ def _invitee(row: dict[str, str], line: int, *, groups: dict[str, Group], course
         group = groups.get(clean_text(group_name, field="group", max_length=GROUP_NAME_MAX, required=None).lower())
         if group is None:
             raise InvalidInput("group", f"There is no group called “{group_name}”. Create it first.")
-    return Invitee(name, email, group, _courses_of(row.get("courses", ""), course_names))
+    kind = _kind_of(row.get("kind", ""))
+    return Invitee(name, email, group, _courses_of(row.get("courses", ""), course_names), kind)
 
 
 def import_people(org: Organisation, content: bytes, *, actor: User) -> ImportReport:

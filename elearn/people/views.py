@@ -86,7 +86,8 @@ def import_people() -> ResponseReturnValue:
             report = csv_import.import_people(managed_organisation(), form.file.data.read(), actor=current_user)
         except InvalidInput as error:
             error.attach_to(form)
-    return render_template("people/import.html", form=form, report=report), 422 if form.errors else 200
+    return render_template("people/import.html", form=form, report=report,
+                           member_kind_labels=MEMBER_KIND_LABELS), 422 if form.errors else 200
 
 
 @bp.get("/invitations/<int:invitation_id>/cancel")

@@ -24,14 +24,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from elearn.access import Oversight, is_own_manager_of, is_trust_lead, oversight_of, trust_setting_ids
+from elearn.access import Oversight, duty_settings, is_own_manager_of, is_trust_lead, oversight_of, trust_setting_ids
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
-from elearn.network.requirements import roles_at
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_section
 from elearn.returns.ratings import rate, thresholds_for
 from elearn.text_rules import clean_text
@@ -54,13 +53,11 @@ def sha256(data: bytes) -> str:
 
 
 def is_dsl_of(actor: User, setting: Organisation) -> bool:
-    """The actor holds the DSL duty at this setting and still works there (home or current placement)."""
+    """The actor holds the DSL duty at this setting and still works there (home or current placement):
+    access.duty_settings, the rule My learning's link to the audit follows too."""
     if not actor.is_active_account:
         return False
-    held = db.session.scalar(select(MemberDuty.id).where(MemberDuty.user_id == actor.id,
-                                                         MemberDuty.organisation_id == setting.id,
-                                                         MemberDuty.duty == Duty.DSL))
-    return held is not None and actor.id in roles_at(setting, [actor.id])
+    return db.session.scalar(duty_settings(actor, Duty.DSL).where(Organisation.id == setting.id)) is not None
 
 
 def may_sign(actor: User, setting: Organisation) -> bool:

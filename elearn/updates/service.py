@@ -69,18 +69,23 @@ def owed_certificate(update: CourseUpdate, certificates: Iterable[Certificate]) 
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _versions_of_courses_carrying_an_update(*, only_some: bool) -> Select[CourseVersion]:
-    """Every version, oldest first, of each published course whose newest version carries an update (of the
-    courses in the bound list `course_ids` when `only_some`)."""
+def _courses_carrying_an_update() -> Select[int]:
+    """The ids of the published courses whose newest version carries an update."""
     newest = (select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
               .group_by(CourseVersion.course_id).subquery())
-    carrying = (
+    return (
         select(CourseVersion.course_id)
         .join(newest, (newest.c.course_id == CourseVersion.course_id) & (newest.c.number == CourseVersion.number))
         .join(Course, Course.id == CourseVersion.course_id)
         .where(Course.is_published.is_(True), CourseVersion.what_changed_title.is_not(None),
                CourseVersion.what_changed_html.is_not(None))
     )
+
+
+def _versions_of_courses_carrying_an_update(*, only_some: bool) -> Select[CourseVersion]:
+    """Every version, oldest first, of each published course whose newest version carries an update (of the
+    courses in the bound list `course_ids` when `only_some`)."""
+    carrying = _courses_carrying_an_update()
     if only_some:
         carrying = carrying.where(CourseVersion.course_id.in_(bindparam("course_ids", expanding=True)))
     return (select(CourseVersion).where(CourseVersion.course_id.in_(carrying))
@@ -97,12 +102,56 @@ def latest_updates(course_ids: Collection[int] | None = None) -> dict[int, Cours
     (every version of those courses, oldest first: the newest is the update, the run before it its history)."""
     statement, parameters = (_ALL_UPDATES, {}) if course_ids is None else (_SOME_UPDATES,
                                                                           {"course_ids": list(course_ids)})
-    versions: dict[int, list[CourseVersion]] = {}
-    for version in db.session.scalars(statement, parameters):
-        versions.setdefault(version.course_id, []).append(version)
-    return {course_id: CourseUpdate(run[-1], *update_run([(v.id, v.number, v.what_changed_title, v.what_changed_html)
-                                                          for v in run]))
-            for course_id, run in versions.items()}
+    return _updates_from(db.session.scalars(statement, parameters))
+
+
+def _updates_from(versions: Iterable[CourseVersion]) -> dict[int, CourseUpdate]:
+    """latest_updates() from the versions of the courses carrying an update, in any order."""
+    runs: dict[int, dict[int, CourseVersion]] = {}
+    for version in versions:
+        runs.setdefault(version.course_id, {})[version.id] = version
+    updates = {}
+    for course_id, found in runs.items():
+        run = sorted(found.values(), key=lambda v: v.number)
+        updates[course_id] = CourseUpdate(run[-1], *update_run([(v.id, v.number, v.what_changed_title,
+                                                                  v.what_changed_html) for v in run]))
+    return updates
+
+
+@dataclass(frozen=True)
+class HeldCertificates:
+    """Every certificate a person holds (revoked and expired included), the updates read against them, and the
+    updates of the courses they hold a certificate of: what My learning's refresher and update panels read."""
+
+    certificates: list[Certificate]
+    read: dict[int, list[CertificateUpdate]]
+    updates: dict[int, CourseUpdate]
+
+
+_HELD_CERTIFICATES = (
+    select(Certificate, CertificateUpdate, CourseVersion)
+    .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
+    # each version of the certificate's course when that course's newest version carries an update
+    .outerjoin(CourseVersion, (CourseVersion.course_id == Certificate.course_id)
+               & CourseVersion.course_id.in_(_courses_carrying_an_update()))
+    .where(Certificate.user_id == bindparam("user_id"))
+)
+
+
+def held_certificates(actor: User) -> HeldCertificates:
+    """The actor's certificates with what the refresher and update panels need of them; one query (a row per
+    certificate, update read and version of a course carrying an update: a person holds a few dozen at most)."""
+    certificates: dict[int, Certificate] = {}
+    read: dict[int, dict[int, CertificateUpdate]] = {}
+    versions: list[CourseVersion] = []
+    for certificate, completion, version in db.session.execute(_HELD_CERTIFICATES, {"user_id": actor.id}):
+        certificates[certificate.id] = certificate
+        if completion is not None:
+            read.setdefault(certificate.id, {})[completion.id] = completion
+        if version is not None:
+            versions.append(version)
+    return HeldCertificates(list(certificates.values()), {c: list(rows.values()) for c, rows in read.items()},
+                            _updates_from(versions))
 
 
 def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = None,
@@ -179,12 +228,14 @@ def _states(updates: dict[int, CourseUpdate], certificates: list[Certificate],
     return states
 
 
-def list_update_offers(actor: User) -> dict[int, UpdateState]:
-    """The updates the actor still has to read, by course id; two queries at most."""
-    latest = latest_updates()
-    if not latest:
-        return {}
-    states = _states(latest, *_valid_certificates_read(latest.keys(), user_id=actor.id))
+def list_update_offers(actor: User, held: HeldCertificates | None = None) -> dict[int, UpdateState]:
+    """The updates the actor still has to read, by course id; one query, none when `held` (held_certificates of
+    the actor) is given."""
+    held = held or held_certificates(actor)
+    today = london_today()
+    valid = [c for c in held.certificates if c.user_id == actor.id and c.course_id in held.updates
+             and c.revoked_at is None and c.expires_on >= today]
+    states = _states(held.updates, valid, held.read)
     return {course_id: state for (_, course_id), state in states.items() if state.completed_at is None}
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import bindparam, select
 
-from elearn.access import MemberAction, check_may_act_on, get_member, may_act_on
+from elearn.access import (
+    MemberAction,
+    check_may_act_on,
+    get_member,
+    is_member_of,
+    may_act_on,
+    organisations_of,
+    placement_is_current,
+)
 from elearn.clock import london_today
 from elearn.compliance import reports
 from elearn.compliance.assignments import assign_course
@@ -43,6 +52,25 @@ def test_a_placement_puts_the_person_on_the_placed_settings_people_list_and_no_o
     assert teacher in search_members(birch).members
     assert teacher not in search_members(cedar).members  # the placement there has ended
     assert teacher not in search_members(other).members
+
+
+def test_a_placement_starting_next_term_makes_nobody_a_member_before_its_first_day(make, schools):
+    _, _, alder, _, _, _ = schools
+    starts = london_today() + timedelta(days=40)
+    newcomer = make.user(name="Nat Next-Term", org=make.org(name="Daisy Nursery"))
+    db.session.add(Placement(user_id=newcomer.id, organisation_id=alder.id, kind=MemberKind.VOLUNTEER,
+                             started_on=starts))
+    db.session.commit()
+    assert newcomer not in search_members(alder).members
+    assert alder.id not in db.session.scalars(organisations_of(newcomer)).all()
+    assert not is_member_of(newcomer, alder.id)
+
+    def placed_on(day: date) -> list[int]:  # the clause with `today` as a bound parameter, as statements built once
+        return list(db.session.scalars(select(Placement.user_id).where(
+            Placement.organisation_id == alder.id, placement_is_current(bindparam("today"))), {"today": day}))
+
+    assert newcomer.id not in placed_on(starts - timedelta(days=1))
+    assert newcomer.id in placed_on(starts)  # a member from the placement's first day
 
 
 def test_the_placed_setting_counts_and_assigns_the_person(make, schools, course):

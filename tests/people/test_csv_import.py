@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from elearn.extensions import db
 from elearn.jobs import queue
-from elearn.models import AuditEvent, Invitation, OutboxEmail
+from elearn.models import AuditEvent, Invitation, MemberKind, OutboxEmail
 from elearn.people.csv_import import RowOutcome, import_people
 from elearn.people.invitations import invite_person
 from elearn.security import token_hash
@@ -79,3 +79,41 @@ def test_a_member_in_the_file_is_refused_with_the_reason_and_the_rest_invited(ca
         (2, RowOutcome.REJECTED, "This person is already a member of your organisation."),
         (3, RowOutcome.INVITED, "")]
     assert [message["To"] for message in outbox] == ["new@alder.sch.uk"]
+
+
+def test_the_kind_column_takes_the_kinds_values_or_labels_in_any_case_and_staff_when_empty(cast, outbox):
+    content = (b"name,email,kind\n"
+               b"Sam Staff,sam@alder.sch.uk,\n"
+               b"Sue Supply,sue@alder.sch.uk,Supply staff\n"
+               b"Pip Peri,pip@alder.sch.uk,PERIPATETIC\n"
+               b"Val Volunteer,val@alder.sch.uk, volunteer \n"
+               b"Gil Governor,gil@alder.sch.uk,Governor\n"
+               b"Tam Trustee,tam@alder.sch.uk,trustee\n")
+    report = import_people(cast.org_a, content, actor=cast.manager_a)
+    assert report.invited == 6 and report.rejected == 0
+    kinds = dict(db.session.execute(select(Invitation.email, Invitation.member_kind)).all())
+    assert kinds == {"sam@alder.sch.uk": MemberKind.STAFF, "sue@alder.sch.uk": MemberKind.SUPPLY,
+                     "pip@alder.sch.uk": MemberKind.PERIPATETIC, "val@alder.sch.uk": MemberKind.VOLUNTEER,
+                     "gil@alder.sch.uk": MemberKind.GOVERNOR, "tam@alder.sch.uk": MemberKind.TRUSTEE}
+    kind_events = [event.details.get("kind") for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invitation.sent"))]
+    assert sorted(kind_events) == sorted(kind.value for kind in MemberKind)
+
+
+def test_an_unknown_kind_refuses_that_line_alone_and_says_which_kinds_there_are(cast, outbox):
+    content = b"name,email,kind\nCal Caretaker,cal@alder.sch.uk,caretaker\nGil Governor,gil@alder.sch.uk,governor\n"
+    report = import_people(cast.org_a, content, actor=cast.manager_a)
+    [refused, invited] = report.rows
+    assert (refused.line, refused.outcome) == (2, RowOutcome.REJECTED)
+    assert "There is no kind of member called “caretaker”" in refused.reason
+    assert "staff, supply, peripatetic, volunteer, governor, trustee" in refused.reason
+    assert (invited.line, invited.outcome) == (3, RowOutcome.INVITED)
+    assert db.session.scalars(select(Invitation.email)).all() == ["gil@alder.sch.uk"]
+    assert [message["To"] for message in outbox] == ["gil@alder.sch.uk"]
+
+
+def test_the_import_page_explains_the_kind_column(client, cast, sign_in):
+    sign_in(cast.manager_a)
+    page = client.get("/manage/people/import").get_data(as_text=True)
+    assert "<code>kind</code> (optional)" in page
+    assert "<code>governor</code> (Governor)" in page
