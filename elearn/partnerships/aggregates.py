@@ -14,13 +14,11 @@ from typing import Any
 
 from elearn.partnerships.disclosure import OVERALL, Group, Suppression
 from elearn.returns.measures import LABELS, MEASURE_KEYS
+from elearn.wording import PHASE_LABELS
 
 # The measures of the training section, in the snapshot contract's order, with the returns feature's words.
 MEASURES: tuple[tuple[str, str], ...] = tuple((key, LABELS[key]) for key in MEASURE_KEYS)
 RATINGS = ("green", "amber", "red")
-PHASE_LABELS = {"early_years": "Early years", "primary": "Primary", "secondary": "Secondary",
-                "all_through": "All-through", "special": "Special", "alternative": "Alternative provision",
-                "post_16": "Post-16", "other": "Other"}
 NO_PHASE = "Phase not recorded"
 NO_TRUST = "No trust (standalone)"
 # disclosure.py's rule in words, on the page and beside the downloads.

@@ -37,8 +37,9 @@ from elearn.models import (
     Role,
     User,
 )
-from elearn.partnerships.aggregates import PHASE_LABELS, Aggregates, Returned, compute_aggregates, read_snapshot
+from elearn.partnerships.aggregates import Aggregates, Returned, compute_aggregates, read_snapshot
 from elearn.returns.measures import AcademicYear
+from elearn.wording import PHASE_LABELS
 
 log = logging.getLogger(__name__)
 
