@@ -391,16 +391,27 @@ def is_member_of(member: User, organisation_id: int) -> bool:
 def organisations_of(member: User) -> Any:
     """A subquery of the ids of the organisations this person belongs to: home and current placements (the other
     side of members_of), for what a person sees of the settings they work at."""
-    placed = select(Placement.organisation_id).where(Placement.user_id == member.id, placement_is_current())
-    return select(Organisation.id).where(or_(Organisation.id == member.organisation_id, Organisation.id.in_(placed)))
+    return settings_worked_at(member.id, member.organisation_id)
+
+
+def settings_worked_at(user_id: Any, home_id: Any, today: Any = None) -> Any:
+    """organisations_of for a person given by their id and home organisation's id, which (with today) may be bound
+    parameters: for a statement built once per process."""
+    placed = select(Placement.organisation_id).where(Placement.user_id == user_id, placement_is_current(today))
+    return select(Organisation.id).where(or_(Organisation.id == home_id, Organisation.id.in_(placed)))
 
 
 def duty_settings(member: User, duty: Duty) -> Any:
     """A subquery of the ids of the settings where this person holds this duty and works now (organisations_of):
     a duty at a setting they have left, or no longer work at on a placement, gives them nothing there."""
-    held = select(MemberDuty.organisation_id).where(MemberDuty.user_id == member.id, MemberDuty.duty == duty)
+    return settings_with_duty(member.id, member.organisation_id, duty)
+
+
+def settings_with_duty(user_id: Any, home_id: Any, duty: Duty, today: Any = None) -> Any:
+    """duty_settings for a person given by ids, which (with today) may be bound parameters."""
+    held = select(MemberDuty.organisation_id).where(MemberDuty.user_id == user_id, MemberDuty.duty == duty)
     return select(Organisation.id).where(Organisation.kind == OrganisationKind.SETTING, Organisation.id.in_(held),
-                                         Organisation.id.in_(organisations_of(member)))
+                                         Organisation.id.in_(settings_worked_at(user_id, home_id, today)))
 
 
 class Oversight(StrEnum):

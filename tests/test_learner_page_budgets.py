@@ -93,3 +93,19 @@ def test_an_anonymous_visitor_gets_the_catalogue_within_budget(client: FlaskClie
     with count_queries() as counter:
         assert client.get(url).status_code == 200
     assert counter.count <= BUDGET, counter.count
+
+
+def test_my_learning_builds_its_statement_once_per_process_and_each_person_gets_their_own_rows(
+        client: FlaskClient, make, course, login_as):
+    """Building My learning's grid statement cost more than running it, so it is built once with bound values
+    (elearn/compliance/learners.py); the person and today are parameters, never baked into it."""
+    from elearn.compliance.learners import _my_training_statement, my_training
+
+    org = make.org()
+    ann, bob = make.user(name="Ann", org=org), make.user(name="Bob", org=org)
+    make.assignment(user=ann, course=course, due_in_days=-3)
+    my_training(bob)
+    built = _my_training_statement.cache_info().misses
+    assert [(a.course_id, a.status.value) for a in my_training(ann).assignments] == [(course.id, "overdue")]
+    assert my_training(bob).assignments == []
+    assert _my_training_statement.cache_info().misses == built

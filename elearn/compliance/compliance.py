@@ -159,7 +159,7 @@ def compliance_status(*, assigned: bool, due_on: date | None, valid_until: date 
         in_progress: an enrolment on the course that has not been passed yet.
     """
     if valid_until is not None and valid_until >= today:
-        if valid_until <= today + timedelta(days=EXPIRING_WITHIN_DAYS):
+        if valid_until <= expiry_warning_from(today):
             return ComplianceStatus.EXPIRING
         return ComplianceStatus.COMPLIANT
     if assigned and due_on is not None and due_on < today:
@@ -169,10 +169,16 @@ def compliance_status(*, assigned: bool, due_on: date | None, valid_until: date 
     return ComplianceStatus.NOT_STARTED if assigned else ComplianceStatus.NOT_ASSIGNED
 
 
+def expiry_warning_from(today: date) -> date:
+    """The last day a valid certificate counts as expiring rather than compliant."""
+    return today + timedelta(days=EXPIRING_WITHIN_DAYS)
+
+
 def status_sql(*, assigned: ColumnElement[Any], due_on: ColumnElement[Any], valid_until: ColumnElement[Any],
-               in_progress: ColumnElement[Any], today: date) -> ColumnElement[str]:
-    """compliance_status() as a SQL CASE over columns, so reports can count and filter in the database."""
-    warn_until = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+               in_progress: ColumnElement[Any], today: Any, warn_until: Any = None) -> ColumnElement[str]:
+    """compliance_status() as a SQL CASE over columns, so reports can count and filter in the database. today may
+    be a bound parameter (a statement built once per process), and then so must warn_until (expiry_warning_from)."""
+    warn_until = expiry_warning_from(today) if warn_until is None else warn_until
     return case(
         (and_(valid_until.is_not(None), valid_until >= today, valid_until <= warn_until),
          literal(ComplianceStatus.EXPIRING.value)),

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import MemberAction, duty_settings, get_member, members_of, organisations_of
+from elearn.access import MemberAction, get_member, members_of, settings_with_duty, settings_worked_at
 from elearn.assessment.allowances import DailyLimit, limits_of
 from elearn.assessment.service import PRECHECK
 from elearn.catalog.service import course_titles
 from elearn.certificates.service import CertificateEntry, certificate_status
 from elearn.clock import london_today
-from elearn.compliance.compliance import ComplianceStatus, severity_sql
+from elearn.compliance.compliance import ComplianceStatus, expiry_warning_from, severity_sql
 from elearn.compliance.reports import person_cells
 from elearn.errors import NotFound
 from elearn.extensions import db
@@ -72,21 +74,31 @@ def my_training(user: User, *, today: date | None = None) -> MyTraining:
     first, then by due date, and the settings where they hold Duty.DSL (access.duty_settings); one query,
     however many settings: each setting they work at, joined to their assignments there."""
     today = today or london_today()
-    settings = organisations_of(user)
-    grid = person_cells(user.id, settings, today)
-    here = select(Organisation.id, Organisation.name,
-                  Organisation.id.in_(duty_settings(user, Duty.DSL)).label("is_dsl")).where(
-        Organisation.id.in_(settings)).subquery("here")
-    rows = db.session.execute(
-        select(here.c.id, here.c.name, here.c.is_dsl, grid.c.assignment_id, grid.c.course_id, grid.c.slug,
-               grid.c.title, grid.c.due_on, grid.c.valid_until, grid.c.status)
-        .outerjoin(grid, grid.c.organisation_id == here.c.id)
-        .order_by(severity_sql(grid.c.status), grid.c.due_on.is_(None), grid.c.due_on, grid.c.course_id,
-                  here.c.name, here.c.id)).all()
+    rows = db.session.execute(_my_training_statement(), {
+        "user_id": user.id, "home_id": user.organisation_id, "today": today,
+        "warn_until": expiry_warning_from(today)}).all()
     assignments = [AssignedCourse(r.assignment_id, r.course_id, r.slug, r.title or r.slug, r.due_on, r.valid_until,
                                   ComplianceStatus(r.status)) for r in rows if r.assignment_id is not None]
     dsl_of = sorted({SettingLink(r.id, r.name) for r in rows if r.is_dsl}, key=lambda s: (s.name, s.id))
     return MyTraining(assignments, dsl_of)
+
+
+@cache
+def _my_training_statement() -> Select[Any]:
+    """my_training's statement, built once per process with the person, their home organisation and the dates as
+    bound parameters: building it (a union of every kind of training evidence) cost more than running it."""
+    user_id, home_id = bindparam("user_id", type_=Integer), bindparam("home_id", type_=Integer)
+    today, warn_until = bindparam("today", type_=Date), bindparam("warn_until", type_=Date)
+    settings = settings_worked_at(user_id, home_id, today)
+    grid = person_cells(user_id, settings, today, warn_until)
+    is_dsl = Organisation.id.in_(settings_with_duty(user_id, home_id, Duty.DSL, today))
+    here = select(Organisation.id, Organisation.name, is_dsl.label("is_dsl")).where(
+        Organisation.id.in_(settings)).subquery("here")
+    return (select(here.c.id, here.c.name, here.c.is_dsl, grid.c.assignment_id, grid.c.course_id, grid.c.slug,
+                   grid.c.title, grid.c.due_on, grid.c.valid_until, grid.c.status)
+            .outerjoin(grid, grid.c.organisation_id == here.c.id)
+            .order_by(severity_sql(grid.c.status), grid.c.due_on.is_(None), grid.c.due_on, grid.c.course_id,
+                      here.c.name, here.c.id))
 
 
 def list_assigned_courses(user: User, *, today: date | None = None) -> list[AssignedCourse]:

@@ -101,7 +101,7 @@ def _aggregate(every: Subquery, *by: str) -> Subquery:
     )
 
 
-def _person_facts(user_id: int, settings: Subquery) -> Subquery:
+def _person_facts(user_id: Any, settings: Subquery) -> Subquery:
     """_facts for one person at every setting in `settings` (a subquery of ids), per setting and course: that
     setting's assignments and recorded training, and the person's own certificates and open enrolments (which
     count wherever they work)."""
@@ -175,15 +175,16 @@ def cells(org: Organisation, today: date, *, assigned_only: bool = False, user_i
     return statement.subquery("cells")
 
 
-def _cell_columns(facts: Subquery, today: Any) -> list[ColumnElement[Any]]:
+def _cell_columns(facts: Subquery, today: Any, warn_until: Any = None) -> list[ColumnElement[Any]]:
     """A cell's columns from its facts: the assignment, due date, valid-until date, status and its source."""
     status = status_sql(assigned=facts.c.assignment_id.is_not(None), due_on=facts.c.due_on,
-                        valid_until=facts.c.counts_until, in_progress=facts.c.open_cycles.is_not(None), today=today)
+                        valid_until=facts.c.counts_until, in_progress=facts.c.open_cycles.is_not(None), today=today,
+                        warn_until=warn_until)
     return [facts.c.assignment_id, facts.c.due_on, facts.c.counts_until.label("valid_until"), status.label("status"),
             _source(facts).label("source")]
 
 
-def person_cells(user_id: int, settings: Any, today: Any) -> Subquery:
+def person_cells(user_id: Any, settings: Any, today: Any, warn_until: Any = None) -> Subquery:
     """The cells of one person's assigned courses at every setting they work at, in one statement: a row per
     setting and assigned published course (organisation_id, course_id and the columns of cells()), the course's
     title (its newest version's) and slug with it. `settings` is a select of the settings' ids (access.
@@ -195,7 +196,7 @@ def person_cells(user_id: int, settings: Any, today: Any) -> Subquery:
              .correlate(Course).scalar_subquery())
     return (
         select(facts.c.organisation_id, Course.id.label("course_id"), Course.slug, title.label("title"),
-               *_cell_columns(facts, today))
+               *_cell_columns(facts, today, warn_until))
         .join_from(facts, Course, Course.id == facts.c.course_id)
         .where(facts.c.assignment_id.is_not(None), Course.is_published.is_(True))
         .subquery("cells")
