@@ -221,9 +221,13 @@ def test_no_page_issues_a_query_from_its_template(app, client, world, template_q
             assert response.status_code < 500, f"{persona} GET {url} → {response.status_code}"
             if response.status_code == 200 and response.mimetype == "text/html":
                 rendered.add(rule.endpoint)
+                # A title is what a screen reader announces first and what a tab shows: words, never markup.
+                title = response.get_data(as_text=True).split("<title>", 1)[-1].split("</title>", 1)[0]
+                if "<" in title or not title.strip():
+                    failures.append(f"{persona} GET {url} → its <title> is not plain text: {title[:80]!r}")
             failures.extend(f"{persona} GET {url} → {template}: {statement}"
                             for template, statement in template_queries.seen)
-    assert not failures, "queries issued while rendering:\n" + "\n".join(failures)
+    assert not failures, "queries issued while rendering, or titles broken:\n" + "\n".join(failures)
     assert NOT_PAGES <= set(app.view_functions), "a renamed route is still listed in NOT_PAGES"
     pages = {rule.endpoint for rule in _get_routes(app)} - NOT_PAGES
     assert pages - rendered == set(), "pages no persona could open: give them data in the world fixture"

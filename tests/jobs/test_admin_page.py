@@ -98,6 +98,9 @@ def test_an_admin_sees_a_failed_job_and_runs_it_again_once_audited(client, cast,
     login_as(cast.admin)
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "Reminders and digests" in page and "ConnectionError: database went away" in page and "Run again" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Job queue – ") and "<" not in title  # the page's title, not the failed jobs' table
+    assert page.count("<h2>Failed jobs</h2>") == 1
     ran: list[str] = []
     monkeypatch.setattr("elearn.jobs.tasks.send_reminders_now", lambda: ran.append("sent") or SimpleNamespace(
         text=lambda: "0 reminders"))  # the cause is fixed
