@@ -26,7 +26,7 @@ from elearn.clock import london_today
 from elearn.compliance.reminders import iso_week
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
-from elearn.mail import send_email
+from elearn.mail import queue_emails
 from elearn.models import (
     AuditReturn,
     Duty,
@@ -250,12 +250,13 @@ def send_reminders(partnership: Organisation, year: int, *, actor: User, today: 
     today = today or london_today()
     plan = plan_reminders(partnership, year, today=today)
     try:
-        for draft in plan.drafts:
-            db.session.add(PartnershipReminder(partnership_id=partnership.id, organisation_id=draft.setting_id,
+        db.session.add_all(PartnershipReminder(partnership_id=partnership.id, organisation_id=draft.setting_id,
                                                academic_year=year, week=iso_week(today),
-                                               recipients=len(draft.addresses), sent_by_id=actor.id))
-            for address in draft.addresses:  # each send flushes: the unique constraint is met here
-                send_email(address, REMINDER_SUBJECT, reminder_body(partnership, draft.setting_id, draft.name, year))
+                                               recipients=len(draft.addresses), sent_by_id=actor.id)
+                           for draft in plan.drafts)
+        db.session.flush()  # the unique constraint (a setting once a week) is met here, before any email is queued
+        queue_emails([(address, REMINDER_SUBJECT, reminder_body(partnership, draft.setting_id, draft.name, year))
+                      for draft in plan.drafts for address in draft.addresses])  # one INSERT for them all
         record_event("partnership.reminders_sent", actor=actor, organisation_id=partnership.id,
                      target=f"organisation:{partnership.id}", academic_year=year,
                      setting_ids=[d.setting_id for d in plan.drafts])

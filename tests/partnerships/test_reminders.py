@@ -91,3 +91,10 @@ def test_a_setting_with_nobody_to_write_to_is_named_and_not_recorded_as_reminded
 def test_the_returned_settings_are_never_reminded(network):
     plan = service.plan_reminders(network.partnership, YEAR)
     assert [d.name for d in plan.drafts] == ["Hazel School"]
+
+
+def test_the_reminders_emails_are_queued_in_one_statement_however_many_there_are(network, count_queries):
+    with count_queries() as counter:
+        service.send_reminders(network.partnership, YEAR, actor=network.viewer)
+    inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT INTO OUTBOX_EMAILS")]
+    assert len(_queued()) == 2 and len(inserts) == 1, counter.statements
