@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Load test, end to end and bounded in time (about 3 minutes): a fresh PostgreSQL database
+# Load test, end to end and bounded in time (about 4 minutes): a fresh PostgreSQL database
 # (elearn_bench_load), `flask db upgrade`, `flask courses sync`, 200 learners seeded through
-# register_user, gunicorn on 127.0.0.1 with gunicorn.conf.py, 200 Locust learners for DURATION, then the
-# bare one-route page under the same settings for DURATION, then the integrity check. Everything stays
+# register_user, gunicorn on 127.0.0.1 with gunicorn.conf.py, 200 Locust learners for DURATION (figures for
+# the whole run and for the phase after all have started), then the bare one-route page under the same
+# settings for BARE_DURATION, then the integrity check. Everything stays
 # on loopback; gunicorn is stopped and the database dropped on exit (KEEP_DB=1 keeps it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 HERE=$ROOT/bench/load
 OUT=${OUT:-$HERE/out}
-DURATION=${DURATION:-60s}
+DURATION=${DURATION:-120s}      # learners: 40 s of ramp-up (200 at 5 a second), then the steady phase
+BARE_DURATION=${BARE_DURATION:-60s}
 USERS=${USERS:-200}
 SPAWN_RATE=${SPAWN_RATE:-5}     # learners started per second: sign-in is Argon2id (64 MiB, t=3, ~0.15 s of CPU each)
 WORKERS=${WORKERS:-5}          # 2 cores: (2 x cores) + 1
@@ -19,7 +21,11 @@ DB=${BENCH_DB:-elearn_bench_load}  # BENCH_DB: another name, when two runs share
 PSQL=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA)
 
 mkdir -p "$OUT"
-[ -x "$HERE/.venv/bin/locust" ] || { python3 -m venv "$HERE/.venv" && "$HERE/.venv/bin/pip" install -q -r "$HERE/requirements.txt"; }
+# Installed again whenever requirements.txt changes (a stamp newer than it says the venv matches).
+if [ ! -x "$HERE/.venv/bin/locust" ] || [ "$HERE/requirements.txt" -nt "$HERE/.venv/.installed" ]; then
+    [ -x "$HERE/.venv/bin/python" ] || python3 -m venv "$HERE/.venv"
+    "$HERE/.venv/bin/pip" install -q -r "$HERE/requirements.txt" && touch "$HERE/.venv/.installed"
+fi
 
 PIDS=()
 cleanup() {
@@ -59,12 +65,13 @@ wait_for "http://127.0.0.1:$APP_PORT/healthz"
 wait_for "http://127.0.0.1:$BARE_PORT/"
 curl -sSI "http://127.0.0.1:$APP_PORT/healthz" | grep -i '^server:' | tee "$OUT/server-header.txt" || true
 
-run_locust() {  # name, class, port
-    timeout 300 "$HERE/.venv/bin/locust" -f "$HERE/locustfile.py" "$2" --headless -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" \
+run_locust() {  # name, class, port, duration
+    STEADY_CSV="$OUT/$1_steady.csv" timeout 400 "$HERE/.venv/bin/locust" -f "$HERE/locustfile.py" "$2" --headless \
+        -u "$USERS" -r "$SPAWN_RATE" -t "$4" \
         --host "http://127.0.0.1:$3" --csv "$OUT/$1" --only-summary --stop-timeout 10 >"$OUT/$1.log" 2>&1 || true
 }
-run_locust app Learner "$APP_PORT"
-run_locust bare BarePage "$BARE_PORT"
+run_locust app Learner "$APP_PORT" "$DURATION"
+run_locust bare BarePage "$BARE_PORT" "$BARE_DURATION"
 
 # Figures from the Aggregated row of each run: requests/s, p50/p95/p99 (ms), failures.
 figures() {
@@ -76,9 +83,14 @@ PY
 }
 read -r APP_N APP_RPS APP_P50 APP_P95 APP_P99 APP_FAIL < <(figures app)
 read -r BARE_N BARE_RPS BARE_P50 BARE_P95 BARE_P99 BARE_FAIL < <(figures bare)
+# The same figures for the requests that started after every learner had started (SteadyPhase in locustfile.py).
+steady() { python3 -c "import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(*r.values())" "$OUT/$1_steady.csv"; }
+read -r STEADY_N STEADY_RPS STEADY_P50 STEADY_P95 STEADY_P99 STEADY_FAIL < <(steady app)
 # An exception inside a Locust task (a page not as expected) is not a failed request: count those as errors too.
 exceptions() { python3 -c "import csv,sys; print(sum(int(r['Count']) for r in csv.DictReader(open(sys.argv[1]))))" "$1"; }
 APP_FAIL=$((APP_FAIL + $(exceptions "$OUT/app_exceptions.csv")))
+# A learner whose on_start failed never appears as a failed request: every learner must have signed in once.
+SIGNED_IN=$(python3 -c "import csv,sys; print(sum(int(r['Request Count']) - int(r['Failure Count']) for r in csv.DictReader(open(sys.argv[1])) if r['Name'] == '/login'))" "$OUT/app_stats.csv")
 BARE_FAIL=$((BARE_FAIL + $(exceptions "$OUT/bare_exceptions.csv")))
 
 # Integrity: every submitted attempt has a score; certificates == passed attempts, one per attempt.
@@ -92,15 +104,17 @@ read -r SUBMITTED SCORED PASSED CERTS CERT_ATTEMPTS < <("${PSQL[@]}" -F ' ' -d "
 {
     echo "| run | requests | req/s | p50 ms | p95 ms | p99 ms | errors |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    echo "| elearn, $USERS learners | $APP_N | $APP_RPS | $APP_P50 | $APP_P95 | $APP_P99 | $APP_FAIL |"
+    echo "| elearn, $USERS learners, whole run ($DURATION) | $APP_N | $APP_RPS | $APP_P50 | $APP_P95 | $APP_P99 | $APP_FAIL |"
+    echo "| elearn, after all $USERS had started | $STEADY_N | $STEADY_RPS | $STEADY_P50 | $STEADY_P95 | $STEADY_P99 | $STEADY_FAIL |"
     echo "| bare Flask page (ceiling) | $BARE_N | $BARE_RPS | $BARE_P50 | $BARE_P95 | $BARE_P99 | $BARE_FAIL |"
     echo
     echo "attempts submitted $SUBMITTED, with a score $SCORED; passed $PASSED; certificates $CERTS for $CERT_ATTEMPTS attempts"
 } | tee "$OUT/summary.md"
 
 status=0
-[ "$APP_FAIL" = 0 ] && [ "$BARE_FAIL" = 0 ] || { echo "FAIL: requests failed" >&2; status=1; }
+[ "$APP_FAIL" = 0 ] && [ "$BARE_FAIL" = 0 ] && [ "$STEADY_FAIL" = 0 ] || { echo "FAIL: requests failed" >&2; status=1; }
 [ "$SUBMITTED" = "$SCORED" ] || { echo "FAIL: a submitted attempt has no score" >&2; status=1; }
 [ "$PASSED" = "$CERTS" ] && [ "$CERTS" = "$CERT_ATTEMPTS" ] || { echo "FAIL: certificates != passed attempts" >&2; status=1; }
+[ "$SIGNED_IN" = "$USERS" ] || { echo "FAIL: $SIGNED_IN of $USERS learners signed in" >&2; status=1; }
 [ "$SUBMITTED" -gt 0 ] || { echo "FAIL: no attempt was submitted" >&2; status=1; }
 exit $status
