@@ -252,10 +252,12 @@ def describe_filters(org: Organisation, query: MatrixQuery | None) -> str:
 
 def _record_rows(org: Organisation, rows: list[MatrixRow], columns: dict[int, str],
                  tally: SignoffTally | None = None) -> list[RecordRow]:
-    """Each person's lines: the courses on record, then the documents they were asked to read and understand."""
+    """Each person's lines: the courses on record, the face-to-face sessions their roles need, then the documents
+    they were asked to read and understand."""
     ids = [row.user.id for row in rows]
     certificates, times = certificate_facts(ids), latest_course_times(ids)
     signoffs = signoff_grid(org, ids)
+    sessions = session_grid(org, ids)
     if tally is not None:
         tally.add(signoffs)
     result = []
@@ -266,9 +268,18 @@ def _record_rows(org: Organisation, rows: list[MatrixRow], columns: dict[int, st
             *(RecordLine(line.course, line.status + (f" ({line.training})" if line.training else ""),
                          _uk(line.due_on), _uk(line.completed_on), line.score, line.certificate, _uk(line.valid_until),
                          line.time_spent) for line in lines if line is not None),
+            *(_session_line(topic.topic, required[topic.key]) for topic in sessions.columns
+              if topic.key in (required := sessions.cells.get(row.user.id, {}))),
             *(_signoff_line(document, mine[document.document_id], signoffs.today)
               for document in signoffs.columns if document.document_id in mine))))
     return result
+
+
+def _session_line(topic: str, cell: SessionCell) -> RecordLine:
+    """A face-to-face session requirement on a person's record, in the course columns: status, due, last
+    attended (as "completed") and until when it counts."""
+    return RecordLine(f"Face-to-face: {topic}", LABELS[cell.status], _uk(cell.due_on), _uk(cell.last_on), "", "",
+                      _uk(cell.valid_until), "")
 
 
 SIGNOFF_STATUS = {"read": "Read and understood", "overdue": "Not yet: overdue", "not_yet": "Not yet"}

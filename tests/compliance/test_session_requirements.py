@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select, update
 
 from elearn.clock import LONDON, add_months, london_today
-from elearn.compliance import reports
+from elearn.compliance import exports, reports
 from elearn.compliance.chasing import plan_chase, send_chase
 from elearn.compliance.compliance import ComplianceStatus
 from elearn.compliance.reminders import send_reminders
@@ -298,3 +298,13 @@ def test_a_newcomers_induction_counts_from_when_they_took_on_the_role(cast, alde
     _, _, nia = alder
     cell = session_grid(cast.org_a, [nia.id]).cells[nia.id][DSL_KEY]
     assert cell.due_on == days(-10) + timedelta(days=28)
+
+
+def test_the_inspection_record_prints_the_session_lines(cast, alder):
+    dee, _, _ = alder
+    record = exports.person_record_document(cast.org_a, dee)
+    lines = {line.course: line for row in record.rows for line in row.lines}
+    line = lines[f"Face-to-face: {DSL_TRAINING_TOPIC}"]
+    attended = add_months(london_today(), -25)
+    assert (line.status, line.completed, line.valid_until) == (
+        "Overdue", f"{attended:%d/%m/%Y}", f"{add_months(attended, 24):%d/%m/%Y}")
