@@ -184,7 +184,9 @@ def _checked(data: RequirementInput) -> dict[str, object]:
     try:
         item = RequirementItem(data.item)
     except ValueError:
-        raise InvalidInput("item", "Choose a course, a face-to-face session or a document.") from None
+        item = RequirementItem.NOTHING
+    if item == RequirementItem.NOTHING:  # said with its own button (require_nothing), never as an item
+        raise InvalidInput("item", "Choose a course, a face-to-face session or a document.")
     values: dict[str, object] = {"item": item, "course_id": None, "session_topic": None, "document_kind": None}
     if item == RequirementItem.COURSE:
         if data.course_id is None or db.session.scalar(select(Course.id).where(

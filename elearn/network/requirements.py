@@ -3,7 +3,8 @@
 A role is a kind of member (staff, supply, governor...) or a duty held on top of it (DSL, deputy, safer
 recruiter). A role's requirements come from the nearest level that sets any for that role: the setting's own
 rows, else its trust's, else the defaults below, which follow Keeping children safe in education (KCSIE). A
-level that sets a role's requirements sets all of them, so a school can say exactly what its governors need.
+level that sets a role's requirements sets all of them, so a school can say exactly what its governors need, or
+that a role needs nothing there (a RequirementItem.NOTHING row: an empty set, which stops the search).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from elearn.compliance.chasing import plan_chase, send_chase
 from elearn.compliance.compliance import ComplianceStatus
 from elearn.compliance.reminders import send_reminders
 from elearn.compliance.session_grid import SessionCell, session_grid
+from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import AuditEvent, OrganisationKind, OutboxEmail, Role, TrainingRequirement, User
 from elearn.network import requirement_sets, service
@@ -288,9 +289,8 @@ def test_the_page_offers_nothing_required_and_says_so(make, cast, client, sign_i
 
 
 def test_another_schools_manager_cannot_say_nothing_required_here(cast):
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(NotFound):
         requirement_sets.require_nothing(cast.org_a, "dsl", actor=cast.manager_b)
-    assert type(raised.value).__name__ == "NotFound"
     assert db.session.scalars(select(TrainingRequirement)).all() == []
 
 
@@ -308,3 +308,11 @@ def test_the_inspection_record_prints_the_session_lines(cast, alder):
     attended = add_months(london_today(), -25)
     assert (line.status, line.completed, line.valid_until) == (
         "Overdue", f"{attended:%d/%m/%Y}", f"{add_months(attended, 24):%d/%m/%Y}")
+
+
+def test_nothing_is_not_an_item_one_can_add(cast):
+    with pytest.raises(InvalidInput) as raised:
+        requirement_sets.add_requirement(cast.org_a, "dsl", RequirementInput("nothing", None, "", "kcsie", 12,
+                                                                             "rolling", 28), actor=cast.manager_a)
+    assert raised.value.field == "item"
+    assert db.session.scalars(select(TrainingRequirement)).all() == []
