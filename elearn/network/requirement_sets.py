@@ -84,7 +84,7 @@ def _defaults_by_role() -> dict[str, list[Requirement]]:
 
 
 def requirements_by_role(org: Organisation) -> list[RoleRequirements]:
-    """Every role's requirements at this organisation with where they come from; three queries."""
+    """Every role's requirements at this organisation with where they come from; four queries at most."""
     own: dict[str, list[TrainingRequirement]] = {}
     nothing: set[str] = set()
     rows = list(db.session.scalars(select(TrainingRequirement).where(TrainingRequirement.organisation_id == org.id)
