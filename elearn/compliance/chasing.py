@@ -13,9 +13,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import MemberAction, get_members
@@ -25,6 +26,7 @@ from elearn.clock import london_today, uk_date
 from elearn.compliance.compliance import ComplianceStatus
 from elearn.compliance.matrix import MatrixQuery, matching_people
 from elearn.compliance.reports import cells
+from elearn.compliance.session_grid import SessionGrid, session_grid
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
@@ -78,6 +80,32 @@ def describe(title: str, status: str, due_on: date | None, valid_until: date | N
     return f"{title}: due on {uk_date(due_on)}" if due_on else title
 
 
+def describe_session(topic: str, status: str, due_on: date | None, valid_until: date | None) -> str:
+    """One line of a reminder about a face-to-face session a person's role needs: there is no course to open, so
+    it says to book and attend one."""
+    what = f"{topic} (face-to-face session)"
+    if status == ComplianceStatus.EXPIRING.value:
+        return (f"{what}: your last session counts until {uk_date(valid_until)}; book a place on the next one "
+                "before then (ask your safeguarding lead when one is running)")
+    if status == ComplianceStatus.OVERDUE.value:
+        return (f"{what}: was due on {uk_date(due_on)} (overdue); book a place on the next session and attend it "
+                "(ask your safeguarding lead when one is running)")
+    return f"{what}: book a place on a session and attend it by {uk_date(due_on)}"
+
+
+def session_lines(sessions: SessionGrid, statuses: Sequence[ComplianceStatus]) -> dict[int, list[tuple[date, str]]]:
+    """Per person, the reminder lines of their session requirements in these statuses, with the date each is
+    about (to sort them among their courses)."""
+    topics = {column.key: column.topic for column in sessions.columns}
+    lines: dict[int, list[tuple[date, str]]] = {}
+    for user_id, mine in sessions.cells.items():
+        for key, cell in mine.items():
+            if cell.status in statuses:
+                lines.setdefault(user_id, []).append(
+                    (cell.due_on, describe_session(topics[key], cell.status.value, cell.due_on, cell.valid_until)))
+    return lines
+
+
 def reminder_body(name: str, lines: Sequence[str]) -> str:
     """The text of a reminder to a learner, the scheduled ones too; no scores, no answers."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
@@ -104,7 +132,8 @@ def claim_day(user_id: int, today: date) -> None:
 def _lines(org: Organisation, user_ids: list[int], today: date, *, urgent_only: bool,
            course_id: int | None) -> dict[int, list[str]]:
     """Per person, the lines of their reminder: their outstanding assigned courses (or only what is overdue or
-    expiring), soonest first; one query."""
+    expiring), soonest first, then the face-to-face sessions their roles need in the same statuses (unless the
+    reminder is about one course); one query, and the session grid's."""
     grid = cells(org, today, user_ids=user_ids)
     statuses = [s.value for s in (URGENT if urgent_only else OUTSTANDING)]
     statement = (select(grid.c.user_id, grid.c.course_id, grid.c.status, grid.c.due_on, grid.c.valid_until)
@@ -117,6 +146,10 @@ def _lines(org: Organisation, user_ids: list[int], today: date, *, urgent_only: 
     lines: dict[int, list[str]] = {}
     for user_id, cid, status, due_on, valid_until in db.session.execute(statement):
         lines.setdefault(user_id, []).append(describe(titles.get(cid, "a course"), status, due_on, valid_until))
+    if course_id is None:
+        wanted = URGENT if urgent_only else OUTSTANDING
+        for user_id, dated in session_lines(session_grid(org, user_ids, today=today), wanted).items():
+            lines.setdefault(user_id, []).extend(line for _, line in sorted(dated))
     return lines
 
 
@@ -145,15 +178,20 @@ def _by_name(user: User) -> tuple[str, int]:
 
 
 def urgent_in_filter(org: Organisation, query: MatrixQuery, *, today: date | None = None) -> list[int]:
-    """The people the matrix's filters match who are overdue or expiring (on the filter's course, if it has one)."""
+    """The people the matrix's filters match who are overdue or expiring (on the filter's course, if it has one;
+    else on a course or on a face-to-face session their roles need)."""
     today = today or london_today()
     grid = cells(org, today)
     people = matching_people(org, query, grid).subquery("matching")
-    statement = select(grid.c.user_id).where(grid.c.user_id.in_(select(people.c.id)),
-                                             grid.c.status.in_([s.value for s in URGENT]))
+    statement: Any = select(grid.c.user_id.label("user_id")).where(
+        grid.c.user_id.in_(select(people.c.id)), grid.c.status.in_([s.value for s in URGENT]))
     if query.course_id is not None:
         statement = statement.where(grid.c.course_id == query.course_id)
-    return list(db.session.scalars(statement.group_by(grid.c.user_id).order_by(grid.c.user_id).limit(MAX_PEOPLE + 1)))
+    elif behind := sorted(session_lines(session_grid(org, today=today), URGENT)):
+        statement = union(statement, select(people.c.id.label("user_id")).where(people.c.id.in_(behind)))
+    found = statement.subquery("urgent")  # UNION, or DISTINCT: each person once
+    return list(db.session.scalars(select(found.c.user_id).distinct().order_by(found.c.user_id)
+                                   .limit(MAX_PEOPLE + 1)))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from elearn.compliance.record_pdf import (
     RecordSignoff,
     render_training_record,
 )
+from elearn.compliance.session_grid import SessionCell, session_grid
 from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_stream, slug
 from elearn.errors import InvalidInput
@@ -152,6 +153,7 @@ def _is_on_record(line: PersonCourse | None) -> bool:
 
 CSV_COLUMNS = ("status", "due", "completed", "score", "certificate", "valid until", "training", "time on lessons",
                "quick completion")
+SESSION_CSV_COLUMNS = ("status", "due", "valid until", "last attended", "evidence")
 STREAM_BATCH = 1000  # people per batch of a streamed export: the memory an export holds at once
 CSV_JOB_ROWS = 10_000  # beyond this many people a CSV is made by a job (EXPORT_CSV_JOB_ROWS overrides)
 
@@ -160,21 +162,32 @@ def csv_job_threshold() -> int:
     return int(current_app.config.get("EXPORT_CSV_JOB_ROWS", CSV_JOB_ROWS))
 
 
+def session_csv_cells(cell: SessionCell | None) -> list[object]:
+    """A face-to-face session requirement's cells for one person (blank: not required of them)."""
+    if cell is None:
+        return [""] * len(SESSION_CSV_COLUMNS)
+    return [LABELS[cell.status], cell.due_on, cell.valid_until, cell.last_on, cell.evidence]
+
+
 def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
                     progress: Callable[[int], None] | None = None) -> Iterator[list[object]]:
-    """The matrix as CSV rows, produced lazily: the header first, then a batch of people at a time (eight queries
-    a batch). Per course: status, due, completed, score, certificate code, valid until, where the training was
-    done, the time on its lessons beside the declared minutes (latest cycle) and whether that was quick. Then per
-    read-and-understood document: the date the person confirmed the version in force, "not yet" or "overdue"
+    """The matrix as CSV rows, produced lazily: the header first, then a batch of people at a time (twelve queries
+    a batch at most). Per course: status, due, completed, score, certificate code, valid until, where the training
+    was done, the time on its lessons beside the declared minutes (latest cycle) and whether that was quick. Then
+    per face-to-face session requirement: status, due, valid until, the latest attendance and what it was (blank:
+    not required of them). Then per read-and-understood document: the date the person confirmed the version in force, "not yet" or "overdue"
     (blank: not asked).
 
     The queries are built now and run as the rows are read (after the request's commit, for a streamed download).
     """
     columns, batches = iter_matrix(org, query, batch_size=STREAM_BATCH)
     documents = signoff_grid(org, []).columns
+    topics = session_grid(org, []).columns
     header: list[object] = ["Name", "Email", "Groups"]
     for title in columns.values():
         header += [f"{title}: {column}" for column in CSV_COLUMNS]
+    for topic in topics:
+        header += [f"{topic.topic} (face-to-face): {column}" for column in SESSION_CSV_COLUMNS]
     header += [f"{d.title} ({d.label}): read and understood" for d in documents]
 
     org_id = org.id  # a streamed download reads the rows after the request's commit has expired `org`
@@ -182,17 +195,22 @@ def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
     def rows() -> Iterator[list[object]]:
         yield header
         done = 0
-        owner = db.session.get(Organisation, org_id) if documents else None
+        owner = db.session.get(Organisation, org_id) if documents or topics else None
         for batch in batches:
             ids = [row.user.id for row in batch]
             certificates, times = certificate_facts(ids), latest_course_times(ids)
-            signoffs = signoff_grid(owner, ids) if owner is not None else None
+            signoffs = signoff_grid(owner, ids) if owner is not None and documents else None
+            sessions = session_grid(owner, ids) if owner is not None and topics else None
             for row in batch:
                 line: list[object] = [row.user.display_name, row.user.email, "; ".join(row.groups)]
                 for _, course in person_courses(row, columns, certificates, times):
                     line += ([course.status, course.due_on, course.completed_on, course.score, course.certificate,
                               course.valid_until, course.training, course.time_spent, course.quick]
                              if course else [""] * len(CSV_COLUMNS))
+                if sessions is not None:
+                    required = sessions.cells.get(row.user.id, {})
+                    for topic in topics:
+                        line += session_csv_cells(required.get(topic.key))
                 if signoffs is not None:
                     mine = signoffs.cells.get(row.user.id, {})
                     line += [cell_value(mine.get(d.document_id), signoffs.today) for d in documents]
@@ -234,10 +252,12 @@ def describe_filters(org: Organisation, query: MatrixQuery | None) -> str:
 
 def _record_rows(org: Organisation, rows: list[MatrixRow], columns: dict[int, str],
                  tally: SignoffTally | None = None) -> list[RecordRow]:
-    """Each person's lines: the courses on record, then the documents they were asked to read and understand."""
+    """Each person's lines: the courses on record, the face-to-face sessions their roles need, then the documents
+    they were asked to read and understand."""
     ids = [row.user.id for row in rows]
     certificates, times = certificate_facts(ids), latest_course_times(ids)
     signoffs = signoff_grid(org, ids)
+    sessions = session_grid(org, ids)
     if tally is not None:
         tally.add(signoffs)
     result = []
@@ -248,9 +268,18 @@ def _record_rows(org: Organisation, rows: list[MatrixRow], columns: dict[int, st
             *(RecordLine(line.course, line.status + (f" ({line.training})" if line.training else ""),
                          _uk(line.due_on), _uk(line.completed_on), line.score, line.certificate, _uk(line.valid_until),
                          line.time_spent) for line in lines if line is not None),
+            *(_session_line(topic.topic, required[topic.key]) for topic in sessions.columns
+              if topic.key in (required := sessions.cells.get(row.user.id, {}))),
             *(_signoff_line(document, mine[document.document_id], signoffs.today)
               for document in signoffs.columns if document.document_id in mine))))
     return result
+
+
+def _session_line(topic: str, cell: SessionCell) -> RecordLine:
+    """A face-to-face session requirement on a person's record, in the course columns: status, due, last
+    attended (as "completed") and until when it counts."""
+    return RecordLine(f"Face-to-face: {topic}", LABELS[cell.status], _uk(cell.due_on), _uk(cell.last_on), "", "",
+                      _uk(cell.valid_until), "")
 
 
 SIGNOFF_STATUS = {"read": "Read and understood", "overdue": "Not yet: overdue", "not_yet": "Not yet"}

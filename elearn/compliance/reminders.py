@@ -20,6 +20,7 @@ Why claim and queue in one transaction per email:
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,8 +33,18 @@ from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today, to_london
 from elearn.compliance import reports
-from elearn.compliance.chasing import OUTSTANDING, SUBJECT, claim_day, day_key, describe, reminder_body, taken_today
+from elearn.compliance.chasing import (
+    OUTSTANDING,
+    SUBJECT,
+    claim_day,
+    day_key,
+    describe,
+    describe_session,
+    reminder_body,
+    taken_today,
+)
 from elearn.compliance.compliance import EXPIRING_WITHIN_DAYS, ComplianceStatus
+from elearn.compliance.session_grid import session_grid
 from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.mail import send_email
@@ -49,6 +60,10 @@ EVENTS = {
     "weekly_overdue": "Every week while overdue",
     "before_expiry": "30 days before a certificate expires",
 }
+# A face-to-face session requirement reaches the same events (not "when assigned": nothing is assigned) and logs
+# them under its own kind, course NULL: one log row per person, event and key, whatever the topic.
+SESSION_EVENT_PREFIX = "session_"
+SESSION_EVENTS = tuple(SESSION_EVENT_PREFIX + name for name in EVENTS if name != "on_assignment")
 DIGEST = "manager_digest"
 DIGEST_SUBJECT = "Weekly safeguarding training summary"
 ASSIGNED_WITHIN_DAYS = 7  # a run that missed the day of the assignment still sends its reminder this long after
@@ -134,14 +149,36 @@ class Recipient:
 
 @dataclass
 class Due:
-    """A learner's reminder today: its lines and the events it reports (kind, course id, key)."""
+    """A learner's reminder today: its lines and the events it reports (kind, course id or None for a session
+    requirement's, key)."""
 
     lines: list[str] = field(default_factory=list)
-    events: list[tuple[str, int, str]] = field(default_factory=list)
+    events: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+
+def _sessions_due(org: Organisation, schedule: ReminderSchedule, today: date,
+                  sent: Collection[tuple[object, ...]]) -> dict[int, Due]:
+    """Per person, the schedule's events their face-to-face session requirements reach today and have not before:
+    a line each, asking them to book and attend; the session grid's queries."""
+    sessions = session_grid(org, today=today)
+    topics = {column.key: column.topic for column in sessions.columns}
+    due: dict[int, Due] = {}
+    for user_id, mine in sessions.cells.items():
+        for key, cell in sorted(mine.items(), key=lambda item: item[1].due_on):
+            events = [(SESSION_EVENT_PREFIX + kind, when) for kind, when in events_due(
+                schedule, status=cell.status.value, due_on=cell.due_on, valid_until=cell.valid_until, today=today,
+                assigned_on=None) if (user_id, SESSION_EVENT_PREFIX + kind, None, when) not in sent]
+            if events:
+                item = due.setdefault(user_id, Due())
+                item.lines.append(describe_session(topics[key], cell.status.value, cell.due_on, cell.valid_until))
+                # two topics reaching the same event on the same key share its one log row
+                item.events += [(kind, None, when) for kind, when in events if (kind, None, when) not in item.events]
+    return due
 
 
 def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) -> dict[Recipient, Due]:
-    """Per active member, what their organisation's schedule reminds them of today and has not before; two queries."""
+    """Per active member, what their organisation's schedule reminds them of today and has not before, courses and
+    face-to-face sessions; two queries, and the session grid's."""
     grid = reports.cells(org, today)
     titles = course_titles()
     rows = db.session.execute(
@@ -156,7 +193,7 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
     sent = {tuple(row) for row in db.session.execute(
         select(ReminderLog.user_id, ReminderLog.kind, ReminderLog.course_id, ReminderLog.week)
         .join(User, User.id == ReminderLog.user_id)
-        .where(members_of(org.id), ReminderLog.kind.in_(list(EVENTS)), ReminderLog.course_id.is_not(None),
+        .where(members_of(org.id), ReminderLog.kind.in_([*EVENTS, *SESSION_EVENTS]),
                ReminderLog.sent_at >= now_utc() - timedelta(days=KEEP_LOOKING_DAYS)))}
     due: dict[Recipient, Due] = {}
     for user_id, email, name, course_id, status, due_on, valid_until, assigned_at in rows:
@@ -168,6 +205,19 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
             item = due.setdefault(Recipient(user_id, email, name), Due())
             item.lines.append(describe(titles.get(course_id, "a course"), status, due_on, valid_until))
             item.events += [(kind, course_id, key) for kind, key in events]
+    sessions = _sessions_due(org, schedule, today, sent)
+    if sessions:
+        people = {recipient.user_id: recipient for recipient in due}
+        missing = [user_id for user_id in sessions if user_id not in people]
+        if missing:
+            people.update((user_id, Recipient(user_id, email, name)) for user_id, email, name in db.session.execute(
+                select(User.id, User.email, User.display_name).where(User.id.in_(missing),
+                                                                     User.anonymised_at.is_(None))))
+        for user_id, more in sessions.items():
+            if user_id in people:
+                item = due.setdefault(people[user_id], Due())
+                item.lines += more.lines
+                item.events += more.events
     return due
 
 
@@ -190,7 +240,7 @@ def _remind(recipient: Recipient, due: Due, today: date, summary: Summary) -> No
     db.session.commit()
     summary.learners += 1
     for kind, _, _ in due.events:
-        summary.events[kind] += 1
+        summary.events[kind.removeprefix(SESSION_EVENT_PREFIX)] += 1
 
 
 def _remind_all(due: dict[Recipient, Due], today: date, summary: Summary) -> None:

@@ -33,6 +33,7 @@ from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
 from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql, valid_until_sql
+from elearn.compliance.session_grid import SessionGrid, session_grid
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
@@ -213,13 +214,10 @@ def status_of(user_id: int, course_id: int, org: Organisation, *, today: date | 
 # --- dashboard -----------------------------------------------------------------------------
 
 
-@dataclass
-class CourseCompliance:
-    """Counts per status for one course, over the people assigned it."""
+class CountsByStatus:
+    """Counts per status over the people a course is assigned to, or a session requirement applies to."""
 
-    course_id: int
-    title: str
-    counts: dict[ComplianceStatus, int] = field(default_factory=dict)
+    counts: dict[ComplianceStatus, int]
 
     @property
     def assigned(self) -> int:
@@ -236,6 +234,24 @@ class CourseCompliance:
 
     def percent(self, status: ComplianceStatus) -> float:
         return round(100 * self.counts.get(status, 0) / self.assigned, 1) if self.assigned else 0.0
+
+
+@dataclass
+class CourseCompliance(CountsByStatus):
+    """Counts per status for one course, over the people assigned it."""
+
+    course_id: int
+    title: str
+    counts: dict[ComplianceStatus, int] = field(default_factory=dict)
+
+
+@dataclass
+class SessionCompliance(CountsByStatus):
+    """Counts per status for one face-to-face session topic, over the people whose roles need it."""
+
+    key: str
+    topic: str
+    counts: dict[ComplianceStatus, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -260,21 +276,52 @@ class AttentionCounts:
     expiring: int  # a certificate for an assigned course expiring within 30 days
 
 
-def attention_counts(org: Organisation, *, today: date | None = None) -> AttentionCounts:
-    """People overdue, due soon and expiring on the courses assigned to them; one query."""
+def _attention_of_sessions(sessions: SessionGrid) -> tuple[set[int], set[int], set[int]]:
+    """The people overdue, due soon and expiring on a face-to-face session requirement (the same windows)."""
+    overdue, due_soon, expiring = set(), set(), set()
+    soon = sessions.today + timedelta(days=DUE_SOON_DAYS)
+    for user_id, mine in sessions.cells.items():
+        for cell in mine.values():
+            if cell.status == ComplianceStatus.OVERDUE:
+                overdue.add(user_id)
+            elif cell.status == ComplianceStatus.NOT_STARTED and cell.due_on <= soon:
+                due_soon.add(user_id)
+            elif cell.status == ComplianceStatus.EXPIRING:
+                expiring.add(user_id)
+    return overdue, due_soon, expiring
+
+
+def attention_counts(org: Organisation, *, today: date | None = None,
+                     sessions: SessionGrid | None = None) -> AttentionCounts:
+    """People overdue, due soon and expiring on the courses assigned to them and the face-to-face sessions their
+    roles need, each person counted once: one query, plus the session grid's (pass it when already read), plus
+    one when someone is behind on a session."""
     today = today or london_today()
+    sessions = sessions if sessions is not None else session_grid(org, today=today)
     grid = cells(org, today, assigned_only=True)
+    overdue = grid.c.status == ComplianceStatus.OVERDUE.value
+    due_soon = and_(grid.c.status.in_((ComplianceStatus.NOT_STARTED.value, ComplianceStatus.IN_PROGRESS.value)),
+                    grid.c.due_on <= today + timedelta(days=DUE_SOON_DAYS))
+    expiring = grid.c.status == ComplianceStatus.EXPIRING.value
 
     def people(condition: ColumnElement[bool]) -> Any:
         return func.count(distinct(case((condition, grid.c.user_id))))
 
-    row = db.session.execute(select(
-        people(grid.c.status == ComplianceStatus.OVERDUE.value),
-        people(and_(grid.c.status.in_((ComplianceStatus.NOT_STARTED.value, ComplianceStatus.IN_PROGRESS.value)),
-                    grid.c.due_on <= today + timedelta(days=DUE_SOON_DAYS))),
-        people(grid.c.status == ComplianceStatus.EXPIRING.value),
-    )).one()
-    return AttentionCounts(int(row[0]), int(row[1]), int(row[2]))
+    row = db.session.execute(select(people(overdue), people(due_soon), people(expiring))).one()
+    counts = [int(row[0]), int(row[1]), int(row[2])]
+    behind = _attention_of_sessions(sessions)
+    if any(behind):
+        # those already counted for a course are not counted again
+        ids = sorted(set().union(*behind))
+        counted: list[set[int]] = [set(), set(), set()]
+        for user_id, *flags in db.session.execute(
+                select(grid.c.user_id, func.max(case((overdue, 1), else_=0)), func.max(case((due_soon, 1), else_=0)),
+                       func.max(case((expiring, 1), else_=0))).where(grid.c.user_id.in_(ids)).group_by(grid.c.user_id)):
+            for index, flag in enumerate(flags):
+                if flag:
+                    counted[index].add(user_id)
+        counts = [count + len(more - already) for count, more, already in zip(counts, behind, counted, strict=True)]
+    return AttentionCounts(*counts)
 
 
 @dataclass
@@ -286,6 +333,9 @@ class Dashboard:
     expiring_total: int
     members: int
     attention: AttentionCounts
+    sessions: list[SessionCompliance] = field(default_factory=list)
+    session_overdue: list[PersonCourse] = field(default_factory=list)  # the first LIST_LIMIT, longest overdue first
+    session_overdue_total: int = 0
     statuses: tuple[ComplianceStatus, ...] = tuple(s for s in SEVERITY if s != ComplianceStatus.NOT_ASSIGNED)
 
 
@@ -304,8 +354,35 @@ def compliance_dashboard(org: Organisation, *, today: date | None = None) -> Das
     expiring, expiring_total = _people_in(grid, ComplianceStatus.EXPIRING, titles, grid.c.valid_until)
     members = db.session.scalar(select(func.count()).select_from(User).where(
         members_of(org.id), User.is_active_account.is_(True))) or 0
+    sessions = session_grid(org, today=today)
+    session_overdue, session_overdue_total = _overdue_on_sessions(sessions)
     return Dashboard(list(courses.values()), overdue, overdue_total, expiring, expiring_total, members,
-                     attention_counts(org, today=today))
+                     attention_counts(org, today=today, sessions=sessions), _session_counts(sessions),
+                     session_overdue, session_overdue_total)
+
+
+def _session_counts(sessions: SessionGrid) -> list[SessionCompliance]:
+    found = {column.key: SessionCompliance(column.key, column.topic) for column in sessions.columns}
+    for mine in sessions.cells.values():
+        for key, cell in mine.items():
+            counts = found[key].counts
+            counts[cell.status] = counts.get(cell.status, 0) + 1
+    return list(found.values())
+
+
+def _overdue_on_sessions(sessions: SessionGrid) -> tuple[list[PersonCourse], int]:
+    """The first LIST_LIMIT people overdue on a session requirement, longest overdue first, and how many in all;
+    one query for the names of those listed."""
+    topics = {column.key: column.topic for column in sessions.columns}
+    overdue = sorted((cell.due_on, user_id, key, cell) for user_id, mine in sessions.cells.items()
+                     for key, cell in mine.items() if cell.status == ComplianceStatus.OVERDUE)
+    listed = overdue[:LIST_LIMIT]
+    if not listed:
+        return [], 0
+    names = {user_id: (name, email) for user_id, name, email in db.session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_({row[1] for row in listed})))}
+    return [PersonCourse(user_id, *names[user_id], f"Face-to-face: {topics[key]}", cell.due_on, cell.valid_until)
+            for _, user_id, key, cell in listed], len(overdue)
 
 
 def _people_in(grid: Subquery, status: ComplianceStatus, titles: dict[int, str],

@@ -20,6 +20,7 @@ from elearn.compliance import assignments, chasing, exports, learners, matrix_ar
 from elearn.compliance.compliance import LABELS
 from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm, ChaseForm, ReminderScheduleForm
 from elearn.compliance.matrix import count_matching, training_matrix
+from elearn.compliance.session_grid import session_grid
 from elearn.errors import InvalidInput
 from elearn.forms import FORM_EXPIRED, ButtonForm, require_button
 from elearn.jobs import exports as export_jobs
@@ -56,8 +57,10 @@ def dashboard() -> ResponseReturnValue:
 def matrix() -> ResponseReturnValue:
     form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
     matrix = training_matrix(managed_organisation(), query)
+    people = [r.user.id for r in matrix.rows]
     return render_template("compliance/matrix.html", form=form, matrix=matrix, selection_form=CertificateSelectionForm(),
-                           signoff_grid=signoff_grid.signoff_grid(managed_organisation(), [r.user.id for r in matrix.rows]))
+                           session_grid=session_grid(managed_organisation(), people),
+                           signoff_grid=signoff_grid.signoff_grid(managed_organisation(), people))
 
 
 @bp.get("/people/<int:user_id>")

@@ -98,6 +98,9 @@ class RequirementItem(StrEnum):
     COURSE = "course"  # a certificate, training elsewhere or a face-to-face session counting for the course
     SESSION = "session"  # attendance at a face-to-face session whose topic matches
     DOCUMENT = "document"  # read-and-understood confirmation of the setting's current document of a kind
+    # Not an item: the level says the role needs nothing here, so neither its trust's set nor the KCSIE defaults
+    # apply (a row with no course, topic or document; resolution reads it as an empty set).
+    NOTHING = "nothing"
 
 
 class DueMode(StrEnum):
@@ -110,7 +113,8 @@ class DueMode(StrEnum):
 class TrainingRequirement(Base):
     """Training that a kind of member, or the holder of a duty, needs, and how often.
 
-    Exactly one of course_id, session_topic and document_kind is set, as item says. Set by a trust for all
+    Exactly one of course_id, session_topic and document_kind is set, as item says (none for NOTHING, the
+    explicit "nothing required for this role"). Set by a trust for all
     its settings or by a setting for itself; a setting's row for the same role and item replaces the trust's.
     """
 

@@ -8,7 +8,8 @@ follow the requirements without a second rule.
 - Renewed as the requirement says: its period and mode are kept on the assignment (renew_every_months,
   renew_mode), and the compliance rule (compliance.valid_until_sql) counts from the last completion with them.
 - KCSIE defaults are not in force until adopted (requirement_sets), so a setting that has set nothing is unchanged.
-- Face-to-face session requirements are not assigned (a session is recorded when it happens); the audit reports them.
+- Face-to-face session requirements are not assigned (a session is recorded when it happens): the compliance
+  matrix reads them as they are (compliance/session_grid.py), and the audit reports them.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ from elearn.network.requirements import Requirement, effective_requirements, req
 def in_force(setting: Organisation) -> dict[str, list[Requirement]]:
     """The requirements that drive a setting's assignments: those it or its trust has set (KCSIE defaults only
     once adopted, which makes them the organisation's own)."""
-    return {role: [r for r in requirements if r.set_by is not None]
-            for role, requirements in effective_requirements(setting).items()}
+    return effective_requirements(setting, with_defaults=False)
 
 
 def _started(setting: Organisation, user_ids: list[int]) -> dict[int, date]:

@@ -5,6 +5,10 @@ the KCSIE defaults). Editing a role that follows the trust or the defaults first
 organisation's own set, so a change never loses the rest of the set. "Follow the trust again" (or the defaults)
 deletes the organisation's own set for the role.
 
+"Nothing required for this role" is a set of its own: an organisation's marker row (item NOTHING) that resolution
+reads as an empty set, so neither the trust's set nor the defaults apply to the role. Adding a requirement to the
+role replaces the marker; following the trust (or the defaults) again deletes it.
+
 KCSIE defaults are shown as a suggestion and are not in force until an organisation adopts them ("Use the KCSIE
 defaults", one click): a setting that has set nothing keeps its training exactly as it was, and no one becomes
 overdue overnight. Only requirements an organisation (the setting or its trust) has set drive assignments
@@ -14,11 +18,13 @@ overdue overnight. Only requirements an organisation (the setting or its trust) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 
 from sqlalchemy import delete, select
 
 from elearn.access import is_manager_of
 from elearn.audit import record_event
+from elearn.clock import LONDON
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
 from elearn.models import (
@@ -40,6 +46,7 @@ from elearn.network.requirements import (
     effective_requirements,
     kcsie_defaults,
     requirement_of_row,
+    sets_by_role,
 )
 from elearn.text_rules import TRAINING_TITLE_MAX, clean_text
 
@@ -53,6 +60,7 @@ class Source:
     OWN = "own"
     TRUST = "trust"
     KCSIE = "kcsie"
+    NOTHING = "nothing"  # the organisation says the role needs nothing here
 
 
 @dataclass(frozen=True)
@@ -76,23 +84,33 @@ def _defaults_by_role() -> dict[str, list[Requirement]]:
 
 
 def requirements_by_role(org: Organisation) -> list[RoleRequirements]:
-    """Every role's requirements at this organisation with where they come from; three queries."""
+    """Every role's requirements at this organisation with where they come from; four queries at most."""
     own: dict[str, list[TrainingRequirement]] = {}
-    for row in db.session.scalars(select(TrainingRequirement).where(TrainingRequirement.organisation_id == org.id)
-                                  .order_by(TrainingRequirement.id)):
-        own.setdefault(row.applies_to, []).append(row)
+    nothing: set[str] = set()
+    rows = list(db.session.scalars(select(TrainingRequirement).where(TrainingRequirement.organisation_id == org.id)
+                                   .order_by(TrainingRequirement.id)))
+    for row in rows:
+        if row.item == RequirementItem.NOTHING:
+            nothing.add(row.applies_to)
+        else:
+            own.setdefault(row.applies_to, []).append(row)
+    trust_sets: set[str] = set()
     if org.kind == OrganisationKind.SETTING:
         resolved = effective_requirements(org)
-    else:  # a trust: its own rows, else the defaults
-        defaults = _defaults_by_role()
-        resolved = {role: [_as_requirement(r) for r in own[role]] if role in own else defaults.get(role, [])
-                    for role in ROLES}
+        if org.trust_id is not None:
+            trust_sets = set(db.session.scalars(select(TrainingRequirement.applies_to).where(
+                TrainingRequirement.organisation_id == org.trust_id).distinct()))
+    else:  # a trust: its own sets, else the defaults
+        defaults, sets = _defaults_by_role(), sets_by_role(rows)
+        resolved = {role: sets[role] if role in sets else defaults.get(role, []) for role in ROLES}
     lines = []
     for role in ROLES:
         requirements = resolved.get(role, [])
-        if role in own:
+        if role in nothing:
+            source = Source.NOTHING
+        elif role in own:
             source = Source.OWN
-        elif requirements and requirements[0].set_by is not None:
+        elif role in trust_sets:  # its set, or its "nothing required"
             source = Source.TRUST
         else:
             source = Source.KCSIE
@@ -111,18 +129,33 @@ def published_document_kinds(org: Organisation) -> set[str]:
 
 
 def _row(org: Organisation, requirement: Requirement, actor: User) -> TrainingRequirement:
+    # A copy of the trust's row keeps the day that row came into force: copying a set to edit it must not give
+    # every member a fresh induction period (requirements.Requirement.since).
     return TrainingRequirement(organisation_id=org.id, applies_to=requirement.applies_to, item=requirement.item,
                                course_id=requirement.course_id, session_topic=requirement.session_topic,
                                document_kind=requirement.document_kind, every_months=requirement.every_months,
                                due_mode=requirement.due_mode, induction_days=requirement.induction_days,
-                               created_by_id=actor.id)
+                               created_by_id=actor.id,
+                               **({"created_at": datetime.combine(requirement.since, time(12), tzinfo=LONDON)}
+                                  if requirement.since is not None else {}))
+
+
+def _delete_own(org: Organisation, role: str) -> int:
+    """Delete the organisation's own set for the role, a "nothing required" marker included; how many rows."""
+    removed = db.session.execute(delete(TrainingRequirement).where(TrainingRequirement.organisation_id == org.id,
+                                                                   TrainingRequirement.applies_to == role))
+    return int(removed.rowcount)  # type: ignore[attr-defined]
 
 
 def _make_own(org: Organisation, role: str, actor: User) -> list[TrainingRequirement]:
-    """The organisation's own rows for the role, copying what applies now when it has none (flush only)."""
+    """The organisation's own rows for the role, copying what applies now when it has none, and starting from an
+    empty set where it said "nothing required" (flush only)."""
     line = next(line for line in requirements_by_role(org) if line.role == role)
     if line.source == Source.OWN:
         return line.own_rows
+    if line.source == Source.NOTHING:
+        _delete_own(org, role)
+        return []
     rows = [_row(org, requirement, actor) for requirement in line.requirements]
     db.session.add_all(rows)
     db.session.flush()
@@ -151,7 +184,9 @@ def _checked(data: RequirementInput) -> dict[str, object]:
     try:
         item = RequirementItem(data.item)
     except ValueError:
-        raise InvalidInput("item", "Choose a course, a face-to-face session or a document.") from None
+        item = RequirementItem.NOTHING
+    if item == RequirementItem.NOTHING:  # said with its own button (require_nothing), never as an item
+        raise InvalidInput("item", "Choose a course, a face-to-face session or a document.")
     values: dict[str, object] = {"item": item, "course_id": None, "session_topic": None, "document_kind": None}
     if item == RequirementItem.COURSE:
         if data.course_id is None or db.session.scalar(select(Course.id).where(
@@ -227,12 +262,31 @@ def follow_inherited(org: Organisation, role: str, *, actor: User) -> None:
     """Delete the organisation's own set for the role: it follows its trust's (or the defaults) again."""
     _require_editor(org, actor)
     role = _check_role(role)
-    removed = db.session.execute(delete(TrainingRequirement).where(TrainingRequirement.organisation_id == org.id,
-                                                                   TrainingRequirement.applies_to == role))
-    if removed.rowcount:  # type: ignore[attr-defined]
+    if _delete_own(org, role):
         record_event("requirements.reset", actor=actor, organisation_id=org.id, target=f"organisation:{org.id}",
                      role=role)
         apply_requirements_at(org)
+    db.session.commit()
+
+
+def require_nothing(org: Organisation, role: str, *, actor: User) -> None:
+    """Say the role needs nothing here: its own set is replaced by a "nothing required" marker, so the trust's set
+    and the KCSIE defaults stop applying to it (undone by following the trust or the defaults again, or by adding
+    a requirement). Saying it twice changes nothing."""
+    _require_editor(org, actor)
+    role = _check_role(role)
+    line = next(line for line in requirements_by_role(org) if line.role == role)
+    if line.source == Source.NOTHING:
+        return
+    _delete_own(org, role)
+    # every_months 0 and no item: the marker is a statement about the set, not training anyone could do
+    db.session.add(TrainingRequirement(organisation_id=org.id, applies_to=role, item=RequirementItem.NOTHING,
+                                       every_months=0, due_mode=DueMode.ROLLING, induction_days=0,
+                                       created_by_id=actor.id))
+    db.session.flush()
+    record_event("requirements.nothing_required", actor=actor, organisation_id=org.id,
+                 target=f"organisation:{org.id}", role=role, replaced=[":".join(r.key) for r in line.requirements])
+    apply_requirements_at(org)
     db.session.commit()
 
 

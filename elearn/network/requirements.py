@@ -3,17 +3,21 @@
 A role is a kind of member (staff, supply, governor...) or a duty held on top of it (DSL, deputy, safer
 recruiter). A role's requirements come from the nearest level that sets any for that role: the setting's own
 rows, else its trust's, else the defaults below, which follow Keeping children safe in education (KCSIE). A
-level that sets a role's requirements sets all of them, so a school can say exactly what its governors need.
+level that sets a role's requirements sets all of them, so a school can say exactly what its governors need, or
+that a role needs nothing there (a RequirementItem.NOTHING row: an empty set, which stops the search).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, func, literal, null, select, union_all
 
 from elearn.access import placement_is_current
+from elearn.clock import to_london
 from elearn.extensions import db
 from elearn.models import (
     Course,
@@ -51,6 +55,9 @@ class Requirement:
     session_topic: str | None = None
     document_kind: SignoffKind | None = None
     set_by: int | None = None
+    # The day the organisation's row was made (a copy keeps its original's): a newcomer's induction days, and an
+    # existing member's first deadline, count from no earlier than this. Not part of what the requirement is.
+    since: date | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -108,19 +115,30 @@ def requirement_of_row(row: TrainingRequirement) -> Requirement:
     return Requirement(row.applies_to, RequirementItem(row.item), row.every_months, DueMode(row.due_mode),
                        row.induction_days, course_id=row.course_id, session_topic=row.session_topic,
                        document_kind=SignoffKind(row.document_kind) if row.document_kind else None,
-                       set_by=row.organisation_id)
+                       set_by=row.organisation_id, since=to_london(row.created_at).date() if row.created_at else None)
 
 
-def effective_requirements(setting: Organisation) -> dict[str, list[Requirement]]:
-    """Every role's requirements at this setting: its own rows, else its trust's, else KCSIE's, role by role."""
-    levels = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
-    rows = db.session.scalars(select(TrainingRequirement).where(TrainingRequirement.organisation_id.in_(levels))
-                              .order_by(TrainingRequirement.id))
-    by_level: dict[int, dict[str, list[Requirement]]] = {level: {} for level in levels}
+def sets_by_role(rows: Iterable[TrainingRequirement]) -> dict[str, list[Requirement]]:
+    """One level's rows as its set per role; a role marked "nothing required" has an empty set (which still
+    replaces the level above's)."""
+    found: dict[str, list[Requirement]] = {}
     for row in rows:
-        by_level[row.organisation_id].setdefault(row.applies_to, []).append(requirement_of_row(row))
+        held = found.setdefault(row.applies_to, [])
+        if row.item != RequirementItem.NOTHING:
+            held.append(requirement_of_row(row))
+    return found
+
+
+def effective_requirements(setting: Organisation, *, with_defaults: bool = True) -> dict[str, list[Requirement]]:
+    """Every role's requirements at this setting: its own rows, else its trust's, else KCSIE's, role by role
+    (without the defaults, a role neither level sets needs nothing: what is in force before adopting them). A
+    level that says "nothing required" for a role stops the search there."""
+    levels = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
+    rows = list(db.session.scalars(select(TrainingRequirement).where(
+        TrainingRequirement.organisation_id.in_(levels)).order_by(TrainingRequirement.id)))
+    by_level = {level: sets_by_role(row for row in rows if row.organisation_id == level) for level in levels}
     defaults: dict[str, list[Requirement]] = {}
-    for requirement in kcsie_defaults():
+    for requirement in (kcsie_defaults() if with_defaults else []):
         defaults.setdefault(requirement.applies_to, []).append(requirement)
     resolved: dict[str, list[Requirement]] = {}
     for role in ROLES:
@@ -133,23 +151,35 @@ def effective_requirements(setting: Organisation) -> dict[str, list[Requirement]
     return resolved
 
 
-def roles_at(setting: Organisation, user_ids: Iterable[int] | None = None) -> dict[int, set[str]]:
-    """Each current member's roles at this setting: their kind there (home or placement) and their duties there."""
-    home = select(User.id, User.member_kind).where(User.organisation_id == setting.id, User.anonymised_at.is_(None))
-    placed = select(Placement.user_id, Placement.kind).where(Placement.organisation_id == setting.id,
-                                                             placement_is_current())
-    duties = select(MemberDuty.user_id, MemberDuty.duty).where(MemberDuty.organisation_id == setting.id)
+def roles_since(setting: Organisation, user_ids: Iterable[int] | None = None) -> dict[int, dict[str, date]]:
+    """Each current member's roles at this setting and since when: their kind there (since they joined, at home,
+    or started their placement) and their duties there (since the duty's date); one query."""
+    home = select(User.id.label("user_id"), User.member_kind.label("role"), literal(0).label("is_duty"),
+                  null().cast(Date).label("since_day"),
+                  func.coalesce(User.joined_organisation_at, User.created_at).label("since_at")).where(
+        User.organisation_id == setting.id, User.anonymised_at.is_(None))
+    placed = select(Placement.user_id, Placement.kind, literal(0), Placement.started_on, null()).where(
+        Placement.organisation_id == setting.id, placement_is_current())
+    duties = select(MemberDuty.user_id, MemberDuty.duty, literal(1), MemberDuty.since, null()).where(
+        MemberDuty.organisation_id == setting.id)
     if user_ids is not None:
         ids = list(user_ids)
         home, placed = home.where(User.id.in_(ids)), placed.where(Placement.user_id.in_(ids))
         duties = duties.where(MemberDuty.user_id.in_(ids))
-    roles: dict[int, set[str]] = {}
-    for user_id, kind in [*db.session.execute(home), *db.session.execute(placed)]:
-        roles.setdefault(user_id, set()).add(str(kind))
-    for user_id, duty in db.session.execute(duties):
-        if user_id in roles:  # a duty at a setting one no longer works at is not a role there
-            roles[user_id].add(str(duty))
+    rows: list[Any] = list(db.session.execute(union_all(home, placed, duties).order_by("is_duty")))
+    roles: dict[int, dict[str, date]] = {}
+    for user_id, role, is_duty, since_day, since_at in rows:
+        since = since_day if since_at is None else to_london(since_at).date()
+        if not is_duty:
+            roles.setdefault(user_id, {}).setdefault(str(role), since)
+        elif user_id in roles:  # a duty at a setting one no longer works at is not a role there
+            roles[user_id][str(role)] = since
     return roles
+
+
+def roles_at(setting: Organisation, user_ids: Iterable[int] | None = None) -> dict[int, set[str]]:
+    """Each current member's roles at this setting: their kind there (home or placement) and their duties there."""
+    return {user_id: set(held) for user_id, held in roles_since(setting, user_ids).items()}
 
 
 def requirements_of(roles: Iterable[str], resolved: dict[str, list[Requirement]]) -> list[Requirement]:

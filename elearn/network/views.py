@@ -239,6 +239,16 @@ def follow_inherited() -> ResponseReturnValue:
     return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
 
 
+@bp.post("/requirements/nothing")
+def require_nothing() -> ResponseReturnValue:
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose a role.")
+    requirement_sets.require_nothing(managed_organisation(), form.role.data or "", actor=current_user)
+    flash(f"{ROLE_LABELS[form.role.data]}: nothing is required of this role here now.", "success")
+    return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
+
+
 @bp.post("/requirements/adopt-defaults")
 def adopt_defaults() -> ResponseReturnValue:
     require_button()

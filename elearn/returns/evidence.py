@@ -174,6 +174,21 @@ def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end
     return found
 
 
+def topic_evidence_of(user_ids: Iterable[int], end: date) -> dict[int, list[Evidence]]:
+    """Every piece that can meet a face-to-face session requirement, up to end, for each person, oldest first:
+    attendance at a session and training recorded elsewhere (whose title may name the topic). Two queries; the
+    compliance matrix and reminders read session requirements through this and Evidence.meets, as the audit does."""
+    ids = sorted(set(user_ids))
+    found: dict[int, list[Evidence]] = {user_id: [] for user_id in ids}
+    if not ids:
+        return found
+    for user_id, piece in [*_elsewhere(ids, date.min, end), *_sessions(ids, date.min, end)]:
+        found[user_id].append(piece)
+    for pieces in found.values():
+        pieces.sort()
+    return found
+
+
 def evidence_for(requirement: Requirement, pieces: Iterable[Evidence]) -> list[Evidence]:
     """The pieces that meet a requirement, oldest first."""
     return sorted(piece for piece in pieces if piece.meets(requirement))
