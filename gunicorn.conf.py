@@ -19,6 +19,10 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0" if single_process else "2000"))  # recycle workers, bounding any leak
 max_requests_jitter = 200
+# Load the app once, in the master, and fork each worker from it: a recycled worker then starts in milliseconds
+# instead of spending about 1.5 s of CPU importing and building the app again while requests wait for a core.
+# Each worker opens its own database connections (post_fork). GUNICORN_PRELOAD=0 loads the app in each worker.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")  # stdout: the hosts keep no log files
 errorlog = "-"
 # The request line (%(r)s) as RedactingLogger gives it: the path without the token of a reset or invitation
@@ -39,3 +43,12 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     if single_process and server.cfg.workers != 1:
         raise RuntimeError(f"SINGLE_PROCESS=1 keeps the rate-limit counters in one process, but {server.cfg.workers} "
                            "workers were asked for: run one worker, or share the counters in Redis and unset it")
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    """A worker forked from the preloaded app never shares the master's database connections."""
+    app = getattr(server.app, "callable", None)  # None when each worker loads the app itself
+    if app is not None:
+        from elearn.extensions import forget_inherited_connections
+
+        forget_inherited_connections(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flask_limiter
-from flask import request
+from flask import Flask, request
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -39,3 +39,11 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def forget_inherited_connections(app: Flask) -> None:
+    """In a process forked from one that loaded the app (gunicorn's preload): drop the pooled database connections
+    the parent opened, without closing them (they are still the parent's), so this process opens its own."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

@@ -81,10 +81,19 @@ events.request.add_listener(_steady.on_request)
 events.test_stop.add_listener(_steady.on_test_stop)
 
 
+_key_connection: psycopg.Connection | None = None
+
+
 def answer_key(attempt_id: int) -> dict[str, list[str]]:
-    """The option numbers (1-based, in the frozen order) that are right, per question: the form a browser posts."""
-    with psycopg.connect(os.environ["BENCH_DSN"]) as connection:
-        rows = connection.execute(KEY_SQL, (attempt_id,)).fetchall()
+    """The option numbers (1-based, in the frozen order) that are right, per question: the form a browser posts.
+
+    One connection for the whole run: psycopg is not gevent's, so connecting (several ms) would stall every
+    simulated learner at once and show up in their response times.
+    """
+    global _key_connection
+    if _key_connection is None or _key_connection.closed:
+        _key_connection = psycopg.connect(os.environ["BENCH_DSN"], autocommit=True)
+    rows = _key_connection.execute(KEY_SQL, (attempt_id,)).fetchall()
     return {f"answer-{position}": [str(n) for n, option_id in enumerate(order, start=1) if option_id in set(correct or [])]
             for position, order, correct in rows}
 

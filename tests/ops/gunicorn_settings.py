@@ -11,7 +11,7 @@ from gunicorn.config import Config
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 # Every variable gunicorn.conf.py reads, so a developer's own environment does not leak into the tests.
 READ = ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT",
-        "GUNICORN_MAX_REQUESTS", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "TRUSTED_PROXIES", "SINGLE_PROCESS",
+        "GUNICORN_MAX_REQUESTS", "GUNICORN_PRELOAD", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "TRUSTED_PROXIES", "SINGLE_PROCESS",
         "ELEARN_CONFIG")
 
 
