@@ -63,14 +63,15 @@ def test_the_symbol_is_segnos_automatic_symbol_module_for_module(url):
     "HELLO WORLD",
     "x" * 300,
 ])
-def test_every_mask_scores_what_segno_scores_it(url):
+def test_every_mask_scores_and_draws_what_segno_does_with_it(url):
     unmasked = qr.unmasked_symbol(url)
     for mask in range(8):
         expected = segno.make(url, error="m", micro=False, mask=mask)
-        assert qr.mask_penalty(unmasked, mask) == segnos_penalty(_as_segno_evaluates_it(expected, url, mask))
+        assert qr.mask_penalty(unmasked, mask) == segnos_penalty(_as_segno_evaluates_it(expected)), mask
+        assert qr.masked_matrix(unmasked, mask) == as_bools(expected.matrix), mask
 
 
-def _as_segno_evaluates_it(symbol: segno.QRCode, url: str, mask: int) -> list[bytearray]:
+def _as_segno_evaluates_it(symbol: segno.QRCode) -> list[bytearray]:
     """The masked symbol before format and version information are written, which is what segno scores."""
     width = len(symbol.matrix)
     template = encoder.make_matrix(width, width)
