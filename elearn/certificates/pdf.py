@@ -166,8 +166,11 @@ def layout_certificate(doc: CertificateDocument) -> Layout:
 @functools.cache
 def register_fonts() -> None:
     """Register the shipped DejaVu fonts with ReportLab once per process."""
+    # asciiReadable=False: embed only the glyphs drawn. ReportLab's default adds all of ASCII to each face's subset
+    # so that content streams read as ASCII text, which nobody reads; text extraction goes through the ToUnicode
+    # map either way, and the space keeps code 32. 46 KiB -> 29 KiB and about 0.5 ms less subsetting and writing.
     for name, filename in _FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename), asciiReadable=False))
 
 
 def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
