@@ -15,6 +15,8 @@ with mask 0 (`segno.encoder.encode`, what `segno.make` calls); the chosen mask t
 it differs from mask 0, and segno's `add_format_info` writes its format information. Building the symbol a second
 time with `segno.make(..., mask=chosen)` would give the same modules but cost another 0.55 ms. The function
 patterns come from segno's encoder too, once per symbol size, so segno stays the one place that knows the layout.
+These are segno's module-level functions rather than its documented API; segno is pinned (requirements.txt), and
+the tests fail if another version lays out or scores a symbol differently.
 
 Not cached per URL: every certificate has its own URL, so such a cache would only grow.
 """
