@@ -32,7 +32,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
@@ -40,6 +39,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from elearn.certificates.codes import format_code
+from elearn.certificates.qr import qr_matrix
 from elearn.clock import uk_date
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
@@ -166,15 +166,11 @@ def layout_certificate(doc: CertificateDocument) -> Layout:
 @functools.cache
 def register_fonts() -> None:
     """Register the shipped DejaVu fonts with ReportLab once per process."""
+    # asciiReadable=False: embed only the glyphs drawn. ReportLab's default adds all of ASCII to each face's subset
+    # so that content streams read as ASCII text, which nobody reads; text extraction goes through the ToUnicode
+    # map either way, and the space keeps code 32. 46 KiB -> 29 KiB and about 0.5 ms less subsetting and writing.
     for name, filename in _FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
-
-
-def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
-    """Return the QR module matrix drawn for a URL (quiet zone excluded)."""
-    # Not cached: every certificate has its own URL, so a cache would only grow.
-    qr = segno.make(url, error="m", micro=False)
-    return tuple(tuple(bool(module) for module in row) for row in qr.matrix)
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename), asciiReadable=False))
 
 
 def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:

@@ -153,6 +153,23 @@ def test_a_certificate_weighs_at_most_60_kib_with_its_three_faces_and_qr_code():
     assert len(pdf) <= 60 * 1024, len(pdf)
 
 
+def test_each_embedded_subset_holds_only_the_characters_drawn_in_its_face():
+    # ReportLab's default also embeds every ASCII glyph in each face, used or not (its "ASCII-readable" content
+    # streams): more glyphs to subset, write and download, and three longer width arrays to format.
+    layout = layout_certificate(DOC)
+    drawn: dict[str, set[str]] = {}
+    for run in layout.runs:
+        drawn.setdefault(run.font, set()).update(run.text)
+    fonts = PdfReader(io.BytesIO(render())).pages[0]["/Resources"]["/Font"]
+    for ref in fonts.values():
+        font = ref.get_object()
+        face = {"DejaVuSans": "ElearnSans", "DejaVuSans-Bold": "ElearnSans-Bold", "DejaVuSerif": "ElearnSerif"}[
+            font["/BaseFont"].split("+", 1)[1]]
+        cmap = font["/ToUnicode"].get_object().get_data().decode("ascii")
+        embedded = {chr(int(code, 16)) for code in re.findall(r"<[0-9A-F]{2}> <([0-9A-F]{4})>", cmap)}
+        assert embedded - {"\0", " "} == drawn[face] - {" "}, face
+
+
 def _descriptor(font):
     if "/FontDescriptor" in font:
         return font["/FontDescriptor"].get_object()
