@@ -119,3 +119,11 @@ def test_a_forked_worker_opens_its_own_database_connections(monkeypatch, make_ap
 def test_post_fork_does_nothing_when_the_worker_loads_the_app_itself(monkeypatch):
     config = load_gunicorn_config(monkeypatch)
     config.post_fork(_Server(_Loaded(None)), object())  # GUNICORN_PRELOAD=0: nothing was loaded before the fork
+
+
+def test_post_fork_leaves_an_app_without_a_database_alone(monkeypatch):
+    """The same settings serve the benches' bare Flask page, which has no database."""
+    from flask import Flask
+
+    config = load_gunicorn_config(monkeypatch)
+    config.post_fork(_Server(_Loaded(Flask("bare"))), object())
