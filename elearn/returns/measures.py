@@ -31,17 +31,29 @@ A person with no requirement for a measure's items is not in its denominator.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from elearn.access import placement_is_current
 from elearn.clock import add_months, london_today, to_london
 from elearn.extensions import db
-from elearn.models import CourseVersion, DueMode, Duty, MemberKind, Organisation, Placement, RequirementItem, User
-from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_at
-from elearn.returns.evidence import Evidence, among, evidence_for, evidence_of
+from elearn.models import (
+    CourseVersion,
+    DueMode,
+    Duty,
+    MemberDuty,
+    MemberKind,
+    Organisation,
+    Placement,
+    RequirementItem,
+    TrainingRequirement,
+    User,
+)
+from elearn.network.requirements import ROLES, Requirement, kcsie_defaults, requirement_of_row, requirements_of
+from elearn.returns.evidence import Evidence, among, evidence_at, evidence_for
 
 MEASURE_KEYS: tuple[str, ...] = (
     "induction", "updated_in_year", "updated_more_than_once", "dsl_within_two_years", "governors_trained",
@@ -141,27 +153,76 @@ def _day(moment: datetime | None) -> date | None:
     return to_london(moment).date() if moment is not None else None
 
 
-def members_as_at(setting: Organisation, as_at: date) -> list[Member]:
-    """The setting's people on that day with their roles there and the day they joined it (three queries)."""
-    roles = roles_at(setting)
-    if not roles:
-        return []
-    ids = list(roles)
-    users = db.session.execute(select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at,
-                                      User.deactivated_at, User.is_active_account).where(among(User.id, ids)))
-    placed = {user_id: started_on for user_id, started_on in db.session.execute(
-        select(Placement.user_id, Placement.started_on)
-        .where(Placement.organisation_id == setting.id, among(Placement.user_id, ids)))}
-    members: list[Member] = []
-    for user_id, name, home_id, joined_at, deactivated_at, active in users:
-        left_on = _day(deactivated_at)
-        if not active and (left_on is None or left_on <= as_at):
-            continue  # a leaver by then
-        joined_on = placed.get(user_id) if home_id != setting.id else _day(joined_at)
-        if joined_on is not None and joined_on > as_at:
-            continue  # joined after the day the return is for
-        members.append(Member(user_id, name, frozenset(roles[user_id]), joined_on))
-    members.sort(key=lambda m: (m.name.casefold(), m.user_id))
+def roles_at_each(setting_ids: Sequence[int]) -> dict[int, dict[int, set[str]]]:
+    """elearn/network/requirements.roles_at for many settings in three statements: setting id → each current
+    member's roles there (their kind there, home or current placement, and their duties there).
+
+    The same rule as roles_at, read for all the settings at once (that module takes one setting and is another
+    team's to change): tests/returns/test_trust_batch.py checks, setting by setting, that both give the same."""
+    ids = list(setting_ids)
+    home = select(User.organisation_id, User.id, User.member_kind).where(among(User.organisation_id, ids),
+                                                                         User.anonymised_at.is_(None))
+    placed = select(Placement.organisation_id, Placement.user_id, Placement.kind).where(
+        among(Placement.organisation_id, ids), placement_is_current())
+    duties = select(MemberDuty.organisation_id, MemberDuty.user_id, MemberDuty.duty).where(
+        among(MemberDuty.organisation_id, ids))
+    roles: dict[int, dict[int, set[str]]] = {}
+    for setting_id, user_id, kind in [*db.session.execute(home), *db.session.execute(placed)]:
+        roles.setdefault(setting_id, {}).setdefault(user_id, set()).add(str(kind))
+    for setting_id, user_id, duty in db.session.execute(duties):
+        at_setting = roles.get(setting_id, {})
+        if user_id in at_setting:  # a duty at a setting one no longer works at is not a role there
+            at_setting[user_id].add(str(duty))
+    return roles
+
+
+def requirements_at(settings: Sequence[Organisation]) -> dict[int, dict[str, list[Requirement]]]:
+    """elearn/network/requirements.effective_requirements for many settings in two statements (their rows and
+    their trusts', the defaults' courses): each role's requirements, from the setting's own rows, else its trust's,
+    else KCSIE's. The same rule read at once; tests/returns/test_trust_batch.py checks both give the same."""
+    levels_of = {s.id: [s.id] + ([s.trust_id] if s.trust_id is not None else []) for s in settings}
+    all_levels = sorted({level for levels in levels_of.values() for level in levels})
+    by_level: dict[int, dict[str, list[Requirement]]] = {level: {} for level in all_levels}
+    for row in db.session.scalars(select(TrainingRequirement).where(among(TrainingRequirement.organisation_id,
+                                                                          all_levels))
+                                  .order_by(TrainingRequirement.id)):
+        by_level[row.organisation_id].setdefault(row.applies_to, []).append(requirement_of_row(row))
+    defaults: dict[str, list[Requirement]] = {}
+    for requirement in kcsie_defaults():
+        defaults.setdefault(requirement.applies_to, []).append(requirement)
+    resolved: dict[int, dict[str, list[Requirement]]] = {}
+    for setting_id, levels in levels_of.items():
+        layers = [*(by_level[level] for level in levels), defaults]
+        resolved[setting_id] = {role: next((layer[role] for layer in layers if role in layer), []) for role in ROLES}
+    return resolved
+
+
+def members_as_at(settings: Sequence[Organisation], as_at: date) -> dict[int, list[Member]]:
+    """Each setting's people on that day with their roles there and the day they joined it: five statements
+    whatever the number of settings (their roles, the people, their placements there)."""
+    roles = roles_at_each([s.id for s in settings])
+    members: dict[int, list[Member]] = {s.id: [] for s in settings}
+    ids = sorted({user_id for at_setting in roles.values() for user_id in at_setting})
+    if not ids:
+        return members
+    users = {row[0]: row for row in db.session.execute(
+        select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at, User.deactivated_at,
+               User.is_active_account).where(among(User.id, ids)))}
+    placed = {(setting_id, user_id): started_on for setting_id, user_id, started_on in db.session.execute(
+        select(Placement.organisation_id, Placement.user_id, Placement.started_on)
+        .where(among(Placement.organisation_id, list(roles)), among(Placement.user_id, ids))
+        .order_by(Placement.id))}  # the latest placement at a setting wins
+    for setting in settings:
+        at_setting = roles.get(setting.id, {})
+        for user_id, name, home_id, joined_at, deactivated_at, active in (users[i] for i in at_setting if i in users):
+            left_on = _day(deactivated_at)
+            if not active and (left_on is None or left_on <= as_at):
+                continue  # a leaver by then
+            joined_on = placed.get((setting.id, user_id)) if home_id != setting.id else _day(joined_at)
+            if joined_on is not None and joined_on > as_at:
+                continue  # joined after the day the return is for
+            members[setting.id].append(Member(user_id, name, frozenset(at_setting[user_id]), joined_on))
+        members[setting.id].sort(key=lambda m: (m.name.casefold(), m.user_id))
     return members
 
 
@@ -255,16 +316,41 @@ def _kcsie(member: Member, pieces: list[Evidence]) -> PersonLine:
     return PersonLine(member.user_id, member.name, False, "has not confirmed the edition in force")
 
 
-def compute_section(setting: Organisation, year: AcademicYear, *, today: date | None = None) -> Section:
-    """The eight measures for the setting and year, with the people behind each: a bounded number of queries
-    whatever the number of people (members, placements, requirements, then one per evidence source)."""
+def evidence_window(year: AcademicYear, as_at: date, members: Iterable[Member]) -> date:
+    """The earliest day any rule can look back to for these people: the year's start, the longest period before
+    as_at (to the start of its academic year, for a requirement due by the start of the academic year), the longest
+    period before each joined. Evidence read from any earlier day changes nothing, so settings computed together
+    from one wider window get exactly what each gets alone."""
+    longest = add_months(as_at, -LONGEST_PERIOD_MONTHS)
+    joined = [add_months(m.joined_on, -LONGEST_PERIOD_MONTHS) for m in members if m.joined_on is not None]
+    return min([year.first_day, AcademicYear.containing(longest).first_day, *joined])
+
+
+def compute_sections(settings: Sequence[Organisation], year: AcademicYear, *,
+                     today: date | None = None) -> dict[int, Section]:
+    """The eight measures for each setting (by id, in the order given) and year, with the people behind each: a
+    bounded number of statements whatever the number of settings and people (members, placements, requirements,
+    then one per evidence source for everyone at once), split by setting in Python."""
     as_at = year.as_at(today or london_today())
-    members = members_as_at(setting, as_at)
-    resolved = effective_requirements(setting)
-    earliest = min(year.first_day, add_months(as_at, -LONGEST_PERIOD_MONTHS))
-    earliest = min([earliest, *(add_months(m.joined_on, -LONGEST_PERIOD_MONTHS) for m in members if m.joined_on)])
-    evidence = evidence_of(setting, [m.user_id for m in members], earliest, as_at)
-    course_titles = _course_titles(resolved)
+    members = members_as_at(settings, as_at)
+    resolved = requirements_at(settings)
+    everyone = [m for at_setting in members.values() for m in at_setting]
+    evidence = evidence_at(settings, {s.id: [m.user_id for m in members[s.id]] for s in settings},
+                           evidence_window(year, as_at, everyone), as_at)
+    course_titles = _course_titles([r for at_setting in resolved.values() for rs in at_setting.values() for r in rs])
+    return {s.id: _section(s, year, as_at, members[s.id], resolved[s.id], evidence[s.id], course_titles)
+            for s in settings}
+
+
+def compute_section(setting: Organisation, year: AcademicYear, *, today: date | None = None) -> Section:
+    """The eight measures for one setting: compute_sections with that setting alone."""
+    return compute_sections([setting], year, today=today)[setting.id]
+
+
+def _section(setting: Organisation, year: AcademicYear, as_at: date, members: list[Member],
+             resolved: dict[str, list[Requirement]], evidence: dict[int, list[Evidence]],
+             course_titles: dict[int, str]) -> Section:
+    """One setting's measures from its people, its requirements and their evidence (no statement)."""
     measures = {key: Measure(key, LABELS[key]) for key in MEASURE_KEYS}
 
     def add(key: str, line: PersonLine | None) -> None:
@@ -292,8 +378,8 @@ def compute_section(setting: Organisation, year: AcademicYear, *, today: date | 
     return Section(setting, year, as_at, [measures[key] for key in MEASURE_KEYS])
 
 
-def _course_titles(resolved: dict[str, list[Requirement]]) -> dict[int, str]:
-    ids = {r.course_id for requirements in resolved.values() for r in requirements if r.course_id is not None}
+def _course_titles(requirements: Iterable[Requirement]) -> dict[int, str]:
+    ids = {r.course_id for r in requirements if r.course_id is not None}
     if not ids:
         return {}
     rows = db.session.execute(select(CourseVersion.course_id, CourseVersion.title)
