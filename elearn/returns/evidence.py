@@ -50,7 +50,7 @@ class Source:
     SIGNOFF = "signoff"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: a trust holds tens of thousands at once
 class Evidence:
     """One dated piece of evidence: what it was for (a course, a topic or a document kind) and how to say it."""
 
@@ -153,13 +153,16 @@ def _confirmations(settings: Sequence[Organisation], ids: list[int],
         select(SignoffConfirmation.user_id, SignoffConfirmation.version_id, SignoffConfirmation.confirmed_at)
         .where(among(SignoffConfirmation.user_id, ids), SignoffConfirmation.version_id.in_(versions),
                SignoffConfirmation.confirmed_at < _end_of(end))).all()
+    settings_of: dict[int, list[int]] = {}  # a trust's document is in force at each of its settings
     for setting_id, at_setting in in_force.items():
-        for user_id, version_id, confirmed_at in rows:
-            if version_id in at_setting:
-                kind, title, label = at_setting[version_id]
-                yield setting_id, user_id, Evidence(to_london(confirmed_at).date(),
-                                                    f"Read and understood: {title} ({label})", Source.SIGNOFF,
-                                                    document_kind=kind.value)
+        for version_id in at_setting:
+            settings_of.setdefault(version_id, []).append(setting_id)
+    for user_id, version_id, confirmed_at in rows:
+        for setting_id in settings_of[version_id]:
+            kind, title, label = in_force[setting_id][version_id]
+            yield setting_id, user_id, Evidence(to_london(confirmed_at).date(),
+                                                f"Read and understood: {title} ({label})", Source.SIGNOFF,
+                                                document_kind=kind.value)
 
 
 def evidence_at(settings: Sequence[Organisation], user_ids: dict[int, list[int]], start: date,

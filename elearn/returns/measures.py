@@ -74,6 +74,8 @@ LONGEST_PERIOD_MONTHS = 36  # how far back evidence is read: the longest renewal
 OTHER_KINDS = (MemberKind.SUPPLY.value, MemberKind.VOLUNTEER.value, MemberKind.PERIPATETIC.value)
 BOARD_KINDS = (MemberKind.GOVERNOR.value, MemberKind.TRUSTEE.value)
 DSL_DUTIES = (Duty.DSL.value, Duty.DEPUTY_DSL.value)
+SAFER_RECRUITERS = (Duty.SAFER_RECRUITER.value,)
+ALL_ITEMS = tuple(RequirementItem)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class AcademicYear:
         return min(self.last_day, today) if today >= self.first_day else self.last_day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonLine:
     """One person behind a measure: met or not, and the evidence (or what is missing) in words."""
 
@@ -128,7 +130,7 @@ class Measure:
         return len(self.people)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     user_id: int
     name: str
@@ -215,8 +217,7 @@ def members_as_at(settings: Sequence[Organisation], as_at: date) -> dict[int, li
     for setting in settings:
         at_setting = roles.get(setting.id, {})
         for user_id, name, home_id, joined_at, deactivated_at, active in (users[i] for i in at_setting if i in users):
-            left_on = _day(deactivated_at)
-            if not active and (left_on is None or left_on <= as_at):
+            if not active and (deactivated_at is None or to_london(deactivated_at).date() <= as_at):
                 continue  # a leaver by then
             joined_on = placed.get((setting.id, user_id)) if home_id != setting.id else _day(joined_at)
             if joined_on is not None and joined_on > as_at:
@@ -299,14 +300,17 @@ def _induction(member: Member, year: AcademicYear, as_at: date, resolved: dict[s
     return PersonLine(member.user_id, member.name, not missing, "; ".join(part for part in parts if part))
 
 
-def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence], *, at_least: int) -> PersonLine:
+def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence]) -> tuple[PersonLine, PersonLine]:
+    """Trained in the year (on at least one day), and on more than one day: the same pieces, said once for both."""
     in_year = [p for p in pieces if p.is_training and year.first_day <= p.on <= as_at]
-    days = sorted({p.on for p in in_year})
-    met = len(days) >= at_least
+    days = len({p.on for p in in_year})
     words = _describe(in_year) if in_year else "no training recorded this year"
-    if in_year and not met:
-        words += f" (training on {len(days)} day{'s' if len(days) != 1 else ''} only)"
-    return PersonLine(member.user_id, member.name, met, words)
+    lines = []
+    for at_least in (1, 2):
+        met = days >= at_least
+        said = words + (f" (training on {days} day{'s' if days != 1 else ''} only)" if in_year and not met else "")
+        lines.append(PersonLine(member.user_id, member.name, met, said))
+    return lines[0], lines[1]
 
 
 def _kcsie(member: Member, pieces: list[Evidence]) -> PersonLine:
@@ -352,13 +356,18 @@ def _section(setting: Organisation, year: AcademicYear, as_at: date, members: li
              course_titles: dict[int, str]) -> Section:
     """One setting's measures from its people, its requirements and their evidence (no statement)."""
     measures = {key: Measure(key, LABELS[key]) for key in MEASURE_KEYS}
+    needs: dict[tuple[frozenset[str], tuple[str, ...], tuple[RequirementItem, ...]], list[Requirement]] = {}
 
     def add(key: str, line: PersonLine | None) -> None:
         if line is not None:
             measures[key].people.append(line)
 
-    def within_period(member: Member, wanted: Iterable[str], items: Iterable[RequirementItem]) -> PersonLine | None:
-        requirements = _requirements_of_roles(member.roles, wanted, resolved, items)
+    def within_period(member: Member, wanted: tuple[str, ...], items: tuple[RequirementItem, ...]) -> PersonLine | None:
+        # Most people share a handful of role sets: each set's requirements worked out once per setting.
+        key = (member.roles, wanted, items)
+        if key not in needs:
+            needs[key] = _requirements_of_roles(member.roles, wanted, resolved, items)
+        requirements = needs[key]
         if not requirements:
             return None
         return _check(member, requirements, evidence[member.user_id], as_at, course_titles)
@@ -367,14 +376,14 @@ def _section(setting: Organisation, year: AcademicYear, as_at: date, members: li
         pieces = evidence[member.user_id]
         if MemberKind.STAFF.value in member.roles:
             add("induction", _induction(member, year, as_at, resolved, pieces, course_titles))
-            add("updated_in_year", _updates(member, year, as_at, pieces, at_least=1))
-            add("updated_more_than_once", _updates(member, year, as_at, pieces, at_least=2))
+            once, more_than_once = _updates(member, year, as_at, pieces)
+            add("updated_in_year", once)
+            add("updated_more_than_once", more_than_once)
             add("kcsie_read", _kcsie(member, pieces))
         add("dsl_within_two_years", within_period(member, DSL_DUTIES, TRAINING_ITEMS))
         add("governors_trained", within_period(member, BOARD_KINDS, TRAINING_ITEMS))
-        add("safer_recruitment_within_three_years",
-            within_period(member, [Duty.SAFER_RECRUITER.value], TRAINING_ITEMS))
-        add("others_covered", within_period(member, OTHER_KINDS, tuple(RequirementItem)))
+        add("safer_recruitment_within_three_years", within_period(member, SAFER_RECRUITERS, TRAINING_ITEMS))
+        add("others_covered", within_period(member, OTHER_KINDS, ALL_ITEMS))
     return Section(setting, year, as_at, [measures[key] for key in MEASURE_KEYS])
 
 

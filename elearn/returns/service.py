@@ -123,10 +123,8 @@ class Draft:
         return sha256(canonical(self.body))
 
 
-def _setting_facts(setting: Organisation) -> dict[str, Any]:
-    # The trust is read once per trust and then found in the session (db.session.get): one statement for a trust's
-    # schools together.
-    trust = db.session.get(Organisation, setting.trust_id) if setting.trust_id is not None else None
+def _setting_facts(setting: Organisation, trusts: dict[int, Organisation | None]) -> dict[str, Any]:
+    trust = trusts.get(setting.trust_id) if setting.trust_id is not None else None
     return {"id": setting.id, "name": setting.name, "phase": str(setting.phase) if setting.phase else None,
             "trust": trust.name if trust is not None else None, "section": "157" if setting.is_independent else "175"}
 
@@ -152,11 +150,14 @@ def draft_returns(settings: Sequence[Organisation], year: AcademicYear,
     notes = {s.id: clean_comments((comments or {}).get(s.id) or {}) for s in settings}
     sections = compute_sections(settings, year, today=today)
     thresholds = thresholds_for_each(settings)
-    return {s.id: _draft(s, year, sections[s.id], thresholds[s.id], notes[s.id]) for s in settings}
+    # Each trust read once (usually found in the session) and held while the drafts are made.
+    trusts = {trust_id: db.session.get(Organisation, trust_id)
+              for trust_id in {s.trust_id for s in settings if s.trust_id is not None}}
+    return {s.id: _draft(s, year, sections[s.id], thresholds[s.id], notes[s.id], trusts) for s in settings}
 
 
 def _draft(setting: Organisation, year: AcademicYear, section: Section, thresholds: dict[str, Threshold],
-           notes: dict[str, str]) -> Draft:
+           notes: dict[str, str], trusts: dict[int, Organisation | None]) -> Draft:
     measures = []
     for measure in section.measures:
         threshold = thresholds[measure.key]
@@ -169,7 +170,7 @@ def _draft(setting: Organisation, year: AcademicYear, section: Section, threshol
         })
     people = {m.key: [{"name": line.name, "met": line.met, "evidence": line.evidence} for line in m.people]
               for m in section.measures}
-    body = {"schema": SCHEMA_VERSION, "setting": _setting_facts(setting), "academic_year": year.label,
+    body = {"schema": SCHEMA_VERSION, "setting": _setting_facts(setting, trusts), "academic_year": year.label,
             "as_at": section.as_at.isoformat(), "measures": measures, "people": people}
     return Draft(section, body)
 
