@@ -82,8 +82,9 @@ def seed(schools: int, people: int, trust_id: int, course_id: int) -> None:
                 "organisation_id": o, "member_kind": kind(n), "joined_organisation_at": joined(n), "is_active": True,
                 "created_at": now, "failed_logins": 0, "device_failed_logins": 0}
                for o in org_ids for n in range(1, people + 1)])
-    users = db.session.execute(select(User.id, User.organisation_id, User.email)
-                               .where(User.email.like("%@bench.test"))).all()
+    users: list[tuple[int, int, str]] = [
+        (u, o, e) for u, o, e in db.session.execute(select(User.id, User.organisation_id, User.email)
+                                                    .where(User.email.like("%@bench.test"))) if o is not None]
     duty_of = {"1": "dsl", "2": "deputy_dsl", "3": "safer_recruiter", "4": "safer_recruiter"}
     duties = [(u, o, duty_of[e.split("-")[1].split("@")[0]]) for u, o, e in users
               if e.split("-")[1].split("@")[0] in duty_of]
@@ -225,7 +226,7 @@ def main() -> None:
     if not args.trust_only:
         with app.app_context():
             timed("compute_section (one school)", args.runs,
-                  lambda: compute_section(db.session.get(Organisation, school_id), AcademicYear(YEAR)))
+                  lambda: compute_section(db.session.get_one(Organisation, school_id), AcademicYear(YEAR)))
             db.session.remove()
         as_user(dsl_id)
         timed("review page (DSL)", args.runs, lambda: get(f"/returns/{school_id}/{YEAR}"))
