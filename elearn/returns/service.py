@@ -147,6 +147,8 @@ def draft_returns(settings: Sequence[Organisation], year: AcademicYear,
     """Each setting's return (by id, in the order given) computed now, rated by its descriptors, with comments by
     setting id: computed together (measures.compute_sections, ratings.thresholds_for_each), so that many settings
     cost the statements of one."""
+    if not settings:
+        return {}  # every school signed: the trust's view reads only their snapshots
     notes = {s.id: clean_comments((comments or {}).get(s.id) or {}) for s in settings}
     sections = compute_sections(settings, year, today=today)
     thresholds = thresholds_for_each(settings)

@@ -191,3 +191,9 @@ def test_a_signed_school_is_its_snapshot_and_the_others_are_computed_together(tr
     for line in lines[1:]:
         assert line.signed is None
         assert canonical(line.snapshot) == canonical(draft_return(line.setting, YEAR, today=TODAY).body)
+
+
+def test_with_every_school_signed_nothing_is_computed(count_queries):
+    with count_queries() as counter:
+        assert draft_returns([], YEAR, today=TODAY) == {}
+    assert counter.count == 0
