@@ -130,50 +130,63 @@ def sets_by_role(rows: Iterable[TrainingRequirement]) -> dict[str, list[Requirem
 
 
 def effective_requirements(setting: Organisation, *, with_defaults: bool = True) -> dict[str, list[Requirement]]:
-    """Every role's requirements at this setting: its own rows, else its trust's, else KCSIE's, role by role
-    (without the defaults, a role neither level sets needs nothing: what is in force before adopting them). A
-    level that says "nothing required" for a role stops the search there."""
-    levels = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
+    """Every role's requirements at this setting: effective_requirements_at for it alone."""
+    return effective_requirements_at([setting], with_defaults=with_defaults)[setting.id]
+
+
+def effective_requirements_at(settings: Iterable[Organisation], *,
+                              with_defaults: bool = True) -> dict[int, dict[str, list[Requirement]]]:
+    """For each setting (by id), every role's requirements: its own rows, else its trust's, else KCSIE's, role by
+    role (without the defaults, a role neither level sets needs nothing: what is in force before adopting them).
+    A level that says "nothing required" for a role stops the search there. One query for the rows of every
+    setting and trust asked about (and one for the defaults' courses)."""
+    levels_of = {s.id: [s.id] + ([s.trust_id] if s.trust_id is not None else []) for s in settings}
+    all_levels = sorted({level for levels in levels_of.values() for level in levels})
     rows = list(db.session.scalars(select(TrainingRequirement).where(
-        TrainingRequirement.organisation_id.in_(levels)).order_by(TrainingRequirement.id)))
-    by_level = {level: sets_by_role(row for row in rows if row.organisation_id == level) for level in levels}
+        TrainingRequirement.organisation_id.in_(all_levels)).order_by(TrainingRequirement.id))) if all_levels else []
+    by_level = {level: sets_by_role(row for row in rows if row.organisation_id == level) for level in all_levels}
     defaults: dict[str, list[Requirement]] = {}
-    for requirement in (kcsie_defaults() if with_defaults else []):
+    for requirement in (kcsie_defaults() if with_defaults and levels_of else []):
         defaults.setdefault(requirement.applies_to, []).append(requirement)
-    resolved: dict[str, list[Requirement]] = {}
-    for role in ROLES:
-        for layer in [*(by_level[level] for level in levels), defaults]:
-            if role in layer:
-                resolved[role] = layer[role]
-                break
-        else:
-            resolved[role] = []
+    resolved: dict[int, dict[str, list[Requirement]]] = {}
+    for setting_id, levels in levels_of.items():
+        layers = [*(by_level[level] for level in levels), defaults]
+        resolved[setting_id] = {role: next((layer[role] for layer in layers if role in layer), []) for role in ROLES}
     return resolved
 
 
 def roles_since(setting: Organisation, user_ids: Iterable[int] | None = None) -> dict[int, dict[str, date]]:
-    """Each current member's roles at this setting and since when: their kind there (since they joined, at home,
-    or started their placement) and their duties there (since the duty's date); one query."""
-    home = select(User.id.label("user_id"), User.member_kind.label("role"), literal(0).label("is_duty"),
-                  null().cast(Date).label("since_day"),
+    """Each current member's roles at this setting and since when: roles_since_at for it alone."""
+    return roles_since_at([setting.id], user_ids).get(setting.id, {})
+
+
+def roles_since_at(setting_ids: Iterable[int],
+                   user_ids: Iterable[int] | None = None) -> dict[int, dict[int, dict[str, date]]]:
+    """For each setting (by id), each current member's roles there and since when: their kind there (since they
+    joined, at home, or started their placement) and their duties there (since the duty's date); one query
+    whatever the number of settings. `user_ids` narrows it to those people."""
+    ids = list(setting_ids)
+    home = select(User.organisation_id.label("setting_id"), User.id.label("user_id"), User.member_kind.label("role"),
+                  literal(0).label("is_duty"), null().cast(Date).label("since_day"),
                   func.coalesce(User.joined_organisation_at, User.created_at).label("since_at")).where(
-        User.organisation_id == setting.id, User.anonymised_at.is_(None))
-    placed = select(Placement.user_id, Placement.kind, literal(0), Placement.started_on, null()).where(
-        Placement.organisation_id == setting.id, placement_is_current())
-    duties = select(MemberDuty.user_id, MemberDuty.duty, literal(1), MemberDuty.since, null()).where(
-        MemberDuty.organisation_id == setting.id)
+        User.organisation_id.in_(ids), User.anonymised_at.is_(None))
+    placed = select(Placement.organisation_id, Placement.user_id, Placement.kind, literal(0), Placement.started_on,
+                    null()).where(Placement.organisation_id.in_(ids), placement_is_current())
+    duties = select(MemberDuty.organisation_id, MemberDuty.user_id, MemberDuty.duty, literal(1), MemberDuty.since,
+                    null()).where(MemberDuty.organisation_id.in_(ids))
     if user_ids is not None:
-        ids = list(user_ids)
-        home, placed = home.where(User.id.in_(ids)), placed.where(Placement.user_id.in_(ids))
-        duties = duties.where(MemberDuty.user_id.in_(ids))
-    rows: list[Any] = list(db.session.execute(union_all(home, placed, duties).order_by("is_duty")))
-    roles: dict[int, dict[str, date]] = {}
-    for user_id, role, is_duty, since_day, since_at in rows:
+        people = list(user_ids)
+        home, placed = home.where(User.id.in_(people)), placed.where(Placement.user_id.in_(people))
+        duties = duties.where(MemberDuty.user_id.in_(people))
+    rows: list[Any] = list(db.session.execute(union_all(home, placed, duties).order_by("is_duty"))) if ids else []
+    roles: dict[int, dict[int, dict[str, date]]] = {}
+    for setting_id, user_id, role, is_duty, since_day, since_at in rows:
         since = since_day if since_at is None else to_london(since_at).date()
+        at_setting = roles.setdefault(setting_id, {})
         if not is_duty:
-            roles.setdefault(user_id, {}).setdefault(str(role), since)
-        elif user_id in roles:  # a duty at a setting one no longer works at is not a role there
-            roles[user_id][str(role)] = since
+            at_setting.setdefault(user_id, {}).setdefault(str(role), since)
+        elif user_id in at_setting:  # a duty at a setting one no longer works at is not a role there
+            at_setting[user_id][str(role)] = since
     return roles
 
 

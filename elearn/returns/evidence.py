@@ -1,6 +1,6 @@
 """Every dated piece of training evidence for a setting's people over a period, and which requirement each meets.
 
-Four sources, each read once for all the people asked about (no query per person):
+Four sources, each read once for all the settings and people asked about (no query per person or setting):
 
 - certificates of ours, dated by their issue (a revoked certificate is no evidence);
 - training recorded from elsewhere (`ExternalTraining.completed_on`), which includes the rows a face-to-face
@@ -18,7 +18,7 @@ document of that kind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -50,7 +50,7 @@ class Source:
     SIGNOFF = "signoff"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: a trust holds tens of thousands at once
 class Evidence:
     """One dated piece of evidence: what it was for (a course, a topic or a document kind) and how to say it."""
 
@@ -124,40 +124,56 @@ def _sessions(ids: list[int], start: date, end: date) -> Iterable[tuple[int, Evi
                                 session_id=session_id)
 
 
-def versions_in_force(setting: Organisation, on: date) -> dict[int, tuple[SignoffKind, str, str]]:
-    """The version in force on a day (the newest published by then) of each document of the setting and its trust:
-    version id → (kind, document title, version label)."""
-    owners = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
+def versions_in_force(settings: Sequence[Organisation], on: date) -> dict[int, dict[int, tuple[SignoffKind, str, str]]]:
+    """For each setting, the version in force on a day (the newest published by then) of each document of the
+    setting and its trust: setting id → version id → (kind, document title, version label). One statement."""
+    owners_of = {s.id: {s.id} | ({s.trust_id} if s.trust_id is not None else set()) for s in settings}
+    owners = sorted(set().union(*owners_of.values())) if owners_of else []
     newest = (select(SignoffVersion.document_id, func.max(SignoffVersion.id).label("version_id"))
               .where(SignoffVersion.published_at < _end_of(on)).group_by(SignoffVersion.document_id).subquery())
     rows = db.session.execute(
-        select(newest.c.version_id, SignoffDocument.kind, SignoffDocument.title, SignoffVersion.label)
+        select(newest.c.version_id, SignoffDocument.organisation_id, SignoffDocument.kind, SignoffDocument.title,
+               SignoffVersion.label)
         .join(SignoffDocument, SignoffDocument.id == newest.c.document_id)
         .join(SignoffVersion, SignoffVersion.id == newest.c.version_id)
-        .where(SignoffDocument.organisation_id.in_(owners)))
-    return {version_id: (SignoffKind(kind), title, label) for version_id, kind, title, label in rows}
+        .where(SignoffDocument.organisation_id.in_(owners))).all()
+    return {setting_id: {version_id: (SignoffKind(kind), title, label)
+                         for version_id, owner, kind, title, label in rows if owner in owners_of[setting_id]}
+            for setting_id in owners_of}
 
 
-def _confirmations(setting: Organisation, ids: list[int], end: date) -> Iterable[tuple[int, Evidence]]:
-    in_force = versions_in_force(setting, end)
-    if not in_force:
+def _confirmations(settings: Sequence[Organisation], ids: list[int],
+                   end: date) -> Iterable[tuple[int, int, Evidence]]:
+    """(setting id, user id, confirmation) of a version in force at that setting, for everyone at once."""
+    in_force = versions_in_force(settings, end)
+    versions = sorted({version_id for at_setting in in_force.values() for version_id in at_setting})
+    if not versions:
         return
     rows = db.session.execute(
         select(SignoffConfirmation.user_id, SignoffConfirmation.version_id, SignoffConfirmation.confirmed_at)
-        .where(among(SignoffConfirmation.user_id, ids), SignoffConfirmation.version_id.in_(list(in_force)),
-               SignoffConfirmation.confirmed_at < _end_of(end)))
+        .where(among(SignoffConfirmation.user_id, ids), SignoffConfirmation.version_id.in_(versions),
+               SignoffConfirmation.confirmed_at < _end_of(end))).all()
+    settings_of: dict[int, list[int]] = {}  # a trust's document is in force at each of its settings
+    for setting_id, at_setting in in_force.items():
+        for version_id in at_setting:
+            settings_of.setdefault(version_id, []).append(setting_id)
     for user_id, version_id, confirmed_at in rows:
-        kind, title, label = in_force[version_id]
-        yield user_id, Evidence(to_london(confirmed_at).date(), f"Read and understood: {title} ({label})",
-                                Source.SIGNOFF, document_kind=kind.value)
+        for setting_id in settings_of[version_id]:
+            kind, title, label = in_force[setting_id][version_id]
+            yield setting_id, user_id, Evidence(to_london(confirmed_at).date(),
+                                                f"Read and understood: {title} ({label})", Source.SIGNOFF,
+                                                document_kind=kind.value)
 
 
-def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end: date) -> dict[int, list[Evidence]]:
-    """Every piece of evidence dated from start to end (inclusive, London days) for each person, oldest first.
-    Documents count only in the version in force at the end of the period (an earlier edition read is not the
-    edition in force)."""
-    ids = sorted(set(user_ids))
-    found: dict[int, list[Evidence]] = {user_id: [] for user_id in ids}
+def evidence_at(settings: Sequence[Organisation], user_ids: dict[int, list[int]], start: date,
+                end: date) -> dict[int, dict[int, list[Evidence]]]:
+    """For each setting (by id) and each of its people asked about (user_ids: setting id → people), every piece
+    of evidence dated from start to end (inclusive, London days), oldest first: one statement per source for all
+    the settings and people together. Training is the person's wherever they work; documents count only in the
+    version in force at the end of the period of that setting's or its trust's documents (an earlier edition read
+    is not the edition in force)."""
+    found: dict[int, dict[int, list[Evidence]]] = {s.id: {u: [] for u in user_ids.get(s.id, [])} for s in settings}
+    ids = sorted({user_id for people in user_ids.values() for user_id in people})
     if not ids:
         return found
     elsewhere = list(_elsewhere(ids, start, end))
@@ -166,12 +182,24 @@ def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end
     credited = {(user_id, piece.session_id) for user_id, piece in elsewhere if piece.session_id is not None}
     attended = [(user_id, piece) for user_id, piece in _sessions(ids, start, end)
                 if (user_id, piece.session_id) not in credited]
-    for user_id, piece in [*_certificates(ids, start, end), *elsewhere, *attended,
-                           *_confirmations(setting, ids, end)]:
-        found[user_id].append(piece)
-    for pieces in found.values():
-        pieces.sort()
+    training: dict[int, list[Evidence]] = {user_id: [] for user_id in ids}
+    for user_id, piece in [*_certificates(ids, start, end), *elsewhere, *attended]:
+        training[user_id].append(piece)
+    for at_setting in found.values():
+        for user_id, pieces in at_setting.items():
+            pieces.extend(training[user_id])
+    for setting_id, user_id, piece in _confirmations(settings, ids, end):
+        if user_id in found[setting_id]:
+            found[setting_id][user_id].append(piece)
+    for at_setting in found.values():
+        for pieces in at_setting.values():
+            pieces.sort()
     return found
+
+
+def evidence_of(setting: Organisation, user_ids: Iterable[int], start: date, end: date) -> dict[int, list[Evidence]]:
+    """evidence_at for one setting's people."""
+    return evidence_at([setting], {setting.id: sorted(set(user_ids))}, start, end)[setting.id]
 
 
 def topic_evidence_of(user_ids: Iterable[int], end: date) -> dict[int, list[Evidence]]:

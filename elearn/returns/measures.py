@@ -31,7 +31,7 @@ A person with no requirement for a measure's items is not in its denominator.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -39,9 +39,23 @@ from sqlalchemy import select
 
 from elearn.clock import add_months, london_today, to_london
 from elearn.extensions import db
-from elearn.models import CourseVersion, DueMode, Duty, MemberKind, Organisation, Placement, RequirementItem, User
-from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_at
-from elearn.returns.evidence import Evidence, among, evidence_for, evidence_of
+from elearn.models import (
+    CourseVersion,
+    DueMode,
+    Duty,
+    MemberKind,
+    Organisation,
+    Placement,
+    RequirementItem,
+    User,
+)
+from elearn.network.requirements import (
+    Requirement,
+    effective_requirements_at,
+    requirements_of,
+    roles_since_at,
+)
+from elearn.returns.evidence import Evidence, among, evidence_at, evidence_for
 
 MEASURE_KEYS: tuple[str, ...] = (
     "induction", "updated_in_year", "updated_more_than_once", "dsl_within_two_years", "governors_trained",
@@ -62,6 +76,8 @@ LONGEST_PERIOD_MONTHS = 36  # how far back evidence is read: the longest renewal
 OTHER_KINDS = (MemberKind.SUPPLY.value, MemberKind.VOLUNTEER.value, MemberKind.PERIPATETIC.value)
 BOARD_KINDS = (MemberKind.GOVERNOR.value, MemberKind.TRUSTEE.value)
 DSL_DUTIES = (Duty.DSL.value, Duty.DEPUTY_DSL.value)
+SAFER_RECRUITERS = (Duty.SAFER_RECRUITER.value,)
+ALL_ITEMS = tuple(RequirementItem)
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ class AcademicYear:
         return min(self.last_day, today) if today >= self.first_day else self.last_day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonLine:
     """One person behind a measure: met or not, and the evidence (or what is missing) in words."""
 
@@ -116,7 +132,7 @@ class Measure:
         return len(self.people)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     user_id: int
     name: str
@@ -141,27 +157,32 @@ def _day(moment: datetime | None) -> date | None:
     return to_london(moment).date() if moment is not None else None
 
 
-def members_as_at(setting: Organisation, as_at: date) -> list[Member]:
-    """The setting's people on that day with their roles there and the day they joined it (three queries)."""
-    roles = roles_at(setting)
-    if not roles:
-        return []
-    ids = list(roles)
-    users = db.session.execute(select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at,
-                                      User.deactivated_at, User.is_active_account).where(among(User.id, ids)))
-    placed = {user_id: started_on for user_id, started_on in db.session.execute(
-        select(Placement.user_id, Placement.started_on)
-        .where(Placement.organisation_id == setting.id, among(Placement.user_id, ids)))}
-    members: list[Member] = []
-    for user_id, name, home_id, joined_at, deactivated_at, active in users:
-        left_on = _day(deactivated_at)
-        if not active and (left_on is None or left_on <= as_at):
-            continue  # a leaver by then
-        joined_on = placed.get(user_id) if home_id != setting.id else _day(joined_at)
-        if joined_on is not None and joined_on > as_at:
-            continue  # joined after the day the return is for
-        members.append(Member(user_id, name, frozenset(roles[user_id]), joined_on))
-    members.sort(key=lambda m: (m.name.casefold(), m.user_id))
+def members_as_at(settings: Sequence[Organisation], as_at: date) -> dict[int, list[Member]]:
+    """Each setting's people on that day with their roles there and the day they joined it: five statements
+    whatever the number of settings (their roles, the people, their placements there)."""
+    roles = {setting_id: {user_id: set(held) for user_id, held in at_setting.items()}
+             for setting_id, at_setting in roles_since_at([s.id for s in settings]).items()}
+    members: dict[int, list[Member]] = {s.id: [] for s in settings}
+    ids = sorted({user_id for at_setting in roles.values() for user_id in at_setting})
+    if not ids:
+        return members
+    users = {row[0]: row for row in db.session.execute(
+        select(User.id, User.display_name, User.organisation_id, User.joined_organisation_at, User.deactivated_at,
+               User.is_active_account).where(among(User.id, ids)))}
+    placed = {(setting_id, user_id): started_on for setting_id, user_id, started_on in db.session.execute(
+        select(Placement.organisation_id, Placement.user_id, Placement.started_on)
+        .where(among(Placement.organisation_id, list(roles)), among(Placement.user_id, ids))
+        .order_by(Placement.id))}  # the latest placement at a setting wins
+    for setting in settings:
+        at_setting = roles.get(setting.id, {})
+        for user_id, name, home_id, joined_at, deactivated_at, active in (users[i] for i in at_setting if i in users):
+            if not active and (deactivated_at is None or to_london(deactivated_at).date() <= as_at):
+                continue  # a leaver by then
+            joined_on = placed.get((setting.id, user_id)) if home_id != setting.id else _day(joined_at)
+            if joined_on is not None and joined_on > as_at:
+                continue  # joined after the day the return is for
+            members[setting.id].append(Member(user_id, name, frozenset(at_setting[user_id]), joined_on))
+        members[setting.id].sort(key=lambda m: (m.name.casefold(), m.user_id))
     return members
 
 
@@ -238,14 +259,17 @@ def _induction(member: Member, year: AcademicYear, as_at: date, resolved: dict[s
     return PersonLine(member.user_id, member.name, not missing, "; ".join(part for part in parts if part))
 
 
-def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence], *, at_least: int) -> PersonLine:
+def _updates(member: Member, year: AcademicYear, as_at: date, pieces: list[Evidence]) -> tuple[PersonLine, PersonLine]:
+    """Trained in the year (on at least one day), and on more than one day: the same pieces, said once for both."""
     in_year = [p for p in pieces if p.is_training and year.first_day <= p.on <= as_at]
-    days = sorted({p.on for p in in_year})
-    met = len(days) >= at_least
+    days = len({p.on for p in in_year})
     words = _describe(in_year) if in_year else "no training recorded this year"
-    if in_year and not met:
-        words += f" (training on {len(days)} day{'s' if len(days) != 1 else ''} only)"
-    return PersonLine(member.user_id, member.name, met, words)
+    lines = []
+    for at_least in (1, 2):
+        met = days >= at_least
+        said = words + (f" (training on {days} day{'s' if days != 1 else ''} only)" if in_year and not met else "")
+        lines.append(PersonLine(member.user_id, member.name, met, said))
+    return lines[0], lines[1]
 
 
 def _kcsie(member: Member, pieces: list[Evidence]) -> PersonLine:
@@ -255,24 +279,54 @@ def _kcsie(member: Member, pieces: list[Evidence]) -> PersonLine:
     return PersonLine(member.user_id, member.name, False, "has not confirmed the edition in force")
 
 
-def compute_section(setting: Organisation, year: AcademicYear, *, today: date | None = None) -> Section:
-    """The eight measures for the setting and year, with the people behind each: a bounded number of queries
-    whatever the number of people (members, placements, requirements, then one per evidence source)."""
+def evidence_window(year: AcademicYear, as_at: date, members: Iterable[Member]) -> date:
+    """The earliest day any rule can look back to for these people: the year's start, the longest period before
+    as_at (to the start of its academic year, for a requirement due by the start of the academic year), the longest
+    period before each joined. Evidence read from any earlier day changes nothing, so settings computed together
+    from one wider window get exactly what each gets alone."""
+    longest = add_months(as_at, -LONGEST_PERIOD_MONTHS)
+    joined = [add_months(m.joined_on, -LONGEST_PERIOD_MONTHS) for m in members if m.joined_on is not None]
+    return min([year.first_day, AcademicYear.containing(longest).first_day, *joined])
+
+
+def compute_sections(settings: Sequence[Organisation], year: AcademicYear, *,
+                     today: date | None = None) -> dict[int, Section]:
+    """The eight measures for each setting (by id, in the order given) and year, with the people behind each: a
+    bounded number of statements whatever the number of settings and people (members, placements, requirements,
+    then one per evidence source for everyone at once), split by setting in Python."""
     as_at = year.as_at(today or london_today())
-    members = members_as_at(setting, as_at)
-    resolved = effective_requirements(setting)
-    earliest = min(year.first_day, add_months(as_at, -LONGEST_PERIOD_MONTHS))
-    earliest = min([earliest, *(add_months(m.joined_on, -LONGEST_PERIOD_MONTHS) for m in members if m.joined_on)])
-    evidence = evidence_of(setting, [m.user_id for m in members], earliest, as_at)
-    course_titles = _course_titles(resolved)
+    members = members_as_at(settings, as_at)
+    resolved = effective_requirements_at(settings)
+    everyone = [m for at_setting in members.values() for m in at_setting]
+    evidence = evidence_at(settings, {s.id: [m.user_id for m in members[s.id]] for s in settings},
+                           evidence_window(year, as_at, everyone), as_at)
+    course_titles = _course_titles([r for at_setting in resolved.values() for rs in at_setting.values() for r in rs])
+    return {s.id: _section(s, year, as_at, members[s.id], resolved[s.id], evidence[s.id], course_titles)
+            for s in settings}
+
+
+def compute_section(setting: Organisation, year: AcademicYear, *, today: date | None = None) -> Section:
+    """The eight measures for one setting: compute_sections with that setting alone."""
+    return compute_sections([setting], year, today=today)[setting.id]
+
+
+def _section(setting: Organisation, year: AcademicYear, as_at: date, members: list[Member],
+             resolved: dict[str, list[Requirement]], evidence: dict[int, list[Evidence]],
+             course_titles: dict[int, str]) -> Section:
+    """One setting's measures from its people, its requirements and their evidence (no statement)."""
     measures = {key: Measure(key, LABELS[key]) for key in MEASURE_KEYS}
+    needs: dict[tuple[frozenset[str], tuple[str, ...], tuple[RequirementItem, ...]], list[Requirement]] = {}
 
     def add(key: str, line: PersonLine | None) -> None:
         if line is not None:
             measures[key].people.append(line)
 
-    def within_period(member: Member, wanted: Iterable[str], items: Iterable[RequirementItem]) -> PersonLine | None:
-        requirements = _requirements_of_roles(member.roles, wanted, resolved, items)
+    def within_period(member: Member, wanted: tuple[str, ...], items: tuple[RequirementItem, ...]) -> PersonLine | None:
+        # Most people share a handful of role sets: each set's requirements worked out once per setting.
+        key = (member.roles, wanted, items)
+        if key not in needs:
+            needs[key] = _requirements_of_roles(member.roles, wanted, resolved, items)
+        requirements = needs[key]
         if not requirements:
             return None
         return _check(member, requirements, evidence[member.user_id], as_at, course_titles)
@@ -281,19 +335,19 @@ def compute_section(setting: Organisation, year: AcademicYear, *, today: date | 
         pieces = evidence[member.user_id]
         if MemberKind.STAFF.value in member.roles:
             add("induction", _induction(member, year, as_at, resolved, pieces, course_titles))
-            add("updated_in_year", _updates(member, year, as_at, pieces, at_least=1))
-            add("updated_more_than_once", _updates(member, year, as_at, pieces, at_least=2))
+            once, more_than_once = _updates(member, year, as_at, pieces)
+            add("updated_in_year", once)
+            add("updated_more_than_once", more_than_once)
             add("kcsie_read", _kcsie(member, pieces))
         add("dsl_within_two_years", within_period(member, DSL_DUTIES, TRAINING_ITEMS))
         add("governors_trained", within_period(member, BOARD_KINDS, TRAINING_ITEMS))
-        add("safer_recruitment_within_three_years",
-            within_period(member, [Duty.SAFER_RECRUITER.value], TRAINING_ITEMS))
-        add("others_covered", within_period(member, OTHER_KINDS, tuple(RequirementItem)))
+        add("safer_recruitment_within_three_years", within_period(member, SAFER_RECRUITERS, TRAINING_ITEMS))
+        add("others_covered", within_period(member, OTHER_KINDS, ALL_ITEMS))
     return Section(setting, year, as_at, [measures[key] for key in MEASURE_KEYS])
 
 
-def _course_titles(resolved: dict[str, list[Requirement]]) -> dict[int, str]:
-    ids = {r.course_id for requirements in resolved.values() for r in requirements if r.course_id is not None}
+def _course_titles(requirements: Iterable[Requirement]) -> dict[int, str]:
+    ids = {r.course_id for r in requirements if r.course_id is not None}
     if not ids:
         return {}
     rows = db.session.execute(select(CourseVersion.course_id, CourseVersion.title)

@@ -21,9 +21,11 @@ integer arithmetic (numerator * 100 >= threshold * denominator), so 9 of 10 is e
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from elearn.access import is_own_manager_of
 from elearn.audit import record_event
@@ -63,17 +65,33 @@ def rate(numerator: int, denominator: int, threshold: Threshold) -> str:
 
 def thresholds_for(setting: Organisation) -> dict[str, Threshold]:
     """Each measure's threshold for this setting (one query): setting, trust, strictest partnership, default."""
-    partnerships = select(PartnershipMember.partnership_id).where(PartnershipMember.organisation_id == setting.id,
-                                                                  PartnershipMember.left_at.is_(None))
-    levels = [setting.id] + ([setting.trust_id] if setting.trust_id is not None else [])
+    return thresholds_for_each([setting])[setting.id]
+
+
+def thresholds_for_each(settings: Sequence[Organisation]) -> dict[int, dict[str, Threshold]]:
+    """thresholds_for for many settings in one statement: each threshold row of a setting or its trust, and each
+    of a partnership with the setting (by id) among its members, split by setting in Python."""
+    levels_of = {s.id: [s.id] + ([s.trust_id] if s.trust_id is not None else []) for s in settings}
+    ids = list(levels_of)
+    member = and_(PartnershipMember.partnership_id == RatingThreshold.organisation_id,
+                  PartnershipMember.organisation_id.in_(ids), PartnershipMember.left_at.is_(None))
     rows = db.session.execute(
         select(RatingThreshold.organisation_id, RatingThreshold.measure, RatingThreshold.green_from,
-               RatingThreshold.amber_from, Organisation.name)
+               RatingThreshold.amber_from, Organisation.name, PartnershipMember.organisation_id)
         .join(Organisation, Organisation.id == RatingThreshold.organisation_id)
-        .where(RatingThreshold.organisation_id.in_(levels) | RatingThreshold.organisation_id.in_(partnerships)))
+        .outerjoin(PartnershipMember, member)
+        .where(RatingThreshold.organisation_id.in_(sorted({level for ls in levels_of.values() for level in ls}))
+               | PartnershipMember.id.is_not(None))).all()
+    return {setting_id: _resolve(levels, [row for row in rows if row[0] in levels or row[5] == setting_id])
+            for setting_id, levels in levels_of.items()}
+
+
+def _resolve(levels: list[int], rows: Iterable[Any]) -> dict[str, Threshold]:
+    """One setting's thresholds from its rows: its own, else its trust's, else the strictest of its partnerships'
+    (rows of organisations not in levels), else the default."""
     by_level: dict[str, dict[int, Threshold]] = {}
     partnership_rows: dict[str, list[Threshold]] = {}
-    for org_id, measure, green_from, amber_from, name in rows:
+    for org_id, measure, green_from, amber_from, name, _member in rows:
         threshold = Threshold(green_from, amber_from, name)
         if org_id in levels:
             by_level.setdefault(measure, {})[org_id] = threshold

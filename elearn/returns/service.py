@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,8 +32,8 @@ from elearn.db import now_utc
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
 from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
-from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_section
-from elearn.returns.ratings import rate, thresholds_for
+from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_sections
+from elearn.returns.ratings import Threshold, rate, thresholds_for_each
 from elearn.text_rules import clean_text
 
 SCHEMA_VERSION = 1
@@ -122,8 +123,8 @@ class Draft:
         return sha256(canonical(self.body))
 
 
-def _setting_facts(setting: Organisation) -> dict[str, Any]:
-    trust = db.session.get(Organisation, setting.trust_id) if setting.trust_id is not None else None
+def _setting_facts(setting: Organisation, trusts: dict[int, Organisation | None]) -> dict[str, Any]:
+    trust = trusts.get(setting.trust_id) if setting.trust_id is not None else None
     return {"id": setting.id, "name": setting.name, "phase": str(setting.phase) if setting.phase else None,
             "trust": trust.name if trust is not None else None, "section": "157" if setting.is_independent else "175"}
 
@@ -136,10 +137,29 @@ def clean_comments(comments: dict[str, str]) -> dict[str, str]:
 
 def draft_return(setting: Organisation, year: AcademicYear, comments: dict[str, str] | None = None, *,
                  today: date | None = None) -> Draft:
-    """The return computed now, rated by the setting's descriptors, with the DSL's comments."""
-    section = compute_section(setting, year, today=today)
-    thresholds = thresholds_for(setting)
-    notes = clean_comments(comments or {})
+    """The return computed now, rated by the setting's descriptors, with the DSL's comments: draft_returns with
+    that setting alone."""
+    return draft_returns([setting], year, {setting.id: comments or {}}, today=today)[setting.id]
+
+
+def draft_returns(settings: Sequence[Organisation], year: AcademicYear,
+                  comments: dict[int, dict[str, str]] | None = None, *, today: date | None = None) -> dict[int, Draft]:
+    """Each setting's return (by id, in the order given) computed now, rated by its descriptors, with comments by
+    setting id: computed together (measures.compute_sections, ratings.thresholds_for_each), so that many settings
+    cost the statements of one."""
+    if not settings:
+        return {}  # every school signed: the trust's view reads only their snapshots
+    notes = {s.id: clean_comments((comments or {}).get(s.id) or {}) for s in settings}
+    sections = compute_sections(settings, year, today=today)
+    thresholds = thresholds_for_each(settings)
+    # Each trust read once (usually found in the session) and held while the drafts are made.
+    trusts = {trust_id: db.session.get(Organisation, trust_id)
+              for trust_id in {s.trust_id for s in settings if s.trust_id is not None}}
+    return {s.id: _draft(s, year, sections[s.id], thresholds[s.id], notes[s.id], trusts) for s in settings}
+
+
+def _draft(setting: Organisation, year: AcademicYear, section: Section, thresholds: dict[str, Threshold],
+           notes: dict[str, str], trusts: dict[int, Organisation | None]) -> Draft:
     measures = []
     for measure in section.measures:
         threshold = thresholds[measure.key]
@@ -152,7 +172,7 @@ def draft_return(setting: Organisation, year: AcademicYear, comments: dict[str, 
         })
     people = {m.key: [{"name": line.name, "met": line.met, "evidence": line.evidence} for line in m.people]
               for m in section.measures}
-    body = {"schema": SCHEMA_VERSION, "setting": _setting_facts(setting), "academic_year": year.label,
+    body = {"schema": SCHEMA_VERSION, "setting": _setting_facts(setting, trusts), "academic_year": year.label,
             "as_at": section.as_at.isoformat(), "measures": measures, "people": people}
     return Draft(section, body)
 
@@ -254,7 +274,8 @@ def get_led_trust(*, actor: User) -> Organisation:
 
 
 def trust_returns(trust: Organisation, year: AcademicYear, *, today: date | None = None) -> list[TrustSetting]:
-    """The trust's settings side by side for the year: each one's latest signed return for it, else its draft."""
+    """The trust's settings side by side for the year: each one's latest signed return for it (its snapshot only),
+    else its draft, the drafts computed together."""
     settings = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(trust_setting_ids(trust.id)))
                                        .order_by(Organisation.name, Organisation.id)))
     latest: dict[int, AuditReturn] = {}
@@ -262,9 +283,7 @@ def trust_returns(trust: Organisation, year: AcademicYear, *, today: date | None
             AuditReturn.organisation_id.in_([s.id for s in settings]), AuditReturn.academic_year == year.starts)
             .order_by(AuditReturn.version)):
         latest[row.organisation_id] = row  # the highest version wins
-    lines = []
-    for setting in settings:
-        signed = latest.get(setting.id)
-        snapshot = snapshot_of(signed) if signed is not None else draft_return(setting, year, today=today).body
-        lines.append(TrustSetting(setting, snapshot, signed))
-    return lines
+    # The unsigned ones computed together: a trust of 50 schools costs the statements of one (bench/returns).
+    drafts = draft_returns([s for s in settings if s.id not in latest], year, today=today)
+    return [TrustSetting(s, snapshot_of(latest[s.id]) if s.id in latest else drafts[s.id].body, latest.get(s.id))
+            for s in settings]
