@@ -26,11 +26,11 @@ from elearn.clock import LONDON, add_months, london_today
 from elearn.compliance import exports, reports
 from elearn.compliance.chasing import plan_chase, send_chase
 from elearn.compliance.compliance import ComplianceStatus
-from elearn.compliance.reminders import send_reminders
+from elearn.compliance.reminders import iso_week, send_reminders
 from elearn.compliance.session_grid import SessionCell, session_grid
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import AuditEvent, OrganisationKind, OutboxEmail, Role, TrainingRequirement, User
+from elearn.models import AuditEvent, OrganisationKind, OutboxEmail, ReminderLog, Role, TrainingRequirement, User
 from elearn.network import requirement_sets, service
 from elearn.network.requirement_sets import RequirementInput
 from elearn.network.requirements import DSL_TRAINING_TOPIC, SAFER_RECRUITMENT_TOPIC, effective_requirements
@@ -316,3 +316,42 @@ def test_nothing_is_not_an_item_one_can_add(cast):
                                                                              "rolling", 28), actor=cast.manager_a)
     assert raised.value.field == "item"
     assert db.session.scalars(select(TrainingRequirement)).all() == []
+
+
+# --- the reminder log records each topic ------------------------------------------------------------------------
+
+
+def _sessions_logged(person) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return sorted(tuple(row) for row in db.session.execute(select(ReminderLog.kind, ReminderLog.topic, ReminderLog.week)
+                                                            .where(ReminderLog.user_id == person.id,
+                                                                   ReminderLog.kind.like("session_%"))))
+
+
+def test_two_topics_overdue_on_the_same_day_give_both_lines_and_both_are_logged(cast, alder, outbox):
+    dee, _, _ = alder
+    service.add_duty(cast.org_a, dee, "safer_recruiter", add_months(london_today(), -48), actor=cast.manager_a)
+    send_reminders()
+    [message] = [m for m in outbox if m["To"] == dee.email]
+    body = message.get_content()
+    assert f"{DSL_TRAINING_TOPIC} (face-to-face session): was due on" in body
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): was due on" in body
+    week = iso_week(london_today())
+    assert _sessions_logged(dee) == [("session_weekly_overdue", DSL_KEY, week),
+                                     ("session_weekly_overdue", SAFER_KEY, week)]
+
+
+def test_a_second_topic_falling_overdue_later_in_the_week_is_chased_that_day(cast, alder, outbox):
+    """Dee has been overdue on DSL training for a month; she takes on safer recruitment with its 28 induction days
+    ending on Wednesday. Monday's reminder lists both (DSL training overdue, safer recruitment due within the week);
+    Thursday's the overdue safer recruitment, that day and not a week later: the week's DSL row is not its row."""
+    dee, _, _ = alder
+    monday = london_today() - timedelta(days=london_today().weekday())
+    service.add_duty(cast.org_a, dee, "safer_recruiter", monday + timedelta(days=2 - 28), actor=cast.manager_a)
+    send_reminders(today=monday)
+    send_reminders(today=monday + timedelta(days=3))
+    bodies = [m.get_content() for m in outbox if m["To"] == dee.email]
+    assert len(bodies) == 2, bodies
+    assert f"{DSL_TRAINING_TOPIC} (face-to-face session): was due on" in bodies[0]
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): book a place" in bodies[0]
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): was due on" in bodies[1]
+    assert DSL_TRAINING_TOPIC not in bodies[1]  # already chased this week
