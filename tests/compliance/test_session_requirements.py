@@ -26,6 +26,7 @@ from elearn.clock import LONDON, add_months, london_today
 from elearn.compliance import exports, reports
 from elearn.compliance.chasing import plan_chase, send_chase
 from elearn.compliance.compliance import ComplianceStatus
+from elearn.compliance.matrix import MatrixQuery, training_matrix
 from elearn.compliance.reminders import iso_week, send_reminders
 from elearn.compliance.session_grid import SessionCell, session_grid
 from elearn.errors import InvalidInput, NotFound
@@ -209,7 +210,8 @@ def test_the_matrix_with_session_cells_runs_the_same_queries_for_few_and_many(ca
     def statements() -> dict[str, int]:
         counts = {}
         for url in ("/manage/", "/manage/matrix", "/manage/matrix/export.csv",
-                    "/manage/reminders/new?scope=filter"):
+                    "/manage/reminders/new?scope=filter", "/manage/matrix?status=overdue&sort=status",
+                    f"/manage/matrix?course=topic:{DSL_KEY}&sort=status", "/manage/matrix/export.csv?status=overdue"):
             db.session.expire_all()
             with count_queries() as counter:
                 response = client.get(url)
@@ -223,11 +225,67 @@ def test_the_matrix_with_session_cells_runs_the_same_queries_for_few_and_many(ca
     grow(37)
     many = statements()
     assert few == many
-    csv_statements = many.pop("/manage/matrix/export.csv")
+    csv_statements = max(many.pop("/manage/matrix/export.csv"), many.pop("/manage/matrix/export.csv?status=overdue"))
     assert max(many.values()) <= 20, many  # the lead's page budget (tests/compliance/test_query_budgets.py)
     # a download: the request's own, the header's (titles, documents, topics) and a batch's (cells, groups,
     # certificates, times, documents, and four for the session cells)
     assert csv_statements <= 25, csv_statements
+
+
+# --- the matrix's status filter, its sort by status and its pick of one item read the session cells too -----------
+
+
+def _names(matrix) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row.user.display_name for row in matrix.rows]
+
+
+def test_filtering_by_status_finds_people_whose_only_item_in_it_is_a_session(cast, alder):
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.OVERDUE))) == ["Dee Lead"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.NOT_STARTED))) == ["Nia Deputy"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.COMPLIANT))) == ["Rob Recruiter"]
+
+
+def test_the_csv_of_the_overdue_and_remind_everyone_overdue_find_the_dsl(cast, alder, client, sign_in):
+    sign_in(cast.manager_a)
+    rows = _csv(client.get("/manage/matrix/export.csv?status=overdue").get_data())
+    assert [row[0] for row in rows[1:]] == ["Dee Lead"]
+    page = client.get("/manage/reminders/new?scope=filter&status=overdue").get_data(as_text=True)
+    assert "Dee Lead" in page
+
+
+def test_sorting_by_status_ranks_each_person_by_their_most_urgent_course_or_session(cast, alder, make, course):
+    """Cat is overdue on a course, Dee on DSL training: both first, by name; then Ann (a course not started) and
+    Nia (DSL training not started); then Rob (compliant on safer recruitment); then those with nothing."""
+    cat = make.user(name="Cat Course", org=cast.org_a)
+    make.assignment(user=cat, course=course, due_in_days=-3)
+    make.assignment(user=cast.learner_a, course=course, due_in_days=20)
+    names = _names(training_matrix(cast.org_a, MatrixQuery(sort="status")))
+    assert names[:5] == ["Cat Course", "Dee Lead", "Ann Learner", "Nia Deputy", "Rob Recruiter"]
+    backwards = _names(training_matrix(cast.org_a, MatrixQuery(sort="status", descending=True)))
+    assert backwards[-5:] == ["Rob Recruiter", "Ann Learner", "Nia Deputy", "Cat Course", "Dee Lead"]  # ties: by name
+
+
+def test_a_manager_picks_one_session_topic_as_they_pick_one_course(cast, alder, client, sign_in):
+    dsl = MatrixQuery(topic=DSL_KEY)
+    assert _names(training_matrix(cast.org_a, dsl)) == ["Dee Lead", "Nia Deputy"]  # the people who need it
+    assert _names(training_matrix(cast.org_a, MatrixQuery(topic=DSL_KEY, status=ComplianceStatus.NOT_STARTED))) == [
+        "Nia Deputy"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(topic=SAFER_KEY, status=ComplianceStatus.OVERDUE))) == []
+    sign_in(cast.manager_a)
+    page = client.get(f"/manage/matrix?course=topic:{DSL_KEY}&sort=status&direction=desc").get_data(as_text=True)
+    assert f'<option selected value="topic:{DSL_KEY}">Face-to-face: {DSL_TRAINING_TOPIC}</option>' in page
+    assert page.index("Nia Deputy") < page.index("Dee Lead")  # not started, then overdue
+    assert "Rob Recruiter" not in page and f"{SAFER_RECRUITMENT_TOPIC}<span" not in page  # one topic's column
+    rows = _csv(client.get(f"/manage/matrix/export.csv?course=topic:{DSL_KEY}&status=overdue").get_data())
+    assert [row[0] for row in rows[1:]] == ["Dee Lead"]
+    assert client.get("/manage/matrix?course=topic:no+such+topic").status_code == 200  # unknown: any course
+
+
+def test_the_dashboards_overdue_count_is_the_matrixs_overdue_filter(cast, alder, make, course):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-3)
+    overdue = training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.OVERDUE))
+    assert _names(overdue) == ["Ann Learner", "Dee Lead"]
+    assert reports.compliance_dashboard(cast.org_a).attention.overdue == overdue.total == 2
 
 
 # --- "nothing required for this role" -------------------------------------------------------------------------
