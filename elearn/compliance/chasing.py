@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -26,7 +26,7 @@ from elearn.clock import london_today, uk_date
 from elearn.compliance.compliance import ComplianceStatus
 from elearn.compliance.matrix import MatrixQuery, matching_people
 from elearn.compliance.reports import cells
-from elearn.compliance.session_grid import SessionGrid, session_grid
+from elearn.compliance.session_grid import SessionGrid, people_by_status, session_grid
 from elearn.errors import Conflict, InvalidInput
 from elearn.extensions import db
 from elearn.mail import send_email
@@ -178,17 +178,25 @@ def _by_name(user: User) -> tuple[str, int]:
 
 
 def urgent_in_filter(org: Organisation, query: MatrixQuery, *, today: date | None = None) -> list[int]:
-    """The people the matrix's filters match who are overdue or expiring (on the filter's course, if it has one;
-    else on a course or on a face-to-face session their roles need)."""
+    """The people the matrix's filters match who are overdue or expiring (on the filter's course or session topic,
+    if it has one; else on a course or on a face-to-face session their roles need)."""
     today = today or london_today()
     grid = cells(org, today)
-    people = matching_people(org, query, grid).subquery("matching")
+    sessions = session_grid(org, today=today) if query.course_id is None else None
+    if query.topic is not None and sessions is not None and query.topic not in {c.key for c in sessions.columns}:
+        query = replace(query, topic=None)  # as the matrix does with a topic nobody needs here
+    people = matching_people(org, query, grid, sessions).subquery("matching")
     statement: Any = select(grid.c.user_id.label("user_id")).where(
         grid.c.user_id.in_(select(people.c.id)), grid.c.status.in_([s.value for s in URGENT]))
     if query.course_id is not None:
         statement = statement.where(grid.c.course_id == query.course_id)
-    elif behind := sorted(session_lines(session_grid(org, today=today), URGENT)):
-        statement = union(statement, select(people.c.id.label("user_id")).where(people.c.id.in_(behind)))
+    if sessions is not None:
+        by_status = people_by_status(sessions, query.topic)
+        if query.topic is not None:  # urgent on that topic: its session cells alone
+            statement = select(people.c.id.label("user_id")).where(
+                people.c.id.in_(sorted(set().union(*(by_status.get(s, set()) for s in URGENT)))))
+        elif behind := sorted(set().union(*(by_status.get(s, set()) for s in URGENT))):
+            statement = union(statement, select(people.c.id.label("user_id")).where(people.c.id.in_(behind)))
     found = statement.subquery("urgent")  # UNION, or DISTINCT: each person once
     return list(db.session.scalars(select(found.c.user_id).distinct().order_by(found.c.user_id)
                                    .limit(MAX_PEOPLE + 1)))

@@ -27,7 +27,15 @@ from elearn.certificates.service import certificate_document
 from elearn.clock import london_today, to_london
 from elearn.compliance import reports
 from elearn.compliance.compliance import LABELS, ComplianceStatus, TrainingSource
-from elearn.compliance.matrix import MatrixQuery, MatrixRow, count_matching, iter_matrix, rows_of, training_matrix
+from elearn.compliance.matrix import (
+    MatrixQuery,
+    MatrixRow,
+    count_matching,
+    iter_matrix,
+    rows_of,
+    sessions_read,
+    training_matrix,
+)
 from elearn.compliance.record_pdf import (
     RecordCourse,
     RecordDocument,
@@ -36,7 +44,7 @@ from elearn.compliance.record_pdf import (
     RecordSignoff,
     render_training_record,
 )
-from elearn.compliance.session_grid import SessionCell, session_grid
+from elearn.compliance.session_grid import SessionCell, SessionGrid, session_grid
 from elearn.db import now_utc
 from elearn.downloads import Download, audited, csv_stream, slug
 from elearn.errors import InvalidInput
@@ -61,14 +69,15 @@ def filters_of(query: MatrixQuery | None) -> dict[str, Any] | None:
     """The filters as plain values: for the audit log and for a job to rebuild the query."""
     return None if query is None else {
         "q": query.q or None, "group_id": query.group_id, "course_id": query.course_id, "kind": query.kind,
-        "status": query.status.value if query.status else None}
+        "status": query.status.value if query.status else None, **({"topic": query.topic} if query.topic else {})}
 
 
 def query_from(filters: dict[str, Any] | None) -> MatrixQuery:
     filters = filters or {}
     status = filters.get("status")
     return MatrixQuery(q=filters.get("q") or "", group_id=filters.get("group_id"), course_id=filters.get("course_id"),
-                       status=ComplianceStatus(status) if status else None, kind=filters.get("kind"))
+                       status=ComplianceStatus(status) if status else None, kind=filters.get("kind"),
+                       topic=filters.get("topic"))
 
 
 def _audited(download: Download, action: str, org: Organisation, actor: User, query: MatrixQuery | None,
@@ -169,8 +178,8 @@ def session_csv_cells(cell: SessionCell | None) -> list[object]:
     return [LABELS[cell.status], cell.due_on, cell.valid_until, cell.last_on, cell.evidence]
 
 
-def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
-                    progress: Callable[[int], None] | None = None) -> Iterator[list[object]]:
+def matrix_csv_rows(org: Organisation, query: MatrixQuery, *, progress: Callable[[int], None] | None = None,
+                    sessions: SessionGrid | None = None) -> Iterator[list[object]]:
     """The matrix as CSV rows, produced lazily: the header first, then a batch of people at a time (twelve queries
     a batch at most). Per course: status, due, completed, score, certificate code, valid until, where the training
     was done, the time on its lessons beside the declared minutes (latest cycle) and whether that was quick. Then
@@ -179,10 +188,15 @@ def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
     (blank: not asked).
 
     The queries are built now and run as the rows are read (after the request's commit, for a streamed download).
+    When the filters read every member's session cells (matrix.sessions_read; given, or read here), the batches
+    take theirs from that grid instead of reading them again.
     """
-    columns, batches = iter_matrix(org, query, batch_size=STREAM_BATCH)
+    whole = sessions or sessions_read(org, query, london_today())
+    columns, batches = iter_matrix(org, query, batch_size=STREAM_BATCH, sessions=whole)
     documents = signoff_grid(org, []).columns
-    topics = session_grid(org, []).columns
+    topics = whole.columns if whole is not None else session_grid(org, []).columns
+    if query.topic in {topic.key for topic in topics}:  # a topic picked: its columns alone, as on the page
+        topics = [topic for topic in topics if topic.key == query.topic]
     header: list[object] = ["Name", "Email", "Groups"]
     for title in columns.values():
         header += [f"{title}: {column}" for column in CSV_COLUMNS]
@@ -200,7 +214,8 @@ def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
             ids = [row.user.id for row in batch]
             certificates, times = certificate_facts(ids), latest_course_times(ids)
             signoffs = signoff_grid(owner, ids) if owner is not None and documents else None
-            sessions = session_grid(owner, ids) if owner is not None and topics else None
+            sessions = whole if whole is not None else (
+                session_grid(owner, ids) if owner is not None and topics else None)
             for row in batch:
                 line: list[object] = [row.user.display_name, row.user.email, "; ".join(row.groups)]
                 for _, course in person_courses(row, columns, certificates, times):
@@ -222,10 +237,13 @@ def matrix_csv_rows(org: Organisation, query: MatrixQuery, *,
     return rows()
 
 
-def export_matrix_csv(org: Organisation, query: MatrixQuery, *, actor: User) -> Download:
-    """Every person matching the matrix filters (not just one page) as a streamed CSV; audited as export.csv."""
-    rows = count_matching(org, query)
-    download = Download(csv_stream(matrix_csv_rows(org, query)), "text/csv; charset=utf-8",
+def export_matrix_csv(org: Organisation, query: MatrixQuery, *, actor: User,
+                      sessions: SessionGrid | None = None) -> Download:
+    """Every person matching the matrix filters (not just one page) as a streamed CSV; audited as export.csv.
+    `sessions`: every member's session cells, when the caller has read them for these filters (sessions_read)."""
+    sessions = sessions or sessions_read(org, query, london_today())
+    rows = count_matching(org, query, sessions=sessions)
+    download = Download(csv_stream(matrix_csv_rows(org, query, sessions=sessions)), "text/csv; charset=utf-8",
                         filename(org, "training-matrix", "csv"))
     return _audited(download, "export.csv", org, actor, query, rows=rows)
 
@@ -245,6 +263,9 @@ def describe_filters(org: Organisation, query: MatrixQuery | None) -> str:
         parts.append(f"group: {group.name if group and group.organisation_id == org.id else 'unknown'}")
     if query.course_id is not None:
         parts.append(f"course: {course_titles().get(query.course_id, 'unknown')}")
+    if query.topic is not None:
+        topics = {column.key: column.topic for column in session_grid(org, []).columns}
+        parts.append(f"face-to-face session: {topics.get(query.topic, 'unknown')}")
     if query.status is not None:
         parts.append(f"status: {LABELS[query.status]}")
     return "; ".join(parts).capitalize() if parts else "Everyone"

@@ -40,6 +40,13 @@ class AssignOneForm(FlaskForm):
     submit = SubmitField("Assign course")
 
 
+def course_or_topic(value: object) -> int | str | None:
+    """The matrix's one item: a course's id, or "topic:" and a face-to-face session's key, as given; else None."""
+    if isinstance(value, str) and value.startswith("topic:") and len(value) > len("topic:"):
+        return value
+    return optional_int(value)
+
+
 class MatrixFilterForm(FlaskForm):
     """Read from the query string (GET), so no CSRF token."""
 
@@ -49,11 +56,11 @@ class MatrixFilterForm(FlaskForm):
     q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
     group = SelectField("Group", coerce=optional_int, validate_choice=False)
     kind = SelectField("Kind of member", validate_choice=False)
-    course = SelectField("Course", coerce=optional_int, validate_choice=False)
+    course = SelectField("Course or face-to-face session", coerce=course_or_topic, validate_choice=False)
     status = SelectField("Status", validate_choice=False)
     sort = SelectField("Sort by", choices=[SelectChoice("name", "Name"), SelectChoice("email", "Email"),
                                            SelectChoice("joined", "Date joined"),
-                                           SelectChoice("status", "Status (choose a course)")], validate_choice=False)
+                                           SelectChoice("status", "Status (most urgent first)")], validate_choice=False)
     direction = SelectField("Order", choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")], validate_choice=False)
 
 

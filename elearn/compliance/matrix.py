@@ -3,6 +3,13 @@
 Read from the same grid as the dashboard (`reports.cells`); the matrix page and the exports
 (every matching person, unpaged) both call `training_matrix`. The page also lists people invited but not joined
 yet, with the courses they will be assigned on joining (`pending_invitees`).
+
+Face-to-face session requirements are cells too (session_grid), computed in Python from four queries. The status
+filter, the sort by status and the pick of one item read them with the courses: a person is in every status one of
+their cells is in, and ranks by the most urgent (session_grid.people_by_status, the rule the dashboard counts by).
+When the filters or the sort need them, every member's session cells are read once and enter the SQL as lists of
+ids (session_grid.session_rank_sql), so filtering, sorting and paging stay one statement: the same number of
+queries whatever the size, and the page's session cells are sliced from that grid rather than read again.
 """
 
 from __future__ import annotations
@@ -12,13 +19,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, false, func, or_, select
 
 from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
-from elearn.compliance.compliance import ComplianceStatus, TrainingSource, severity_sql
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, TrainingSource, severity_sql
 from elearn.compliance.reports import cells
+from elearn.compliance.session_grid import (
+    SessionColumn,
+    SessionGrid,
+    people_by_status,
+    session_grid,
+    session_rank_sql,
+)
 from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, NewStarterRule, Organisation, User
@@ -26,6 +40,7 @@ from elearn.models import Group, GroupMembership, Invitation, InvitationCourse, 
 PAGE_SIZE = 50
 INVITED_LIMIT = 100  # pending invitees listed (on the matrix's first page)
 SORTS = ("name", "email", "joined", "status")
+TOPIC_PREFIX = "topic:"  # the matrix's one "course" choice names a face-to-face session's topic this way
 
 
 @dataclass(frozen=True)
@@ -36,10 +51,21 @@ class MatrixQuery:
     group_id: int | None = None
     kind: str | None = None  # a MemberKind: only the people who are that kind here (staff, supply, governor...)
     course_id: int | None = None
+    topic: str | None = None  # a face-to-face session's column key (SessionColumn.key), picked instead of a course
     status: ComplianceStatus | None = None
     sort: str = "name"
     descending: bool = False
     page: int = 1
+
+    @property
+    def item(self) -> int | str | None:
+        """The one course or session picked, as the query string's `course` holds it (an id, or "topic:" + key)."""
+        return TOPIC_PREFIX + self.topic if self.topic is not None else self.course_id
+
+    def reads_sessions(self) -> bool:
+        """Whether filtering or sorting needs every member's session cells (not only the page's)."""
+        return (self.status is not None or self.topic is not None
+                or (self.sort == "status" and self.course_id is None))
 
 
 @dataclass(frozen=True)
@@ -78,14 +104,18 @@ class Matrix:
     pages: int
     query: MatrixQuery
     invited: list[InvitedRow] = field(default_factory=list)  # shown on the first page; never in exports
+    sessions: SessionGrid | None = None  # the rows' session cells, in the columns shown (one when a topic is picked)
+    topics: list[SessionColumn] = field(default_factory=list)  # every session topic required here, to pick one
 
 
 def _escape_like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Select[Any]:
-    """The ids of the active members the filters match (read by the page, the exports and chasing)."""
+def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery,
+                    sessions: SessionGrid | None = None) -> Select[Any]:
+    """The ids of the active members the filters match (read by the page, the exports and chasing). `sessions`:
+    every member's session cells (sessions_read), which the status and topic filters need."""
     statement = select(User.id).where(members_of(org.id, query.kind), User.is_active_account.is_(True))
     if query.q:
         pattern = _escape_like(query.q.lower())
@@ -94,31 +124,79 @@ def matching_people(org: Organisation, query: MatrixQuery, grid: Subquery) -> Se
     if query.group_id is not None:
         statement = statement.where(User.id.in_(
             select(GroupMembership.user_id).where(GroupMembership.group_id == query.group_id)))
-    if query.status is not None:
+    if query.topic is not None:  # that topic's cell in the status; or, without a status, the people who need it
+        by_status = people_by_status(_required(sessions), query.topic)
+        wanted = by_status.get(query.status, set()) if query.status is not None else set().union(*by_status.values())
+        statement = statement.where(_among(wanted))
+    elif query.status is not None:
         in_status = select(grid.c.user_id).where(grid.c.status == query.status.value)
         if query.course_id is not None:
             in_status = in_status.where(grid.c.course_id == query.course_id)
-        statement = statement.where(User.id.in_(in_status))
+            statement = statement.where(User.id.in_(in_status))
+        else:  # a course's cell in the status, or a session's
+            statement = statement.where(or_(User.id.in_(in_status),
+                                            _among(people_by_status(_required(sessions)).get(query.status, set()))))
     elif query.course_id is not None:  # a course filter alone: the people assigned it
         statement = statement.where(User.id.in_(select(grid.c.user_id).where(
             grid.c.course_id == query.course_id, grid.c.assignment_id.is_not(None))))
     return statement
 
 
+def _required(sessions: SessionGrid | None) -> SessionGrid:
+    """The session cells a filter or the sort needs: leaving them out would hide people, so it is an error."""
+    if sessions is None:
+        raise TypeError("this filter or sort reads every member's session cells: pass sessions_read's grid")
+    return sessions
+
+
+def _among(user_ids: set[int]) -> Any:
+    return User.id.in_(sorted(user_ids)) if user_ids else false()
+
+
+def sessions_read(org: Organisation, query: MatrixQuery, today: date) -> SessionGrid | None:
+    """Every member's session cells when the filters or the sort need them (the grid's four queries), else None."""
+    return session_grid(org, today=today) if query.reads_sessions() else None
+
+
+def _known_topic(query: MatrixQuery, sessions: SessionGrid | None) -> MatrixQuery:
+    """The query with a topic no session requirement names here dropped (as an unknown course is)."""
+    if query.topic is not None and (sessions is None or query.topic not in {c.key for c in sessions.columns}):
+        return MatrixQuery(**{**query.__dict__, "topic": None})
+    return query
+
+
 def _columns(query: MatrixQuery) -> tuple[MatrixQuery, dict[int, str]]:
     """The query with an unknown course dropped, and the courses it shows (one when filtered by course)."""
     titles = course_titles()
+    if query.topic is not None:  # one item at a time: a topic picked stands for the course
+        query = MatrixQuery(**{**query.__dict__, "course_id": None})
     if query.course_id is not None and query.course_id not in titles:
         query = MatrixQuery(**{**query.__dict__, "course_id": None})
     return query, ({query.course_id: titles[query.course_id]} if query.course_id is not None else titles)
 
 
-def _in_order(statement: Any, query: MatrixQuery, grid: Subquery) -> Any:
-    """People in the matrix's order: the chosen sort, then name, then id (a stable order for paging)."""
+def _in_order(statement: Any, query: MatrixQuery, grid: Subquery, sessions: SessionGrid | None = None) -> Any:
+    """People in the matrix's order: the chosen sort, then name, then id (a stable order for paging).
+
+    By status: the picked course's cell, or the picked topic's; else each person's most urgent cell, course or
+    session (the least of the two ranks)."""
     order: list[Any] = []
     if query.sort == "status" and query.course_id is not None:
         statement = statement.join(grid, and_(grid.c.user_id == User.id, grid.c.course_id == query.course_id))
         order.append(severity_sql(grid.c.status))
+    elif query.sort == "status":
+        session_rank = session_rank_sql(User.id, _required(sessions), query.topic)
+        if query.topic is not None:
+            course_rank = None
+        else:  # every course cell's rank, aggregated once per person (never a subquery run per row)
+            worst = (select(grid.c.user_id, func.min(severity_sql(grid.c.status)).label("rank"))
+                     .group_by(grid.c.user_id).subquery("worst"))
+            statement = statement.outerjoin(worst, worst.c.user_id == User.id)
+            course_rank = func.coalesce(worst.c.rank, len(SEVERITY))
+        if course_rank is not None and session_rank is not None:
+            order.append(case((course_rank <= session_rank, course_rank), else_=session_rank))
+        elif course_rank is not None or session_rank is not None:
+            order.append(course_rank if course_rank is not None else session_rank)
     elif query.sort == "email":
         order.append(User.email)
     elif query.sort == "joined":
@@ -137,12 +215,14 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     """
     today = today or london_today()
     query, columns = _columns(query)
+    sessions = sessions_read(org, query, today)
+    query = _known_topic(query, sessions)
     grid = cells(org, today)
-    matching = matching_people(org, query, grid).subquery("matching")
+    matching = matching_people(org, query, grid, sessions).subquery("matching")
     total = db.session.scalar(select(func.count()).select_from(matching)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
-    statement = _in_order(select(User).join(matching, matching.c.id == User.id), query, grid)
+    statement = _in_order(select(User).join(matching, matching.c.id == User.id), query, grid, sessions)
     if paginate:
         statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     people = list(db.session.scalars(statement))
@@ -150,15 +230,26 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     if paginate:  # a grid of just this page's people, so that no plan can recompute the whole organisation per row
         grid = cells(org, today, user_ids=[person.id for person in people])
     invited = pending_invitees(org, query) if paginate else []  # every page asks: the same queries on each
+    ids = [person.id for person in people]
+    shown = session_grid(org, ids, today=today) if sessions is None else sessions  # read once either way
     return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
-                  MatrixQuery(**{**query.__dict__, "page": page}), invited)
+                  MatrixQuery(**{**query.__dict__, "page": page}), invited, _session_columns(shown, ids, query.topic),
+                  shown.columns)
+
+
+def _session_columns(sessions: SessionGrid, user_ids: Sequence[int], topic: str | None) -> SessionGrid:
+    """These people's session cells, in the columns the matrix shows (the picked topic's alone)."""
+    columns = [c for c in sessions.columns if topic is None or c.key == topic]
+    keys = {c.key for c in columns}
+    return SessionGrid(columns, {uid: {k: cell for k, cell in sessions.cells[uid].items() if k in keys}
+                                 for uid in user_ids if uid in sessions.cells}, sessions.today)
 
 
 def pending_invitees(org: Organisation, query: MatrixQuery) -> list[InvitedRow]:
     """Open invitations matching the search and group, with the courses each will bring (none in "not started"
     yet: they have not joined); a status filter other than "not started" shows none. At most three queries."""
-    if query.status not in (None, ComplianceStatus.NOT_STARTED):
-        return []
+    if query.status not in (None, ComplianceStatus.NOT_STARTED) or query.topic is not None:
+        return []  # nor does a topic: an invitee has no role here yet
     statement = (select(Invitation.id, Invitation.display_name, Invitation.email, Invitation.group_id, Group.name)
                  .outerjoin(Group, Group.id == Invitation.group_id)
                  .where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
@@ -194,28 +285,34 @@ def pending_invitees(org: Organisation, query: MatrixQuery) -> list[InvitedRow]:
     return rows
 
 
-def count_matching(org: Organisation, query: MatrixQuery, *, today: date | None = None) -> int:
-    """How many people an export of these filters holds (one query)."""
+def count_matching(org: Organisation, query: MatrixQuery, *, today: date | None = None,
+                   sessions: SessionGrid | None = None) -> int:
+    """How many people an export of these filters holds (one query, and sessions_read's unless given)."""
+    today = today or london_today()
     query, _ = _columns(query)
-    grid = cells(org, today or london_today())
-    matching = matching_people(org, query, grid).subquery("matching")
+    sessions = sessions or sessions_read(org, query, today)
+    grid = cells(org, today)
+    matching = matching_people(org, _known_topic(query, sessions), grid, sessions).subquery("matching")
     return db.session.scalar(select(func.count()).select_from(matching)) or 0
 
 
-def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None,
-                batch_size: int = 1000) -> tuple[dict[int, str], Iterator[list[MatrixRow]]]:
+def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = None, batch_size: int = 1000,
+                sessions: SessionGrid | None = None) -> tuple[dict[int, str], Iterator[list[MatrixRow]]]:
     """The matrix's courses, and every matching person's row in batches, for exports of any size.
 
     The people are read through one streamed query (`yield_per`: a server-side cursor on PostgreSQL,
     SQLite's own lazy cursor), as (id, name, email) rows rather than User objects; each batch's cells and
-    groups take two more queries. Memory holds one batch, whatever the organisation's size.
+    groups take two more queries. Memory holds one batch, whatever the organisation's size. `sessions`: every
+    member's session cells when the caller has read them (sessions_read), else they are read here if needed.
     """
     today = today or london_today()
     query, columns = _columns(query)
+    sessions = sessions or sessions_read(org, query, today)
+    query = _known_topic(query, sessions)
     grid = cells(org, today)
-    matching = matching_people(org, query, grid).subquery("matching")
+    matching = matching_people(org, query, grid, sessions).subquery("matching")
     statement = _in_order(select(User.id, User.display_name, User.email).join(matching, matching.c.id == User.id),
-                          query, grid)
+                          query, grid, sessions)
 
     org_id = org.id
 

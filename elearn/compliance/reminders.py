@@ -3,8 +3,8 @@ scheduler (elearn/jobs: send-reminders) or by hand (`flask reminders send`); saf
 
 A learner's reminders follow their organisation's ReminderSchedule (no row: all on): when a course is assigned,
 a week before it is due, on the due date, every week while overdue, and 30 days before a certificate expires.
-Each event is logged (ReminderLog: person, kind, course and a key: the date it is about, or the ISO week for
-"weekly while overdue"), so it is sent once. A person gets at most one email a day, whatever its cause
+Each event is logged (ReminderLog: person, kind, course or face-to-face session topic, and a key: the date it is
+about, or the ISO week for "weekly while overdue"), so it is sent once for each course and each topic. A person gets at most one email a day, whatever its cause
 (chasing.claim_day, the rule manual reminders obey too); a day's email lists everything due that day.
 
 Why claim and queue in one transaction per email:
@@ -49,6 +49,7 @@ from elearn.db import now_utc
 from elearn.extensions import db
 from elearn.mail import send_email
 from elearn.models import Assignment, Certificate, Organisation, ReminderLog, ReminderSchedule, Role, User
+from elearn.text_rules import TRAINING_TITLE_MAX
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,19 @@ EVENTS = {
     "before_expiry": "30 days before a certificate expires",
 }
 # A face-to-face session requirement reaches the same events (not "when assigned": nothing is assigned) and logs
-# them under its own kind, course NULL: one log row per person, event and key, whatever the topic.
+# them under its own kind, course NULL, with its topic: one log row per person, event, topic and key.
 SESSION_EVENT_PREFIX = "session_"
 SESSION_EVENTS = tuple(SESSION_EVENT_PREFIX + name for name in EVENTS if name != "on_assignment")
 DIGEST = "manager_digest"
 DIGEST_SUBJECT = "Weekly safeguarding training summary"
 ASSIGNED_WITHIN_DAYS = 7  # a run that missed the day of the assignment still sends its reminder this long after
 KEEP_LOOKING_DAYS = 400  # how far back the log is read: further than any key a run asks about
+
+
+def log_topic(key: str) -> str:
+    """A session topic's key (session_grid: the topic casefolded) as the log holds it: within the column's length
+    (casefolding may lengthen a title; two topics alike in their first TRAINING_TITLE_MAX characters share a row)."""
+    return key[:TRAINING_TITLE_MAX]
 
 
 def iso_week(day: date) -> str:
@@ -150,10 +157,10 @@ class Recipient:
 @dataclass
 class Due:
     """A learner's reminder today: its lines and the events it reports (kind, course id or None for a session
-    requirement's, key)."""
+    requirement's, the session's topic (log_topic) or "" for a course's, key)."""
 
     lines: list[str] = field(default_factory=list)
-    events: list[tuple[str, int | None, str]] = field(default_factory=list)
+    events: list[tuple[str, int | None, str, str]] = field(default_factory=list)
 
 
 def _sessions_due(org: Organisation, schedule: ReminderSchedule, today: date,
@@ -165,14 +172,14 @@ def _sessions_due(org: Organisation, schedule: ReminderSchedule, today: date,
     due: dict[int, Due] = {}
     for user_id, mine in sessions.cells.items():
         for key, cell in sorted(mine.items(), key=lambda item: item[1].due_on):
-            events = [(SESSION_EVENT_PREFIX + kind, when) for kind, when in events_due(
+            topic = log_topic(key)
+            events = [(SESSION_EVENT_PREFIX + kind, None, topic, when) for kind, when in events_due(
                 schedule, status=cell.status.value, due_on=cell.due_on, valid_until=cell.valid_until, today=today,
-                assigned_on=None) if (user_id, SESSION_EVENT_PREFIX + kind, None, when) not in sent]
+                assigned_on=None) if (user_id, SESSION_EVENT_PREFIX + kind, None, topic, when) not in sent]
             if events:
                 item = due.setdefault(user_id, Due())
                 item.lines.append(describe_session(topics[key], cell.status.value, cell.due_on, cell.valid_until))
-                # two topics reaching the same event on the same key share its one log row
-                item.events += [(kind, None, when) for kind, when in events if (kind, None, when) not in item.events]
+                item.events += events
     return due
 
 
@@ -191,7 +198,7 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
         .order_by(User.id, grid.c.due_on, grid.c.course_id)
     ).all()
     sent = {tuple(row) for row in db.session.execute(
-        select(ReminderLog.user_id, ReminderLog.kind, ReminderLog.course_id, ReminderLog.week)
+        select(ReminderLog.user_id, ReminderLog.kind, ReminderLog.course_id, ReminderLog.topic, ReminderLog.week)
         .join(User, User.id == ReminderLog.user_id)
         .where(members_of(org.id), ReminderLog.kind.in_([*EVENTS, *SESSION_EVENTS]),
                ReminderLog.sent_at >= now_utc() - timedelta(days=KEEP_LOOKING_DAYS)))}
@@ -200,11 +207,11 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
         events = [(kind, key) for kind, key in events_due(
             schedule, status=status, due_on=due_on, valid_until=valid_until, today=today,
             assigned_on=to_london(assigned_at).date() if assigned_at else None)
-            if (user_id, kind, course_id, key) not in sent]
+            if (user_id, kind, course_id, "", key) not in sent]
         if events:
             item = due.setdefault(Recipient(user_id, email, name), Due())
             item.lines.append(describe(titles.get(course_id, "a course"), status, due_on, valid_until))
-            item.events += [(kind, course_id, key) for kind, key in events]
+            item.events += [(kind, course_id, "", key) for kind, key in events]
     sessions = _sessions_due(org, schedule, today, sent)
     if sessions:
         people = {recipient.user_id: recipient for recipient in due}
@@ -224,8 +231,8 @@ def _learners_due(org: Organisation, schedule: ReminderSchedule, today: date) ->
 def _remind(recipient: Recipient, due: Due, today: date, summary: Summary) -> None:
     """Claim the person's day and log the events, and queue the email, in one transaction."""
     claim_day(recipient.user_id, today)
-    db.session.add_all(ReminderLog(user_id=recipient.user_id, kind=kind, course_id=course_id, week=key)
-                       for kind, course_id, key in due.events)
+    db.session.add_all(ReminderLog(user_id=recipient.user_id, kind=kind, course_id=course_id, topic=topic, week=key)
+                       for kind, course_id, topic, key in due.events)
     try:
         send_email(recipient.email, SUBJECT, reminder_body(recipient.name, due.lines))
     except IntegrityError:  # another run, or a manager, reminded them a moment ago
@@ -239,7 +246,7 @@ def _remind(recipient: Recipient, due: Due, today: date, summary: Summary) -> No
         return
     db.session.commit()
     summary.learners += 1
-    for kind, _, _ in due.events:
+    for kind, *_ in due.events:
         summary.events[kind.removeprefix(SESSION_EVENT_PREFIX)] += 1
 
 
@@ -277,7 +284,7 @@ def _unattached_due(today: date) -> dict[Recipient, Due]:
             continue
         item = due.setdefault(Recipient(user_id, email, name), Due())
         item.lines.append(describe(titles.get(course_id, "a course"), ComplianceStatus.EXPIRING.value, None, valid_until))
-        item.events.append(("before_expiry", course_id, key))
+        item.events.append(("before_expiry", course_id, "", key))
     return due
 
 

@@ -33,7 +33,7 @@ from elearn.access import members_of
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today
 from elearn.compliance.compliance import SEVERITY, ComplianceStatus, status_sql, valid_until_sql
-from elearn.compliance.session_grid import SessionGrid, session_grid
+from elearn.compliance.session_grid import SessionGrid, people_by_status, session_grid
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
@@ -277,18 +277,14 @@ class AttentionCounts:
 
 
 def _attention_of_sessions(sessions: SessionGrid) -> tuple[set[int], set[int], set[int]]:
-    """The people overdue, due soon and expiring on a face-to-face session requirement (the same windows)."""
-    overdue, due_soon, expiring = set(), set(), set()
+    """The people overdue, due soon and expiring on a face-to-face session requirement (the same windows): overdue
+    and expiring as the matrix's status filter reads them (session_grid.people_by_status)."""
+    by_status = people_by_status(sessions)
     soon = sessions.today + timedelta(days=DUE_SOON_DAYS)
-    for user_id, mine in sessions.cells.items():
-        for cell in mine.values():
-            if cell.status == ComplianceStatus.OVERDUE:
-                overdue.add(user_id)
-            elif cell.status == ComplianceStatus.NOT_STARTED and cell.due_on <= soon:
-                due_soon.add(user_id)
-            elif cell.status == ComplianceStatus.EXPIRING:
-                expiring.add(user_id)
-    return overdue, due_soon, expiring
+    due_soon = {user_id for user_id, mine in sessions.cells.items() for cell in mine.values()
+                if cell.status == ComplianceStatus.NOT_STARTED and cell.due_on <= soon}
+    return (by_status.get(ComplianceStatus.OVERDUE, set()), due_soon,
+            by_status.get(ComplianceStatus.EXPIRING, set()))
 
 
 def attention_counts(org: Organisation, *, today: date | None = None,

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, select
 
 from elearn.access import members_of
 from elearn.clock import london_today
-from elearn.compliance.compliance import ComplianceStatus, compliance_status, renewal_due
+from elearn.compliance.compliance import SEVERITY, ComplianceStatus, compliance_status, renewal_due
 from elearn.extensions import db
 from elearn.models import Organisation, OrganisationKind, RequirementItem, User
 from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_since
@@ -111,3 +112,37 @@ def session_grid(org: Organisation, user_ids: Sequence[int] | None = None, *,
             found = evidence_for(requirement, evidence[user_id])
             cells.setdefault(user_id, {})[key] = session_cell(requirement, found[-1] if found else None, began, today)
     return SessionGrid(columns, cells, today)
+
+
+# --- a person's standing over their session cells -------------------------------------------------------------
+# A person is in every status one of their cells is in (courses and sessions alike), and ranks by the most urgent
+# of them (SEVERITY). These two functions are how the matrix's status filter and its sort by status, and the
+# dashboard's and digest's counts of people, read the session cells; the course cells' side is the cells() grid
+# (compliance.status_sql, compliance.severity_sql).
+
+
+def people_by_status(grid: SessionGrid, key: str | None = None) -> dict[ComplianceStatus, set[int]]:
+    """Per status, the people with a session cell in it (only the topic `key`'s cell when given); pure."""
+    found: dict[ComplianceStatus, set[int]] = {}
+    for user_id, mine in grid.cells.items():
+        for topic, cell in mine.items():
+            if key is None or topic == key:
+                found.setdefault(cell.status, set()).add(user_id)
+    return found
+
+
+def session_rank_sql(person: Any, grid: SessionGrid,
+                     key: str | None = None) -> ColumnElement[int] | None:
+    """The sort key of a person's most urgent session cell (the topic's, given its key), as SQL over their id: the
+    rank severity_sql gives a status, len(SEVERITY) for someone with no such cell; None when nobody has one. The
+    people are bound as at most six IN lists, one per status: the statement grows with the people who have
+    session cells (those whose roles need a session), never with the number of queries."""
+    by_status = people_by_status(grid, key)
+    ranked: set[int] = set()
+    whens = []
+    for rank, status in enumerate(SEVERITY):
+        people = sorted(by_status.get(status, set()) - ranked)
+        ranked.update(people)
+        if people:
+            whens.append((person.in_(people), rank))
+    return case(*whens, else_=len(SEVERITY)) if whens else None

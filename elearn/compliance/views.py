@@ -16,11 +16,11 @@ from elearn import downloads
 from elearn.access import MemberAction, get_member
 from elearn.assessment import allowances
 from elearn.catalog.service import course_titles
+from elearn.clock import london_today
 from elearn.compliance import assignments, chasing, exports, learners, matrix_args, reminders, removals, reports
 from elearn.compliance.compliance import LABELS
 from elearn.compliance.forms import AssignForm, AssignOneForm, CertificateSelectionForm, ChaseForm, ReminderScheduleForm
-from elearn.compliance.matrix import count_matching, training_matrix
-from elearn.compliance.session_grid import session_grid
+from elearn.compliance.matrix import count_matching, sessions_read, training_matrix
 from elearn.errors import InvalidInput
 from elearn.forms import FORM_EXPIRED, ButtonForm, require_button
 from elearn.jobs import exports as export_jobs
@@ -57,9 +57,10 @@ def dashboard() -> ResponseReturnValue:
 def matrix() -> ResponseReturnValue:
     form, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
     matrix = training_matrix(managed_organisation(), query)
+    matrix_args.offer_topics(form, matrix.topics)
     people = [r.user.id for r in matrix.rows]
     return render_template("compliance/matrix.html", form=form, matrix=matrix, selection_form=CertificateSelectionForm(),
-                           session_grid=session_grid(managed_organisation(), people),
+                           session_grid=matrix.sessions,
                            signoff_grid=signoff_grid.signoff_grid(managed_organisation(), people))
 
 
@@ -184,11 +185,13 @@ def export_csv() -> ResponseReturnValue:
     if request.method == "POST":
         require_button()
         return _start("csv", query)
-    people = count_matching(managed_organisation(), query)
+    sessions = sessions_read(managed_organisation(), query, london_today())  # read once for the count and the rows
+    people = count_matching(managed_organisation(), query, sessions=sessions)
     if people > exports.csv_job_threshold():
         return render_template("compliance/export_start.html", kind="csv", count=people, filters=filters,
                                button=ButtonForm())
-    return downloads.send(exports.export_matrix_csv(managed_organisation(), query, actor=current_user))
+    return downloads.send(exports.export_matrix_csv(managed_organisation(), query, actor=current_user,
+                                                    sessions=sessions))
 
 
 @bp.route("/training-record.pdf", methods=["GET", "POST"])

@@ -230,15 +230,19 @@ class ExternalTraining(Base):
 
 
 class ReminderLog(Base):
-    """A reminder sent, so nothing is sent twice: a scheduled event about a course (kind, course, key), a person's
-    one reminder of the day (kind "day", course NULL, the date as key) or a manager's weekly digest (the ISO week)."""
+    """A reminder sent, so nothing is sent twice: a scheduled event about a course (kind, course, key), about a
+    face-to-face session requirement (kind "session_...", course NULL, the topic, key), a person's one reminder of
+    the day (kind "day", course NULL, the date as key) or a manager's weekly digest (the ISO week)."""
 
     __tablename__ = "reminder_logs"
-    # Two partial unique indexes, because NULL course ids are distinct in a plain unique constraint.
+    # Two partial unique indexes, because NULL course ids are distinct in a plain unique constraint. The topic is
+    # in the second: two topics reaching the same event and key are two events (one row would let the first topic
+    # chased in a week silence a second one falling overdue later that week). It is "" when there is no topic,
+    # never NULL, so that "one a day" and "one digest a week" stay unique.
     __table_args__ = (
         Index("uq_reminder_logs_user_kind_course_week", "user_id", "kind", "course_id", "week", unique=True,
               sqlite_where=text("course_id IS NOT NULL"), postgresql_where=text("course_id IS NOT NULL")),
-        Index("uq_reminder_logs_user_kind_week", "user_id", "kind", "week", unique=True,
+        Index("uq_reminder_logs_user_kind_topic_week", "user_id", "kind", "topic", "week", unique=True,
               sqlite_where=text("course_id IS NULL"), postgresql_where=text("course_id IS NULL")),
     )
 
@@ -246,6 +250,8 @@ class ReminderLog(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))  # a schedule event (compliance/reminders.py EVENTS), day, manager_digest
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    # A session requirement's topic as the session grid keys it (casefolded; reminders.log_topic), else "".
+    topic: Mapped[str] = mapped_column(String(TRAINING_TITLE_MAX), default="", server_default="")
     # The key: an ISO year-week ("2026-W48") for weekly kinds, else the date it is about ("20261205").
     week: Mapped[str] = mapped_column(String(8))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

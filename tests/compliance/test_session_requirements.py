@@ -26,11 +26,12 @@ from elearn.clock import LONDON, add_months, london_today
 from elearn.compliance import exports, reports
 from elearn.compliance.chasing import plan_chase, send_chase
 from elearn.compliance.compliance import ComplianceStatus
-from elearn.compliance.reminders import send_reminders
+from elearn.compliance.matrix import MatrixQuery, training_matrix
+from elearn.compliance.reminders import iso_week, send_reminders
 from elearn.compliance.session_grid import SessionCell, session_grid
 from elearn.errors import InvalidInput, NotFound
 from elearn.extensions import db
-from elearn.models import AuditEvent, OrganisationKind, OutboxEmail, Role, TrainingRequirement, User
+from elearn.models import AuditEvent, OrganisationKind, OutboxEmail, ReminderLog, Role, TrainingRequirement, User
 from elearn.network import requirement_sets, service
 from elearn.network.requirement_sets import RequirementInput
 from elearn.network.requirements import DSL_TRAINING_TOPIC, SAFER_RECRUITMENT_TOPIC, effective_requirements
@@ -209,7 +210,8 @@ def test_the_matrix_with_session_cells_runs_the_same_queries_for_few_and_many(ca
     def statements() -> dict[str, int]:
         counts = {}
         for url in ("/manage/", "/manage/matrix", "/manage/matrix/export.csv",
-                    "/manage/reminders/new?scope=filter"):
+                    "/manage/reminders/new?scope=filter", "/manage/matrix?status=overdue&sort=status",
+                    f"/manage/matrix?course=topic:{DSL_KEY}&sort=status", "/manage/matrix/export.csv?status=overdue"):
             db.session.expire_all()
             with count_queries() as counter:
                 response = client.get(url)
@@ -223,11 +225,67 @@ def test_the_matrix_with_session_cells_runs_the_same_queries_for_few_and_many(ca
     grow(37)
     many = statements()
     assert few == many
-    csv_statements = many.pop("/manage/matrix/export.csv")
+    csv_statements = max(many.pop("/manage/matrix/export.csv"), many.pop("/manage/matrix/export.csv?status=overdue"))
     assert max(many.values()) <= 20, many  # the lead's page budget (tests/compliance/test_query_budgets.py)
     # a download: the request's own, the header's (titles, documents, topics) and a batch's (cells, groups,
     # certificates, times, documents, and four for the session cells)
     assert csv_statements <= 25, csv_statements
+
+
+# --- the matrix's status filter, its sort by status and its pick of one item read the session cells too -----------
+
+
+def _names(matrix) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row.user.display_name for row in matrix.rows]
+
+
+def test_filtering_by_status_finds_people_whose_only_item_in_it_is_a_session(cast, alder):
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.OVERDUE))) == ["Dee Lead"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.NOT_STARTED))) == ["Nia Deputy"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.COMPLIANT))) == ["Rob Recruiter"]
+
+
+def test_the_csv_of_the_overdue_and_remind_everyone_overdue_find_the_dsl(cast, alder, client, sign_in):
+    sign_in(cast.manager_a)
+    rows = _csv(client.get("/manage/matrix/export.csv?status=overdue").get_data())
+    assert [row[0] for row in rows[1:]] == ["Dee Lead"]
+    page = client.get("/manage/reminders/new?scope=filter&status=overdue").get_data(as_text=True)
+    assert "Dee Lead" in page
+
+
+def test_sorting_by_status_ranks_each_person_by_their_most_urgent_course_or_session(cast, alder, make, course):
+    """Cat is overdue on a course, Dee on DSL training: both first, by name; then Ann (a course not started) and
+    Nia (DSL training not started); then Rob (compliant on safer recruitment); then those with nothing."""
+    cat = make.user(name="Cat Course", org=cast.org_a)
+    make.assignment(user=cat, course=course, due_in_days=-3)
+    make.assignment(user=cast.learner_a, course=course, due_in_days=20)
+    names = _names(training_matrix(cast.org_a, MatrixQuery(sort="status")))
+    assert names[:5] == ["Cat Course", "Dee Lead", "Ann Learner", "Nia Deputy", "Rob Recruiter"]
+    backwards = _names(training_matrix(cast.org_a, MatrixQuery(sort="status", descending=True)))
+    assert backwards[-5:] == ["Rob Recruiter", "Ann Learner", "Nia Deputy", "Cat Course", "Dee Lead"]  # ties: by name
+
+
+def test_a_manager_picks_one_session_topic_as_they_pick_one_course(cast, alder, client, sign_in):
+    dsl = MatrixQuery(topic=DSL_KEY)
+    assert _names(training_matrix(cast.org_a, dsl)) == ["Dee Lead", "Nia Deputy"]  # the people who need it
+    assert _names(training_matrix(cast.org_a, MatrixQuery(topic=DSL_KEY, status=ComplianceStatus.NOT_STARTED))) == [
+        "Nia Deputy"]
+    assert _names(training_matrix(cast.org_a, MatrixQuery(topic=SAFER_KEY, status=ComplianceStatus.OVERDUE))) == []
+    sign_in(cast.manager_a)
+    page = client.get(f"/manage/matrix?course=topic:{DSL_KEY}&sort=status&direction=desc").get_data(as_text=True)
+    assert f'<option selected value="topic:{DSL_KEY}">Face-to-face: {DSL_TRAINING_TOPIC}</option>' in page
+    assert page.index("Nia Deputy") < page.index("Dee Lead")  # not started, then overdue
+    assert "Rob Recruiter" not in page and f"{SAFER_RECRUITMENT_TOPIC}<span" not in page  # one topic's column
+    rows = _csv(client.get(f"/manage/matrix/export.csv?course=topic:{DSL_KEY}&status=overdue").get_data())
+    assert [row[0] for row in rows[1:]] == ["Dee Lead"]
+    assert client.get("/manage/matrix?course=topic:no+such+topic").status_code == 200  # unknown: any course
+
+
+def test_the_dashboards_overdue_count_is_the_matrixs_overdue_filter(cast, alder, make, course):
+    make.assignment(user=cast.learner_a, course=course, due_in_days=-3)
+    overdue = training_matrix(cast.org_a, MatrixQuery(status=ComplianceStatus.OVERDUE))
+    assert _names(overdue) == ["Ann Learner", "Dee Lead"]
+    assert reports.compliance_dashboard(cast.org_a).attention.overdue == overdue.total == 2
 
 
 # --- "nothing required for this role" -------------------------------------------------------------------------
@@ -316,3 +374,42 @@ def test_nothing_is_not_an_item_one_can_add(cast):
                                                                              "rolling", 28), actor=cast.manager_a)
     assert raised.value.field == "item"
     assert db.session.scalars(select(TrainingRequirement)).all() == []
+
+
+# --- the reminder log records each topic ------------------------------------------------------------------------
+
+
+def _sessions_logged(person) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return sorted(tuple(row) for row in db.session.execute(select(ReminderLog.kind, ReminderLog.topic, ReminderLog.week)
+                                                            .where(ReminderLog.user_id == person.id,
+                                                                   ReminderLog.kind.like("session_%"))))
+
+
+def test_two_topics_overdue_on_the_same_day_give_both_lines_and_both_are_logged(cast, alder, outbox):
+    dee, _, _ = alder
+    service.add_duty(cast.org_a, dee, "safer_recruiter", add_months(london_today(), -48), actor=cast.manager_a)
+    send_reminders()
+    [message] = [m for m in outbox if m["To"] == dee.email]
+    body = message.get_content()
+    assert f"{DSL_TRAINING_TOPIC} (face-to-face session): was due on" in body
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): was due on" in body
+    week = iso_week(london_today())
+    assert _sessions_logged(dee) == [("session_weekly_overdue", DSL_KEY, week),
+                                     ("session_weekly_overdue", SAFER_KEY, week)]
+
+
+def test_a_second_topic_falling_overdue_later_in_the_week_is_chased_that_day(cast, alder, outbox):
+    """Dee has been overdue on DSL training for a month; she takes on safer recruitment with its 28 induction days
+    ending on Wednesday. Monday's reminder lists both (DSL training overdue, safer recruitment due within the week);
+    Thursday's the overdue safer recruitment, that day and not a week later: the week's DSL row is not its row."""
+    dee, _, _ = alder
+    monday = london_today() - timedelta(days=london_today().weekday())
+    service.add_duty(cast.org_a, dee, "safer_recruiter", monday + timedelta(days=2 - 28), actor=cast.manager_a)
+    send_reminders(today=monday)
+    send_reminders(today=monday + timedelta(days=3))
+    bodies = [m.get_content() for m in outbox if m["To"] == dee.email]
+    assert len(bodies) == 2, bodies
+    assert f"{DSL_TRAINING_TOPIC} (face-to-face session): was due on" in bodies[0]
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): book a place" in bodies[0]
+    assert f"{SAFER_RECRUITMENT_TOPIC} (face-to-face session): was due on" in bodies[1]
+    assert DSL_TRAINING_TOPIC not in bodies[1]  # already chased this week
