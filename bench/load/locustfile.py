@@ -101,7 +101,10 @@ def answer_key(attempt_id: int) -> dict[str, list[str]]:
 class Learner(FastHttpUser):
     # FastHttpUser (geventhttpclient), not HttpUser (requests): the generator shares the server's two cores, and
     # requests spends several times the CPU per request; what it burns is taken from the server being measured.
-    wait_time = between(0.5, 2.0)  # think time between steps
+    # Think time between steps: before every request the learner makes (locust applies wait_time only between
+    # tasks, and one task here is a whole course of about 30 requests, so without self.wait() in page() and post()
+    # each learner fired a course's requests back to back: a closed loop of 200 with no think time at all).
+    wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
         self.number = next(_numbers) % LEARNERS
@@ -109,6 +112,7 @@ class Learner(FastHttpUser):
         self.token = ""
         page = self.client.get("/login", name="/login [form]")
         self.token = TOKEN.search(page.text).group(1)
+        self.wait()
         with self.client.post("/login", name="/login", allow_redirects=False, catch_response=True, headers=FORM,
                               data=urlencode({"csrf_token": self.token, "password": PASSWORD,
                                               "email": f"learner{self.number:03d}@load.elearn.test"})) as response:
@@ -118,6 +122,7 @@ class Learner(FastHttpUser):
         self.page("/my-learning", "/my-learning")
 
     def page(self, path: str, name: str) -> str:
+        self.wait()
         response = self.client.get(path, name=name)
         found = TOKEN.search(response.text)
         if found:
@@ -130,6 +135,7 @@ class Learner(FastHttpUser):
         `also_expected`: a refusal the journey meets by design (409 when starting the assessment of a course the
         learner has already passed, once they have been round every course), counted as a success and answered "".
         """
+        self.wait()
         with self.client.post(path, name=name, allow_redirects=False, catch_response=True, headers=FORM,
                               data=urlencode({"csrf_token": self.token, **data}, doseq=True)) as response:
             if response.status_code == also_expected:
