@@ -231,22 +231,26 @@ def remove_requirement(requirement_id: int) -> ResponseReturnValue:
 
 @bp.post("/requirements/follow")
 def follow_inherited() -> ResponseReturnValue:
-    form = RoleForm()
-    if not form.validate_on_submit():
-        abort(400, "Choose a role.")
-    requirement_sets.follow_inherited(managed_organisation(), form.role.data or "", actor=current_user)
-    flash(f"{ROLE_LABELS[form.role.data]}: your own requirements were removed.", "success")
-    return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
+    role = _posted_role()
+    requirement_sets.follow_inherited(managed_organisation(), role, actor=current_user)
+    flash(f"{ROLE_LABELS[role]}: your own requirements were removed.", "success")
+    return redirect(url_for("network.requirements", _anchor=f"role-{role}"))
 
 
 @bp.post("/requirements/nothing")
 def require_nothing() -> ResponseReturnValue:
+    role = _posted_role()
+    requirement_sets.require_nothing(managed_organisation(), role, actor=current_user)
+    flash(f"{ROLE_LABELS[role]}: nothing is required of this role here now.", "success")
+    return redirect(url_for("network.requirements", _anchor=f"role-{role}"))
+
+
+def _posted_role() -> str:
+    """The role a per-role button posted (a 400 for anything that is not one)."""
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400, "Choose a role.")
-    requirement_sets.require_nothing(managed_organisation(), form.role.data or "", actor=current_user)
-    flash(f"{ROLE_LABELS[form.role.data]}: nothing is required of this role here now.", "success")
-    return redirect(url_for("network.requirements", _anchor=f"role-{form.role.data}"))
+    return form.role.data or ""
 
 
 @bp.post("/requirements/adopt-defaults")

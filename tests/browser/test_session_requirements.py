@@ -13,9 +13,10 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.journeys import submit, totp_code, watch
+from tests.browser.journeys import submit, watch
 from tests.browser.live import PASSWORD, PHONE, LiveServer
 from tests.browser.test_accessibility import AxeScanner
+from tests.browser.week import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -78,13 +79,7 @@ def test_the_session_cells_pages_pass_axe_at_both_widths(new_page, live, axe_sou
     page = new_page(viewport=PHONE)
     scanner = AxeScanner(axe_source)
     check = scanner.checkpoint(watch(page))
-    page.goto(live.url + "/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    submit(page, "Log in")
-    page.locator("#code").fill(totp_code(secret, set()))
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
-    page.wait_for_load_state("load")
+    sign_in(page, live, email, secret)
 
     page.goto(live.url + "/manage/")
     expect(page.locator("main")).to_contain_text("Face-to-face sessions")
