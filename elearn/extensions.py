@@ -44,7 +44,7 @@ limiter = Limiter(key_func=get_remote_address)
 def forget_inherited_connections(app: Flask) -> None:
     """In a process forked from one that loaded the app (gunicorn's preload): drop the pooled database connections
     the parent opened, without closing them (they are still the parent's), so this process opens its own."""
-    if "sqlalchemy" not in app.extensions:  # another app under the same settings (the benches' bare page)
+    if app.extensions.get("sqlalchemy") is not db:  # another app under the same settings (the benches' pages)
         return
     with app.app_context():
         for engine in db.engines.values():

@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def _run(command: list[str], env: dict[str, str], **kwargs: object) -> subproces
 
 
 def _serve(app: str, port: int, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """gunicorn with gunicorn.conf.py and this app; waits until it answers (any status)."""
     server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "1",
                   "GUNICORN_MAX_REQUESTS": "0"}
     process = subprocess.Popen([str(VENV / "gunicorn"), "-c", "gunicorn.conf.py", *extra, app], env=server_env,
@@ -44,6 +46,8 @@ def _serve(app: str, port: int, env: dict[str, str], log: Path, *extra: str) -> 
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except urllib.error.HTTPError:  # it answers (floor_app's / asks for a sign-in)
             return process
         except OSError:
             time.sleep(0.1)
@@ -73,6 +77,13 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> f
     return float(found[1])
 
 
+def _floor_cookie(port: int) -> str:
+    """floor_app's session cookie, signed in (its /sign-in answers with it)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/sign-in", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http on loopback
+        return response.headers["Set-Cookie"].split(";", 1)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="default: a fresh SQLite file in --out")
@@ -83,6 +94,7 @@ def main() -> None:
     parser.add_argument("--page", action="append", help="only these pages (default: all)")
     parser.add_argument("--app-port", type=int, default=8201)
     parser.add_argument("--bare-port", type=int, default=8202)
+    parser.add_argument("--floor-port", type=int, default=8203)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -100,16 +112,24 @@ def main() -> None:
     agent, pages = seeded["user_agent"], seeded["pages"]
     servers = [_serve("wsgi:app", args.app_port, env, out / "gunicorn-app.log"),
                _serve("bare_app:app", args.bare_port, env, out / "gunicorn-bare.log", "--pythonpath", "bench/pages")]
+    # The floor (floor_app.py): the bare page behind the least any signed-in Flask page needs, not elearn.
+    floor_db = out / "floor.db"
+    floor_db.unlink(missing_ok=True)
+    servers.append(_serve("floor_app:app", args.floor_port, {**env, "FLOOR_DATABASE_URL": f"sqlite:///{floor_db}"},
+                          out / "gunicorn-floor.log", "--pythonpath", "bench/pages"))
+    pages = {**pages, "floor (not elearn)": {"path": "/", "cookie": _floor_cookie(args.floor_port),
+                                             "port": args.floor_port}}
     rows = []
     try:
         bare_bytes = _check(args.bare_port, "/", "", agent)
         for name, page in pages.items():
             if args.page and name not in args.page:
                 continue
-            size = _check(args.app_port, page["path"], page["cookie"], agent)
+            port = page.get("port", args.app_port)
+            size = _check(port, page["path"], page["cookie"], agent)
             app_rps, bare_rps = [], []
             for _ in range(args.rounds):
-                app_rps.append(_wrk(f"http://127.0.0.1:{args.app_port}{page['path']}", args.seconds, args.connections,
+                app_rps.append(_wrk(f"http://127.0.0.1:{port}{page['path']}", args.seconds, args.connections,
                                     {"Cookie": page["cookie"], "User-Agent": agent}))
                 bare_rps.append(_wrk(f"http://127.0.0.1:{args.bare_port}/", args.seconds, args.connections,
                                      {"User-Agent": agent}))

@@ -121,9 +121,14 @@ def test_post_fork_does_nothing_when_the_worker_loads_the_app_itself(monkeypatch
     config.post_fork(_Server(_Loaded(None)), object())  # GUNICORN_PRELOAD=0: nothing was loaded before the fork
 
 
-def test_post_fork_leaves_an_app_without_a_database_alone(monkeypatch):
-    """The same settings serve the benches' bare Flask page, which has no database."""
+def test_post_fork_leaves_another_apps_database_alone(monkeypatch):
+    """The same settings serve the benches' bare page (no database) and floor page (its own SQLAlchemy)."""
     from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
 
     config = load_gunicorn_config(monkeypatch)
     config.post_fork(_Server(_Loaded(Flask("bare"))), object())
+    other = Flask("floor")
+    other.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    SQLAlchemy().init_app(other)
+    config.post_fork(_Server(_Loaded(other)), object())
