@@ -29,7 +29,7 @@ login_manager = LoginManager()
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "users"
+    __tablename__ = "floor_users"  # beside elearn's tables when both share a PostgreSQL database
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(200))
@@ -51,6 +51,7 @@ with app.app_context():
     if db.session.get(User, 1) is None:
         db.session.add(User(id=1, display_name="Bench Reader", email="reader@bench.test"))
         db.session.commit()
+    db.engine.dispose()  # gunicorn forks its workers after this import (preload): none may inherit a connection
 
 
 @app.post("/sign-in")

@@ -77,9 +77,10 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> f
     return float(found[1])
 
 
-def _floor_cookie(port: int) -> str:
-    """floor_app's session cookie, signed in (its /sign-in answers with it)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/sign-in", method="POST")
+def _floor_cookie(port: int, agent: str) -> str:
+    """floor_app's session cookie, signed in with the browser the pages are asked by (Flask-Login's session
+    protection ties the session to it, as elearn's does)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/sign-in", method="POST", headers={"User-Agent": agent})
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http on loopback
         return response.headers["Set-Cookie"].split(";", 1)[0]
 
@@ -113,11 +114,13 @@ def main() -> None:
     servers = [_serve("wsgi:app", args.app_port, env, out / "gunicorn-app.log"),
                _serve("bare_app:app", args.bare_port, env, out / "gunicorn-bare.log", "--pythonpath", "bench/pages")]
     # The floor (floor_app.py): the bare page behind the least any signed-in Flask page needs, not elearn.
+    # On the same database server as elearn: its own SQLite file, or its own table in the PostgreSQL database.
     floor_db = out / "floor.db"
     floor_db.unlink(missing_ok=True)
-    servers.append(_serve("floor_app:app", args.floor_port, {**env, "FLOOR_DATABASE_URL": f"sqlite:///{floor_db}"},
+    floor_url = f"sqlite:///{floor_db}" if database.startswith("sqlite") else database
+    servers.append(_serve("floor_app:app", args.floor_port, {**env, "FLOOR_DATABASE_URL": floor_url},
                           out / "gunicorn-floor.log", "--pythonpath", "bench/pages"))
-    pages = {**pages, "floor (not elearn)": {"path": "/", "cookie": _floor_cookie(args.floor_port),
+    pages = {**pages, "floor (not elearn)": {"path": "/", "cookie": _floor_cookie(args.floor_port, agent),
                                              "port": args.floor_port}}
     rows = []
     try:
