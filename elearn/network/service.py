@@ -13,7 +13,15 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from elearn.access import MemberAction, check_may_act_on, is_admin, is_manager_of, placement_is_current
+from elearn.access import (
+    MemberAction,
+    check_may_act_on,
+    get_owned,
+    is_admin,
+    is_manager_of,
+    is_member_of,
+    placement_is_current,
+)
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.db import now_utc
@@ -106,9 +114,7 @@ def join_partnership(setting: Organisation, partnership_id: int | None, consent_
 def leave_partnership(setting: Organisation, membership_id: int, *, actor: User) -> PartnershipMember:
     """The setting leaves a partnership: its consent is withdrawn, and the partnership sees nothing of it from now."""
     _require_manager_of_setting(setting, actor)
-    membership = db.session.get(PartnershipMember, membership_id)
-    if membership is None or membership.organisation_id != setting.id:
-        raise NotFound(NOT_FOUND_MEMBERSHIP)
+    membership = get_owned(PartnershipMember, membership_id, organisation=setting, missing=NOT_FOUND_MEMBERSHIP)
     if membership.left_at is not None:
         return membership  # a second click: already left
     membership.left_at = now_utc()
@@ -129,14 +135,26 @@ def placement_at(member: User, setting: Organisation) -> Placement | None:
 
 def kind_at(member: User, setting: Organisation) -> MemberKind | None:
     """What the person is at this setting: their kind at home, or their current placement's kind."""
-    if member.organisation_id == setting.id:
-        return MemberKind(member.member_kind)
-    placement = placement_at(member, setting)
-    return MemberKind(placement.kind) if placement is not None else None
+    kind = kinds_at(setting, [member]).get(member.id)
+    return MemberKind(kind) if kind is not None else None
+
+
+def kinds_at(setting: Organisation, members: list[User]) -> dict[int, str]:
+    """What each of these people is at this setting: their kind at home, or their current placement's kind there
+    (one query, only when some of them are not at home here); nobody else is in the answer."""
+    kinds = {m.id: str(m.member_kind) for m in members if m.organisation_id == setting.id}
+    placed = [m.id for m in members if m.id not in kinds]
+    if placed:
+        kinds.update((user_id, str(kind)) for user_id, kind in db.session.execute(
+            select(Placement.user_id, Placement.kind).where(Placement.user_id.in_(placed),
+                                                            Placement.organisation_id == setting.id,
+                                                            placement_is_current())))
+    return kinds
 
 
 def set_kind_at(setting: Organisation, member: User, kind: str, *, actor: User) -> None:
     """Say what the person is at this setting (staff, supply, governor...): their kind at home, or their placement's."""
+    _require_manager_of_setting(setting, actor)
     check_may_act_on(actor, member, MemberAction.MANAGE)
     try:
         new = MemberKind(kind)
@@ -172,7 +190,10 @@ def duties_at(setting: Organisation, user_ids: list[int] | None = None) -> dict[
 
 def add_duty(setting: Organisation, member: User, duty: str, since: date | None, *, actor: User) -> MemberDuty:
     """Give the person a safeguarding duty at this setting (DSL, deputy, safer recruiter) from a date."""
+    _require_manager_of_setting(setting, actor)
     check_may_act_on(actor, member, MemberAction.MANAGE)
+    if not is_member_of(member, setting.id):
+        raise NotFound("There is no one with this address in your organisation.")
     try:
         held = Duty(duty)
     except ValueError:
@@ -194,9 +215,10 @@ def add_duty(setting: Organisation, member: User, duty: str, since: date | None,
 
 def remove_duty(setting: Organisation, member: User, duty_id: int, *, actor: User) -> None:
     """Take a duty away (they stepped down); a second click finds nothing to remove."""
+    _require_manager_of_setting(setting, actor)
     check_may_act_on(actor, member, MemberAction.MANAGE)
-    row = db.session.get(MemberDuty, duty_id)
-    if row is None or row.organisation_id != setting.id or row.user_id != member.id:
+    row = get_owned(MemberDuty, duty_id, organisation=setting, missing=NOT_FOUND_DUTY)
+    if row.user_id != member.id:
         raise NotFound(NOT_FOUND_DUTY)
     db.session.delete(row)
     record_event("duty.removed", actor=actor, subject=member, organisation_id=setting.id, target=f"user:{member.id}",
@@ -250,21 +272,31 @@ def place_member(member: User, setting_id: int | None, kind: str, started_on: da
         as_kind = MemberKind(kind)
     except ValueError:
         raise InvalidInput("kind", "Choose one of the kinds listed.") from None
-    started = started_on or london_today()
-    placement = db.session.scalar(select(Placement).where(Placement.user_id == member.id,
-                                                          Placement.organisation_id == setting.id))
-    if placement is not None and (placement.ended_on is None or placement.ended_on >= london_today()):
+    # Not a future day: the requirements are applied now, to the people working there now (placement_is_current),
+    # and nothing would apply them again on the day the placement began.
+    started = _check_date(started_on or london_today(), "started_on", "they start there")
+    if is_member_of(member, setting.id):
         raise InvalidInput("setting_id", f"{member.display_name} already works at {setting.name}.")
-    if placement is None:
-        placement = Placement(user_id=member.id, organisation_id=setting.id)
-        db.session.add(placement)
-    placement.kind, placement.started_on, placement.ended_on = as_kind, started, None
-    placement.created_by_id = actor.id
-    db.session.flush()
+    placement = start_placement(member, setting, as_kind, started, by_id=actor.id)
     record_event("placement.started", actor=actor, subject=member, organisation_id=setting.id,
                  target=f"user:{member.id}", kind=as_kind.value, started_on=started.isoformat())
     apply_requirements(setting, [member.id])
     db.session.commit()
+    return placement
+
+
+def start_placement(member: User, setting: Organisation, kind: MemberKind, started_on: date, *,
+                    by_id: int | None) -> Placement:
+    """The person works at this setting from that day as this kind (flush only): one placement per person and
+    setting, an ended one started again."""
+    placement = db.session.scalar(select(Placement).where(Placement.user_id == member.id,
+                                                          Placement.organisation_id == setting.id))
+    if placement is None:
+        placement = Placement(user_id=member.id, organisation_id=setting.id)
+        db.session.add(placement)
+    placement.kind, placement.started_on, placement.ended_on = kind, started_on, None
+    placement.created_by_id = by_id
+    db.session.flush()
     return placement
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from elearn.access import MemberAction, get_member, get_owned, members_of, placement_is_current
+from elearn.access import MemberAction, get_member, get_owned, members_of
 from elearn.audit import record_event
 from elearn.auth.service import create_account, set_account_active
 from elearn.clock import london_today, to_london
@@ -80,14 +80,7 @@ def join_as_placement(user: User, org: Organisation, *, kind: MemberKind, group:
     account, a placement here (restarted if an earlier one ended), the group and the standing rules counted from
     today. Their home organisation, name and role stay as they are."""
     today = london_today()
-    placement = db.session.scalar(select(Placement).where(Placement.user_id == user.id,
-                                                          Placement.organisation_id == org.id))
-    if placement is None:
-        placement = Placement(user_id=user.id, organisation_id=org.id)
-        db.session.add(placement)
-    placement.kind, placement.started_on, placement.ended_on = kind, today, None
-    placement.created_by_id = by_id
-    db.session.flush()
+    placement = network.start_placement(user, org, kind, today, by_id=by_id)
     if group is not None:
         add_to_group(user, group)
     apply_assignment_rules(user, org, joined_on=today, invited=courses)
@@ -145,7 +138,7 @@ class PeoplePage:
     pages: int
     q: str
     kind: str | None = None
-    kinds: dict[int, str] = field(default_factory=dict)  # each member's kind here (kinds_at)
+    kinds: dict[int, str] = field(default_factory=dict)  # each member's kind here (network.kinds_at)
 
 
 def _like(text: str) -> str:
@@ -174,20 +167,7 @@ def search_members(org: Organisation, q: str = "", page: int = 1, kind: str | No
                 select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
                 .where(GroupMembership.user_id.in_(groups), Group.organisation_id == org.id).order_by(Group.name)):
             groups[user_id].append(name)
-    return PeoplePage(members, groups, total, page, pages, q, kind, kinds_at(org, members))
-
-
-def kinds_at(org: Organisation, members: list[User]) -> dict[int, str]:
-    """What each of these people is at this organisation: their kind at home, or their current placement's kind
-    there (one query, only when some of them are placed here)."""
-    kinds = {m.id: str(m.member_kind) for m in members if m.organisation_id == org.id}
-    placed = [m.id for m in members if m.id not in kinds]
-    if placed:
-        kinds.update((user_id, str(kind)) for user_id, kind in db.session.execute(
-            select(Placement.user_id, Placement.kind).where(Placement.user_id.in_(placed),
-                                                            Placement.organisation_id == org.id,
-                                                            placement_is_current())))
-    return kinds
+    return PeoplePage(members, groups, total, page, pages, q, kind, network.kinds_at(org, members))
 
 
 def get_member_to_deactivate(org: Organisation, user_id: int, *, actor: User) -> User:

@@ -143,3 +143,37 @@ def test_a_placed_person_sees_the_safeguarding_contacts_of_each_setting_they_wor
     page = client.get("/worried-about-a-child").get_data(as_text=True)
     assert "Bea Birch-Lead" in page and "Birch Academy" in page
     assert "Cy Cedar-Lead" not in page  # the placement there has ended
+
+
+def test_a_placement_cannot_start_on_a_future_day_and_nothing_is_written(make, schools):
+    """Requirements are applied when the placement is made, to the people working there then; nothing applies
+    them again on a later first day, so a future start would leave the person with no assignments."""
+    from elearn.errors import InvalidInput
+    from elearn.network import service
+
+    oak, _, alder, _, _, _ = schools
+    lead = make.user(role=Role.MANAGER, org=oak)
+    newcomer = make.user(name="Nat Next-Term", org=make.org(name="Daisy Academy", trust=oak))
+    with pytest.raises(InvalidInput, match="cannot be in the future"):
+        service.place_member(newcomer, alder.id, MemberKind.VOLUNTEER.value,
+                             london_today() + timedelta(days=40), actor=lead)
+    db.session.rollback()
+    assert db.session.scalar(select(Placement.id).where(Placement.user_id == newcomer.id)) is None
+
+
+def test_duties_are_given_only_at_a_setting_one_manages_and_only_to_its_own_people(make, schools):
+    """The service checks it itself, not only the page in front of it: Oak's lead manages Alder's people, but
+    may not give one a duty at Cedar (another trust's school), nor at Birch where they do not work."""
+    from elearn.models import Duty
+    from elearn.network import service
+
+    oak, _, alder, birch, cedar, teacher = schools
+    lead = make.user(role=Role.MANAGER, org=oak)
+    colleague = make.user(name="Cam Colleague", org=alder)  # Alder's, not placed at Birch
+    with pytest.raises(NotFound):
+        service.add_duty(cedar, teacher, Duty.DSL.value, london_today(), actor=lead)
+    with pytest.raises(NotFound):
+        service.add_duty(birch, colleague, Duty.DSL.value, london_today(), actor=lead)
+    assert service.duties_at(cedar) == {} and service.duties_at(birch) == {}
+    service.add_duty(birch, teacher, Duty.DSL.value, london_today(), actor=lead)  # placed at Birch: fine
+    assert [d.duty for d in service.duties_at(birch)[teacher.id]] == [Duty.DSL]
