@@ -239,7 +239,10 @@ def sign_return(setting: Organisation, year: AcademicYear, comments: dict[str, s
         db.session.commit()
     except IntegrityError:  # the same version signed at the same moment in another request: theirs stands
         db.session.rollback()
-        return get_signed(setting, year.starts, version)
+        theirs = get_signed(setting, year.starts, version)
+        if _draft_of(theirs) != reviewed_digest:  # they signed other comments: this signer's text was not signed
+            raise Conflict(CHANGED_SINCE_REVIEW) from None
+        return theirs
     return signed
 
 

@@ -218,3 +218,34 @@ def test_the_schemas_are_published_at_stable_urls(client):
     assert client.get("/returns/schemas/training-return-measures.json").data == first.data
     assert {f["name"] for f in json.loads(first.data)["fields"]} >= {"measure", "numerator", "denominator", "rating"}
     assert client.get("/returns/schemas/nothing.json").status_code == 404
+
+
+def test_two_signers_at_the_same_moment_with_different_comments_are_not_both_told_they_signed(
+        school, dee, monkeypatch):
+    """Both computed version 1; the other request's commit landed first. This signer's comments are not what was
+    signed, so they are asked to review again rather than shown the other's version as theirs."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from elearn.errors import Conflict
+
+    year = AcademicYear(YEAR)
+    mine = service.draft_return(school.alder, year, {"kcsie_read": "Mine."})
+    theirs = service.draft_return(school.alder, year, {"kcsie_read": "Theirs."})
+    raced: list[bool] = []
+
+    def commit_after_the_other_request() -> None:
+        if raced:
+            return Session.commit(db.session())
+        raced.append(True)
+        db.session.rollback()  # the other request's transaction commits version 1 first
+        service.sign_return(school.alder, year, {"kcsie_read": "Theirs."}, theirs.digest, actor=dee)
+        raise IntegrityError("INSERT INTO audit_returns", {}, Exception("unique version"))
+
+    monkeypatch.setattr(db.session, "commit", commit_after_the_other_request)
+    with pytest.raises(Conflict):
+        service.sign_return(school.alder, year, {"kcsie_read": "Mine."}, mine.digest, actor=dee)
+    monkeypatch.undo()
+    signed = db.session.scalars(select(AuditReturn)).all()
+    assert [(r.version, json.loads(r.snapshot)["measures"] is not None) for r in signed] == [(1, True)]
+    assert "Theirs." in signed[0].snapshot and "Mine." not in signed[0].snapshot
