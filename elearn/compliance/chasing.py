@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,7 @@ from elearn.audit import record_event
 from elearn.catalog.service import course_titles
 from elearn.clock import london_today, uk_date
 from elearn.compliance.compliance import ComplianceStatus
-from elearn.compliance.matrix import MatrixQuery, matching_people
+from elearn.compliance.matrix import MatrixQuery, known_topic, matching_people
 from elearn.compliance.reports import cells
 from elearn.compliance.session_grid import SessionGrid, people_by_status, session_grid
 from elearn.errors import Conflict, InvalidInput
@@ -183,8 +183,7 @@ def urgent_in_filter(org: Organisation, query: MatrixQuery, *, today: date | Non
     today = today or london_today()
     grid = cells(org, today)
     sessions = session_grid(org, today=today) if query.course_id is None else None
-    if query.topic is not None and sessions is not None and query.topic not in {c.key for c in sessions.columns}:
-        query = replace(query, topic=None)  # as the matrix does with a topic nobody needs here
+    query = known_topic(query, sessions)  # as the matrix does with a topic nobody needs here
     people = matching_people(org, query, grid, sessions).subquery("matching")
     statement: Any = select(grid.c.user_id.label("user_id")).where(
         grid.c.user_id.in_(select(people.c.id)), grid.c.status.in_([s.value for s in URGENT]))

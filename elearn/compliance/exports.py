@@ -52,6 +52,7 @@ from elearn.extensions import db
 from elearn.learning.time_spent import CourseTime, latest_course_times
 from elearn.models import Certificate, ExternalTraining, Group, Organisation, User
 from elearn.signoffs.grid import DocumentColumn, SignoffCell, SignoffGrid, cell_value, signoff_grid
+from elearn.wording import MEMBER_KIND_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,8 @@ def describe_filters(org: Organisation, query: MatrixQuery | None) -> str:
     if query.group_id is not None:
         group = db.session.get(Group, query.group_id)
         parts.append(f"group: {group.name if group and group.organisation_id == org.id else 'unknown'}")
+    if query.kind is not None:
+        parts.append(f"kind of member: {MEMBER_KIND_LABELS.get(query.kind, 'unknown').lower()}")
     if query.course_id is not None:
         parts.append(f"course: {course_titles().get(query.course_id, 'unknown')}")
     if query.topic is not None:

@@ -50,6 +50,7 @@ class AssignedCourse:
     due_on: date | None
     valid_until: date | None
     status: ComplianceStatus
+    setting_id: int  # the setting that assigned it (a person may work at several)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def my_training(user: User, *, today: date | None = None) -> MyTraining:
         "user_id": user.id, "home_id": user.organisation_id, "today": today,
         "warn_until": expiry_warning_from(today)}).all()
     assignments = [AssignedCourse(r.assignment_id, r.course_id, r.slug, r.title or r.slug, r.due_on, r.valid_until,
-                                  ComplianceStatus(r.status)) for r in rows if r.assignment_id is not None]
+                                  ComplianceStatus(r.status), r.id) for r in rows if r.assignment_id is not None]
     dsl_of = sorted({SettingLink(r.id, r.name) for r in rows if r.is_dsl}, key=lambda s: (s.name, s.id))
     return MyTraining(assignments, dsl_of)
 
@@ -146,7 +147,7 @@ class LearnerRecord:
     certificates: list[CertificateEntry]
 
 
-def learner_record(user: User) -> LearnerRecord:
+def learner_record(user: User, org: Organisation) -> LearnerRecord:
     """One member's training record; a fixed number of queries however long their history."""
     from elearn.learning.service import done_counts, lesson_counts
 
@@ -167,13 +168,16 @@ def learner_record(user: User) -> LearnerRecord:
     today = london_today()
     certificates = [CertificateEntry(c, certificate_status(c, today)) for c in db.session.scalars(
         select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_at.desc(), Certificate.id.desc()))]
+    # This organisation's groups and assignments only: a person placed here from elsewhere keeps the rest there.
     groups = list(db.session.scalars(select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
-                                     .where(GroupMembership.user_id == user.id).order_by(Group.name)))
+                                     .where(GroupMembership.user_id == user.id, Group.organisation_id == org.id)
+                                     .order_by(Group.name)))
     limits = limits_of([e for e, _ in enrolments], {version_id: limit for version_id, _, limit in versions}, attempts)
     lines = [AttemptLine(a, attempt_titles.get(a.version_id, "")) for a in attempts]
     return LearnerRecord(
         user=user, groups=groups,
-        assignments=list_assigned_courses(user, today=today) if user.is_active_account else [],
+        assignments=[a for a in list_assigned_courses(user, today=today) if a.setting_id == org.id]
+        if user.is_active_account else [],
         enrolments=[EnrolmentLine(e, titles.get(e.version_id, slug), slug, done.get(e.id, 0), totals.get(e.version_id, 0),
                                   limits[e.id], times.get(e.id)) for e, slug in enrolments],
         attempts=[line for line in lines if line.attempt.kind != PRECHECK],

@@ -158,7 +158,7 @@ def sessions_read(org: Organisation, query: MatrixQuery, today: date) -> Session
     return session_grid(org, today=today) if query.reads_sessions() else None
 
 
-def _known_topic(query: MatrixQuery, sessions: SessionGrid | None) -> MatrixQuery:
+def known_topic(query: MatrixQuery, sessions: SessionGrid | None) -> MatrixQuery:
     """The query with a topic no session requirement names here dropped (as an unknown course is)."""
     if query.topic is not None and (sessions is None or query.topic not in {c.key for c in sessions.columns}):
         return MatrixQuery(**{**query.__dict__, "topic": None})
@@ -216,7 +216,7 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     today = today or london_today()
     query, columns = _columns(query)
     sessions = sessions_read(org, query, today)
-    query = _known_topic(query, sessions)
+    query = known_topic(query, sessions)
     grid = cells(org, today)
     matching = matching_people(org, query, grid, sessions).subquery("matching")
     total = db.session.scalar(select(func.count()).select_from(matching)) or 0
@@ -292,7 +292,7 @@ def count_matching(org: Organisation, query: MatrixQuery, *, today: date | None 
     query, _ = _columns(query)
     sessions = sessions or sessions_read(org, query, today)
     grid = cells(org, today)
-    matching = matching_people(org, _known_topic(query, sessions), grid, sessions).subquery("matching")
+    matching = matching_people(org, known_topic(query, sessions), grid, sessions).subquery("matching")
     return db.session.scalar(select(func.count()).select_from(matching)) or 0
 
 
@@ -308,7 +308,7 @@ def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = N
     today = today or london_today()
     query, columns = _columns(query)
     sessions = sessions or sessions_read(org, query, today)
-    query = _known_topic(query, sessions)
+    query = known_topic(query, sessions)
     grid = cells(org, today)
     matching = matching_people(org, query, grid, sessions).subquery("matching")
     statement = _in_order(select(User.id, User.display_name, User.email).join(matching, matching.c.id == User.id),

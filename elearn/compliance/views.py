@@ -69,8 +69,8 @@ def learner(user_id: int) -> ResponseReturnValue:
     member = get_member(user_id, MemberAction.VIEW, actor=current_user, organisation=managed_organisation())
     assign_form = AssignOneForm()
     assign_form.course_id.choices = _course_choices()
-    return render_template("compliance/learner.html", record=learners.learner_record(member), assign_form=assign_form,
-                           groups=people.list_groups(managed_organisation()),
+    return render_template("compliance/learner.html", record=learners.learner_record(member, managed_organisation()),
+                           assign_form=assign_form, groups=people.list_groups(managed_organisation()),
                            attended=training_sessions.list_attended(managed_organisation(), member.id, actor=current_user))
 
 
@@ -165,7 +165,7 @@ def undo_remove_assignment() -> ResponseReturnValue:
 
 def _filters() -> tuple[dict[str, Any], Any]:
     _, query = matrix_args.read_matrix_filters(managed_organisation(), request.args)
-    filters = {key: request.args.get(key) for key in ("q", "group", "course", "status") if request.args.get(key)}
+    filters = {key: request.args.get(key) for key in ("q", "group", "kind", "course", "status") if request.args.get(key)}
     return filters, query
 
 

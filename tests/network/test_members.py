@@ -177,3 +177,23 @@ def test_duties_are_given_only_at_a_setting_one_manages_and_only_to_its_own_peop
     assert service.duties_at(cedar) == {} and service.duties_at(birch) == {}
     service.add_duty(birch, teacher, Duty.DSL.value, london_today(), actor=lead)  # placed at Birch: fine
     assert [d.duty for d in service.duties_at(birch)[teacher.id]] == [Duty.DSL]
+
+
+def test_the_placed_settings_record_of_a_person_shows_its_own_assignments_and_groups_not_their_homes(
+        make, schools, course):
+    """Birch's manager sees what Birch assigned the teacher and Birch's groups; Alder's stay Alder's."""
+    from elearn.compliance.learners import learner_record
+    from elearn.models import Group, GroupMembership
+
+    _, _, alder, birch, _, teacher = schools
+    alder_manager = make.user(role=Role.MANAGER, org=alder)
+    assign_course(alder, course.id, date(2027, 1, 31), actor=alder_manager)
+    db.session.add(Group(organisation_id=alder.id, name="Alder music staff"))
+    db.session.flush()
+    alder_group = db.session.scalar(select(Group).where(Group.name == "Alder music staff"))
+    db.session.add(GroupMembership(group_id=alder_group.id, user_id=teacher.id))
+    db.session.commit()
+    at_alder, at_birch = learner_record(teacher, alder), learner_record(teacher, birch)
+    assert [a.course_id for a in at_alder.assignments] == [course.id]
+    assert [g.name for g in at_alder.groups] == ["Alder music staff"]
+    assert at_birch.assignments == [] and at_birch.groups == []

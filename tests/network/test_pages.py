@@ -179,3 +179,18 @@ def test_the_people_list_and_the_matrix_filter_by_kind_here_including_those_plac
     assert "Sam Staff" in everyone and "Vic Visiting" in everyone
     matrix = client.get("/manage/matrix?kind=governor").get_data(as_text=True)
     assert "Gail Governor" in matrix and "Vic Visiting" in matrix and "Sam Staff" not in matrix
+    # The exports and the reminder offered from that page keep the filter (they had dropped it: everyone).
+    for link in ("/manage/matrix/export.csv?kind=governor", "/manage/training-record.pdf?kind=governor",
+                 "/manage/certificates.zip?kind=governor", "/manage/reminders/new?scope=filter&amp;kind=governor"):
+        assert link in matrix, link
+    assert "Download these people" in matrix and "among these people" in matrix
+    csv_text = client.get("/manage/matrix/export.csv?kind=governor").get_data(as_text=True)
+    assert "Gail Governor" in csv_text and "Vic Visiting" in csv_text and "Sam Staff" not in csv_text
+
+
+def test_the_filter_in_words_names_the_kind_of_member(make, world):
+    from elearn.compliance.exports import describe_filters
+    from elearn.compliance.matrix import MatrixQuery
+
+    _, _, alder, _, _ = world
+    assert describe_filters(alder, MatrixQuery(kind="governor")) == "Kind of member: governor"
