@@ -232,7 +232,7 @@ def training_matrix(org: Organisation, query: MatrixQuery, *, today: date | None
     invited = pending_invitees(org, query) if paginate else []  # every page asks: the same queries on each
     ids = [person.id for person in people]
     shown = session_grid(org, ids, today=today) if sessions is None else sessions  # read once either way
-    return Matrix(columns, _rows(people, grid, columns, among), total, page, pages,
+    return Matrix(columns, _rows(org, people, grid, columns, among), total, page, pages,
                   MatrixQuery(**{**query.__dict__, "page": page}), invited, _session_columns(shown, ids, query.topic),
                   shown.columns)
 
@@ -322,7 +322,7 @@ def iter_matrix(org: Organisation, query: MatrixQuery, *, today: date | None = N
         result = db.session.execute(statement.execution_options(yield_per=batch_size))
         for partition in result.partitions():
             people = list(partition)
-            yield _rows(people, cells(organisation, today, user_ids=[person.id for person in people]), columns)
+            yield _rows(organisation, people, cells(organisation, today, user_ids=[person.id for person in people]), columns)
 
     return columns, batches()
 
@@ -331,12 +331,13 @@ def rows_of(org: Organisation, people: Sequence[User], *, today: date | None = N
     """These people's matrix rows over every course (a one-person record): three queries."""
     _, columns = _columns(MatrixQuery())
     grid = cells(org, today or london_today(), user_ids=[person.id for person in people])
-    return columns, _rows(people, grid, columns)
+    return columns, _rows(org, people, grid, columns)
 
 
-def _rows(people: Sequence[Any], grid: Subquery, columns: dict[int, str],
+def _rows(org: Organisation, people: Sequence[Any], grid: Subquery, columns: dict[int, str],
           among: Select[Any] | None = None) -> list[MatrixRow]:
-    """Cells and groups of these people; `among` (a select of their ids) replaces a long IN list for exports."""
+    """Cells and this organisation's groups of these people (someone placed here keeps their home's groups there);
+    `among` (a select of their ids) replaces a long IN list for exports."""
     ids = [person.id for person in people]
     if not ids:
         return []
@@ -351,7 +352,7 @@ def _rows(people: Sequence[Any], grid: Subquery, columns: dict[int, str],
     groups: dict[int, list[str]] = {uid: [] for uid in ids}
     for user_id, name in db.session.execute(
         select(GroupMembership.user_id, Group.name).join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.user_id.in_(who)).order_by(Group.name)
+        .where(GroupMembership.user_id.in_(who), Group.organisation_id == org.id).order_by(Group.name)
     ):
         groups[user_id].append(name)
     return [MatrixRow(person, groups[person.id], by_user[person.id]) for person in people]

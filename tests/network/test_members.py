@@ -197,3 +197,18 @@ def test_the_placed_settings_record_of_a_person_shows_its_own_assignments_and_gr
     assert [a.course_id for a in at_alder.assignments] == [course.id]
     assert [g.name for g in at_alder.groups] == ["Alder music staff"]
     assert at_birch.assignments == [] and at_birch.groups == []
+
+
+def test_the_placed_settings_matrix_lists_its_own_groups_of_the_person_not_their_homes(make, schools):
+    from elearn.compliance.matrix import MatrixQuery, training_matrix
+    from elearn.models import Group, GroupMembership
+
+    _, _, alder, birch, _, teacher = schools
+    for org, name in ((alder, "Alder music staff"), (birch, "Birch visiting staff")):
+        group = Group(organisation_id=org.id, name=name)
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(GroupMembership(group_id=group.id, user_id=teacher.id))
+    db.session.commit()
+    row = next(r for r in training_matrix(birch, MatrixQuery()).rows if r.user.id == teacher.id)
+    assert row.groups == ["Birch visiting staff"]
