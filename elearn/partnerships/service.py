@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
-from elearn.access import is_partnership_viewer, partnership_setting_ids
+from elearn.access import is_partnership_viewer, partnership_setting_ids, settings_worked_at
 from elearn.audit import record_event
 from elearn.clock import london_today
 from elearn.compliance.reminders import iso_week
@@ -199,7 +199,9 @@ def recipients_of(setting_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         User.organisation_id.in_(list(setting_ids)), User.role == Role.MANAGER, *reachable)
     dsls = (select(MemberDuty.organisation_id.label("setting_id"), User.email)
             .join(User, User.id == MemberDuty.user_id)
-            .where(MemberDuty.organisation_id.in_(list(setting_ids)), MemberDuty.duty == Duty.DSL, *reachable))
+            .where(MemberDuty.organisation_id.in_(list(setting_ids)), MemberDuty.duty == Duty.DSL, *reachable,
+                   # a duty is held only while one works at the setting (access.settings_with_duty's rule)
+                   MemberDuty.organisation_id.in_(settings_worked_at(User.id, User.organisation_id))))
     people = managers.union(dsls).subquery("people")
     rows = db.session.execute(select(people.c.setting_id, people.c.email)
                               .order_by(people.c.setting_id, people.c.email))

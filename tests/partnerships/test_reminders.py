@@ -98,3 +98,19 @@ def test_the_reminders_emails_are_queued_in_one_statement_however_many_there_are
         service.send_reminders(network.partnership, YEAR, actor=network.viewer)
     inserts = [s for s in counter.statements if s.lstrip().upper().startswith("INSERT INTO OUTBOX_EMAILS")]
     assert len(_queued()) == 2 and len(inserts) == 1, counter.statements
+
+
+def test_a_dsl_who_has_left_the_setting_is_not_sent_its_reminder(client, sign_in, network, make):
+    """Their duty row stays (the audit's history), but the duty is held only while they work there
+    (access.settings_with_duty), as everywhere else."""
+    from datetime import date
+
+    from elearn.models import Duty, MemberDuty
+
+    hazel = network.settings["Hazel School"]
+    gone = make.user(name="Former Lead", email="former@elsewhere.example", org=make.org(name="Elsewhere School"))
+    db.session.add(MemberDuty(user_id=gone.id, organisation_id=hazel.id, duty=Duty.DSL, since=date(2024, 9, 1)))
+    db.session.commit()
+    sign_in(network.viewer)
+    assert client.post("/partnership/reminders", data={}).status_code == 302
+    assert [e.to_address for e in _queued()] == ["dsl@hazel.example", "head@hazel.example"]
