@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from elearn.partnerships.disclosure import OVERALL, Group, Suppression
+from elearn.returns.exports import percent
 from elearn.returns.measures import LABELS, MEASURE_KEYS
 from elearn.wording import PHASE_LABELS
 
@@ -81,7 +82,8 @@ class MeasureFigures:
     def share(self) -> int | None:
         """The whole-number percentage met, or None when suppressed or there is no one to count."""
         num, den = self.numerator.value, self.denominator.value
-        return None if num is None or not den else round(100 * num / den)
+        share = percent(num, den, places=0) if num is not None and den else None
+        return int(share) if share is not None else None
 
 
 @dataclass(frozen=True)

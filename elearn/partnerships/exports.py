@@ -12,7 +12,7 @@ from elearn.models import Organisation
 from elearn.partnerships.aggregates import RATINGS, RULE, Aggregates, GroupFigures, MeasureFigures
 from elearn.partnerships.service import Overview
 from elearn.returns.service import AcademicYear
-from elearn.tabular import Field, Format, Table, download, workbook_bytes
+from elearn.tabular import Field, Format, Table, download, workbook_download
 
 WITHHELD = ("Empty when withheld: under 5, or one that would let a figure under 5 be worked out by subtraction "
             "from the others.")
@@ -97,5 +97,4 @@ def figures_download(partnership: Organisation, aggregates: Aggregates, year: in
     table, stem = figures_table(aggregates, year), _stem(partnership, "figures", year)
     if fmt != "xlsx":
         return download(table, fmt, stem)
-    single = download(table, fmt, stem)
-    return Download(workbook_bytes([table, rule_table()]), single.mimetype, single.filename, single.ascii_filename)
+    return workbook_download([table, rule_table()], stem)

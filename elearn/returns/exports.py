@@ -73,11 +73,12 @@ TRUST_FIELDS = (
 )
 
 
-def percent(numerator: int, denominator: int) -> Decimal | None:
-    """The share to one decimal place (half up), None with nobody: exact, the same everywhere."""
+def percent(numerator: int, denominator: int, *, places: int = 1) -> Decimal | None:
+    """The share to this many decimal places (half up, from the exact fraction), None with nobody: the same
+    everywhere (the partnership's whole-number shares too)."""
     if denominator == 0:
         return None
-    return (Decimal(numerator * 100) / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (Decimal(numerator * 100) / Decimal(denominator)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _description(snapshot: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +163,13 @@ def test_no_figure_under_5_is_shown_or_given_away_by_subtraction(returns):
             if counted:
                 rest = len(_ids(returns, g.key)) - sum(counted)  # type: ignore[arg-type]
                 assert rest >= 5 or (rest == 0 and len(counted) == len(RATINGS))
+
+
+@pytest.mark.parametrize(("met", "of", "shown"), [(1, 8, 13), (5, 8, 63), (7, 8, 88), (40, 50, 80), (0, 6, 0)])
+def test_a_share_rounds_half_up_as_the_returns_own_percentages_do(met, of, shown):
+    """12.5 % is 13 %, as returns.exports.percent rounds it (Python's round() gave 12: half to even)."""
+    from elearn.partnerships.aggregates import Figure, MeasureFigures
+    from elearn.returns.exports import percent
+
+    figures = MeasureFigures("induction", "Trained at induction", Figure(met), Figure(of), {})
+    assert figures.share == shown == int(percent(met, of, places=0))
