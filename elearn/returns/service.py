@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,7 +31,7 @@ from elearn.clock import london_today
 from elearn.db import now_utc
 from elearn.errors import Conflict, NotFound
 from elearn.extensions import db
-from elearn.models import AuditReturn, Duty, MemberDuty, Organisation, OrganisationKind, User
+from elearn.models import AuditReturn, Duty, Organisation, OrganisationKind, User
 from elearn.returns.measures import MEASURE_KEYS, AcademicYear, Section, compute_sections
 from elearn.returns.ratings import Threshold, rate, thresholds_for_each
 from elearn.text_rules import clean_text
@@ -53,21 +53,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def is_dsl_of(actor: User, setting: Organisation) -> bool:
-    """The actor holds the DSL duty at this setting and still works there (home or current placement):
-    access.duty_settings, the rule My learning's link to the audit follows too."""
+def dsl_setting_ids(actor: User) -> set[int]:
+    """The settings where the actor holds the DSL duty and still works (home or current placement):
+    access.duty_settings, the rule My learning's link to the audit follows too; one query."""
     if not actor.is_active_account:
-        return False
-    return db.session.scalar(duty_settings(actor, Duty.DSL).where(Organisation.id == setting.id)) is not None
+        return set()
+    return set(db.session.scalars(duty_settings(actor, Duty.DSL)))
 
 
-def may_sign(actor: User, setting: Organisation) -> bool:
-    """The setting's DSL or its own manager (an admin too, managing it); not its trust's lead, who reads it."""
-    return is_own_manager_of(actor, setting.id) or is_dsl_of(actor, setting)
+def may_sign(actor: User, setting: Organisation, *, dsl_of: Collection[int] | None = None) -> bool:
+    """The setting's DSL or its own manager (an admin too, managing it); not its trust's lead, who reads it.
+    `dsl_of`: dsl_setting_ids(actor), when it has been read already."""
+    if is_own_manager_of(actor, setting.id):
+        return True
+    return setting.id in (dsl_setting_ids(actor) if dsl_of is None else dsl_of)
 
 
-def may_read(actor: User, setting: Organisation) -> bool:
-    return may_sign(actor, setting) or oversight_of(actor, setting) == Oversight.PEOPLE
+def may_read(actor: User, setting: Organisation, *, dsl_of: Collection[int] | None = None) -> bool:
+    return may_sign(actor, setting, dsl_of=dsl_of) or oversight_of(actor, setting) == Oversight.PEOPLE
 
 
 def get_return_setting(setting_id: int, *, actor: User) -> Organisation:
@@ -96,15 +99,15 @@ def check_year(year: int) -> AcademicYear:
 def settings_for(actor: User) -> list[Organisation]:
     """The settings whose returns the actor works on: where they are the DSL or a manager, and a trust lead's
     settings (admins choose from the admin pages)."""
-    ids: set[int] = set(db.session.scalars(select(MemberDuty.organisation_id).where(
-        MemberDuty.user_id == actor.id, MemberDuty.duty == Duty.DSL)))
+    dsl_of = dsl_setting_ids(actor)
+    ids = set(dsl_of)
     if actor.organisation_id is not None:
         ids.add(actor.organisation_id)
         ids.update(db.session.scalars(trust_setting_ids(actor.organisation_id)))
     settings = db.session.scalars(select(Organisation).where(Organisation.id.in_(ids),
                                                              Organisation.kind == OrganisationKind.SETTING)
                                   .order_by(Organisation.name, Organisation.id))
-    return [s for s in settings if may_read(actor, s)]
+    return [s for s in settings if may_read(actor, s, dsl_of=dsl_of)]  # no query per setting
 
 
 # --- the draft: computed now ---------------------------------------------------------------------------------

@@ -203,3 +203,18 @@ def test_with_every_school_signed_nothing_is_computed(count_queries):
     with count_queries() as counter:
         assert draft_returns([], YEAR, today=TODAY) == {}
     assert counter.count == 0
+
+
+def test_the_returns_list_of_a_trust_lead_runs_the_same_statements_for_2_and_6_schools(
+        client, sign_in, make, school, count_queries):
+    """/returns lists the settings the actor may read: whether they are a DSL is read once, not per setting."""
+    counted = {}
+    for schools in (2, 6):
+        _trust, lead = _trust_with(school, make, schools)
+        sign_in(lead)
+        assert client.get("/returns/").status_code == 200  # warm
+        with count_queries() as counter:
+            page = client.get("/returns/")
+        assert page.status_code == 200 and f"School {schools}-{schools - 1}" in page.get_data(as_text=True)
+        counted[schools] = counter.count
+    assert counted[6] == counted[2], counted
