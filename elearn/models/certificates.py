@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from elearn.db import Base, UTCDateTime, now_utc
 from elearn.models.accounts import User
@@ -54,6 +56,17 @@ class Certificate(Base):
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
+
+    # The one rule of a certificate that counts on a day, twice side by side: on a row, and as SQL. Kept
+    # together so they cannot drift (tests/certificates/test_validity.py checks they agree).
+    def is_valid_on(self, today: date) -> bool:
+        """Not revoked, and valid up to and including its expiry date."""
+        return self.revoked_at is None and self.expires_on >= today
+
+    @classmethod
+    def valid_on(cls, today: Any) -> ColumnElement[bool]:
+        """is_valid_on as a WHERE clause (today may be a bound parameter)."""
+        return and_(cls.revoked_at.is_(None), cls.expires_on >= today)
 
 
 class CertificateUpdate(Base):

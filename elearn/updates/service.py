@@ -158,8 +158,7 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
                         organisation: Organisation | None = None) -> list[Certificate]:
     """Unrevoked, unexpired certificates of these courses: one person's, or an organisation's active members'."""
     statement = (select(Certificate)
-                 .where(Certificate.course_id.in_(course_ids), Certificate.revoked_at.is_(None),
-                        Certificate.expires_on >= london_today()))
+                 .where(Certificate.course_id.in_(course_ids), Certificate.valid_on(london_today())))
     if user_id is not None:
         statement = statement.where(Certificate.user_id == user_id)
     if organisation is not None:
@@ -171,8 +170,8 @@ def _valid_certificates(course_ids: Collection[int], *, user_id: int | None = No
 _VALID_CERTIFICATES_READ = (
     select(Certificate, CertificateUpdate)
     .outerjoin(CertificateUpdate, CertificateUpdate.certificate_id == Certificate.id)
-    .where(Certificate.course_id.in_(bindparam("course_ids", expanding=True)), Certificate.revoked_at.is_(None),
-           Certificate.expires_on >= bindparam("today"), Certificate.user_id == bindparam("user_id"))
+    .where(Certificate.course_id.in_(bindparam("course_ids", expanding=True)),
+           Certificate.valid_on(bindparam("today")), Certificate.user_id == bindparam("user_id"))
 )
 
 
@@ -234,7 +233,7 @@ def list_update_offers(actor: User, held: HeldCertificates | None = None) -> dic
     held = held or held_certificates(actor)
     today = london_today()
     valid = [c for c in held.certificates if c.user_id == actor.id and c.course_id in held.updates
-             and c.revoked_at is None and c.expires_on >= today]
+             and c.is_valid_on(today)]
     states = _states(held.updates, valid, held.read)
     return {course_id: state for (_, course_id), state in states.items() if state.completed_at is None}
 
