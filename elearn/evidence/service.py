@@ -63,8 +63,7 @@ class EvidenceStatus:
     @property
     def offers_precheck(self) -> bool:
         """The knowledge check is offered until it is submitted or the assessment begins."""
-        return (self.enrolment.version.precheck_questions > 0 and not self.has_final_attempt
-                and self.enrolment.passed_at is None and (self.precheck is None or self.precheck.submitted_at is None))
+        return _precheck_offered(self.enrolment, self.precheck, self.has_final_attempt)
 
     @property
     def can_rate_before(self) -> bool:
@@ -157,10 +156,15 @@ def offers_precheck(enrolment: Enrolment, *, actor: User) -> bool:
     """Whether the knowledge check is offered on this enrolment (EvidenceStatus.offers_precheck); one query at
     most, none when the course has no knowledge check or is passed."""
     _own(enrolment, actor)
-    if enrolment.version.precheck_questions <= 0 or enrolment.passed_at is not None:
+    if not _precheck_offered(enrolment, None, False):  # no knowledge check, or passed: no need to read attempts
         return False
-    precheck, has_final = _attempts_of(enrolment)
-    return not has_final and (precheck is None or precheck.submitted_at is None)
+    return _precheck_offered(enrolment, *_attempts_of(enrolment))
+
+
+def _precheck_offered(enrolment: Enrolment, precheck: Attempt | None, has_final_attempt: bool) -> bool:
+    """The one rule: a course with a knowledge check, not passed, no assessment begun, the check not submitted."""
+    return (enrolment.version.precheck_questions > 0 and enrolment.passed_at is None and not has_final_attempt
+            and (precheck is None or precheck.submitted_at is None))
 
 
 # Built once: the lesson player and the course page ask.
