@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn.access import (
@@ -24,7 +24,7 @@ from elearn.access import (
     is_manager_of,
     is_member_of,
     members_of,
-    placement_is_current,
+    settings_worked_at,
 )
 from elearn.audit import record_event
 from elearn.clock import london_today, to_london
@@ -36,7 +36,6 @@ from elearn.models import (
     Group,
     GroupMembership,
     Organisation,
-    Placement,
     SignoffAssignment,
     SignoffConfirmation,
     SignoffDocument,
@@ -206,10 +205,9 @@ class MySignoff:
 
 
 def _my_signoffs() -> Select[SignoffDocument, date, SignoffVersion, datetime]:
-    # The settings the person is placed at (access.organisations_of), with today bound per run: the statement is
-    # built once per process.
-    _placed_at = select(Placement.organisation_id).where(Placement.user_id == bindparam("user_id"),
-                                                         placement_is_current(bindparam("today")))
+    # The settings the person works at (access.settings_worked_at: home and current placements), with the person
+    # and today bound per run: the statement is built once per process.
+    worked_at = settings_worked_at(bindparam("user_id"), bindparam("organisation_id"), bindparam("today"))
     in_force = (select(func.max(SignoffVersion.id)).where(SignoffVersion.document_id == SignoffDocument.id)
                 .correlate(SignoffDocument).scalar_subquery())
     return (
@@ -219,8 +217,7 @@ def _my_signoffs() -> Select[SignoffDocument, date, SignoffVersion, datetime]:
         .outerjoin(SignoffConfirmation, (SignoffConfirmation.version_id == SignoffVersion.id)
                    & (SignoffConfirmation.user_id == bindparam("user_id")))
         .where(SignoffAssignment.user_id == bindparam("user_id"),
-               or_(SignoffDocument.organisation_id == bindparam("organisation_id"),
-                   SignoffDocument.organisation_id.in_(_placed_at)))
+               SignoffDocument.organisation_id.in_(worked_at))
         .order_by(SignoffAssignment.due_on, SignoffDocument.title))
 
 
