@@ -39,8 +39,8 @@ class Elearn(Flask):
         Only a plain relative link in a request is kept: not one with an anchor, a method, a scheme or
         `_external`, not a relative endpoint (".name"), not one with arguments other than strings and integers,
         and not an endpoint a `url_defaults` function may change (the manager area fills in the organisation).
-        The key holds what Werkzeug builds from besides the endpoint and arguments: the request's host, scheme
-        and script root. Anything else goes to Flask as before.
+        The key holds what Werkzeug builds from besides the endpoint and arguments: the request's host, scheme,
+        script root and method. Anything else goes to Flask as before.
         """
         context = _cv_request.get(None)
         if (context is None or _anchor is not None or _method is not None or _scheme is not None
@@ -49,7 +49,7 @@ class Elearn(Flask):
                                    _external=_external, **values)
         adapter = context.url_adapter
         key = (endpoint, adapter.server_name, adapter.url_scheme, adapter.script_name, adapter.subdomain,  # type: ignore[union-attr]
-               *values.items())
+               adapter.default_method, *values.items())  # type: ignore[union-attr]
         url = self._url_memo.get(key)
         if url is None:
             url = super().url_for(endpoint, **values)

@@ -43,3 +43,20 @@ def test_true_is_not_taken_for_one(app: Flask):
     with app.test_request_context("/courses"):
         assert url_for("catalog.index", page=1) == Flask.url_for(app, "catalog.index", page=1)
         assert url_for("catalog.index", page=True) == Flask.url_for(app, "catalog.index", page=True)
+
+
+def test_an_endpoint_whose_rules_differ_by_method_gets_the_link_of_each_requests_method():
+    """Werkzeug builds with the request's method by default: a GET's link is not served to a POST."""
+    from elearn import Elearn
+
+    app = Elearn(__name__)
+
+    def item() -> str:
+        return ""
+
+    app.add_url_rule("/read", "item", item, methods=["GET"])
+    app.add_url_rule("/write", "item", item, methods=["POST"])
+    with app.test_request_context("/", method="GET"):
+        assert url_for("item") == "/read"
+    with app.test_request_context("/", method="POST"):
+        assert url_for("item") == "/write"
