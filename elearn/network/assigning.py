@@ -19,21 +19,20 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from elearn.access import placement_is_current
-from elearn.clock import london_today, to_london
+from elearn.clock import london_today
 from elearn.extensions import db
 from elearn.models import (
     Assignment,
     AssignmentSource,
+    MemberKind,
     Organisation,
     OrganisationKind,
-    Placement,
     RequirementItem,
     SignoffAssignment,
     SignoffDocument,
     User,
 )
-from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_at
+from elearn.network.requirements import Requirement, effective_requirements, requirements_of, roles_since
 
 
 def in_force(setting: Organisation) -> dict[str, list[Requirement]]:
@@ -42,17 +41,13 @@ def in_force(setting: Organisation) -> dict[str, list[Requirement]]:
     return effective_requirements(setting, with_defaults=False)
 
 
-def _started(setting: Organisation, user_ids: list[int]) -> dict[int, date]:
-    """When each person began at this setting: joined it (home) or started their current placement there."""
-    started: dict[int, date] = {}
-    for user_id, joined, created in db.session.execute(
-            select(User.id, User.joined_organisation_at, User.created_at).where(
-                User.id.in_(user_ids), User.organisation_id == setting.id)):
-        started[user_id] = to_london(joined or created).date()
-    for user_id, started_on in db.session.execute(select(Placement.user_id, Placement.started_on).where(
-            Placement.user_id.in_(user_ids), Placement.organisation_id == setting.id, placement_is_current())):
-        started.setdefault(user_id, started_on)
-    return started
+_KINDS = frozenset(kind.value for kind in MemberKind)
+
+
+def _began(held: dict[str, date]) -> date | None:
+    """When a person began at the setting, from their roles there and since when (requirements.roles_since): the
+    day of their kind there, which is the day they joined (home) or started their placement."""
+    return min((since for role, since in held.items() if role in _KINDS), default=None)
 
 
 def apply_requirements(setting: Organisation, user_ids: Iterable[int] | None = None) -> int:
@@ -70,13 +65,13 @@ def apply_requirements(setting: Organisation, user_ids: Iterable[int] | None = N
             lapsed = lapsed.where(Assignment.user_id.in_(list(user_ids)))
         db.session.execute(lapsed.values(renew_every_months=None, renew_mode=None))
         return 0
-    roles = roles_at(setting, user_ids)
+    roles = roles_since(setting, user_ids)
     active = set(db.session.scalars(select(User.id).where(User.id.in_(list(roles)), User.is_active_account.is_(True))))
     roles = {user_id: held for user_id, held in roles.items() if user_id in active}
     if not roles:
         return 0
     people = list(roles)
-    started = _started(setting, people)
+    started = {user_id: began for user_id, held in roles.items() if (began := _began(held)) is not None}
     today = london_today()
     assignments = {(a.user_id, a.course_id): a for a in db.session.scalars(select(Assignment).where(
         Assignment.organisation_id == setting.id, Assignment.user_id.in_(people)))}
