@@ -76,6 +76,7 @@ def leave_partnership(membership_id: int) -> ResponseReturnValue:
 
 
 def _member(user_id: int, action: MemberAction = MemberAction.MANAGE):  # type: ignore[no-untyped-def]
+    """A person of the managed setting (a person's roles exist only at a setting: a trust or partnership 404s)."""
     return get_member(user_id, action, actor=current_user, organisation=managed_organisation())
 
 
@@ -98,13 +99,11 @@ def _roles_page(member, kind_form: KindForm | None = None, duty_form: DutyForm |
 
 @bp.get("/people/<int:user_id>/roles")
 def person_roles(user_id: int) -> ResponseReturnValue:
-    _setting_only()
     return _roles_page(_member(user_id, MemberAction.VIEW))
 
 
 @bp.post("/people/<int:user_id>/kind")
 def set_kind(user_id: int) -> ResponseReturnValue:
-    _setting_only()
     member = _member(user_id)
     form = KindForm()
     if form.validate_on_submit():
@@ -121,7 +120,6 @@ def set_kind(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/duties")
 def add_duty(user_id: int) -> ResponseReturnValue:
-    _setting_only()
     member = _member(user_id)
     form = DutyForm()
     if form.validate_on_submit():
@@ -138,7 +136,6 @@ def add_duty(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/duties/<int:duty_id>/remove")
 def remove_duty(user_id: int, duty_id: int) -> ResponseReturnValue:
-    _setting_only()
     require_button()
     member = _member(user_id)
     service.remove_duty(managed_organisation(), member, duty_id, actor=current_user)
@@ -148,7 +145,6 @@ def remove_duty(user_id: int, duty_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/placements")
 def place(user_id: int) -> ResponseReturnValue:
-    _setting_only()
     member = _member(user_id)
     form = PlacementForm()
     form.setting_id.choices = _choices("Choose a setting", service.placement_choices(member, actor=current_user))
@@ -166,7 +162,6 @@ def place(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/people/<int:user_id>/placements/<int:placement_id>/end")
 def end_placement(user_id: int, placement_id: int) -> ResponseReturnValue:
-    _setting_only()
     require_button()
     member = _member(user_id)
     placement = service.end_placement(member, placement_id, actor=current_user)
